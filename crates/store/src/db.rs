@@ -1,0 +1,158 @@
+//! Connecting, migrating, and the few facts that differ between SQLite and PostgreSQL.
+
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
+
+/// A storage failure that is not the client's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database answered with an error or could not be reached.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The URL names no supported database.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    /// A stored row does not parse (a bug or a manual edit).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    /// Embedded SQLite file (the default).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Microseconds since the Unix epoch: the unit of every stored time.
+pub fn now_us() -> i64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// A connected database: a pool for reads and short writes, and the URL to open the
+/// writer's own connection.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    kind: DbKind,
+    options: AnyConnectOptions,
+}
+
+/// Readers in the pool. SQLite in WAL mode lets them run beside the single writer.
+const POOL_CONNECTIONS_MAX: u32 = 16;
+/// How long SQLite waits on a lock held by another connection before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+
+impl Db {
+    /// Connects to `url` (`sqlite://path` or a bare path, or `postgres://...`). A SQLite
+    /// file is created when missing.
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (kind, url) = normalise_url(url)?;
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if kind == DbKind::Sqlite { POOL_CONNECTIONS_MAX } else { 8 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if kind == DbKind::Sqlite {
+                        configure_sqlite(conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options.clone())
+            .await?;
+        Ok(Db { pool, kind, options })
+    }
+
+    /// Applies the embedded migrations for this database.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.kind {
+            DbKind::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            DbKind::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The pool (reads and short writes outside the ledger).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// SQLite or PostgreSQL.
+    pub fn kind(&self) -> DbKind {
+        self.kind
+    }
+
+    /// Opens a connection outside the pool (the writer's).
+    pub(crate) async fn dedicated(&self) -> Result<AnyConnection, StoreError> {
+        let mut conn = self.options.connect().await?;
+        if self.kind == DbKind::Sqlite {
+            configure_sqlite(&mut conn).await?;
+        }
+        Ok(conn)
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes every pooled connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// WAL for concurrent readers; `synchronous=FULL` so that a commit is on disk (fsync of the
+/// WAL) before it is acknowledged: a power loss cannot take back an acknowledged transfer.
+async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    for pragma in [
+        "PRAGMA journal_mode = WAL".to_string(),
+        "PRAGMA synchronous = FULL".to_string(),
+        "PRAGMA foreign_keys = ON".to_string(),
+        format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"),
+    ] {
+        conn.execute(sqlx::raw_sql(&pragma)).await?;
+    }
+    Ok(())
+}
+
+fn normalise_url(url: &str) -> Result<(DbKind, String), StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((DbKind::Postgres, url.to_string()));
+    }
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    if path.is_empty() || path.contains("://") {
+        return Err(StoreError::UnsupportedUrl(url.to_string()));
+    }
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let query = if path.contains("mode=") { String::new() } else { format!("{sep}mode=rwc") };
+    Ok((DbKind::Sqlite, format!("sqlite://{path}{query}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(normalise_url("rialto.db").ok(), Some((DbKind::Sqlite, "sqlite://rialto.db?mode=rwc".into())));
+        assert_eq!(
+            normalise_url("sqlite:///tmp/x.db").ok(),
+            Some((DbKind::Sqlite, "sqlite:///tmp/x.db?mode=rwc".into()))
+        );
+        assert_eq!(normalise_url("postgres://u@h/db").ok().map(|x| x.0), Some(DbKind::Postgres));
+        assert!(normalise_url("mysql://x").is_err());
+    }
+}

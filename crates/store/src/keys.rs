@@ -1,0 +1,163 @@
+//! API keys: stored only as SHA-256 hashes. Keys are 256 random bits, so a fast hash is
+//! enough (a slow password hash such as Argon2 guards low-entropy secrets; it would only
+//! add latency to every request here).
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::db::{now_us, Db, StoreError};
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Read only.
+    Reader,
+    /// Read and move money.
+    Writer,
+    /// Everything, including key management.
+    Admin,
+}
+
+impl Role {
+    /// Parses `admin|writer|reader`.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "writer" => Some(Role::Writer),
+            "reader" => Some(Role::Reader),
+            _ => None,
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Writer => "writer",
+            Role::Reader => "reader",
+        }
+    }
+}
+
+/// A stored key (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// `key_…`
+    pub id: String,
+    /// Label.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// First characters of the secret, to recognise it.
+    pub prefix: String,
+    /// Creation time, µs.
+    pub created_at_us: i64,
+    /// Revocation time, µs.
+    pub revoked_at_us: Option<i64>,
+}
+
+/// A freshly created key: the secret is shown once.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    /// The stored part.
+    pub key: ApiKey,
+    /// The secret, `rialto_<64 hex>`.
+    pub secret: String,
+}
+
+/// SHA-256 of a secret, hex.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn key_from_row(r: &sqlx::any::AnyRow) -> Result<ApiKey, StoreError> {
+    let role: String = r.try_get("role")?;
+    Ok(ApiKey {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+        prefix: r.try_get("prefix")?,
+        created_at_us: r.try_get("created_at")?,
+        revoked_at_us: r.try_get("revoked_at")?,
+    })
+}
+
+impl Db {
+    /// Creates a key with a random secret.
+    pub async fn create_api_key(&self, name: &str, role: Role) -> Result<NewApiKey, StoreError> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let secret = format!("rialto_{}", hex::encode(bytes));
+        let key = self.insert_api_key(name, role, &secret).await?;
+        Ok(NewApiKey { key, secret })
+    }
+
+    /// Makes sure `secret` exists as an active key with `role` (used for `RIALTO_ADMIN_KEY`).
+    pub async fn ensure_api_key(&self, name: &str, role: Role, secret: &str) -> Result<ApiKey, StoreError> {
+        if let Some(key) = self.api_key_by_secret(secret).await? {
+            if key.role == role && key.revoked_at_us.is_none() {
+                return Ok(key);
+            }
+            sqlx::query("UPDATE api_keys SET role = $1, revoked_at = NULL WHERE id = $2")
+                .bind(role.as_str())
+                .bind(key.id.clone())
+                .execute(self.pool())
+                .await?;
+            return Ok(ApiKey { role, revoked_at_us: None, ..key });
+        }
+        match self.insert_api_key(name, role, secret).await {
+            Ok(k) => Ok(k),
+            // Another process inserted it at the same moment.
+            Err(_) => self.api_key_by_secret(secret).await?.ok_or_else(|| StoreError::Corrupt("api key race".into())),
+        }
+    }
+
+    async fn insert_api_key(&self, name: &str, role: Role, secret: &str) -> Result<ApiKey, StoreError> {
+        let key = ApiKey {
+            id: rialto_core::ids::new_id(rialto_core::ids::prefix::API_KEY),
+            name: name.to_string(),
+            role,
+            prefix: secret.chars().take(12).collect(),
+            created_at_us: now_us(),
+            revoked_at_us: None,
+        };
+        sqlx::query("INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(key.id.clone())
+            .bind(key.name.clone())
+            .bind(role.as_str())
+            .bind(hash_secret(secret))
+            .bind(key.prefix.clone())
+            .bind(key.created_at_us)
+            .execute(self.pool())
+            .await?;
+        Ok(key)
+    }
+
+    /// Finds a key by its secret (revoked or not).
+    pub async fn api_key_by_secret(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
+        let row = sqlx::query("SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys WHERE key_hash = $1")
+            .bind(hash_secret(secret))
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    /// All keys, newest first.
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let rows = sqlx::query("SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys ORDER BY id DESC")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    /// Revokes a key; false when there is no such active key.
+    pub async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_us())
+            .bind(id.to_string())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

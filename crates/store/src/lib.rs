@@ -1,0 +1,25 @@
+//! Rialto's storage layer: one schema on SQLite (embedded default) and PostgreSQL, reached
+//! through sqlx's `Any` driver; the group-commit [`Writer`] that applies ledger commands in
+//! batches; reads, lists and the ledger verification.
+//!
+//! Everything that changes the ledger goes through the [`Writer`]: it is the only place that
+//! opens write transactions, so each batch's balances, entries, transfers and idempotency
+//! records commit together or not at all.
+
+mod db;
+mod keys;
+mod read;
+mod records;
+mod sql;
+mod verify;
+mod writer;
+
+pub use db::{now_us, Db, DbKind, StoreError};
+pub use keys::{ApiKey, NewApiKey, Role};
+pub use read::{Cursor, Page, TransferFilter};
+pub use records::{AccountRecord, EntryRecord, JournalLine, JournalRecord, TransferRecord, UserRecord};
+pub use verify::{Mismatch, VerifyReport};
+pub use writer::{
+    Command, CommandError, Idempotency, NewAccount, NewJournal, NewTransfer, NewUser, Outcome, Output, Reply,
+    Renderer, Writer, WriterConfig, WriterStats,
+};

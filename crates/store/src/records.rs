@@ -1,0 +1,232 @@
+//! Database rows as Rust values, and their conversion from `Any` rows.
+
+use std::collections::BTreeMap;
+
+use rialto_core::ledger::{Account, AccountStatus, Direction, Transfer, TransferStatus};
+use rialto_core::Currency;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::db::StoreError;
+
+/// Free-form string pairs attached to accounts, transfers and journal entries.
+pub type Metadata = BTreeMap<String, String>;
+
+/// A user (customer, merchant, staff).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// `user_…`
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email, if given.
+    pub email: Option<String>,
+    /// Phone, if given.
+    pub phone: Option<String>,
+    /// `customer|merchant|admin|support`.
+    pub role: String,
+    /// `active|blocked`.
+    pub status: String,
+    /// `pending|verified|rejected`.
+    pub kyc_status: String,
+    /// Creation time, µs since epoch.
+    pub created_at_us: i64,
+    /// Last change, µs since epoch.
+    pub updated_at_us: i64,
+}
+
+/// An account with its balances and descriptive fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// Ledger state (id, currency, status, running totals).
+    pub account: Account,
+    /// Owner, if any.
+    pub user_id: Option<String>,
+    /// Name, if given.
+    pub name: Option<String>,
+    /// Metadata.
+    pub metadata: Metadata,
+    /// Creation time, µs.
+    pub created_at_us: i64,
+    /// Last change, µs.
+    pub updated_at_us: i64,
+}
+
+/// A transfer with its descriptive fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    /// Ledger state.
+    pub transfer: Transfer,
+    /// Created as a pending (two-phase) transfer.
+    pub pending: bool,
+    /// Description, if given.
+    pub description: Option<String>,
+    /// Client reference, if given.
+    pub reference: Option<String>,
+    /// Metadata.
+    pub metadata: Metadata,
+    /// Creation time, µs.
+    pub created_at_us: i64,
+    /// Last change, µs.
+    pub updated_at_us: i64,
+}
+
+/// One line of a journal entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalLine {
+    /// Account.
+    pub account_id: String,
+    /// Debit or credit.
+    pub direction: Direction,
+    /// Amount in minor units.
+    pub amount: i64,
+    /// The account's currency.
+    pub currency: Currency,
+    /// The account's posted balance after this line.
+    pub balance_after: i64,
+}
+
+/// A multi-line journal entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRecord {
+    /// `je_…`
+    pub id: String,
+    /// Description, if given.
+    pub description: Option<String>,
+    /// Metadata.
+    pub metadata: Metadata,
+    /// Lines in request order.
+    pub lines: Vec<JournalLine>,
+    /// Creation time, µs.
+    pub created_at_us: i64,
+}
+
+/// One ledger entry: a debit or credit of one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRecord {
+    /// Position in the ledger (increasing per account in commit order).
+    pub seq: i64,
+    /// Account.
+    pub account_id: String,
+    /// The transfer that made it, if any.
+    pub transfer_id: Option<String>,
+    /// The journal entry that made it, if any.
+    pub journal_entry_id: Option<String>,
+    /// Debit or credit.
+    pub direction: Direction,
+    /// Amount, minor units.
+    pub amount: i64,
+    /// Currency.
+    pub currency: Currency,
+    /// The account's posted balance after this entry.
+    pub balance_after: i64,
+    /// Time, µs.
+    pub created_at_us: i64,
+}
+
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+pub(crate) fn currency(code: &str) -> Result<Currency, StoreError> {
+    Currency::parse(code).map_err(|_| corrupt(format!("unknown currency {code}")))
+}
+
+pub(crate) fn metadata_from(text: &str) -> Result<Metadata, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(format!("metadata: {e}")))
+}
+
+pub(crate) fn metadata_text(m: &Metadata) -> String {
+    serde_json::to_string(m).unwrap_or_else(|_| "{}".to_string())
+}
+
+pub(crate) const USER_COLUMNS: &str = "id, name, email, phone, role, status, kyc_status, created_at, updated_at";
+
+pub(crate) fn user_from_row(r: &AnyRow) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        role: r.try_get("role")?,
+        status: r.try_get("status")?,
+        kyc_status: r.try_get("kyc_status")?,
+        created_at_us: r.try_get("created_at")?,
+        updated_at_us: r.try_get("updated_at")?,
+    })
+}
+
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, user_id, name, currency, allow_negative_balance, status, \
+     debits_posted, credits_posted, debits_pending, credits_pending, metadata, created_at, updated_at";
+
+pub(crate) fn account_from_row(r: &AnyRow) -> Result<AccountRecord, StoreError> {
+    let status: String = r.try_get("status")?;
+    let currency_code: String = r.try_get("currency")?;
+    let metadata: String = r.try_get("metadata")?;
+    Ok(AccountRecord {
+        account: Account {
+            id: r.try_get("id")?,
+            currency: currency(&currency_code)?,
+            allow_negative_balance: r.try_get::<i64, _>("allow_negative_balance")? != 0,
+            status: AccountStatus::parse(&status).ok_or_else(|| corrupt(format!("account status {status}")))?,
+            debits_posted: r.try_get("debits_posted")?,
+            credits_posted: r.try_get("credits_posted")?,
+            debits_pending: r.try_get("debits_pending")?,
+            credits_pending: r.try_get("credits_pending")?,
+        },
+        user_id: r.try_get("user_id")?,
+        name: r.try_get("name")?,
+        metadata: metadata_from(&metadata)?,
+        created_at_us: r.try_get("created_at")?,
+        updated_at_us: r.try_get("updated_at")?,
+    })
+}
+
+pub(crate) const TRANSFER_COLUMNS: &str = "id, source_account_id, destination_account_id, currency, amount, \
+     posted_amount, status, pending, description, reference, metadata, expires_at, reversal_of, reversed_by, \
+     created_at, updated_at";
+
+pub(crate) fn transfer_from_row(r: &AnyRow) -> Result<TransferRecord, StoreError> {
+    let status: String = r.try_get("status")?;
+    let currency_code: String = r.try_get("currency")?;
+    let metadata: String = r.try_get("metadata")?;
+    Ok(TransferRecord {
+        transfer: Transfer {
+            id: r.try_get("id")?,
+            source_account_id: r.try_get("source_account_id")?,
+            destination_account_id: r.try_get("destination_account_id")?,
+            currency: currency(&currency_code)?,
+            amount: r.try_get("amount")?,
+            posted_amount: r.try_get("posted_amount")?,
+            status: TransferStatus::parse(&status).ok_or_else(|| corrupt(format!("transfer status {status}")))?,
+            expires_at_us: r.try_get("expires_at")?,
+            reversal_of: r.try_get("reversal_of")?,
+            reversed_by: r.try_get("reversed_by")?,
+        },
+        pending: r.try_get::<i64, _>("pending")? != 0,
+        description: r.try_get("description")?,
+        reference: r.try_get("reference")?,
+        metadata: metadata_from(&metadata)?,
+        created_at_us: r.try_get("created_at")?,
+        updated_at_us: r.try_get("updated_at")?,
+    })
+}
+
+pub(crate) const ENTRY_COLUMNS: &str =
+    "seq, account_id, transfer_id, journal_entry_id, direction, amount, currency, balance_after, created_at";
+
+pub(crate) fn entry_from_row(r: &AnyRow) -> Result<EntryRecord, StoreError> {
+    let direction: String = r.try_get("direction")?;
+    let currency_code: String = r.try_get("currency")?;
+    Ok(EntryRecord {
+        seq: r.try_get("seq")?,
+        account_id: r.try_get("account_id")?,
+        transfer_id: r.try_get("transfer_id")?,
+        journal_entry_id: r.try_get("journal_entry_id")?,
+        direction: Direction::parse(&direction).ok_or_else(|| corrupt(format!("direction {direction}")))?,
+        amount: r.try_get("amount")?,
+        currency: currency(&currency_code)?,
+        balance_after: r.try_get("balance_after")?,
+        created_at_us: r.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,884 @@
+//! The group-commit ledger writer.
+//!
+//! One task per process owns one database connection. Requests arrive on a bounded channel;
+//! the task takes everything that is waiting (up to [`WriterConfig::batch_commands_max`]) and
+//! applies it in ONE database transaction:
+//!
+//! 1. look up the idempotency records of the batch (replay or refuse reused keys);
+//! 2. load, and on PostgreSQL lock (`FOR UPDATE`, transfers then accounts, each sorted by id so
+//!    that several processes never deadlock), every transfer and account the batch touches;
+//! 3. apply each command to the in-memory [`Book`]; each succeeds or fails on its own, and a
+//!    failed command leaves the book as it was;
+//! 4. write the new rows and final balances with multi-row statements, and the idempotency
+//!    record of every keyed command (its stored answer rendered by the API);
+//! 5. commit, then answer every request.
+//!
+//! While one batch waits for its commit (the fsync), the next one fills up: the cost of a
+//! durable commit is shared by every request in the batch. A hot account costs one row
+//! update per batch, not one per transfer.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rialto_core::ledger::{
+    Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX,
+};
+use rialto_core::{Amount, Currency};
+use sqlx::{AnyConnection, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::{now_us, Db, DbKind, StoreError};
+use crate::records::{
+    account_from_row, metadata_text, transfer_from_row, AccountRecord, JournalLine, JournalRecord, Metadata,
+    TransferRecord, UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
+};
+use crate::sql::{args, exec_values, placeholders, Val};
+
+/// A new user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Pre-assigned id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Role.
+    pub role: String,
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Pre-assigned id.
+    pub id: String,
+    /// Currency.
+    pub currency: Currency,
+    /// Owner; must exist.
+    pub user_id: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// May go below zero (funding, settlement, fee accounts).
+    pub allow_negative_balance: bool,
+    /// Metadata.
+    pub metadata: Metadata,
+}
+
+/// A new transfer.
+#[derive(Debug, Clone)]
+pub struct NewTransfer {
+    /// The ledger part.
+    pub spec: TransferSpec,
+    /// Description.
+    pub description: Option<String>,
+    /// Client reference.
+    pub reference: Option<String>,
+    /// Metadata.
+    pub metadata: Metadata,
+}
+
+/// A new journal entry.
+#[derive(Debug, Clone)]
+pub struct NewJournal {
+    /// Pre-assigned id.
+    pub id: String,
+    /// Lines (2..=JOURNAL_LINES_MAX).
+    pub lines: Vec<Line>,
+    /// Description.
+    pub description: Option<String>,
+    /// Metadata.
+    pub metadata: Metadata,
+}
+
+/// A state change the writer applies.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Create a user.
+    CreateUser(NewUser),
+    /// Open an account.
+    CreateAccount(NewAccount),
+    /// Move or reserve money.
+    Transfer(NewTransfer),
+    /// Post a pending transfer, fully or partly.
+    PostPending {
+        /// The pending transfer.
+        transfer_id: String,
+        /// Smaller amount to post, if any.
+        amount: Option<Amount>,
+    },
+    /// Release a pending transfer on request.
+    VoidPending {
+        /// The pending transfer.
+        transfer_id: String,
+    },
+    /// Release a pending transfer past its expiry (the sweeper).
+    Expire {
+        /// The pending transfer.
+        transfer_id: String,
+    },
+    /// Post the compensating transfer.
+    Reverse {
+        /// The posted transfer.
+        transfer_id: String,
+        /// Id of the reversal.
+        new_id: String,
+    },
+    /// Post a multi-line journal entry.
+    Journal(NewJournal),
+    /// Freeze, unfreeze or close an account.
+    ChangeStatus {
+        /// The account.
+        account_id: String,
+        /// The change.
+        change: StatusChange,
+    },
+}
+
+/// What a successful command produced.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// A user.
+    User(UserRecord),
+    /// An account, after the change.
+    Account(AccountRecord),
+    /// A transfer, after the change (for a reversal: the new reversal transfer).
+    Transfer(TransferRecord),
+    /// A journal entry.
+    Journal(JournalRecord),
+}
+
+/// Why a command failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CommandError {
+    /// The ledger refused it.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The referenced user does not exist.
+    #[error("no user `{0}`")]
+    UserNotFound(String),
+    /// The database failed; the command was not applied (or, if `unknown`, the commit's
+    /// outcome is unknown and the client should retry with its idempotency key).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A command's result.
+pub type Outcome = Result<Output, CommandError>;
+
+/// Renders the HTTP answer to store with an idempotency record: `(status, body)`; `None`
+/// stores nothing (for outcomes a retry may change, such as `Unavailable`).
+pub type Renderer = Arc<dyn Fn(&Outcome) -> Option<(u16, String)> + Send + Sync>;
+
+/// The idempotency part of a request.
+#[derive(Clone)]
+pub struct Idempotency {
+    /// `<api key id>:<Idempotency-Key>`.
+    pub scope_key: String,
+    /// SHA-256 of method, path and body.
+    pub request_hash: String,
+    /// How long the record lives, µs.
+    pub ttl_us: i64,
+    /// Renders the stored answer.
+    pub render: Renderer,
+}
+
+/// The writer's answer to one request.
+#[derive(Debug)]
+pub enum Reply {
+    /// Applied (or refused) now.
+    Done {
+        /// The outcome.
+        outcome: Outcome,
+        /// The stored answer, when an idempotency key was given and stored.
+        stored: Option<(u16, String)>,
+    },
+    /// An earlier request with the same key and body: its stored answer.
+    Replayed {
+        /// Stored HTTP status.
+        status: u16,
+        /// Stored body.
+        body: String,
+    },
+    /// The key was used before with a different request.
+    KeyReused,
+}
+
+/// Writer tuning.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterConfig {
+    /// Most commands in one transaction.
+    pub batch_commands_max: usize,
+    /// Requests that may wait for the writer before callers wait for room.
+    pub queue_depth_max: usize,
+    /// Attempts of a batch after database errors (lock timeouts, conflicts) before failing it.
+    pub attempts_max: u32,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig { batch_commands_max: 2048, queue_depth_max: 65_536, attempts_max: 5 }
+    }
+}
+
+/// Counters the writer keeps for `/metrics`.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Committed batches.
+    pub batches: AtomicU64,
+    /// Commands in committed batches.
+    pub commands: AtomicU64,
+    /// Batches retried after a database error.
+    pub retries: AtomicU64,
+    /// Batches failed after all attempts.
+    pub failures: AtomicU64,
+    /// Total time in batches, µs.
+    pub batch_time_us: AtomicU64,
+}
+
+struct Envelope {
+    command: Command,
+    idempotency: Option<Idempotency>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// Handle to the writer task. Cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Envelope>,
+    stats: Arc<WriterStats>,
+}
+
+impl Writer {
+    /// Opens the writer's connection and starts its task.
+    pub async fn start(db: &Db, config: WriterConfig) -> Result<Writer, StoreError> {
+        let conn = db.dedicated().await?;
+        let (tx, rx) = mpsc::channel(config.queue_depth_max);
+        let stats = Arc::new(WriterStats::default());
+        let task = WriterTask { db: db.clone(), conn: Some(conn), rx, config, stats: stats.clone() };
+        tokio::spawn(task.run());
+        Ok(Writer { tx, stats })
+    }
+
+    /// Submits a command and waits for its answer.
+    pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Reply {
+        let (reply, rx) = oneshot::channel();
+        let gone = || Reply::Done { outcome: Err(CommandError::Unavailable("writer stopped".into())), stored: None };
+        if self.tx.send(Envelope { command, idempotency, reply }).await.is_err() {
+            return gone();
+        }
+        rx.await.unwrap_or_else(|_| gone())
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+}
+
+struct WriterTask {
+    db: Db,
+    conn: Option<AnyConnection>,
+    rx: mpsc::Receiver<Envelope>,
+    config: WriterConfig,
+    stats: Arc<WriterStats>,
+}
+
+/// Why a batch attempt stopped.
+enum Abort {
+    /// Another process committed one of our idempotency keys meanwhile: retry the batch.
+    KeyRace,
+    /// A database error.
+    Db(StoreError),
+}
+
+impl From<sqlx::Error> for Abort {
+    fn from(e: sqlx::Error) -> Self {
+        Abort::Db(StoreError::Db(e))
+    }
+}
+impl From<StoreError> for Abort {
+    fn from(e: StoreError) -> Self {
+        Abort::Db(e)
+    }
+}
+
+impl WriterTask {
+    async fn run(mut self) {
+        while let Some(first) = self.rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < self.config.batch_commands_max {
+                match self.rx.try_recv() {
+                    Ok(e) => batch.push(e),
+                    Err(_) => break,
+                }
+            }
+            self.process(batch).await;
+        }
+    }
+
+    async fn process(&mut self, batch: Vec<Envelope>) {
+        let started = std::time::Instant::now();
+        let mut last_error = String::new();
+        for attempt in 0..self.config.attempts_max {
+            if attempt > 0 {
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
+            }
+            let kind = self.db.kind();
+            let conn = match self.connection().await {
+                Ok(c) => c,
+                Err(e) => {
+                    last_error = e.to_string();
+                    continue;
+                }
+            };
+            match attempt_batch(conn, kind, &batch).await {
+                Ok(replies) => {
+                    self.stats.batches.fetch_add(1, Ordering::Relaxed);
+                    self.stats.commands.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    self.stats.batch_time_us.fetch_add(us, Ordering::Relaxed);
+                    for (envelope, reply) in batch.into_iter().zip(replies) {
+                        let _ = envelope.reply.send(reply);
+                    }
+                    return;
+                }
+                Err((abort, committed_unknown)) => {
+                    let rolled_back = sqlx::query("ROLLBACK").persistent(false).execute(&mut *conn).await.is_ok();
+                    if !rolled_back {
+                        self.conn = None;
+                    }
+                    if committed_unknown {
+                        // The COMMIT itself failed: it may or may not have landed. Do not
+                        // apply the batch twice; tell the clients to retry with their keys.
+                        self.conn = None;
+                        last_error = "commit outcome unknown; retry with the same Idempotency-Key".into();
+                        break;
+                    }
+                    match abort {
+                        Abort::KeyRace => last_error = "idempotency key committed concurrently".into(),
+                        Abort::Db(e) => {
+                            tracing::warn!(error = %e, attempt, "ledger batch failed; retrying");
+                            last_error = e.to_string();
+                        }
+                    }
+                }
+            }
+        }
+        self.stats.failures.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(error = %last_error, commands = batch.len(), "ledger batch failed");
+        for envelope in batch {
+            let outcome = Err(CommandError::Unavailable(last_error.clone()));
+            let _ = envelope.reply.send(Reply::Done { outcome, stored: None });
+        }
+    }
+
+    async fn connection(&mut self) -> Result<&mut AnyConnection, StoreError> {
+        if self.conn.is_none() {
+            self.conn = Some(self.db.dedicated().await?);
+        }
+        self.conn.as_mut().ok_or_else(|| StoreError::Corrupt("no connection".into()))
+    }
+}
+
+/// Everything a batch writes, gathered while applying its commands.
+#[derive(Default)]
+struct Writes {
+    users: Vec<UserRecord>,
+    new_accounts: BTreeSet<String>,
+    touched_accounts: BTreeSet<String>,
+    new_transfers: BTreeSet<String>,
+    touched_transfers: BTreeSet<String>,
+    journals: Vec<JournalRecord>,
+    entries: Vec<Vec<Val>>,
+    idempotency: Vec<Vec<Val>>,
+}
+
+/// The batch's in-memory state: the book and the descriptive fields around it.
+struct State {
+    book: Book,
+    accounts: HashMap<String, AccountRecord>,
+    transfers: HashMap<String, TransferRecord>,
+    users: HashSet<String>,
+    now: i64,
+}
+
+/// One attempt of a batch. On error, the bool says whether COMMIT itself failed.
+async fn attempt_batch(
+    conn: &mut AnyConnection,
+    kind: DbKind,
+    batch: &[Envelope],
+) -> Result<Vec<Reply>, (Abort, bool)> {
+    let begin = if kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+    sqlx::query(begin).persistent(false).execute(&mut *conn).await.map_err(|e| (e.into(), false))?;
+    let replies = apply_batch(conn, kind, batch).await.map_err(|a| (a, false))?;
+    sqlx::query("COMMIT").persistent(false).execute(&mut *conn).await.map_err(|e| (e.into(), true))?;
+    Ok(replies)
+}
+
+async fn apply_batch(conn: &mut AnyConnection, kind: DbKind, batch: &[Envelope]) -> Result<Vec<Reply>, Abort> {
+    let now = now_us();
+    let mut replies: Vec<Option<Reply>> = batch.iter().map(|_| None).collect();
+    lookup_idempotency(conn, batch, now, &mut replies).await?;
+    let live: Vec<usize> = (0..batch.len()).filter(|&i| replies[i].is_none()).collect();
+    let commands: Vec<&Command> = live.iter().map(|&i| &batch[i].command).collect();
+    let mut state = load_state(conn, kind, &commands, now).await?;
+    let mut writes = Writes::default();
+    for &i in &live {
+        let envelope = &batch[i];
+        let outcome = apply(&mut state, &mut writes, &envelope.command);
+        let stored = match &envelope.idempotency {
+            Some(idem) => (idem.render)(&outcome).inspect(|(status, body)| {
+                writes.idempotency.push(vec![
+                    Val::T(idem.scope_key.clone()),
+                    Val::T(idem.request_hash.clone()),
+                    Val::I(i64::from(*status)),
+                    Val::T(body.clone()),
+                    Val::I(now),
+                    Val::I(now.saturating_add(idem.ttl_us)),
+                ]);
+            }),
+            None => None,
+        };
+        replies[i] = Some(Reply::Done { outcome, stored });
+    }
+    write_all(conn, &state, writes).await?;
+    Ok(replies.into_iter().map(|r| r.unwrap_or(Reply::KeyReused)).collect())
+}
+
+async fn lookup_idempotency(
+    conn: &mut AnyConnection,
+    batch: &[Envelope],
+    now: i64,
+    replies: &mut [Option<Reply>],
+) -> Result<(), Abort> {
+    let keys: Vec<&str> = batch.iter().filter_map(|e| e.idempotency.as_ref().map(|i| i.scope_key.as_str())).collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(1000) {
+        let sql = format!(
+            "SELECT id, request_hash, status_code, body FROM idempotency_keys WHERE expires_at > $1 AND id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut vals = vec![Val::I(now)];
+        vals.extend(chunk.iter().map(|k| Val::T(k.to_string())));
+        let arguments = args(vals)?;
+        let rows = sqlx::query_with(&sql, arguments).persistent(false).fetch_all(&mut *conn).await?;
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let hash: String = row.try_get("request_hash")?;
+            let status: i64 = row.try_get("status_code")?;
+            let body: String = row.try_get("body")?;
+            found.insert(id, (hash, status, body));
+        }
+    }
+    for (i, e) in batch.iter().enumerate() {
+        let Some(idem) = &e.idempotency else { continue };
+        if let Some((hash, status, body)) = found.get(&idem.scope_key) {
+            replies[i] = Some(if *hash == idem.request_hash {
+                Reply::Replayed { status: u16::try_from(*status).unwrap_or(500), body: body.clone() }
+            } else {
+                Reply::KeyReused
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Loads (and on PostgreSQL locks) what the commands touch: transfers first, then accounts,
+/// each in id order, so concurrent writers in other processes cannot deadlock with us.
+async fn load_state(
+    conn: &mut AnyConnection,
+    kind: DbKind,
+    commands: &[&Command],
+    now: i64,
+) -> Result<State, Abort> {
+    let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
+    let mut transfer_ids = BTreeSet::new();
+    let mut account_ids = BTreeSet::new();
+    let mut user_ids = BTreeSet::new();
+    for c in commands {
+        match *c {
+            Command::CreateUser(_) => {}
+            Command::CreateAccount(a) => user_ids.extend(a.user_id.clone()),
+            Command::Transfer(t) => {
+                account_ids.insert(t.spec.source_account_id.clone());
+                account_ids.insert(t.spec.destination_account_id.clone());
+            }
+            Command::PostPending { transfer_id, .. }
+            | Command::VoidPending { transfer_id }
+            | Command::Expire { transfer_id }
+            | Command::Reverse { transfer_id, .. } => {
+                transfer_ids.insert(transfer_id.clone());
+            }
+            Command::Journal(j) => account_ids.extend(j.lines.iter().map(|l| l.account_id.clone())),
+            Command::ChangeStatus { account_id, .. } => {
+                account_ids.insert(account_id.clone());
+            }
+        }
+    }
+    let mut state = State {
+        book: Book::default(),
+        accounts: HashMap::new(),
+        transfers: HashMap::new(),
+        users: HashSet::new(),
+        now,
+    };
+    for row in select_in(conn, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
+        let t = transfer_from_row(&row)?;
+        account_ids.insert(t.transfer.source_account_id.clone());
+        account_ids.insert(t.transfer.destination_account_id.clone());
+        state.book.transfers.insert(t.transfer.id.clone(), t.transfer.clone());
+        state.transfers.insert(t.transfer.id.clone(), t);
+    }
+    for row in select_in(conn, &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"), &account_ids, lock).await? {
+        let a = account_from_row(&row)?;
+        state.book.accounts.insert(a.account.id.clone(), a.account.clone());
+        state.accounts.insert(a.account.id.clone(), a);
+    }
+    for row in select_in(conn, "SELECT id FROM users", &user_ids, "").await? {
+        state.users.insert(row.try_get("id")?);
+    }
+    Ok(state)
+}
+
+async fn select_in(
+    conn: &mut AnyConnection,
+    select: &str,
+    ids: &BTreeSet<String>,
+    suffix: &str,
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    let ids: Vec<&String> = ids.iter().collect();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let sql = format!("{select} WHERE id IN ({}){suffix}", placeholders(1, chunk.len()));
+        let vals: Vec<Val> = chunk.iter().map(|id| Val::T((*id).clone())).collect();
+        let arguments = args(vals)?;
+        let fetched = sqlx::query_with(&sql, arguments).persistent(false).fetch_all(&mut *conn).await?;
+        rows.extend(fetched);
+    }
+    Ok(rows)
+}
+
+/// Applies one command to the batch state, recording what must be written.
+fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
+    let now = state.now;
+    match command {
+        Command::CreateUser(u) => {
+            let user = UserRecord {
+                id: u.id.clone(),
+                name: u.name.clone(),
+                email: u.email.clone(),
+                phone: u.phone.clone(),
+                role: u.role.clone(),
+                status: "active".into(),
+                kyc_status: "pending".into(),
+                created_at_us: now,
+                updated_at_us: now,
+            };
+            state.users.insert(user.id.clone());
+            writes.users.push(user.clone());
+            Ok(Output::User(user))
+        }
+        Command::CreateAccount(a) => {
+            if let Some(user_id) = &a.user_id {
+                if !state.users.contains(user_id) {
+                    return Err(CommandError::UserNotFound(user_id.clone()));
+                }
+            }
+            let account = Account::new(a.id.clone(), a.currency, a.allow_negative_balance);
+            state.book.accounts.insert(a.id.clone(), account.clone());
+            let record = AccountRecord {
+                account,
+                user_id: a.user_id.clone(),
+                name: a.name.clone(),
+                metadata: a.metadata.clone(),
+                created_at_us: now,
+                updated_at_us: now,
+            };
+            state.accounts.insert(a.id.clone(), record.clone());
+            writes.new_accounts.insert(a.id.clone());
+            Ok(Output::Account(record))
+        }
+        Command::Transfer(t) => {
+            let effects = state.book.transfer(&t.spec)?;
+            let record = TransferRecord {
+                transfer: state.book.transfers[&t.spec.id].clone(),
+                pending: t.spec.pending,
+                description: t.description.clone(),
+                reference: t.reference.clone(),
+                metadata: t.metadata.clone(),
+                created_at_us: now,
+                updated_at_us: now,
+            };
+            state.transfers.insert(t.spec.id.clone(), record);
+            record_effects(state, writes, &effects, Some(&t.spec.id), None);
+            Ok(Output::Transfer(state.transfers[&t.spec.id].clone()))
+        }
+        Command::PostPending { transfer_id, amount } => {
+            let effects = state.book.post_pending(transfer_id, *amount, now)?;
+            record_effects(state, writes, &effects, Some(transfer_id), None);
+            Ok(Output::Transfer(state.transfers[transfer_id].clone()))
+        }
+        Command::VoidPending { transfer_id } | Command::Expire { transfer_id } => {
+            let expired = matches!(command, Command::Expire { .. });
+            let effects = state.book.void_pending(transfer_id, expired)?;
+            record_effects(state, writes, &effects, Some(transfer_id), None);
+            Ok(Output::Transfer(state.transfers[transfer_id].clone()))
+        }
+        Command::Reverse { transfer_id, new_id } => {
+            let effects = state.book.reverse(transfer_id, new_id)?;
+            let original = &state.transfers[transfer_id];
+            let record = TransferRecord {
+                transfer: state.book.transfers[new_id].clone(),
+                pending: false,
+                description: Some(format!("reversal of {transfer_id}")),
+                reference: original.reference.clone(),
+                metadata: Metadata::new(),
+                created_at_us: now,
+                updated_at_us: now,
+            };
+            state.transfers.insert(new_id.clone(), record);
+            record_effects(state, writes, &effects, Some(new_id), None);
+            Ok(Output::Transfer(state.transfers[new_id].clone()))
+        }
+        Command::Journal(j) => {
+            debug_assert!(j.lines.len() >= 2 && j.lines.len() <= JOURNAL_LINES_MAX);
+            let effects = state.book.journal(&j.lines)?;
+            let record = JournalRecord {
+                id: j.id.clone(),
+                description: j.description.clone(),
+                metadata: j.metadata.clone(),
+                lines: effects
+                    .postings
+                    .iter()
+                    .map(|p| JournalLine {
+                        account_id: p.account_id.clone(),
+                        direction: p.direction,
+                        amount: p.amount,
+                        currency: p.currency,
+                        balance_after: p.balance_after,
+                    })
+                    .collect(),
+                created_at_us: now,
+            };
+            writes.journals.push(record.clone());
+            record_effects(state, writes, &effects, None, Some(&j.id));
+            Ok(Output::Journal(record))
+        }
+        Command::ChangeStatus { account_id, change } => {
+            let effects = state.book.change_status(account_id, *change)?;
+            record_effects(state, writes, &effects, None, None);
+            Ok(Output::Account(state.accounts[account_id].clone()))
+        }
+    }
+}
+
+/// Folds a command's effects into the batch records and the pending writes.
+fn record_effects(state: &mut State, writes: &mut Writes, effects: &Effects, transfer: Option<&String>, journal: Option<&String>) {
+    let now = state.now;
+    for id in &effects.accounts {
+        if let (Some(record), Some(account)) = (state.accounts.get_mut(id), state.book.accounts.get(id)) {
+            record.account = account.clone();
+            record.updated_at_us = now;
+        }
+        writes.touched_accounts.insert(id.clone());
+    }
+    for id in &effects.created_transfers {
+        writes.new_transfers.insert(id.clone());
+    }
+    for id in effects.created_transfers.iter().chain(&effects.updated_transfers) {
+        if let (Some(record), Some(t)) = (state.transfers.get_mut(id), state.book.transfers.get(id)) {
+            record.transfer = t.clone();
+            record.updated_at_us = now;
+        }
+        writes.touched_transfers.insert(id.clone());
+    }
+    for p in &effects.postings {
+        writes.entries.push(vec![
+            Val::T(p.account_id.clone()),
+            Val::OT(transfer.cloned()),
+            Val::OT(journal.cloned()),
+            Val::T(p.direction.as_str().into()),
+            Val::I(p.amount),
+            Val::T(p.currency.code().into()),
+            Val::I(p.balance_after),
+            Val::I(now),
+        ]);
+    }
+}
+
+/// Writes everything the batch did, in foreign-key order.
+async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result<(), Abort> {
+    let users: Vec<Vec<Val>> = w
+        .users
+        .iter()
+        .map(|u| {
+            vec![
+                Val::T(u.id.clone()),
+                Val::T(u.name.clone()),
+                Val::OT(u.email.clone()),
+                Val::OT(u.phone.clone()),
+                Val::T(u.role.clone()),
+                Val::T(u.status.clone()),
+                Val::T(u.kyc_status.clone()),
+                Val::I(u.created_at_us),
+                Val::I(u.updated_at_us),
+            ]
+        })
+        .collect();
+    if !users.is_empty() {
+        exec_values(conn, "INSERT INTO users (id, name, email, phone, role, status, kyc_status, created_at, updated_at)", 9, users, "").await?;
+    }
+    let account_row = |id: &String| -> Vec<Val> {
+        let r = &state.accounts[id];
+        let a = &r.account;
+        vec![
+            Val::T(a.id.clone()),
+            Val::OT(r.user_id.clone()),
+            Val::OT(r.name.clone()),
+            Val::T(a.currency.code().into()),
+            Val::I(i64::from(a.allow_negative_balance)),
+            Val::T(a.status.as_str().into()),
+            Val::I(a.debits_posted),
+            Val::I(a.credits_posted),
+            Val::I(a.debits_pending),
+            Val::I(a.credits_pending),
+            Val::T(metadata_text(&r.metadata)),
+            Val::I(r.created_at_us),
+            Val::I(r.updated_at_us),
+        ]
+    };
+    let new_accounts: Vec<Vec<Val>> = w.new_accounts.iter().map(account_row).collect();
+    if !new_accounts.is_empty() {
+        exec_values(conn, &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS})"), 13, new_accounts, "").await?;
+    }
+    let updated: Vec<Vec<Val>> = w
+        .touched_accounts
+        .iter()
+        .filter(|id| !w.new_accounts.contains(*id))
+        .map(|id| {
+            let a = &state.accounts[id].account;
+            vec![
+                Val::T(id.clone()),
+                Val::T(a.status.as_str().into()),
+                Val::I(a.debits_posted),
+                Val::I(a.credits_posted),
+                Val::I(a.debits_pending),
+                Val::I(a.credits_pending),
+                Val::I(state.now),
+            ]
+        })
+        .collect();
+    if !updated.is_empty() {
+        let n = updated.len() as u64;
+        let done = exec_values(
+            conn,
+            "WITH v (id, status, dp, cp, dpe, cpe, upd) AS (",
+            7,
+            updated,
+            ") UPDATE accounts SET status = v.status, debits_posted = v.dp, credits_posted = v.cp, \
+             debits_pending = v.dpe, credits_pending = v.cpe, updated_at = v.upd FROM v WHERE accounts.id = v.id",
+        )
+        .await?;
+        if done != n {
+            return Err(Abort::Db(StoreError::Corrupt(format!("updated {done} of {n} accounts"))));
+        }
+    }
+    let journals: Vec<Vec<Val>> = w
+        .journals
+        .iter()
+        .map(|j| {
+            vec![Val::T(j.id.clone()), Val::OT(j.description.clone()), Val::T(metadata_text(&j.metadata)), Val::I(j.created_at_us)]
+        })
+        .collect();
+    if !journals.is_empty() {
+        exec_values(conn, "INSERT INTO journal_entries (id, description, metadata, created_at)", 4, journals, "").await?;
+    }
+    let transfer_row = |id: &String| -> Vec<Val> {
+        let r = &state.transfers[id];
+        let t = &r.transfer;
+        vec![
+            Val::T(t.id.clone()),
+            Val::T(t.source_account_id.clone()),
+            Val::T(t.destination_account_id.clone()),
+            Val::T(t.currency.code().into()),
+            Val::I(t.amount),
+            Val::I(t.posted_amount),
+            Val::T(t.status.as_str().into()),
+            Val::I(i64::from(r.pending)),
+            Val::OT(r.description.clone()),
+            Val::OT(r.reference.clone()),
+            Val::T(metadata_text(&r.metadata)),
+            Val::OI(t.expires_at_us),
+            Val::OT(t.reversal_of.clone()),
+            Val::OT(t.reversed_by.clone()),
+            Val::I(r.created_at_us),
+            Val::I(r.updated_at_us),
+        ]
+    };
+    let new_transfers: Vec<Vec<Val>> = w.new_transfers.iter().map(transfer_row).collect();
+    if !new_transfers.is_empty() {
+        exec_values(conn, &format!("INSERT INTO transfers ({TRANSFER_COLUMNS})"), 16, new_transfers, "").await?;
+    }
+    let updated: Vec<Vec<Val>> = w
+        .touched_transfers
+        .iter()
+        .filter(|id| !w.new_transfers.contains(*id))
+        .map(|id| {
+            let t = &state.transfers[id].transfer;
+            vec![
+                Val::T(id.clone()),
+                Val::T(t.status.as_str().into()),
+                Val::I(t.posted_amount),
+                Val::OT(t.reversed_by.clone()),
+                Val::I(state.now),
+            ]
+        })
+        .collect();
+    if !updated.is_empty() {
+        exec_values(
+            conn,
+            "WITH v (id, status, posted, reversed_by, upd) AS (",
+            5,
+            updated,
+            ") UPDATE transfers SET status = v.status, posted_amount = v.posted, reversed_by = v.reversed_by, \
+             updated_at = v.upd FROM v WHERE transfers.id = v.id",
+        )
+        .await?;
+    }
+    if !w.entries.is_empty() {
+        exec_values(
+            conn,
+            "INSERT INTO entries (account_id, transfer_id, journal_entry_id, direction, amount, currency, balance_after, created_at)",
+            8,
+            w.entries,
+            "",
+        )
+        .await?;
+    }
+    if !w.idempotency.is_empty() {
+        let n = w.idempotency.len() as u64;
+        let done = exec_values(
+            conn,
+            "INSERT INTO idempotency_keys (id, request_hash, status_code, body, created_at, expires_at)",
+            6,
+            w.idempotency,
+            "ON CONFLICT (id) DO UPDATE SET request_hash = excluded.request_hash, status_code = excluded.status_code, \
+             body = excluded.body, created_at = excluded.created_at, expires_at = excluded.expires_at \
+             WHERE idempotency_keys.expires_at <= excluded.created_at",
+        )
+        .await?;
+        if done != n {
+            return Err(Abort::KeyRace);
+        }
+    }
+    Ok(())
+}
+
