@@ -1,1 +1,228 @@
+//! Rialto's HTTP API: axum routes, API-key authentication, idempotency, one error shape,
+//! Prometheus metrics, OpenAPI. Only this crate knows HTTP and JSON.
 
+pub mod auth;
+pub mod docs;
+pub mod error;
+mod idem;
+pub mod input;
+mod metrics;
+pub mod present;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use rialto_store::{Command, Db, Role, Writer, WriterConfig};
+use serde_json::json;
+use tokio::sync::watch;
+
+pub use error::ApiError;
+
+/// Largest request body: 1 MiB.
+pub const BODY_BYTES_MAX: usize = 1 << 20;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://…`, a path, or `postgres://…`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// If set, this exact key is ensured as an admin key.
+    pub admin_key: Option<String>,
+    /// Lifetime of idempotency records, µs (default 24 h).
+    pub idempotency_ttl_us: i64,
+    /// How often expired pending transfers are voided.
+    pub expiry_sweep_interval: Duration,
+    /// Writer tuning.
+    pub writer: WriterConfig,
+}
+
+impl Config {
+    /// Defaults for `database_url` on `listen`.
+    pub fn new(database_url: impl Into<String>, listen: SocketAddr) -> Config {
+        Config {
+            database_url: database_url.into(),
+            listen,
+            admin_key: None,
+            idempotency_ttl_us: 24 * 3600 * 1_000_000,
+            expiry_sweep_interval: Duration::from_secs(1),
+            writer: WriterConfig::default(),
+        }
+    }
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The ledger writer.
+    pub writer: Writer,
+    /// Settings.
+    pub config: Arc<Config>,
+    auth: Arc<auth::AuthCache>,
+    in_flight: Arc<idem::InFlight>,
+    metrics: Arc<metrics::Metrics>,
+}
+
+/// The whole router.
+pub fn router(state: AppState) -> Router {
+    use routes as r;
+    let v1 = Router::new()
+        .route("/v1/users", post(r::create_user).get(r::list_users))
+        .route("/v1/users/{id}", get(r::get_user))
+        .route("/v1/accounts", post(r::create_account).get(r::list_accounts))
+        .route("/v1/accounts/{id}", get(r::get_account))
+        .route("/v1/accounts/{id}/freeze", post(r::freeze))
+        .route("/v1/accounts/{id}/unfreeze", post(r::unfreeze))
+        .route("/v1/accounts/{id}/close", post(r::close))
+        .route("/v1/accounts/{id}/entries", get(r::list_entries))
+        .route("/v1/accounts/{id}/balance", get(r::balance_at))
+        .route("/v1/transfers", post(r::create_transfer).get(r::list_transfers))
+        .route("/v1/transfers/{id}", get(r::get_transfer))
+        .route("/v1/transfers/{id}/post", post(r::post_transfer))
+        .route("/v1/transfers/{id}/void", post(r::void_transfer))
+        .route("/v1/transfers/{id}/reverse", post(r::reverse_transfer))
+        .route("/v1/journal-entries", post(r::create_journal))
+        .route("/v1/journal-entries/{id}", get(r::get_journal))
+        .route("/v1/ledger/verify", get(r::verify))
+        .route("/v1/api-keys", get(r::list_keys).post(r::create_key))
+        .route("/v1/api-keys/{id}/revoke", post(r::revoke_key))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(docs::openapi))
+        .route("/docs", get(docs::page))
+        .merge(v1)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+        })
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::observe))
+        .with_state(state)
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    if s.db.ping().await {
+        Json(json!({"status": "ready"})).into_response()
+    } else {
+        ApiError::unavailable("the database does not answer").into_response()
+    }
+}
+
+async fn metrics_text(State(s): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(&s)).into_response()
+}
+
+/// A running server.
+pub struct Running {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The state, for tests and embedding.
+    pub state: AppState,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, and returns.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        let r = self.handle.await.unwrap_or(Ok(()));
+        self.state.db.close().await;
+        r
+    }
+
+    /// Waits until the server ends (after a signal, if `stop_on_signal`).
+    pub async fn wait(self) -> std::io::Result<()> {
+        let r = self.handle.await.unwrap_or(Ok(()));
+        self.state.db.close().await;
+        r
+    }
+
+    /// A sender that stops the server.
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Connects, migrates, starts the writer and background tasks, binds and serves.
+pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    if let Some(key) = &config.admin_key {
+        db.ensure_api_key("RIALTO_ADMIN_KEY", Role::Admin, key).await?;
+    }
+    let writer = Writer::start(&db, config.writer).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState {
+        db,
+        writer,
+        config: Arc::new(config),
+        auth: Arc::default(),
+        in_flight: Arc::default(),
+        metrics: Arc::default(),
+    };
+    let (shutdown, mut rx) = watch::channel(false);
+    tokio::spawn(sweep_expired(state.clone(), shutdown.subscribe()));
+    tokio::spawn(sweep_idempotency(state.clone(), shutdown.subscribe()));
+    let app = router(state.clone());
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "rialto listening");
+    Ok(Running { addr, shutdown, handle, state })
+}
+
+/// Voids pending transfers past their expiry, through the writer like any other command.
+async fn sweep_expired(state: AppState, mut stop: watch::Receiver<bool>) {
+    const SWEEP_BATCH_MAX: usize = 1000;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(state.config.expiry_sweep_interval) => {}
+            _ = stop.changed() => return,
+        }
+        let ids = match state.db.expired_pending(rialto_store::now_us(), SWEEP_BATCH_MAX).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "expiry sweep failed");
+                continue;
+            }
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for transfer_id in ids {
+            let writer = state.writer.clone();
+            tasks.spawn(async move { writer.submit(Command::Expire { transfer_id }, None).await });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Deletes idempotency records past their lifetime.
+async fn sweep_idempotency(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = state.db.delete_expired_idempotency(rialto_store::now_us()).await {
+            tracing::warn!(error = %e, "idempotency sweep failed");
+        }
+    }
+}

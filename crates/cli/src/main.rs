@@ -1,1 +1,208 @@
-fn main(){}
+//! `rialto`: the one binary. `serve` runs the API; `migrate`, `verify` and `api-keys` work
+//! on the database directly; `bench` measures transfers per second through HTTP.
+
+mod bench;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use rialto_store::{Db, Role};
+
+/// Default database: a SQLite file in the working directory, created on first start.
+const DEFAULT_DATABASE: &str = "sqlite://rialto.db";
+
+#[derive(Parser)]
+#[command(name = "rialto", version, about = "Rialto: an open-source payments platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArgs {
+    /// Database URL: sqlite://PATH (default sqlite://rialto.db) or postgres://...
+    #[arg(long = "database", env = "RIALTO_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    database: String,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the HTTP API.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on.
+        #[arg(long, env = "RIALTO_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Ensure this exact key exists as an admin key (for scripts and tests).
+        #[arg(long, env = "RIALTO_ADMIN_KEY", hide_env_values = true)]
+        admin_key: Option<String>,
+        /// Lifetime of idempotency records, in hours.
+        #[arg(long, env = "RIALTO_IDEMPOTENCY_TTL_HOURS", default_value_t = 24)]
+        idempotency_ttl_hours: u32,
+        /// Most commands committed in one ledger transaction.
+        #[arg(long, env = "RIALTO_BATCH_MAX", default_value_t = 2048)]
+        batch_max: usize,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Recompute every balance from the entries; exit 1 on any mismatch.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage API keys.
+    #[command(name = "api-keys", subcommand)]
+    ApiKeys(KeyCmd),
+    /// Measure posted transfers per second through HTTP.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Create a key and print its secret (shown only once).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// admin, writer or reader.
+        #[arg(long)]
+        role: String,
+        /// A label.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The key id (`key_...`).
+        id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("RIALTO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("RIALTO_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open(db: &DbArgs) -> anyhow::Result<Db> {
+    let db = Db::connect(&db.database).await.with_context(|| format!("cannot open {}", db.database))?;
+    db.migrate().await.context("migrations failed")?;
+    Ok(db)
+}
+
+async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Cmd::Serve { db, listen, admin_key, idempotency_ttl_hours, batch_max } => {
+            let mut config = rialto_api::Config::new(db.database, listen);
+            config.admin_key = admin_key.filter(|k| !k.is_empty());
+            config.idempotency_ttl_us = i64::from(idempotency_ttl_hours) * 3600 * 1_000_000;
+            config.writer.batch_commands_max = batch_max.clamp(1, 16_384);
+            let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("rialto listening on http://{}", running.addr);
+            let stop = running.stopper();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down");
+                let _ = stop.send(true);
+            });
+            running.wait().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Migrate { db } => {
+            open(&db).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Verify { db } => {
+            let report = open(&db).await?.verify().await?;
+            println!("{}", serde_json::to_string_pretty(&rialto_api::routes::verify_json(&report))?);
+            if report.ok() {
+                eprintln!("ledger verified: {} accounts, {} entries, no mismatches", report.accounts, report.entries);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("LEDGER MISMATCH: {} problem(s)", report.mismatches.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Cmd::ApiKeys(KeyCmd::Create { db, role, name }) => {
+            let role = Role::parse(&role).context("role must be admin, writer or reader")?;
+            let key = open(&db).await?.create_api_key(&name, role).await?;
+            eprintln!("created {} ({}); the secret is shown only once:", key.key.id, role.as_str());
+            println!("{}", key.secret);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::ApiKeys(KeyCmd::List { db }) => {
+            for k in open(&db).await?.list_api_keys().await? {
+                let state = if k.revoked_at_us.is_some() { "revoked" } else { "active" };
+                println!("{}\t{}\t{}\t{}…\t{}", k.id, k.role.as_str(), state, k.prefix, k.name);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::ApiKeys(KeyCmd::Revoke { db, id }) => {
+            if open(&db).await?.revoke_api_key(&id).await? {
+                println!("revoked {id}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("no active key {id}");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Cmd::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

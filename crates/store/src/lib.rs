@@ -15,7 +15,7 @@ mod verify;
 mod writer;
 
 pub use db::{now_us, Db, DbKind, StoreError};
-pub use keys::{ApiKey, NewApiKey, Role};
+pub use keys::{hash_secret, ApiKey, NewApiKey, Role};
 pub use read::{Cursor, Page, TransferFilter};
 pub use records::{AccountRecord, EntryRecord, JournalLine, JournalRecord, TransferRecord, UserRecord};
 pub use verify::{Mismatch, VerifyReport};

@@ -215,3 +215,11 @@ impl Db {
         Ok(row.map_or(0, |r| r.0))
     }
 }
+
+impl Db {
+    /// Deletes idempotency records that expired before `now_us`.
+    pub async fn delete_expired_idempotency(&self, now_us: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1").bind(now_us).execute(self.pool()).await?;
+        Ok(done.rows_affected())
+    }
+}

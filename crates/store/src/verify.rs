@@ -58,7 +58,7 @@ impl Db {
         use futures_lite::StreamExt as _;
         let mut tx = self.pool().begin().await?;
         if self.kind() == crate::DbKind::Postgres {
-            sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").persistent(false).execute(&mut *tx).await?;
         }
         let overflow = || StoreError::Corrupt("sum overflows i64".into());
         let mut totals: BTreeMap<String, Totals> = BTreeMap::new();

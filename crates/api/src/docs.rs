@@ -1,0 +1,202 @@
+//! The OpenAPI 3.1 description of the API and an offline HTML page that renders it.
+
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+/// One operation: method, path, summary, request schema, success status and schema, role.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    request: Option<&'static str>,
+    status: &'static str,
+    response: &'static str,
+    role: Option<&'static str>,
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    request: Option<&'static str>,
+    status: &'static str,
+    response: &'static str,
+    role: Option<&'static str>,
+) -> Op {
+    Op { method, path, summary, request, status, response, role }
+}
+
+/// Every route the router serves. A test checks the router and this table agree.
+const OPS: &[Op] = &[
+    op("get", "/healthz", "Liveness", None, "200", "Status", None),
+    op("get", "/readyz", "Readiness (the database answers)", None, "200", "Status", None),
+    op("get", "/metrics", "Prometheus metrics", None, "200", "Text", None),
+    op("get", "/openapi.json", "This document", None, "200", "Object", None),
+    op("get", "/docs", "API reference page", None, "200", "Text", None),
+    op("post", "/v1/users", "Create a user", Some("UserCreate"), "201", "User", Some("writer")),
+    op("get", "/v1/users", "List users", None, "200", "UserList", Some("reader")),
+    op("get", "/v1/users/{id}", "Get a user", None, "200", "User", Some("reader")),
+    op("post", "/v1/accounts", "Open an account", Some("AccountCreate"), "201", "Account", Some("writer")),
+    op("get", "/v1/accounts", "List accounts (filter: user_id)", None, "200", "AccountList", Some("reader")),
+    op("get", "/v1/accounts/{id}", "Get an account with its balance", None, "200", "Account", Some("reader")),
+    op("post", "/v1/accounts/{id}/freeze", "Freeze an account", None, "200", "Account", Some("writer")),
+    op("post", "/v1/accounts/{id}/unfreeze", "Unfreeze an account", None, "200", "Account", Some("writer")),
+    op("post", "/v1/accounts/{id}/close", "Close an account with a zero balance", None, "200", "Account", Some("writer")),
+    op("get", "/v1/accounts/{id}/entries", "The account's entries, newest first", None, "200", "EntryList", Some("reader")),
+    op("get", "/v1/accounts/{id}/balance", "Balance now, or posted balance at `?at=<RFC 3339>`", None, "200", "Balance", Some("reader")),
+    op("post", "/v1/transfers", "Create a posted or pending transfer", Some("TransferCreate"), "201", "Transfer", Some("writer")),
+    op("get", "/v1/transfers", "List transfers (filter: account_id)", None, "200", "TransferList", Some("reader")),
+    op("get", "/v1/transfers/{id}", "Get a transfer", None, "200", "Transfer", Some("reader")),
+    op("post", "/v1/transfers/{id}/post", "Post a pending transfer (optionally a smaller amount)", Some("TransferPost"), "200", "Transfer", Some("writer")),
+    op("post", "/v1/transfers/{id}/void", "Void a pending transfer", None, "200", "Transfer", Some("writer")),
+    op("post", "/v1/transfers/{id}/reverse", "Reverse a posted transfer", None, "201", "Transfer", Some("writer")),
+    op("post", "/v1/journal-entries", "Post a balanced multi-line journal entry", Some("JournalCreate"), "201", "JournalEntry", Some("writer")),
+    op("get", "/v1/journal-entries/{id}", "Get a journal entry", None, "200", "JournalEntry", Some("reader")),
+    op("get", "/v1/ledger/verify", "Recompute every balance and the trial balance", None, "200", "Verification", Some("reader")),
+    op("get", "/v1/api-keys", "List API keys", None, "200", "Object", Some("admin")),
+    op("post", "/v1/api-keys", "Create an API key (secret shown once)", Some("ApiKeyCreate"), "200", "Object", Some("admin")),
+    op("post", "/v1/api-keys/{id}/revoke", "Revoke an API key", None, "200", "Object", Some("admin")),
+];
+
+/// Every `(method, path)` documented.
+pub fn documented() -> Vec<(&'static str, &'static str)> {
+    OPS.iter().map(|o| (o.method, o.path)).collect()
+}
+
+fn r(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn schemas() -> Value {
+    let money = json!({"type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_000_i64,
+                       "description": "Integer amount in the currency's minor unit (1050 USD = 10.50 USD)"});
+    let currency = json!({"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"});
+    let metadata = json!({"type": "object", "additionalProperties": {"type": "string", "maxLength": 500}, "maxProperties": 50});
+    let time = json!({"type": "string", "format": "date-time"});
+    let list = |item: &str| json!({"type": "object", "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": r(item)}, "has_more": {"type": "boolean"}}});
+    json!({
+        "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+            "type": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
+            "param": {"type": ["string", "null"]}}}}},
+        "Status": {"type": "object"}, "Object": {"type": "object"}, "Text": {"type": "string"},
+        "UserCreate": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {
+            "name": {"type": "string", "maxLength": 200}, "email": {"type": "string"}, "phone": {"type": "string"},
+            "role": {"enum": ["customer", "merchant", "admin", "support"]}}},
+        "User": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+            "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]}, "role": {"type": "string"},
+            "status": {"type": "string"}, "kyc_status": {"type": "string"}, "created_at": time}},
+        "UserList": list("User"),
+        "AccountCreate": {"type": "object", "additionalProperties": false, "required": ["currency"], "properties": {
+            "currency": currency, "name": {"type": "string"}, "user_id": {"type": "string"},
+            "allow_negative_balance": {"type": "boolean", "default": false}, "metadata": metadata}},
+        "Balance": {"type": "object", "properties": {"posted": {"type": "integer"}, "pending_debits": {"type": "integer"},
+            "pending_credits": {"type": "integer"}, "available": {"type": "integer"}}},
+        "Account": {"type": "object", "properties": {"id": {"type": "string"}, "currency": currency,
+            "status": {"enum": ["active", "frozen", "closed"]}, "balance": r("Balance"),
+            "allow_negative_balance": {"type": "boolean"}, "user_id": {"type": ["string", "null"]},
+            "name": {"type": ["string", "null"]}, "metadata": metadata, "created_at": time}},
+        "AccountList": list("Account"),
+        "TransferCreate": {"type": "object", "additionalProperties": false,
+            "required": ["source_account_id", "destination_account_id", "amount", "currency"], "properties": {
+            "source_account_id": {"type": "string"}, "destination_account_id": {"type": "string"},
+            "amount": money, "currency": currency, "description": {"type": "string"}, "reference": {"type": "string"},
+            "metadata": metadata, "pending": {"type": "boolean"}, "expires_in_seconds": {"type": "integer", "minimum": 1}}},
+        "TransferPost": {"type": "object", "additionalProperties": false, "properties": {"amount": money}},
+        "Transfer": {"type": "object", "properties": {"id": {"type": "string"}, "source_account_id": {"type": "string"},
+            "destination_account_id": {"type": "string"}, "amount": {"type": "integer"}, "posted_amount": {"type": "integer"},
+            "currency": currency, "status": {"enum": ["pending", "posted", "voided", "expired"]},
+            "pending": {"type": "boolean"}, "expires_at": {"type": ["string", "null"]},
+            "reversal_of": {"type": ["string", "null"]}, "reversed_by": {"type": ["string", "null"]}, "created_at": time}},
+        "TransferList": list("Transfer"),
+        "JournalCreate": {"type": "object", "additionalProperties": false, "required": ["lines"], "properties": {
+            "lines": {"type": "array", "minItems": 2, "maxItems": 50, "items": {"type": "object", "additionalProperties": false,
+                "required": ["account_id", "direction", "amount"], "properties": {"account_id": {"type": "string"},
+                "direction": {"enum": ["debit", "credit"]}, "amount": money}}},
+            "description": {"type": "string"}, "metadata": metadata}},
+        "JournalEntry": {"type": "object", "properties": {"id": {"type": "string"}, "lines": {"type": "array"}, "created_at": time}},
+        "Entry": {"type": "object", "properties": {"id": {"type": "string"}, "account_id": {"type": "string"},
+            "direction": {"enum": ["debit", "credit"]}, "amount": {"type": "integer"}, "balance_after": {"type": "integer"},
+            "transfer_id": {"type": ["string", "null"]}, "journal_entry_id": {"type": ["string", "null"]}, "created_at": time}},
+        "EntryList": list("Entry"),
+        "Verification": {"type": "object", "properties": {"ok": {"type": "boolean"}, "mismatches": {"type": "array"}}},
+        "ApiKeyCreate": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"},
+            "role": {"enum": ["admin", "writer", "reader"]}}},
+    })
+}
+
+/// The OpenAPI document.
+pub fn spec() -> Value {
+    let mut paths = serde_json::Map::new();
+    for o in OPS {
+        let mut operation = json!({
+            "summary": o.summary,
+            "operationId": format!("{}{}", o.method, o.path.replace(['/', '{', '}', '-', '.'], "_")),
+            "responses": {
+                o.status: {"description": "Success", "content": {"application/json": {"schema": r(o.response)}}},
+                "4XX": {"description": "Client error", "content": {"application/json": {"schema": r("Error")}}},
+            },
+        });
+        if let Some(role) = o.role {
+            operation["security"] = json!([{"apiKey": []}]);
+            operation["description"] = json!(format!("Needs a `{role}` key (or higher)."));
+        } else {
+            operation["security"] = json!([]);
+        }
+        let mut parameters = Vec::new();
+        if o.path.contains("{id}") {
+            parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}));
+        }
+        if o.method == "post" && o.role != Some("admin") {
+            parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
+                "schema": {"type": "string", "maxLength": 255}}));
+        }
+        if !parameters.is_empty() {
+            operation["parameters"] = Value::Array(parameters);
+        }
+        if let Some(req) = o.request {
+            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": r(req)}}});
+        }
+        let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
+        entry[o.method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Rialto API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Accounts, a double-entry ledger and transfers. Amounts are integers in minor units."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+        },
+    })
+}
+
+/// `GET /openapi.json`
+pub async fn openapi() -> Response {
+    Json(spec()).into_response()
+}
+
+/// `GET /docs`: a self-contained page (no CDN) listing the operations from the spec.
+pub async fn page() -> Response {
+    let mut rows = String::new();
+    for o in OPS {
+        rows.push_str(&format!(
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+            o.method.to_uppercase(),
+            o.path,
+            o.summary,
+            o.role.unwrap_or("none")
+        ));
+    }
+    Html(format!(
+        "<!doctype html><html><head><meta charset=utf-8><title>Rialto API</title>\
+         <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}td,th{{padding:.3em .8em;text-align:left}}\
+         tr:nth-child(even){{background:#f4f4f4}}</style></head><body><h1>Rialto API</h1>\
+         <p>Authenticate with <code>Authorization: Bearer &lt;key&gt;</code>. Amounts are integers in the currency's \
+         minor unit. Every POST accepts an <code>Idempotency-Key</code>. The machine-readable description is at \
+         <a href=\"/openapi.json\">/openapi.json</a>.</p>\
+         <table><tr><th>Method</th><th>Path</th><th>What</th><th>Role</th></tr>{rows}</table></body></html>"
+    ))
+    .into_response()
+}

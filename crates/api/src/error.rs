@@ -1,0 +1,112 @@
+//! The one error shape of the API and the one place domain errors become HTTP.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rialto_core::ledger::LedgerError;
+use rialto_store::CommandError;
+use serde_json::json;
+
+/// An API error: `{"error": {"type", "code", "message", "param"}}`.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The request field concerned, if any.
+    pub param: Option<String>,
+}
+
+impl ApiError {
+    /// A new error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), param: None }
+    }
+
+    /// Names the offending field.
+    pub fn param(mut self, param: impl Into<String>) -> ApiError {
+        self.param = Some(param.into());
+        self
+    }
+
+    /// 400 `invalid_request`.
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(what: &str, id: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} `{id}`"))
+    }
+
+    /// 503 `storage_unavailable`: the database failed; nothing was applied unless said.
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", message)
+    }
+
+    fn kind(&self) -> &'static str {
+        match self.status.as_u16() {
+            401 | 403 => "authentication_error",
+            409 if self.code.starts_with("idempotency") => "idempotency_error",
+            422 if self.code.starts_with("idempotency") => "idempotency_error",
+            402 | 409 | 422 => "ledger_error",
+            400..=499 => "invalid_request_error",
+            _ => "api_error",
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> serde_json::Value {
+        json!({"error": {"type": self.kind(), "code": self.code, "message": self.message, "param": self.param}})
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body())).into_response()
+    }
+}
+
+impl From<rialto_store::StoreError> for ApiError {
+    fn from(e: rialto_store::StoreError) -> Self {
+        tracing::error!(error = %e, "storage error");
+        ApiError::unavailable("the database is unavailable; retry later")
+    }
+}
+
+impl From<&CommandError> for ApiError {
+    fn from(e: &CommandError) -> Self {
+        use StatusCode as S;
+        let msg = e.to_string();
+        match e {
+            CommandError::UserNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg).param("user_id"),
+            CommandError::Unavailable(m) => ApiError::unavailable(m.clone()),
+            CommandError::Ledger(l) => match l {
+                LedgerError::AccountNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
+                LedgerError::TransferNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
+                LedgerError::CurrencyMismatch { .. } => {
+                    ApiError::new(S::UNPROCESSABLE_ENTITY, "currency_mismatch", msg).param("currency")
+                }
+                LedgerError::InsufficientFunds(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "insufficient_funds", msg),
+                LedgerError::AccountFrozen(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "account_frozen", msg),
+                LedgerError::AccountClosed(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "account_closed", msg),
+                LedgerError::SameAccount => ApiError::invalid(msg).param("destination_account_id"),
+                LedgerError::InvalidTransferState { .. } => ApiError::new(S::CONFLICT, "invalid_transfer_state", msg),
+                LedgerError::InvalidAccountState { .. } => ApiError::new(S::CONFLICT, "invalid_account_state", msg),
+                LedgerError::TransferExpired(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "transfer_expired", msg),
+                LedgerError::PostExceedsPending { .. } => {
+                    ApiError::new(S::UNPROCESSABLE_ENTITY, "amount_exceeds_pending", msg).param("amount")
+                }
+                LedgerError::AlreadyReversed(_) => ApiError::new(S::CONFLICT, "already_reversed", msg),
+                LedgerError::ReversalOfReversal(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_reversal", msg),
+                LedgerError::Unbalanced { .. } => {
+                    ApiError::new(S::UNPROCESSABLE_ENTITY, "unbalanced_entry", msg).param("lines")
+                }
+                LedgerError::BalanceNotZero(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "balance_not_zero", msg),
+                LedgerError::Overflow => ApiError::new(S::UNPROCESSABLE_ENTITY, "amount_overflow", msg),
+            },
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Storage records to API JSON: the one place response shapes are defined.
+
+use rialto_store::{AccountRecord, EntryRecord, JournalRecord, Page, TransferRecord, UserRecord};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// µs since epoch as RFC 3339 (UTC, microsecond precision).
+pub fn time_text(us: i64) -> Value {
+    let nanos = i128::from(us) * 1000;
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .map_or(Value::Null, Value::String)
+}
+
+/// A user.
+pub fn user(u: &UserRecord) -> Value {
+    json!({
+        "id": u.id, "object": "user", "name": u.name, "email": u.email, "phone": u.phone,
+        "role": u.role, "status": u.status, "kyc_status": u.kyc_status,
+        "created_at": time_text(u.created_at_us), "updated_at": time_text(u.updated_at_us),
+    })
+}
+
+/// An account with its balance.
+pub fn account(r: &AccountRecord) -> Value {
+    let a = &r.account;
+    let posted = a.credits_posted.checked_sub(a.debits_posted);
+    let available = posted.and_then(|p| p.checked_sub(a.debits_pending));
+    json!({
+        "id": a.id, "object": "account", "user_id": r.user_id, "name": r.name,
+        "currency": a.currency.code(), "allow_negative_balance": a.allow_negative_balance,
+        "status": a.status.as_str(),
+        "balance": {
+            "posted": posted, "pending_debits": a.debits_pending,
+            "pending_credits": a.credits_pending, "available": available,
+        },
+        "totals": {
+            "debits_posted": a.debits_posted, "credits_posted": a.credits_posted,
+        },
+        "metadata": r.metadata,
+        "created_at": time_text(r.created_at_us), "updated_at": time_text(r.updated_at_us),
+    })
+}
+
+/// A transfer.
+pub fn transfer(r: &TransferRecord) -> Value {
+    let t = &r.transfer;
+    json!({
+        "id": t.id, "object": "transfer",
+        "source_account_id": t.source_account_id, "destination_account_id": t.destination_account_id,
+        "amount": t.amount, "posted_amount": t.posted_amount, "currency": t.currency.code(),
+        "status": t.status.as_str(), "pending": r.pending,
+        "description": r.description, "reference": r.reference, "metadata": r.metadata,
+        "expires_at": t.expires_at_us.map(time_text),
+        "reversal_of": t.reversal_of, "reversed_by": t.reversed_by,
+        "created_at": time_text(r.created_at_us), "updated_at": time_text(r.updated_at_us),
+    })
+}
+
+/// A journal entry.
+pub fn journal(j: &JournalRecord) -> Value {
+    let lines: Vec<Value> = j
+        .lines
+        .iter()
+        .map(|l| {
+            json!({
+                "account_id": l.account_id, "direction": l.direction.as_str(), "amount": l.amount,
+                "currency": l.currency.code(), "balance_after": l.balance_after,
+            })
+        })
+        .collect();
+    json!({
+        "id": j.id, "object": "journal_entry", "description": j.description, "metadata": j.metadata,
+        "lines": lines, "created_at": time_text(j.created_at_us),
+    })
+}
+
+/// Entry ids are `ent_<sequence>`.
+pub fn entry_id(seq: i64) -> String {
+    format!("ent_{seq}")
+}
+
+/// A ledger entry.
+pub fn entry(e: &EntryRecord) -> Value {
+    json!({
+        "id": entry_id(e.seq), "object": "entry", "account_id": e.account_id,
+        "transfer_id": e.transfer_id, "journal_entry_id": e.journal_entry_id,
+        "direction": e.direction.as_str(), "amount": e.amount, "currency": e.currency.code(),
+        "balance_after": e.balance_after, "created_at": time_text(e.created_at_us),
+    })
+}
+
+/// A list page.
+pub fn page<T>(p: &Page<T>, f: impl Fn(&T) -> Value) -> Value {
+    json!({"object": "list", "data": p.data.iter().map(f).collect::<Vec<_>>(), "has_more": p.has_more})
+}

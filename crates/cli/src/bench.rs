@@ -1,0 +1,197 @@
+//! `rialto bench`: posted transfers per second and latency percentiles through HTTP, with
+//! many concurrent clients. Starts its own server on the given database unless `--url` is
+//! given. `--hot` sends every transfer to one destination account.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use serde_json::{json, Value};
+
+/// Options of `rialto bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Database of the server the bench starts (use a fresh one).
+    #[arg(long, default_value = "sqlite://rialto-bench.db")]
+    database: String,
+    /// Bench an already running server instead (then `--key` is needed).
+    #[arg(long)]
+    url: Option<String>,
+    /// Writer (or admin) key for `--url`.
+    #[arg(long, env = "RIALTO_BENCH_KEY")]
+    key: Option<String>,
+    /// Transfers to send.
+    #[arg(long, default_value_t = 20_000)]
+    transfers: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Distinct source accounts (and destination accounts unless `--hot`).
+    #[arg(long, default_value_t = 1_000)]
+    accounts: usize,
+    /// Every transfer pays the same destination account.
+    #[arg(long)]
+    hot: bool,
+    /// Send no Idempotency-Key headers.
+    #[arg(long)]
+    no_idempotency: bool,
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Client {
+    async fn post(&self, path: &str, body: &Value, idem: Option<String>) -> anyhow::Result<(u16, Value)> {
+        let mut req = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(body);
+        if let Some(k) = idem {
+            req = req.header("Idempotency-Key", k);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+
+    async fn account(&self, allow_negative: bool) -> anyhow::Result<String> {
+        let (status, v) =
+            self.post("/v1/accounts", &json!({"currency": "USD", "allow_negative_balance": allow_negative}), None).await?;
+        if status != 201 {
+            bail!("creating an account answered {status}: {v}");
+        }
+        v["id"].as_str().map(str::to_string).context("account id")
+    }
+}
+
+/// Runs the benchmark and prints its figures.
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.concurrency == 0 || args.transfers == 0 || args.accounts == 0 {
+        bail!("--transfers, --concurrency and --accounts must be positive");
+    }
+    let mut server = None;
+    let (base, key) = match &args.url {
+        Some(url) => (url.trim_end_matches('/').to_string(), args.key.clone().context("--url needs --key")?),
+        None => {
+            let key = format!("rialto_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut config = rialto_api::Config::new(args.database.clone(), "127.0.0.1:0".parse()?);
+            config.admin_key = Some(key.clone());
+            let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let base = format!("http://{}", running.addr);
+            server = Some(running);
+            (base, key)
+        }
+    };
+    let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
+    let client = Arc::new(Client { http, base, key });
+
+    eprintln!("setting up {} source accounts...", args.accounts);
+    let funding = client.account(true).await?;
+    let mut sources = Vec::with_capacity(args.accounts);
+    let mut destinations = Vec::new();
+    for _ in 0..args.accounts {
+        let a = client.account(false).await?;
+        let (status, v) = client
+            .post("/v1/transfers", &json!({"source_account_id": funding, "destination_account_id": a,
+                                           "amount": 1_000_000_000_i64, "currency": "USD"}), None)
+            .await?;
+        if status != 201 {
+            bail!("funding answered {status}: {v}");
+        }
+        sources.push(a);
+    }
+    let destination_count = if args.hot { 1 } else { args.accounts };
+    for _ in 0..destination_count {
+        destinations.push(client.account(false).await?);
+    }
+    let sources = Arc::new(sources);
+    let destinations = Arc::new(destinations);
+
+    eprintln!(
+        "sending {} transfers with {} clients ({})...",
+        args.transfers,
+        args.concurrency,
+        if args.hot { "hot destination account" } else { "spread over accounts" }
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    for _ in 0..args.concurrency {
+        let (client, next, sources, destinations) = (client.clone(), next.clone(), sources.clone(), destinations.clone());
+        let (total, idem, run_id) = (args.transfers, !args.no_idempotency, run_id.clone());
+        workers.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let src = &sources[i % sources.len()];
+                let dst = &destinations[(i * 7 + 3) % destinations.len()];
+                let body = json!({"source_account_id": src, "destination_account_id": dst,
+                                  "amount": 1 + (i % 100) as i64, "currency": "USD"});
+                let t = Instant::now();
+                let key = idem.then(|| format!("bench-{run_id}-{i}"));
+                match client.post("/v1/transfers", &body, key).await {
+                    Ok((201, _)) => latencies.push(t.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        });
+    }
+    let mut latencies: Vec<Duration> = Vec::with_capacity(args.transfers);
+    let mut errors = 0;
+    while let Some(r) = workers.join_next().await {
+        let (l, e) = r?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let idx = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[idx].as_secs_f64() * 1000.0
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let tps = latencies.len() as f64 / elapsed.as_secs_f64();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "database": if args.url.is_some() { args.url.clone().unwrap_or_default() } else { redact(&args.database) },
+            "scenario": if args.hot { "hot_account" } else { "spread" },
+            "transfers_ok": latencies.len(), "errors": errors, "concurrency": args.concurrency,
+            "idempotency_keys": !args.no_idempotency,
+            "seconds": (elapsed.as_secs_f64() * 100.0).round() / 100.0,
+            "transfers_per_second": tps.round(),
+            "latency_ms": {"p50": round2(pct(0.50)), "p90": round2(pct(0.90)), "p99": round2(pct(0.99)), "max": round2(pct(1.0))},
+        }))?
+    );
+    let verify: Value = client.http.get(format!("{}/v1/ledger/verify", client.base)).bearer_auth(&client.key).send().await?.json().await?;
+    eprintln!("ledger verify after the run: ok = {}", verify["ok"]);
+    if let Some(s) = server {
+        s.stop().await?;
+    }
+    if errors > 0 {
+        bail!("{errors} transfers failed");
+    }
+    Ok(())
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((_, host)) if url.contains("://") => format!("{}://…@{host}", url.split("://").next().unwrap_or("")),
+        _ => url.to_string(),
+    }
+}
