@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::idem;
-use crate::input::{id_of, parse_amount, Fields};
+use crate::input::{id_of, parse_amount, Fields, PathId};
 use crate::{present, AppState};
 
 /// Default page size.
@@ -153,7 +153,7 @@ fn valid_phone(p: &str) -> bool {
 }
 
 /// `GET /v1/users/{id}`
-pub async fn get_user(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn get_user(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(async {
         let id = id_of("user", prefix::USER, &id)?;
         let u = s.db.user(&id).await?.ok_or_else(|| ApiError::not_found("user", &id))?;
@@ -202,7 +202,7 @@ pub async fn create_account(
 }
 
 /// `GET /v1/accounts/{id}`
-pub async fn get_account(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn get_account(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(async {
         let id = id_of("account", prefix::ACCOUNT, &id)?;
         let a = s.db.account(&id).await?.ok_or_else(|| ApiError::not_found("account", &id))?;
@@ -235,22 +235,22 @@ async fn account_status(s: AppState, caller: Caller, headers: HeaderMap, id: Str
 }
 
 /// `POST /v1/accounts/{id}/freeze`
-pub async fn freeze(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, Path(id): Path<String>, b: Body) -> Response {
+pub async fn freeze(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     account_status(s, c, h, id, b, StatusChange::Freeze).await
 }
 
 /// `POST /v1/accounts/{id}/unfreeze`
-pub async fn unfreeze(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, Path(id): Path<String>, b: Body) -> Response {
+pub async fn unfreeze(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     account_status(s, c, h, id, b, StatusChange::Unfreeze).await
 }
 
 /// `POST /v1/accounts/{id}/close`
-pub async fn close(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, Path(id): Path<String>, b: Body) -> Response {
+pub async fn close(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     account_status(s, c, h, id, b, StatusChange::Close).await
 }
 
 /// `GET /v1/accounts/{id}/entries`
-pub async fn list_entries(State(s): State<AppState>, Path(id): Path<String>, q: Params) -> Response {
+pub async fn list_entries(State(s): State<AppState>, PathId(id): PathId, q: Params) -> Response {
     respond(async {
         let p = params(q, &["limit", "starting_after", "ending_before"])?;
         let (cursor, limit) = paging(&p, "ent")?;
@@ -263,7 +263,7 @@ pub async fn list_entries(State(s): State<AppState>, Path(id): Path<String>, q: 
 }
 
 /// `GET /v1/accounts/{id}/balance?at=<RFC 3339>`
-pub async fn balance_at(State(s): State<AppState>, Path(id): Path<String>, q: Params) -> Response {
+pub async fn balance_at(State(s): State<AppState>, PathId(id): PathId, q: Params) -> Response {
     respond(async {
         let p = params(q, &["at"])?;
         let id = id_of("account", prefix::ACCOUNT, &id)?;
@@ -341,7 +341,7 @@ pub async fn create_transfer(
 }
 
 /// `GET /v1/transfers/{id}`
-pub async fn get_transfer(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn get_transfer(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(async {
         let id = id_of("transfer", prefix::TRANSFER, &id)?;
         let t = s.db.transfer(&id).await?.ok_or_else(|| ApiError::not_found("transfer", &id))?;
@@ -360,7 +360,7 @@ pub async fn list_transfers(State(s): State<AppState>, q: Params) -> Response {
 }
 
 /// `POST /v1/transfers/{id}/post`
-pub async fn post_transfer(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, Path(id): Path<String>, b: Body) -> Response {
+pub async fn post_transfer(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     let path = format!("/v1/transfers/{id}/post");
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["amount"])?;
@@ -371,7 +371,7 @@ pub async fn post_transfer(State(s): State<AppState>, Extension(c): Extension<Ca
 }
 
 /// `POST /v1/transfers/{id}/void`
-pub async fn void_transfer(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, Path(id): Path<String>, b: Body) -> Response {
+pub async fn void_transfer(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     let path = format!("/v1/transfers/{id}/void");
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         Fields::parse(b, &[])?;
@@ -381,7 +381,7 @@ pub async fn void_transfer(State(s): State<AppState>, Extension(c): Extension<Ca
 }
 
 /// `POST /v1/transfers/{id}/reverse`
-pub async fn reverse_transfer(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, Path(id): Path<String>, b: Body) -> Response {
+pub async fn reverse_transfer(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     let path = format!("/v1/transfers/{id}/reverse");
     write(&s, &c, &h, &path, b, StatusCode::CREATED, |b| {
         Fields::parse(b, &[])?;
@@ -435,7 +435,7 @@ pub async fn create_journal(
 }
 
 /// `GET /v1/journal-entries/{id}`
-pub async fn get_journal(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn get_journal(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(async {
         let id = id_of("journal entry", prefix::JOURNAL, &id)?;
         let j = s.db.journal_entry(&id).await?.ok_or_else(|| ApiError::not_found("journal entry", &id))?;
@@ -500,7 +500,7 @@ pub async fn create_key(State(s): State<AppState>, body: Body) -> Response {
 }
 
 /// `POST /v1/api-keys/{id}/revoke`
-pub async fn revoke_key(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn revoke_key(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(async {
         if !s.db.revoke_api_key(&id).await? {
             return Err(ApiError::not_found("active api key", &id));
