@@ -37,7 +37,10 @@ pub struct AuthCache {
 impl AuthCache {
     fn get(&self, hash: &str) -> Option<ApiKey> {
         let entries = self.entries.lock().ok()?;
-        entries.get(hash).filter(|(_, at)| at.elapsed() < AUTH_CACHE_TTL).map(|(k, _)| k.clone())
+        entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < AUTH_CACHE_TTL)
+            .map(|(k, _)| k.clone())
     }
 
     fn put(&self, hash: String, key: ApiKey) {
@@ -79,8 +82,12 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         .filter(|s| !s.is_empty() && s.len() <= 200);
     let Some(secret) = bearer else {
         state.metrics.auth_failure();
-        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "send an API key as `Authorization: Bearer <key>`")
-            .into_response();
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send an API key as `Authorization: Bearer <key>`",
+        )
+        .into_response();
     };
     let hash = rialto_store::hash_secret(secret);
     let key = match state.auth.get(&hash) {
@@ -96,7 +103,12 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
     };
     let Some(key) = key.filter(|k| k.revoked_at_us.is_none()) else {
         state.metrics.auth_failure();
-        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the API key is not valid").into_response();
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the API key is not valid",
+        )
+        .into_response();
     };
     let needed = required_role(req.method(), req.uri().path());
     if key.role < needed {
@@ -104,11 +116,18 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("this {} key may not do this; it needs the {} role", key.role.as_str(), needed.as_str()),
+            format!(
+                "this {} key may not do this; it needs the {} role",
+                key.role.as_str(),
+                needed.as_str()
+            ),
         )
         .into_response();
     }
-    req.extensions_mut().insert(Caller { key_id: key.id, role: key.role });
+    req.extensions_mut().insert(Caller {
+        key_id: key.id,
+        role: key.role,
+    });
     next.run(req).await
 }
 

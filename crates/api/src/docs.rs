@@ -24,39 +24,263 @@ const fn op(
     response: &'static str,
     role: Option<&'static str>,
 ) -> Op {
-    Op { method, path, summary, request, status, response, role }
+    Op {
+        method,
+        path,
+        summary,
+        request,
+        status,
+        response,
+        role,
+    }
 }
 
 /// Every route the router serves. A test checks the router and this table agree.
 const OPS: &[Op] = &[
     op("get", "/healthz", "Liveness", None, "200", "Status", None),
-    op("get", "/readyz", "Readiness (the database answers)", None, "200", "Status", None),
-    op("get", "/metrics", "Prometheus metrics", None, "200", "Text", None),
-    op("get", "/openapi.json", "This document", None, "200", "Object", None),
-    op("get", "/docs", "API reference page", None, "200", "Text", None),
-    op("post", "/v1/users", "Create a user", Some("UserCreate"), "201", "User", Some("writer")),
-    op("get", "/v1/users", "List users", None, "200", "UserList", Some("reader")),
-    op("get", "/v1/users/{id}", "Get a user", None, "200", "User", Some("reader")),
-    op("post", "/v1/accounts", "Open an account", Some("AccountCreate"), "201", "Account", Some("writer")),
-    op("get", "/v1/accounts", "List accounts (filter: user_id)", None, "200", "AccountList", Some("reader")),
-    op("get", "/v1/accounts/{id}", "Get an account with its balance", None, "200", "Account", Some("reader")),
-    op("post", "/v1/accounts/{id}/freeze", "Freeze an account", None, "200", "Account", Some("writer")),
-    op("post", "/v1/accounts/{id}/unfreeze", "Unfreeze an account", None, "200", "Account", Some("writer")),
-    op("post", "/v1/accounts/{id}/close", "Close an account with a zero balance", None, "200", "Account", Some("writer")),
-    op("get", "/v1/accounts/{id}/entries", "The account's entries, newest first", None, "200", "EntryList", Some("reader")),
-    op("get", "/v1/accounts/{id}/balance", "Balance now, or posted balance at `?at=<RFC 3339>`", None, "200", "Balance", Some("reader")),
-    op("post", "/v1/transfers", "Create a posted or pending transfer", Some("TransferCreate"), "201", "Transfer", Some("writer")),
-    op("get", "/v1/transfers", "List transfers (filter: account_id)", None, "200", "TransferList", Some("reader")),
-    op("get", "/v1/transfers/{id}", "Get a transfer", None, "200", "Transfer", Some("reader")),
-    op("post", "/v1/transfers/{id}/post", "Post a pending transfer (optionally a smaller amount)", Some("TransferPost"), "200", "Transfer", Some("writer")),
-    op("post", "/v1/transfers/{id}/void", "Void a pending transfer", None, "200", "Transfer", Some("writer")),
-    op("post", "/v1/transfers/{id}/reverse", "Reverse a posted transfer", None, "201", "Transfer", Some("writer")),
-    op("post", "/v1/journal-entries", "Post a balanced multi-line journal entry", Some("JournalCreate"), "201", "JournalEntry", Some("writer")),
-    op("get", "/v1/journal-entries/{id}", "Get a journal entry", None, "200", "JournalEntry", Some("reader")),
-    op("get", "/v1/ledger/verify", "Recompute every balance and the trial balance", None, "200", "Verification", Some("reader")),
-    op("get", "/v1/api-keys", "List API keys", None, "200", "Object", Some("admin")),
-    op("post", "/v1/api-keys", "Create an API key (secret shown once)", Some("ApiKeyCreate"), "200", "Object", Some("admin")),
-    op("post", "/v1/api-keys/{id}/revoke", "Revoke an API key", None, "200", "Object", Some("admin")),
+    op(
+        "get",
+        "/readyz",
+        "Readiness (the database answers)",
+        None,
+        "200",
+        "Status",
+        None,
+    ),
+    op(
+        "get",
+        "/metrics",
+        "Prometheus metrics",
+        None,
+        "200",
+        "Text",
+        None,
+    ),
+    op(
+        "get",
+        "/openapi.json",
+        "This document",
+        None,
+        "200",
+        "Object",
+        None,
+    ),
+    op(
+        "get",
+        "/docs",
+        "API reference page",
+        None,
+        "200",
+        "Text",
+        None,
+    ),
+    op(
+        "post",
+        "/v1/users",
+        "Create a user",
+        Some("UserCreate"),
+        "201",
+        "User",
+        Some("writer"),
+    ),
+    op(
+        "get",
+        "/v1/users",
+        "List users",
+        None,
+        "200",
+        "UserList",
+        Some("reader"),
+    ),
+    op(
+        "get",
+        "/v1/users/{id}",
+        "Get a user",
+        None,
+        "200",
+        "User",
+        Some("reader"),
+    ),
+    op(
+        "post",
+        "/v1/accounts",
+        "Open an account",
+        Some("AccountCreate"),
+        "201",
+        "Account",
+        Some("writer"),
+    ),
+    op(
+        "get",
+        "/v1/accounts",
+        "List accounts (filter: user_id)",
+        None,
+        "200",
+        "AccountList",
+        Some("reader"),
+    ),
+    op(
+        "get",
+        "/v1/accounts/{id}",
+        "Get an account with its balance",
+        None,
+        "200",
+        "Account",
+        Some("reader"),
+    ),
+    op(
+        "post",
+        "/v1/accounts/{id}/freeze",
+        "Freeze an account",
+        None,
+        "200",
+        "Account",
+        Some("writer"),
+    ),
+    op(
+        "post",
+        "/v1/accounts/{id}/unfreeze",
+        "Unfreeze an account",
+        None,
+        "200",
+        "Account",
+        Some("writer"),
+    ),
+    op(
+        "post",
+        "/v1/accounts/{id}/close",
+        "Close an account with a zero balance",
+        None,
+        "200",
+        "Account",
+        Some("writer"),
+    ),
+    op(
+        "get",
+        "/v1/accounts/{id}/entries",
+        "The account's entries, newest first",
+        None,
+        "200",
+        "EntryList",
+        Some("reader"),
+    ),
+    op(
+        "get",
+        "/v1/accounts/{id}/balance",
+        "Balance now, or posted balance at `?at=<RFC 3339>`",
+        None,
+        "200",
+        "Balance",
+        Some("reader"),
+    ),
+    op(
+        "post",
+        "/v1/transfers",
+        "Create a posted or pending transfer",
+        Some("TransferCreate"),
+        "201",
+        "Transfer",
+        Some("writer"),
+    ),
+    op(
+        "get",
+        "/v1/transfers",
+        "List transfers (filter: account_id)",
+        None,
+        "200",
+        "TransferList",
+        Some("reader"),
+    ),
+    op(
+        "get",
+        "/v1/transfers/{id}",
+        "Get a transfer",
+        None,
+        "200",
+        "Transfer",
+        Some("reader"),
+    ),
+    op(
+        "post",
+        "/v1/transfers/{id}/post",
+        "Post a pending transfer (optionally a smaller amount)",
+        Some("TransferPost"),
+        "200",
+        "Transfer",
+        Some("writer"),
+    ),
+    op(
+        "post",
+        "/v1/transfers/{id}/void",
+        "Void a pending transfer",
+        None,
+        "200",
+        "Transfer",
+        Some("writer"),
+    ),
+    op(
+        "post",
+        "/v1/transfers/{id}/reverse",
+        "Reverse a posted transfer",
+        None,
+        "201",
+        "Transfer",
+        Some("writer"),
+    ),
+    op(
+        "post",
+        "/v1/journal-entries",
+        "Post a balanced multi-line journal entry",
+        Some("JournalCreate"),
+        "201",
+        "JournalEntry",
+        Some("writer"),
+    ),
+    op(
+        "get",
+        "/v1/journal-entries/{id}",
+        "Get a journal entry",
+        None,
+        "200",
+        "JournalEntry",
+        Some("reader"),
+    ),
+    op(
+        "get",
+        "/v1/ledger/verify",
+        "Recompute every balance and the trial balance",
+        None,
+        "200",
+        "Verification",
+        Some("reader"),
+    ),
+    op(
+        "get",
+        "/v1/api-keys",
+        "List API keys",
+        None,
+        "200",
+        "Object",
+        Some("admin"),
+    ),
+    op(
+        "post",
+        "/v1/api-keys",
+        "Create an API key (secret shown once)",
+        Some("ApiKeyCreate"),
+        "200",
+        "Object",
+        Some("admin"),
+    ),
+    op(
+        "post",
+        "/v1/api-keys/{id}/revoke",
+        "Revoke an API key",
+        None,
+        "200",
+        "Object",
+        Some("admin"),
+    ),
 ];
 
 /// Every `(method, path)` documented.
@@ -71,7 +295,8 @@ fn r(name: &str) -> Value {
 fn schemas() -> Value {
     let money = json!({"type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_000_i64,
                        "description": "Integer amount in the currency's minor unit (1050 USD = 10.50 USD)"});
-    let currency = json!({"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"});
+    let currency =
+        json!({"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"});
     let metadata = json!({"type": "object", "additionalProperties": {"type": "string", "maxLength": 500}, "maxProperties": 50});
     let time = json!({"type": "string", "format": "date-time"});
     let list = |item: &str| json!({"type": "object", "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": r(item)}, "has_more": {"type": "boolean"}}});
@@ -145,17 +370,22 @@ pub fn spec() -> Value {
         }
         let mut parameters = Vec::new();
         if o.path.contains("{id}") {
-            parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}));
+            parameters.push(
+                json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}),
+            );
         }
         if o.method == "post" && o.role != Some("admin") {
-            parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
-                "schema": {"type": "string", "maxLength": 255}}));
+            parameters.push(
+                json!({"name": "Idempotency-Key", "in": "header", "required": false,
+                "schema": {"type": "string", "maxLength": 255}}),
+            );
         }
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
         if let Some(req) = o.request {
-            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": r(req)}}});
+            operation["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": r(req)}}});
         }
         let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
         entry[o.method] = operation;

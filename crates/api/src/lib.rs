@@ -79,14 +79,20 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/v1/users", post(r::create_user).get(r::list_users))
         .route("/v1/users/{id}", get(r::get_user))
-        .route("/v1/accounts", post(r::create_account).get(r::list_accounts))
+        .route(
+            "/v1/accounts",
+            post(r::create_account).get(r::list_accounts),
+        )
         .route("/v1/accounts/{id}", get(r::get_account))
         .route("/v1/accounts/{id}/freeze", post(r::freeze))
         .route("/v1/accounts/{id}/unfreeze", post(r::unfreeze))
         .route("/v1/accounts/{id}/close", post(r::close))
         .route("/v1/accounts/{id}/entries", get(r::list_entries))
         .route("/v1/accounts/{id}/balance", get(r::balance_at))
-        .route("/v1/transfers", post(r::create_transfer).get(r::list_transfers))
+        .route(
+            "/v1/transfers",
+            post(r::create_transfer).get(r::list_transfers),
+        )
         .route("/v1/transfers/{id}", get(r::get_transfer))
         .route("/v1/transfers/{id}/post", post(r::post_transfer))
         .route("/v1/transfers/{id}/void", post(r::void_transfer))
@@ -96,7 +102,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/ledger/verify", get(r::verify))
         .route("/v1/api-keys", get(r::list_keys).post(r::create_key))
         .route("/v1/api-keys/{id}/revoke", post(r::revoke_key))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_key,
+        ));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
@@ -106,10 +115,17 @@ pub fn router(state: AppState) -> Router {
         .merge(v1)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
         })
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::observe))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::observe,
+        ))
         .with_state(state)
 }
 
@@ -122,7 +138,11 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(s): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(&s)).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(&s),
+    )
+        .into_response()
 }
 
 /// A running server.
@@ -162,7 +182,8 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     if let Some(key) = &config.admin_key {
-        db.ensure_api_key("RIALTO_ADMIN_KEY", Role::Admin, key).await?;
+        db.ensure_api_key("RIALTO_ADMIN_KEY", Role::Admin, key)
+            .await?;
     }
     let writer = Writer::start(&db, config.writer).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -187,7 +208,12 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
             .await
     });
     tracing::info!(%addr, "rialto listening");
-    Ok(Running { addr, shutdown, handle, state })
+    Ok(Running {
+        addr,
+        shutdown,
+        handle,
+        state,
+    })
 }
 
 /// Voids pending transfers past their expiry, through the writer like any other command.
@@ -198,7 +224,11 @@ async fn sweep_expired(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(state.config.expiry_sweep_interval) => {}
             _ = stop.changed() => return,
         }
-        let ids = match state.db.expired_pending(rialto_store::now_us(), SWEEP_BATCH_MAX).await {
+        let ids = match state
+            .db
+            .expired_pending(rialto_store::now_us(), SWEEP_BATCH_MAX)
+            .await
+        {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::warn!(error = %e, "expiry sweep failed");
@@ -221,7 +251,11 @@ async fn sweep_idempotency(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = stop.changed() => return,
         }
-        if let Err(e) = state.db.delete_expired_idempotency(rialto_store::now_us()).await {
+        if let Err(e) = state
+            .db
+            .delete_expired_idempotency(rialto_store::now_us())
+            .await
+        {
             tracing::warn!(error = %e, "idempotency sweep failed");
         }
     }

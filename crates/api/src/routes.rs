@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use rialto_core::ids::{new_id, prefix};
 use rialto_core::ledger::{Direction, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
-use rialto_store::{Command, Cursor, NewAccount, NewJournal, NewTransfer, NewUser, Role, TransferFilter};
+use rialto_store::{
+    Command, Cursor, NewAccount, NewJournal, NewTransfer, NewUser, Role, TransferFilter,
+};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -35,7 +37,11 @@ type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 fn body_bytes(body: Body) -> Result<Bytes, ApiError> {
     body.map_err(|rej| {
         if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request bodies are limited to 1 MiB")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "request bodies are limited to 1 MiB",
+            )
         } else {
             ApiError::invalid(format!("could not read the body: {rej}"))
         }
@@ -58,22 +64,33 @@ fn paging(p: &HashMap<String, String>, cursor_prefix: &str) -> Result<(Cursor, u
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=LIST_LIMIT_MAX).contains(n))
-            .ok_or_else(|| ApiError::invalid(format!("limit must be from 1 to {LIST_LIMIT_MAX}")).param("limit"))?,
+            .ok_or_else(|| {
+                ApiError::invalid(format!("limit must be from 1 to {LIST_LIMIT_MAX}"))
+                    .param("limit")
+            })?,
     };
     let check = |name: &str, v: &String| -> Result<String, ApiError> {
         let ok = if cursor_prefix == "ent" {
-            v.strip_prefix("ent_").is_some_and(|n| n.parse::<i64>().is_ok())
+            v.strip_prefix("ent_")
+                .is_some_and(|n| n.parse::<i64>().is_ok())
         } else {
             rialto_core::ids::looks_like(v, cursor_prefix)
         };
         if !ok {
             return Err(ApiError::invalid(format!("`{name}` is not a valid cursor")).param(name));
         }
-        Ok(if cursor_prefix == "ent" { v.trim_start_matches("ent_").to_string() } else { v.clone() })
+        Ok(if cursor_prefix == "ent" {
+            v.trim_start_matches("ent_").to_string()
+        } else {
+            v.clone()
+        })
     };
     let cursor = match (p.get("starting_after"), p.get("ending_before")) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid("use either starting_after or ending_before, not both").param("ending_before"))
+            return Err(
+                ApiError::invalid("use either starting_after or ending_before, not both")
+                    .param("ending_before"),
+            )
         }
         (Some(a), None) => Cursor::After(check("starting_after", a)?),
         (None, Some(b)) => Cursor::Before(check("ending_before", b)?),
@@ -107,7 +124,15 @@ async fn write(
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    idem::run(state, caller, headers, ("POST", path, &bytes), command, success).await
+    idem::run(
+        state,
+        caller,
+        headers,
+        ("POST", path, &bytes),
+        command,
+        success,
+    )
+    .await
 }
 
 // ---- users ----
@@ -119,55 +144,93 @@ pub async fn create_user(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    write(&s, &caller, &headers, "/v1/users", body, StatusCode::CREATED, |b| {
-        let mut f = Fields::parse(b, &["name", "email", "phone", "role"])?;
-        let name = f.string("name", 200)?;
-        if name.trim().is_empty() {
-            return Err(ApiError::invalid("name must not be empty").param("name"));
-        }
-        let email = f.opt_string("email", 254)?;
-        if email.as_deref().is_some_and(|e| !valid_email(e)) {
-            return Err(ApiError::invalid("email is not a valid address").param("email"));
-        }
-        let phone = f.opt_string("phone", 32)?;
-        if phone.as_deref().is_some_and(|p| !valid_phone(p)) {
-            return Err(ApiError::invalid("phone must be digits, spaces, +, -, ( or )").param("phone"));
-        }
-        let role = f.opt_string("role", 20)?.unwrap_or_else(|| "customer".into());
-        if !["customer", "merchant", "admin", "support"].contains(&role.as_str()) {
-            return Err(ApiError::invalid("role must be customer, merchant, admin or support").param("role"));
-        }
-        Ok(Command::CreateUser(NewUser { id: new_id(prefix::USER), name, email, phone, role }))
-    })
+    write(
+        &s,
+        &caller,
+        &headers,
+        "/v1/users",
+        body,
+        StatusCode::CREATED,
+        |b| {
+            let mut f = Fields::parse(b, &["name", "email", "phone", "role"])?;
+            let name = f.string("name", 200)?;
+            if name.trim().is_empty() {
+                return Err(ApiError::invalid("name must not be empty").param("name"));
+            }
+            let email = f.opt_string("email", 254)?;
+            if email.as_deref().is_some_and(|e| !valid_email(e)) {
+                return Err(ApiError::invalid("email is not a valid address").param("email"));
+            }
+            let phone = f.opt_string("phone", 32)?;
+            if phone.as_deref().is_some_and(|p| !valid_phone(p)) {
+                return Err(
+                    ApiError::invalid("phone must be digits, spaces, +, -, ( or )").param("phone"),
+                );
+            }
+            let role = f
+                .opt_string("role", 20)?
+                .unwrap_or_else(|| "customer".into());
+            if !["customer", "merchant", "admin", "support"].contains(&role.as_str()) {
+                return Err(
+                    ApiError::invalid("role must be customer, merchant, admin or support")
+                        .param("role"),
+                );
+            }
+            Ok(Command::CreateUser(NewUser {
+                id: new_id(prefix::USER),
+                name,
+                email,
+                phone,
+                role,
+            }))
+        },
+    )
     .await
 }
 
 fn valid_email(e: &str) -> bool {
     let mut parts = e.splitn(2, '@');
     let (local, domain) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !e.contains(char::is_whitespace)
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e.contains(char::is_whitespace)
 }
 
 fn valid_phone(p: &str) -> bool {
-    p.chars().filter(char::is_ascii_digit).count() >= 5 && p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
+    p.chars().filter(char::is_ascii_digit).count() >= 5
+        && p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
 }
 
 /// `GET /v1/users/{id}`
 pub async fn get_user(State(s): State<AppState>, PathId(id): PathId) -> Response {
-    respond(async {
-        let id = id_of("user", prefix::USER, &id)?;
-        let u = s.db.user(&id).await?.ok_or_else(|| ApiError::not_found("user", &id))?;
-        Ok(present::user(&u))
-    }.await)
+    respond(
+        async {
+            let id = id_of("user", prefix::USER, &id)?;
+            let u =
+                s.db.user(&id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("user", &id))?;
+            Ok(present::user(&u))
+        }
+        .await,
+    )
 }
 
 /// `GET /v1/users`
 pub async fn list_users(State(s): State<AppState>, q: Params) -> Response {
-    respond(async {
-        let p = params(q, &["limit", "starting_after", "ending_before"])?;
-        let (cursor, limit) = paging(&p, prefix::USER)?;
-        Ok(present::page(&s.db.users(&cursor, limit).await?, present::user))
-    }.await)
+    respond(
+        async {
+            let p = params(q, &["limit", "starting_after", "ending_before"])?;
+            let (cursor, limit) = paging(&p, prefix::USER)?;
+            Ok(present::page(
+                &s.db.users(&cursor, limit).await?,
+                present::user,
+            ))
+        }
+        .await,
+    )
 }
 
 // ---- accounts ----
@@ -179,47 +242,85 @@ pub async fn create_account(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    write(&s, &caller, &headers, "/v1/accounts", body, StatusCode::CREATED, |b| {
-        let mut f = Fields::parse(b, &["currency", "name", "user_id", "allow_negative_balance", "metadata"])?;
-        let currency = f.currency("currency")?;
-        let name = f.opt_string("name", 200)?;
-        let user_id = f.opt_string("user_id", 64)?;
-        if let Some(u) = &user_id {
-            id_of("user", prefix::USER, u).map_err(|e| e.param("user_id"))?;
-        }
-        let allow_negative_balance = f.opt_bool("allow_negative_balance")?.unwrap_or(false);
-        let metadata = f.metadata("metadata")?;
-        Ok(Command::CreateAccount(NewAccount {
-            id: new_id(prefix::ACCOUNT),
-            currency,
-            user_id,
-            name,
-            allow_negative_balance,
-            metadata,
-        }))
-    })
+    write(
+        &s,
+        &caller,
+        &headers,
+        "/v1/accounts",
+        body,
+        StatusCode::CREATED,
+        |b| {
+            let mut f = Fields::parse(
+                b,
+                &[
+                    "currency",
+                    "name",
+                    "user_id",
+                    "allow_negative_balance",
+                    "metadata",
+                ],
+            )?;
+            let currency = f.currency("currency")?;
+            let name = f.opt_string("name", 200)?;
+            let user_id = f.opt_string("user_id", 64)?;
+            if let Some(u) = &user_id {
+                id_of("user", prefix::USER, u).map_err(|e| e.param("user_id"))?;
+            }
+            let allow_negative_balance = f.opt_bool("allow_negative_balance")?.unwrap_or(false);
+            let metadata = f.metadata("metadata")?;
+            Ok(Command::CreateAccount(NewAccount {
+                id: new_id(prefix::ACCOUNT),
+                currency,
+                user_id,
+                name,
+                allow_negative_balance,
+                metadata,
+            }))
+        },
+    )
     .await
 }
 
 /// `GET /v1/accounts/{id}`
 pub async fn get_account(State(s): State<AppState>, PathId(id): PathId) -> Response {
-    respond(async {
-        let id = id_of("account", prefix::ACCOUNT, &id)?;
-        let a = s.db.account(&id).await?.ok_or_else(|| ApiError::not_found("account", &id))?;
-        Ok(present::account(&a))
-    }.await)
+    respond(
+        async {
+            let id = id_of("account", prefix::ACCOUNT, &id)?;
+            let a =
+                s.db.account(&id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("account", &id))?;
+            Ok(present::account(&a))
+        }
+        .await,
+    )
 }
 
 /// `GET /v1/accounts`
 pub async fn list_accounts(State(s): State<AppState>, q: Params) -> Response {
-    respond(async {
-        let p = params(q, &["limit", "starting_after", "ending_before", "user_id"])?;
-        let (cursor, limit) = paging(&p, prefix::ACCOUNT)?;
-        Ok(present::page(&s.db.accounts(p.get("user_id").map(String::as_str), &cursor, limit).await?, present::account))
-    }.await)
+    respond(
+        async {
+            let p = params(q, &["limit", "starting_after", "ending_before", "user_id"])?;
+            let (cursor, limit) = paging(&p, prefix::ACCOUNT)?;
+            Ok(present::page(
+                &s.db
+                    .accounts(p.get("user_id").map(String::as_str), &cursor, limit)
+                    .await?,
+                present::account,
+            ))
+        }
+        .await,
+    )
 }
 
-async fn account_status(s: AppState, caller: Caller, headers: HeaderMap, id: String, body: Body, change: StatusChange) -> Response {
+async fn account_status(
+    s: AppState,
+    caller: Caller,
+    headers: HeaderMap,
+    id: String,
+    body: Body,
+    change: StatusChange,
+) -> Response {
     let action = match change {
         StatusChange::Freeze => "freeze",
         StatusChange::Unfreeze => "unfreeze",
@@ -235,56 +336,88 @@ async fn account_status(s: AppState, caller: Caller, headers: HeaderMap, id: Str
 }
 
 /// `POST /v1/accounts/{id}/freeze`
-pub async fn freeze(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
+pub async fn freeze(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    h: HeaderMap,
+    PathId(id): PathId,
+    b: Body,
+) -> Response {
     account_status(s, c, h, id, b, StatusChange::Freeze).await
 }
 
 /// `POST /v1/accounts/{id}/unfreeze`
-pub async fn unfreeze(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
+pub async fn unfreeze(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    h: HeaderMap,
+    PathId(id): PathId,
+    b: Body,
+) -> Response {
     account_status(s, c, h, id, b, StatusChange::Unfreeze).await
 }
 
 /// `POST /v1/accounts/{id}/close`
-pub async fn close(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
+pub async fn close(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    h: HeaderMap,
+    PathId(id): PathId,
+    b: Body,
+) -> Response {
     account_status(s, c, h, id, b, StatusChange::Close).await
 }
 
 /// `GET /v1/accounts/{id}/entries`
 pub async fn list_entries(State(s): State<AppState>, PathId(id): PathId, q: Params) -> Response {
-    respond(async {
-        let p = params(q, &["limit", "starting_after", "ending_before"])?;
-        let (cursor, limit) = paging(&p, "ent")?;
-        let id = id_of("account", prefix::ACCOUNT, &id)?;
-        if s.db.account(&id).await?.is_none() {
-            return Err(ApiError::not_found("account", &id));
+    respond(
+        async {
+            let p = params(q, &["limit", "starting_after", "ending_before"])?;
+            let (cursor, limit) = paging(&p, "ent")?;
+            let id = id_of("account", prefix::ACCOUNT, &id)?;
+            if s.db.account(&id).await?.is_none() {
+                return Err(ApiError::not_found("account", &id));
+            }
+            Ok(present::page(
+                &s.db.entries(&id, &cursor, limit).await?,
+                present::entry,
+            ))
         }
-        Ok(present::page(&s.db.entries(&id, &cursor, limit).await?, present::entry))
-    }.await)
+        .await,
+    )
 }
 
 /// `GET /v1/accounts/{id}/balance?at=<RFC 3339>`
 pub async fn balance_at(State(s): State<AppState>, PathId(id): PathId, q: Params) -> Response {
-    respond(async {
-        let p = params(q, &["at"])?;
-        let id = id_of("account", prefix::ACCOUNT, &id)?;
-        let account = s.db.account(&id).await?.ok_or_else(|| ApiError::not_found("account", &id))?;
-        let Some(at) = p.get("at") else {
-            let mut v = present::account(&account)["balance"].clone();
-            v["object"] = json!("balance");
-            v["account_id"] = json!(id);
-            v["currency"] = json!(account.account.currency.code());
-            return Ok(v);
-        };
-        let t = OffsetDateTime::parse(at, &Rfc3339)
-            .map_err(|_| ApiError::invalid("`at` must be an RFC 3339 time, e.g. 2026-01-31T12:00:00Z").param("at"))?;
-        let at_us = i64::try_from(t.unix_timestamp_nanos() / 1000)
-            .map_err(|_| ApiError::invalid("`at` is out of range").param("at"))?;
-        let posted = s.db.balance_at(&id, at_us).await?;
-        Ok(json!({
-            "object": "balance", "account_id": id, "currency": account.account.currency.code(),
-            "at": present::time_text(at_us), "posted": posted,
-        }))
-    }.await)
+    respond(
+        async {
+            let p = params(q, &["at"])?;
+            let id = id_of("account", prefix::ACCOUNT, &id)?;
+            let account =
+                s.db.account(&id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("account", &id))?;
+            let Some(at) = p.get("at") else {
+                let mut v = present::account(&account)["balance"].clone();
+                v["object"] = json!("balance");
+                v["account_id"] = json!(id);
+                v["currency"] = json!(account.account.currency.code());
+                return Ok(v);
+            };
+            let t = OffsetDateTime::parse(at, &Rfc3339).map_err(|_| {
+                ApiError::invalid("`at` must be an RFC 3339 time, e.g. 2026-01-31T12:00:00Z")
+                    .param("at")
+            })?;
+            let at_us = i64::try_from(t.unix_timestamp_nanos() / 1000)
+                .map_err(|_| ApiError::invalid("`at` is out of range").param("at"))?;
+            let posted = s.db.balance_at(&id, at_us).await?;
+            Ok(json!({
+                "object": "balance", "account_id": id, "currency": account.account.currency.code(),
+                "at": present::time_text(at_us), "posted": posted,
+            }))
+        }
+        .await,
+    )
 }
 
 // ---- transfers ----
@@ -296,96 +429,163 @@ pub async fn create_transfer(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    write(&s, &caller, &headers, "/v1/transfers", body, StatusCode::CREATED, |b| {
-        let mut f = Fields::parse(
-            b,
-            &[
-                "source_account_id", "destination_account_id", "amount", "currency", "description",
-                "reference", "metadata", "pending", "expires_in_seconds",
-            ],
-        )?;
-        let amount = f.amount("amount")?;
-        let currency = f.currency("currency")?;
-        let src = f.string("source_account_id", 64)?;
-        let dst = f.string("destination_account_id", 64)?;
-        let src = id_of("account", prefix::ACCOUNT, &src).map_err(|e| e.param("source_account_id"))?;
-        let dst = id_of("account", prefix::ACCOUNT, &dst).map_err(|e| e.param("destination_account_id"))?;
-        if src == dst {
-            return Err(ApiError::invalid("source and destination must be different accounts").param("destination_account_id"));
-        }
-        let description = f.opt_string("description", 1000)?;
-        let reference = f.opt_string("reference", 255)?;
-        let metadata = f.metadata("metadata")?;
-        let pending = f.opt_bool("pending")?.unwrap_or(false);
-        let expires_in = f.opt_int("expires_in_seconds", 1, PENDING_EXPIRY_SECONDS_MAX)?;
-        if expires_in.is_some() && !pending {
-            return Err(ApiError::invalid("expires_in_seconds applies only to pending transfers").param("expires_in_seconds"));
-        }
-        let expires_at_us = expires_in.map(|secs| rialto_store::now_us().saturating_add(secs.saturating_mul(1_000_000)));
-        Ok(Command::Transfer(NewTransfer {
-            spec: TransferSpec {
-                id: new_id(prefix::TRANSFER),
-                source_account_id: src,
-                destination_account_id: dst,
-                amount,
-                currency,
-                pending,
-                expires_at_us,
-            },
-            description,
-            reference,
-            metadata,
-        }))
-    })
+    write(
+        &s,
+        &caller,
+        &headers,
+        "/v1/transfers",
+        body,
+        StatusCode::CREATED,
+        |b| {
+            let mut f = Fields::parse(
+                b,
+                &[
+                    "source_account_id",
+                    "destination_account_id",
+                    "amount",
+                    "currency",
+                    "description",
+                    "reference",
+                    "metadata",
+                    "pending",
+                    "expires_in_seconds",
+                ],
+            )?;
+            let amount = f.amount("amount")?;
+            let currency = f.currency("currency")?;
+            let src = f.string("source_account_id", 64)?;
+            let dst = f.string("destination_account_id", 64)?;
+            let src = id_of("account", prefix::ACCOUNT, &src)
+                .map_err(|e| e.param("source_account_id"))?;
+            let dst = id_of("account", prefix::ACCOUNT, &dst)
+                .map_err(|e| e.param("destination_account_id"))?;
+            if src == dst {
+                return Err(
+                    ApiError::invalid("source and destination must be different accounts")
+                        .param("destination_account_id"),
+                );
+            }
+            let description = f.opt_string("description", 1000)?;
+            let reference = f.opt_string("reference", 255)?;
+            let metadata = f.metadata("metadata")?;
+            let pending = f.opt_bool("pending")?.unwrap_or(false);
+            let expires_in = f.opt_int("expires_in_seconds", 1, PENDING_EXPIRY_SECONDS_MAX)?;
+            if expires_in.is_some() && !pending {
+                return Err(ApiError::invalid(
+                    "expires_in_seconds applies only to pending transfers",
+                )
+                .param("expires_in_seconds"));
+            }
+            let expires_at_us = expires_in
+                .map(|secs| rialto_store::now_us().saturating_add(secs.saturating_mul(1_000_000)));
+            Ok(Command::Transfer(NewTransfer {
+                spec: TransferSpec {
+                    id: new_id(prefix::TRANSFER),
+                    source_account_id: src,
+                    destination_account_id: dst,
+                    amount,
+                    currency,
+                    pending,
+                    expires_at_us,
+                },
+                description,
+                reference,
+                metadata,
+            }))
+        },
+    )
     .await
 }
 
 /// `GET /v1/transfers/{id}`
 pub async fn get_transfer(State(s): State<AppState>, PathId(id): PathId) -> Response {
-    respond(async {
-        let id = id_of("transfer", prefix::TRANSFER, &id)?;
-        let t = s.db.transfer(&id).await?.ok_or_else(|| ApiError::not_found("transfer", &id))?;
-        Ok(present::transfer(&t))
-    }.await)
+    respond(
+        async {
+            let id = id_of("transfer", prefix::TRANSFER, &id)?;
+            let t =
+                s.db.transfer(&id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("transfer", &id))?;
+            Ok(present::transfer(&t))
+        }
+        .await,
+    )
 }
 
 /// `GET /v1/transfers?account_id=`
 pub async fn list_transfers(State(s): State<AppState>, q: Params) -> Response {
-    respond(async {
-        let p = params(q, &["limit", "starting_after", "ending_before", "account_id"])?;
-        let (cursor, limit) = paging(&p, prefix::TRANSFER)?;
-        let filter = TransferFilter { account_id: p.get("account_id").cloned() };
-        Ok(present::page(&s.db.transfers(&filter, &cursor, limit).await?, present::transfer))
-    }.await)
+    respond(
+        async {
+            let p = params(
+                q,
+                &["limit", "starting_after", "ending_before", "account_id"],
+            )?;
+            let (cursor, limit) = paging(&p, prefix::TRANSFER)?;
+            let filter = TransferFilter {
+                account_id: p.get("account_id").cloned(),
+            };
+            Ok(present::page(
+                &s.db.transfers(&filter, &cursor, limit).await?,
+                present::transfer,
+            ))
+        }
+        .await,
+    )
 }
 
 /// `POST /v1/transfers/{id}/post`
-pub async fn post_transfer(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
+pub async fn post_transfer(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    h: HeaderMap,
+    PathId(id): PathId,
+    b: Body,
+) -> Response {
     let path = format!("/v1/transfers/{id}/post");
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["amount"])?;
         let amount = f.opt_amount("amount")?;
-        Ok(Command::PostPending { transfer_id: id_of("transfer", prefix::TRANSFER, &id)?, amount })
+        Ok(Command::PostPending {
+            transfer_id: id_of("transfer", prefix::TRANSFER, &id)?,
+            amount,
+        })
     })
     .await
 }
 
 /// `POST /v1/transfers/{id}/void`
-pub async fn void_transfer(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
+pub async fn void_transfer(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    h: HeaderMap,
+    PathId(id): PathId,
+    b: Body,
+) -> Response {
     let path = format!("/v1/transfers/{id}/void");
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         Fields::parse(b, &[])?;
-        Ok(Command::VoidPending { transfer_id: id_of("transfer", prefix::TRANSFER, &id)? })
+        Ok(Command::VoidPending {
+            transfer_id: id_of("transfer", prefix::TRANSFER, &id)?,
+        })
     })
     .await
 }
 
 /// `POST /v1/transfers/{id}/reverse`
-pub async fn reverse_transfer(State(s): State<AppState>, Extension(c): Extension<Caller>, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
+pub async fn reverse_transfer(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    h: HeaderMap,
+    PathId(id): PathId,
+    b: Body,
+) -> Response {
     let path = format!("/v1/transfers/{id}/reverse");
     write(&s, &c, &h, &path, b, StatusCode::CREATED, |b| {
         Fields::parse(b, &[])?;
-        Ok(Command::Reverse { transfer_id: id_of("transfer", prefix::TRANSFER, &id)?, new_id: new_id(prefix::TRANSFER) })
+        Ok(Command::Reverse {
+            transfer_id: id_of("transfer", prefix::TRANSFER, &id)?,
+            new_id: new_id(prefix::TRANSFER),
+        })
     })
     .await
 }
@@ -399,58 +599,102 @@ pub async fn create_journal(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    write(&s, &caller, &headers, "/v1/journal-entries", body, StatusCode::CREATED, |b| {
-        let mut f = Fields::parse(b, &["lines", "description", "metadata"])?;
-        let raw = f.array("lines")?;
-        if raw.len() < 2 || raw.len() > JOURNAL_LINES_MAX {
-            return Err(ApiError::invalid(format!("a journal entry has 2 to {JOURNAL_LINES_MAX} lines")).param("lines"));
-        }
-        let mut lines = Vec::with_capacity(raw.len());
-        for (i, v) in raw.iter().enumerate() {
-            let at = |field: &str| format!("lines[{i}].{field}");
-            let Value::Object(m) = v else {
-                return Err(ApiError::invalid(format!("lines[{i}] must be an object")).param(format!("lines[{i}]")));
-            };
-            if let Some(k) = m.keys().find(|k| !["account_id", "direction", "amount"].contains(&k.as_str())) {
-                return Err(ApiError::invalid(format!("unknown field `{k}`")).param(at(k)));
+    write(
+        &s,
+        &caller,
+        &headers,
+        "/v1/journal-entries",
+        body,
+        StatusCode::CREATED,
+        |b| {
+            let mut f = Fields::parse(b, &["lines", "description", "metadata"])?;
+            let raw = f.array("lines")?;
+            if raw.len() < 2 || raw.len() > JOURNAL_LINES_MAX {
+                return Err(ApiError::invalid(format!(
+                    "a journal entry has 2 to {JOURNAL_LINES_MAX} lines"
+                ))
+                .param("lines"));
             }
-            let account_id = m.get("account_id").and_then(Value::as_str).ok_or_else(|| {
-                ApiError::invalid("each line needs an account_id string").param(at("account_id"))
-            })?;
-            let account_id = id_of("account", prefix::ACCOUNT, account_id).map_err(|e| e.param(at("account_id")))?;
-            let direction = m.get("direction").and_then(Value::as_str).and_then(Direction::parse).ok_or_else(|| {
-                ApiError::invalid("direction must be debit or credit").param(at("direction"))
-            })?;
-            let amount = match m.get("amount") {
-                Some(a) => parse_amount(&at("amount"), a)?,
-                None => return Err(ApiError::invalid("each line needs an amount").param(at("amount"))),
-            };
-            lines.push(Line { account_id, direction, amount });
-        }
-        let description = f.opt_string("description", 1000)?;
-        let metadata = f.metadata("metadata")?;
-        Ok(Command::Journal(NewJournal { id: new_id(prefix::JOURNAL), lines, description, metadata }))
-    })
+            let mut lines = Vec::with_capacity(raw.len());
+            for (i, v) in raw.iter().enumerate() {
+                let at = |field: &str| format!("lines[{i}].{field}");
+                let Value::Object(m) = v else {
+                    return Err(ApiError::invalid(format!("lines[{i}] must be an object"))
+                        .param(format!("lines[{i}]")));
+                };
+                if let Some(k) = m
+                    .keys()
+                    .find(|k| !["account_id", "direction", "amount"].contains(&k.as_str()))
+                {
+                    return Err(ApiError::invalid(format!("unknown field `{k}`")).param(at(k)));
+                }
+                let account_id = m.get("account_id").and_then(Value::as_str).ok_or_else(|| {
+                    ApiError::invalid("each line needs an account_id string")
+                        .param(at("account_id"))
+                })?;
+                let account_id = id_of("account", prefix::ACCOUNT, account_id)
+                    .map_err(|e| e.param(at("account_id")))?;
+                let direction = m
+                    .get("direction")
+                    .and_then(Value::as_str)
+                    .and_then(Direction::parse)
+                    .ok_or_else(|| {
+                        ApiError::invalid("direction must be debit or credit")
+                            .param(at("direction"))
+                    })?;
+                let amount = match m.get("amount") {
+                    Some(a) => parse_amount(&at("amount"), a)?,
+                    None => {
+                        return Err(
+                            ApiError::invalid("each line needs an amount").param(at("amount"))
+                        )
+                    }
+                };
+                lines.push(Line {
+                    account_id,
+                    direction,
+                    amount,
+                });
+            }
+            let description = f.opt_string("description", 1000)?;
+            let metadata = f.metadata("metadata")?;
+            Ok(Command::Journal(NewJournal {
+                id: new_id(prefix::JOURNAL),
+                lines,
+                description,
+                metadata,
+            }))
+        },
+    )
     .await
 }
 
 /// `GET /v1/journal-entries/{id}`
 pub async fn get_journal(State(s): State<AppState>, PathId(id): PathId) -> Response {
-    respond(async {
-        let id = id_of("journal entry", prefix::JOURNAL, &id)?;
-        let j = s.db.journal_entry(&id).await?.ok_or_else(|| ApiError::not_found("journal entry", &id))?;
-        Ok(present::journal(&j))
-    }.await)
+    respond(
+        async {
+            let id = id_of("journal entry", prefix::JOURNAL, &id)?;
+            let j =
+                s.db.journal_entry(&id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("journal entry", &id))?;
+            Ok(present::journal(&j))
+        }
+        .await,
+    )
 }
 
 // ---- ledger ----
 
 /// `GET /v1/ledger/verify`
 pub async fn verify(State(s): State<AppState>) -> Response {
-    respond(async {
-        let r = s.db.verify().await?;
-        Ok(verify_json(&r))
-    }.await)
+    respond(
+        async {
+            let r = s.db.verify().await?;
+            Ok(verify_json(&r))
+        }
+        .await,
+    )
 }
 
 /// The verification report as JSON (also printed by `rialto verify`).
@@ -486,26 +730,34 @@ pub async fn list_keys(State(s): State<AppState>) -> Response {
 
 /// `POST /v1/api-keys` — the secret is in the answer once.
 pub async fn create_key(State(s): State<AppState>, body: Body) -> Response {
-    respond(async {
-        let b = body_bytes(body)?;
-        let mut f = Fields::parse(&b, &["name", "role"])?;
-        let name = f.string("name", 200)?;
-        let role = f.string("role", 20)?;
-        let role = Role::parse(&role).ok_or_else(|| ApiError::invalid("role must be admin, writer or reader").param("role"))?;
-        let k = s.db.create_api_key(&name, role).await?;
-        let mut v = key_json(&k.key);
-        v["secret"] = json!(k.secret);
-        Ok(v)
-    }.await)
+    respond(
+        async {
+            let b = body_bytes(body)?;
+            let mut f = Fields::parse(&b, &["name", "role"])?;
+            let name = f.string("name", 200)?;
+            let role = f.string("role", 20)?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                ApiError::invalid("role must be admin, writer or reader").param("role")
+            })?;
+            let k = s.db.create_api_key(&name, role).await?;
+            let mut v = key_json(&k.key);
+            v["secret"] = json!(k.secret);
+            Ok(v)
+        }
+        .await,
+    )
 }
 
 /// `POST /v1/api-keys/{id}/revoke`
 pub async fn revoke_key(State(s): State<AppState>, PathId(id): PathId) -> Response {
-    respond(async {
-        if !s.db.revoke_api_key(&id).await? {
-            return Err(ApiError::not_found("active api key", &id));
+    respond(
+        async {
+            if !s.db.revoke_api_key(&id).await? {
+                return Err(ApiError::not_found("active api key", &id));
+            }
+            s.auth.clear();
+            Ok(json!({"id": id, "object": "api_key", "revoked": true}))
         }
-        s.auth.clear();
-        Ok(json!({"id": id, "object": "api_key", "revoked": true}))
-    }.await)
+        .await,
+    )
 }

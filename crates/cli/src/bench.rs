@@ -45,8 +45,17 @@ struct Client {
 }
 
 impl Client {
-    async fn post(&self, path: &str, body: &Value, idem: Option<String>) -> anyhow::Result<(u16, Value)> {
-        let mut req = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(body);
+    async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        idem: Option<String>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(body);
         if let Some(k) = idem {
             req = req.header("Idempotency-Key", k);
         }
@@ -56,8 +65,13 @@ impl Client {
     }
 
     async fn account(&self, allow_negative: bool) -> anyhow::Result<String> {
-        let (status, v) =
-            self.post("/v1/accounts", &json!({"currency": "USD", "allow_negative_balance": allow_negative}), None).await?;
+        let (status, v) = self
+            .post(
+                "/v1/accounts",
+                &json!({"currency": "USD", "allow_negative_balance": allow_negative}),
+                None,
+            )
+            .await?;
         if status != 201 {
             bail!("creating an account answered {status}: {v}");
         }
@@ -72,18 +86,25 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let mut server = None;
     let (base, key) = match &args.url {
-        Some(url) => (url.trim_end_matches('/').to_string(), args.key.clone().context("--url needs --key")?),
+        Some(url) => (
+            url.trim_end_matches('/').to_string(),
+            args.key.clone().context("--url needs --key")?,
+        ),
         None => {
             let key = format!("rialto_bench_{}", uuid::Uuid::new_v4().simple());
             let mut config = rialto_api::Config::new(args.database.clone(), "127.0.0.1:0".parse()?);
             config.admin_key = Some(key.clone());
-            let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let running = rialto_api::start(config)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let base = format!("http://{}", running.addr);
             server = Some(running);
             (base, key)
         }
     };
-    let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
     let client = Arc::new(Client { http, base, key });
 
     eprintln!("setting up {} source accounts...", args.accounts);
@@ -93,8 +114,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     for _ in 0..args.accounts {
         let a = client.account(false).await?;
         let (status, v) = client
-            .post("/v1/transfers", &json!({"source_account_id": funding, "destination_account_id": a,
-                                           "amount": 1_000_000_000_i64, "currency": "USD"}), None)
+            .post(
+                "/v1/transfers",
+                &json!({"source_account_id": funding, "destination_account_id": a,
+                                           "amount": 1_000_000_000_i64, "currency": "USD"}),
+                None,
+            )
             .await?;
         if status != 201 {
             bail!("funding answered {status}: {v}");
@@ -112,14 +137,23 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "sending {} transfers with {} clients ({})...",
         args.transfers,
         args.concurrency,
-        if args.hot { "hot destination account" } else { "spread over accounts" }
+        if args.hot {
+            "hot destination account"
+        } else {
+            "spread over accounts"
+        }
     );
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     let run_id = uuid::Uuid::new_v4().simple().to_string();
     for _ in 0..args.concurrency {
-        let (client, next, sources, destinations) = (client.clone(), next.clone(), sources.clone(), destinations.clone());
+        let (client, next, sources, destinations) = (
+            client.clone(),
+            next.clone(),
+            sources.clone(),
+            destinations.clone(),
+        );
         let (total, idem, run_id) = (args.transfers, !args.no_idempotency, run_id.clone());
         workers.spawn(async move {
             let mut latencies = Vec::new();
@@ -156,7 +190,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         if latencies.is_empty() {
             return 0.0;
         }
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let idx = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
         latencies[idx].as_secs_f64() * 1000.0
     };
@@ -174,7 +212,39 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "latency_ms": {"p50": round2(pct(0.50)), "p90": round2(pct(0.90)), "p99": round2(pct(0.99)), "max": round2(pct(1.0))},
         }))?
     );
-    let verify: Value = client.http.get(format!("{}/v1/ledger/verify", client.base)).bearer_auth(&client.key).send().await?.json().await?;
+    let metrics = client
+        .http
+        .get(format!("{}/metrics", client.base))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let counter = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0)
+    };
+    let (batches, commands) = (
+        counter("rialto_ledger_batches_total "),
+        counter("rialto_ledger_commands_total "),
+    );
+    let batch_us = counter("rialto_ledger_batch_time_microseconds_total ");
+    if batches > 0.0 {
+        eprintln!(
+            "writer (whole run, setup included): {batches} batches, {:.1} commands per batch on average, {:.2} ms per batch",
+            commands / batches,
+            batch_us / batches / 1000.0
+        );
+    }
+    let verify: Value = client
+        .http
+        .get(format!("{}/v1/ledger/verify", client.base))
+        .bearer_auth(&client.key)
+        .send()
+        .await?
+        .json()
+        .await?;
     eprintln!("ledger verify after the run: ok = {}", verify["ok"]);
     if let Some(s) = server {
         s.stop().await?;
@@ -191,7 +261,9 @@ fn round2(x: f64) -> f64 {
 
 fn redact(url: &str) -> String {
     match url.split_once('@') {
-        Some((_, host)) if url.contains("://") => format!("{}://…@{host}", url.split("://").next().unwrap_or("")),
+        Some((_, host)) if url.contains("://") => {
+            format!("{}://…@{host}", url.split("://").next().unwrap_or(""))
+        }
         _ => url.to_string(),
     }
 }

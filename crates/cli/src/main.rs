@@ -14,7 +14,11 @@ use rialto_store::{Db, Role};
 const DEFAULT_DATABASE: &str = "sqlite://rialto.db";
 
 #[derive(Parser)]
-#[command(name = "rialto", version, about = "Rialto: an open-source payments platform")]
+#[command(
+    name = "rialto",
+    version,
+    about = "Rialto: an open-source payments platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -93,7 +97,10 @@ enum KeyCmd {
 fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -112,7 +119,9 @@ fn main() -> ExitCode {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("RIALTO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("RIALTO_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {
@@ -121,19 +130,29 @@ fn init_tracing() {
 }
 
 async fn open(db: &DbArgs) -> anyhow::Result<Db> {
-    let db = Db::connect(&db.database).await.with_context(|| format!("cannot open {}", db.database))?;
+    let db = Db::connect(&db.database)
+        .await
+        .with_context(|| format!("cannot open {}", db.database))?;
     db.migrate().await.context("migrations failed")?;
     Ok(db)
 }
 
 async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        Cmd::Serve { db, listen, admin_key, idempotency_ttl_hours, batch_max } => {
+        Cmd::Serve {
+            db,
+            listen,
+            admin_key,
+            idempotency_ttl_hours,
+            batch_max,
+        } => {
             let mut config = rialto_api::Config::new(db.database, listen);
             config.admin_key = admin_key.filter(|k| !k.is_empty());
             config.idempotency_ttl_us = i64::from(idempotency_ttl_hours) * 3600 * 1_000_000;
             config.writer.batch_commands_max = batch_max.clamp(1, 16_384);
-            let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let running = rialto_api::start(config)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("rialto listening on http://{}", running.addr);
             let stop = running.stopper();
             tokio::spawn(async move {
@@ -151,9 +170,15 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::Verify { db } => {
             let report = open(&db).await?.verify().await?;
-            println!("{}", serde_json::to_string_pretty(&rialto_api::routes::verify_json(&report))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&rialto_api::routes::verify_json(&report))?
+            );
             if report.ok() {
-                eprintln!("ledger verified: {} accounts, {} entries, no mismatches", report.accounts, report.entries);
+                eprintln!(
+                    "ledger verified: {} accounts, {} entries, no mismatches",
+                    report.accounts, report.entries
+                );
                 Ok(ExitCode::SUCCESS)
             } else {
                 eprintln!("LEDGER MISMATCH: {} problem(s)", report.mismatches.len());
@@ -163,14 +188,29 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::ApiKeys(KeyCmd::Create { db, role, name }) => {
             let role = Role::parse(&role).context("role must be admin, writer or reader")?;
             let key = open(&db).await?.create_api_key(&name, role).await?;
-            eprintln!("created {} ({}); the secret is shown only once:", key.key.id, role.as_str());
+            eprintln!(
+                "created {} ({}); the secret is shown only once:",
+                key.key.id,
+                role.as_str()
+            );
             println!("{}", key.secret);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::ApiKeys(KeyCmd::List { db }) => {
             for k in open(&db).await?.list_api_keys().await? {
-                let state = if k.revoked_at_us.is_some() { "revoked" } else { "active" };
-                println!("{}\t{}\t{}\t{}…\t{}", k.id, k.role.as_str(), state, k.prefix, k.name);
+                let state = if k.revoked_at_us.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}…\t{}",
+                    k.id,
+                    k.role.as_str(),
+                    state,
+                    k.prefix,
+                    k.name
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -191,13 +231,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

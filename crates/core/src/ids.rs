@@ -26,7 +26,9 @@ pub fn looks_like(id: &str, prefix: &str) -> bool {
     id.len() == prefix.len() + 33
         && id.starts_with(prefix)
         && id.as_bytes()[prefix.len()] == b'_'
-        && id[prefix.len() + 1..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && id[prefix.len() + 1..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -39,6 +41,11 @@ mod tests {
         assert!(looks_like(&id, prefix::ACCOUNT), "{id}");
         assert!(!looks_like(&id, prefix::TRANSFER));
         assert!(!looks_like("acct_xyz", prefix::ACCOUNT));
-        assert!(new_id("tr") < { std::thread::sleep(std::time::Duration::from_millis(2)); new_id("tr") });
+        assert!(
+            new_id("tr") < {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                new_id("tr")
+            }
+        );
     }
 }

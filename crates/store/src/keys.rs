@@ -94,7 +94,12 @@ impl Db {
     }
 
     /// Makes sure `secret` exists as an active key with `role` (used for `RIALTO_ADMIN_KEY`).
-    pub async fn ensure_api_key(&self, name: &str, role: Role, secret: &str) -> Result<ApiKey, StoreError> {
+    pub async fn ensure_api_key(
+        &self,
+        name: &str,
+        role: Role,
+        secret: &str,
+    ) -> Result<ApiKey, StoreError> {
         if let Some(key) = self.api_key_by_secret(secret).await? {
             if key.role == role && key.revoked_at_us.is_none() {
                 return Ok(key);
@@ -104,16 +109,28 @@ impl Db {
                 .bind(key.id.clone())
                 .execute(self.pool())
                 .await?;
-            return Ok(ApiKey { role, revoked_at_us: None, ..key });
+            return Ok(ApiKey {
+                role,
+                revoked_at_us: None,
+                ..key
+            });
         }
         match self.insert_api_key(name, role, secret).await {
             Ok(k) => Ok(k),
             // Another process inserted it at the same moment.
-            Err(_) => self.api_key_by_secret(secret).await?.ok_or_else(|| StoreError::Corrupt("api key race".into())),
+            Err(_) => self
+                .api_key_by_secret(secret)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("api key race".into())),
         }
     }
 
-    async fn insert_api_key(&self, name: &str, role: Role, secret: &str) -> Result<ApiKey, StoreError> {
+    async fn insert_api_key(
+        &self,
+        name: &str,
+        role: Role,
+        secret: &str,
+    ) -> Result<ApiKey, StoreError> {
         let key = ApiKey {
             id: rialto_core::ids::new_id(rialto_core::ids::prefix::API_KEY),
             name: name.to_string(),
@@ -145,19 +162,22 @@ impl Db {
 
     /// All keys, newest first.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys ORDER BY id DESC")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys ORDER BY id DESC",
+        )
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(key_from_row).collect()
     }
 
     /// Revokes a key; false when there is no such active key.
     pub async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now_us())
-            .bind(id.to_string())
-            .execute(self.pool())
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now_us())
+                .bind(id.to_string())
+                .execute(self.pool())
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -17,9 +17,11 @@ mod writer;
 pub use db::{now_us, Db, DbKind, StoreError};
 pub use keys::{hash_secret, ApiKey, NewApiKey, Role};
 pub use read::{Cursor, Page, TransferFilter};
-pub use records::{AccountRecord, EntryRecord, JournalLine, JournalRecord, TransferRecord, UserRecord};
+pub use records::{
+    AccountRecord, EntryRecord, JournalLine, JournalRecord, TransferRecord, UserRecord,
+};
 pub use verify::{Mismatch, VerifyReport};
 pub use writer::{
-    Command, CommandError, Idempotency, NewAccount, NewJournal, NewTransfer, NewUser, Outcome, Output, Reply,
-    Renderer, Writer, WriterConfig, WriterStats,
+    Command, CommandError, Idempotency, NewAccount, NewJournal, NewTransfer, NewUser, Outcome,
+    Output, Renderer, Reply, Writer, WriterConfig, WriterStats,
 };

@@ -58,7 +58,10 @@ impl Db {
         use futures_lite::StreamExt as _;
         let mut tx = self.pool().begin().await?;
         if self.kind() == crate::DbKind::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").persistent(false).execute(&mut *tx).await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .persistent(false)
+                .execute(&mut *tx)
+                .await?;
         }
         let overflow = || StoreError::Corrupt("sum overflows i64".into());
         let mut totals: BTreeMap<String, Totals> = BTreeMap::new();
@@ -121,10 +124,19 @@ impl Db {
                 ("credits_pending", cpe, t.pending_credits),
             ] {
                 if stored != computed {
-                    mismatches.push(Mismatch { scope: "account".into(), id: id.clone(), field: field.into(), stored, computed });
+                    mismatches.push(Mismatch {
+                        scope: "account".into(),
+                        id: id.clone(),
+                        field: field.into(),
+                        stored,
+                        computed,
+                    });
                 }
             }
-            let available = cp.checked_sub(dp).and_then(|p| p.checked_sub(dpe)).ok_or_else(overflow)?;
+            let available = cp
+                .checked_sub(dp)
+                .and_then(|p| p.checked_sub(dpe))
+                .ok_or_else(overflow)?;
             if allow_negative == 0 && available < 0 {
                 mismatches.push(Mismatch {
                     scope: "account".into(),
@@ -136,7 +148,13 @@ impl Db {
             }
         }
         for (id, _) in totals {
-            mismatches.push(Mismatch { scope: "entry".into(), id, field: "unknown_account".into(), stored: 0, computed: 0 });
+            mismatches.push(Mismatch {
+                scope: "entry".into(),
+                id,
+                field: "unknown_account".into(),
+                stored: 0,
+                computed: 0,
+            });
         }
         for (currency, (debits, credits)) in &currencies {
             if debits != credits {
@@ -150,6 +168,11 @@ impl Db {
             }
         }
         tx.rollback().await?;
-        Ok(VerifyReport { accounts: account_count, entries, currencies, mismatches })
+        Ok(VerifyReport {
+            accounts: account_count,
+            entries,
+            currencies,
+            mismatches,
+        })
     }
 }

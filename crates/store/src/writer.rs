@@ -31,8 +31,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{now_us, Db, DbKind, StoreError};
 use crate::records::{
-    account_from_row, metadata_text, transfer_from_row, AccountRecord, JournalLine, JournalRecord, Metadata,
-    TransferRecord, UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
+    account_from_row, metadata_text, transfer_from_row, AccountRecord, JournalLine, JournalRecord,
+    Metadata, TransferRecord, UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
 };
 use crate::sql::{args, exec_values, placeholders, Val};
 
@@ -186,7 +186,8 @@ pub struct Idempotency {
     pub render: Renderer,
 }
 
-/// The writer's answer to one request.
+/// The writer's answer to one request. (Moved once per request; boxing would only add an allocation.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Reply {
     /// Applied (or refused) now.
@@ -220,7 +221,11 @@ pub struct WriterConfig {
 
 impl Default for WriterConfig {
     fn default() -> Self {
-        WriterConfig { batch_commands_max: 2048, queue_depth_max: 65_536, attempts_max: 5 }
+        WriterConfig {
+            batch_commands_max: 2048,
+            queue_depth_max: 65_536,
+            attempts_max: 5,
+        }
     }
 }
 
@@ -258,7 +263,13 @@ impl Writer {
         let conn = db.dedicated().await?;
         let (tx, rx) = mpsc::channel(config.queue_depth_max);
         let stats = Arc::new(WriterStats::default());
-        let task = WriterTask { db: db.clone(), conn: Some(conn), rx, config, stats: stats.clone() };
+        let task = WriterTask {
+            db: db.clone(),
+            conn: Some(conn),
+            rx,
+            config,
+            stats: stats.clone(),
+        };
         tokio::spawn(task.run());
         Ok(Writer { tx, stats })
     }
@@ -266,8 +277,20 @@ impl Writer {
     /// Submits a command and waits for its answer.
     pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Reply {
         let (reply, rx) = oneshot::channel();
-        let gone = || Reply::Done { outcome: Err(CommandError::Unavailable("writer stopped".into())), stored: None };
-        if self.tx.send(Envelope { command, idempotency, reply }).await.is_err() {
+        let gone = || Reply::Done {
+            outcome: Err(CommandError::Unavailable("writer stopped".into())),
+            stored: None,
+        };
+        if self
+            .tx
+            .send(Envelope {
+                command,
+                idempotency,
+                reply,
+            })
+            .await
+            .is_err()
+        {
             return gone();
         }
         rx.await.unwrap_or_else(|_| gone())
@@ -339,7 +362,9 @@ impl WriterTask {
             match attempt_batch(conn, kind, &batch).await {
                 Ok(replies) => {
                     self.stats.batches.fetch_add(1, Ordering::Relaxed);
-                    self.stats.commands.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    self.stats
+                        .commands
+                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
                     let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                     self.stats.batch_time_us.fetch_add(us, Ordering::Relaxed);
                     for (envelope, reply) in batch.into_iter().zip(replies) {
@@ -348,7 +373,11 @@ impl WriterTask {
                     return;
                 }
                 Err((abort, committed_unknown)) => {
-                    let rolled_back = sqlx::query("ROLLBACK").persistent(false).execute(&mut *conn).await.is_ok();
+                    let rolled_back = sqlx::query("ROLLBACK")
+                        .persistent(false)
+                        .execute(&mut *conn)
+                        .await
+                        .is_ok();
                     if !rolled_back {
                         self.conn = None;
                     }
@@ -356,11 +385,14 @@ impl WriterTask {
                         // The COMMIT itself failed: it may or may not have landed. Do not
                         // apply the batch twice; tell the clients to retry with their keys.
                         self.conn = None;
-                        last_error = "commit outcome unknown; retry with the same Idempotency-Key".into();
+                        last_error =
+                            "commit outcome unknown; retry with the same Idempotency-Key".into();
                         break;
                     }
                     match abort {
-                        Abort::KeyRace => last_error = "idempotency key committed concurrently".into(),
+                        Abort::KeyRace => {
+                            last_error = "idempotency key committed concurrently".into()
+                        }
                         Abort::Db(e) => {
                             tracing::warn!(error = %e, attempt, "ledger batch failed; retrying");
                             last_error = e.to_string();
@@ -373,7 +405,10 @@ impl WriterTask {
         tracing::error!(error = %last_error, commands = batch.len(), "ledger batch failed");
         for envelope in batch {
             let outcome = Err(CommandError::Unavailable(last_error.clone()));
-            let _ = envelope.reply.send(Reply::Done { outcome, stored: None });
+            let _ = envelope.reply.send(Reply::Done {
+                outcome,
+                stored: None,
+            });
         }
     }
 
@@ -381,7 +416,9 @@ impl WriterTask {
         if self.conn.is_none() {
             self.conn = Some(self.db.dedicated().await?);
         }
-        self.conn.as_mut().ok_or_else(|| StoreError::Corrupt("no connection".into()))
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StoreError::Corrupt("no connection".into()))
     }
 }
 
@@ -413,14 +450,32 @@ async fn attempt_batch(
     kind: DbKind,
     batch: &[Envelope],
 ) -> Result<Vec<Reply>, (Abort, bool)> {
-    let begin = if kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
-    sqlx::query(begin).persistent(false).execute(&mut *conn).await.map_err(|e| (e.into(), false))?;
-    let replies = apply_batch(conn, kind, batch).await.map_err(|a| (a, false))?;
-    sqlx::query("COMMIT").persistent(false).execute(&mut *conn).await.map_err(|e| (e.into(), true))?;
+    let begin = if kind == DbKind::Sqlite {
+        "BEGIN IMMEDIATE"
+    } else {
+        "BEGIN"
+    };
+    sqlx::query(begin)
+        .persistent(false)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| (e.into(), false))?;
+    let replies = apply_batch(conn, kind, batch)
+        .await
+        .map_err(|a| (a, false))?;
+    sqlx::query("COMMIT")
+        .persistent(false)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| (e.into(), true))?;
     Ok(replies)
 }
 
-async fn apply_batch(conn: &mut AnyConnection, kind: DbKind, batch: &[Envelope]) -> Result<Vec<Reply>, Abort> {
+async fn apply_batch(
+    conn: &mut AnyConnection,
+    kind: DbKind,
+    batch: &[Envelope],
+) -> Result<Vec<Reply>, Abort> {
     let now = now_us();
     let mut replies: Vec<Option<Reply>> = batch.iter().map(|_| None).collect();
     lookup_idempotency(conn, batch, now, &mut replies).await?;
@@ -447,7 +502,10 @@ async fn apply_batch(conn: &mut AnyConnection, kind: DbKind, batch: &[Envelope])
         replies[i] = Some(Reply::Done { outcome, stored });
     }
     write_all(conn, &state, writes).await?;
-    Ok(replies.into_iter().map(|r| r.unwrap_or(Reply::KeyReused)).collect())
+    Ok(replies
+        .into_iter()
+        .map(|r| r.unwrap_or(Reply::KeyReused))
+        .collect())
 }
 
 async fn lookup_idempotency(
@@ -456,7 +514,10 @@ async fn lookup_idempotency(
     now: i64,
     replies: &mut [Option<Reply>],
 ) -> Result<(), Abort> {
-    let keys: Vec<&str> = batch.iter().filter_map(|e| e.idempotency.as_ref().map(|i| i.scope_key.as_str())).collect();
+    let keys: Vec<&str> = batch
+        .iter()
+        .filter_map(|e| e.idempotency.as_ref().map(|i| i.scope_key.as_str()))
+        .collect();
     if keys.is_empty() {
         return Ok(());
     }
@@ -469,7 +530,10 @@ async fn lookup_idempotency(
         let mut vals = vec![Val::I(now)];
         vals.extend(chunk.iter().map(|k| Val::T(k.to_string())));
         let arguments = args(vals)?;
-        let rows = sqlx::query_with(&sql, arguments).persistent(false).fetch_all(&mut *conn).await?;
+        let rows = sqlx::query_with(&sql, arguments)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
         for row in rows {
             let id: String = row.try_get("id")?;
             let hash: String = row.try_get("request_hash")?;
@@ -482,7 +546,10 @@ async fn lookup_idempotency(
         let Some(idem) = &e.idempotency else { continue };
         if let Some((hash, status, body)) = found.get(&idem.scope_key) {
             replies[i] = Some(if *hash == idem.request_hash {
-                Reply::Replayed { status: u16::try_from(*status).unwrap_or(500), body: body.clone() }
+                Reply::Replayed {
+                    status: u16::try_from(*status).unwrap_or(500),
+                    body: body.clone(),
+                }
             } else {
                 Reply::KeyReused
             });
@@ -499,7 +566,11 @@ async fn load_state(
     commands: &[&Command],
     now: i64,
 ) -> Result<State, Abort> {
-    let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
+    let lock = if kind == DbKind::Postgres {
+        " ORDER BY id FOR UPDATE"
+    } else {
+        " ORDER BY id"
+    };
     let mut transfer_ids = BTreeSet::new();
     let mut account_ids = BTreeSet::new();
     let mut user_ids = BTreeSet::new();
@@ -530,16 +601,36 @@ async fn load_state(
         users: HashSet::new(),
         now,
     };
-    for row in select_in(conn, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
+    for row in select_in(
+        conn,
+        &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"),
+        &transfer_ids,
+        lock,
+    )
+    .await?
+    {
         let t = transfer_from_row(&row)?;
         account_ids.insert(t.transfer.source_account_id.clone());
         account_ids.insert(t.transfer.destination_account_id.clone());
-        state.book.transfers.insert(t.transfer.id.clone(), t.transfer.clone());
+        state
+            .book
+            .transfers
+            .insert(t.transfer.id.clone(), t.transfer.clone());
         state.transfers.insert(t.transfer.id.clone(), t);
     }
-    for row in select_in(conn, &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"), &account_ids, lock).await? {
+    for row in select_in(
+        conn,
+        &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"),
+        &account_ids,
+        lock,
+    )
+    .await?
+    {
         let a = account_from_row(&row)?;
-        state.book.accounts.insert(a.account.id.clone(), a.account.clone());
+        state
+            .book
+            .accounts
+            .insert(a.account.id.clone(), a.account.clone());
         state.accounts.insert(a.account.id.clone(), a);
     }
     for row in select_in(conn, "SELECT id FROM users", &user_ids, "").await? {
@@ -557,10 +648,16 @@ async fn select_in(
     let ids: Vec<&String> = ids.iter().collect();
     let mut rows = Vec::new();
     for chunk in ids.chunks(1000) {
-        let sql = format!("{select} WHERE id IN ({}){suffix}", placeholders(1, chunk.len()));
+        let sql = format!(
+            "{select} WHERE id IN ({}){suffix}",
+            placeholders(1, chunk.len())
+        );
         let vals: Vec<Val> = chunk.iter().map(|id| Val::T((*id).clone())).collect();
         let arguments = args(vals)?;
-        let fetched = sqlx::query_with(&sql, arguments).persistent(false).fetch_all(&mut *conn).await?;
+        let fetched = sqlx::query_with(&sql, arguments)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
         rows.extend(fetched);
     }
     Ok(rows)
@@ -621,7 +718,10 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             record_effects(state, writes, &effects, Some(&t.spec.id), None);
             Ok(Output::Transfer(state.transfers[&t.spec.id].clone()))
         }
-        Command::PostPending { transfer_id, amount } => {
+        Command::PostPending {
+            transfer_id,
+            amount,
+        } => {
             let effects = state.book.post_pending(transfer_id, *amount, now)?;
             record_effects(state, writes, &effects, Some(transfer_id), None);
             Ok(Output::Transfer(state.transfers[transfer_id].clone()))
@@ -632,7 +732,10 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             record_effects(state, writes, &effects, Some(transfer_id), None);
             Ok(Output::Transfer(state.transfers[transfer_id].clone()))
         }
-        Command::Reverse { transfer_id, new_id } => {
+        Command::Reverse {
+            transfer_id,
+            new_id,
+        } => {
             let effects = state.book.reverse(transfer_id, new_id)?;
             let original = &state.transfers[transfer_id];
             let record = TransferRecord {
@@ -681,10 +784,18 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
 }
 
 /// Folds a command's effects into the batch records and the pending writes.
-fn record_effects(state: &mut State, writes: &mut Writes, effects: &Effects, transfer: Option<&String>, journal: Option<&String>) {
+fn record_effects(
+    state: &mut State,
+    writes: &mut Writes,
+    effects: &Effects,
+    transfer: Option<&String>,
+    journal: Option<&String>,
+) {
     let now = state.now;
     for id in &effects.accounts {
-        if let (Some(record), Some(account)) = (state.accounts.get_mut(id), state.book.accounts.get(id)) {
+        if let (Some(record), Some(account)) =
+            (state.accounts.get_mut(id), state.book.accounts.get(id))
+        {
             record.account = account.clone();
             record.updated_at_us = now;
         }
@@ -693,8 +804,13 @@ fn record_effects(state: &mut State, writes: &mut Writes, effects: &Effects, tra
     for id in &effects.created_transfers {
         writes.new_transfers.insert(id.clone());
     }
-    for id in effects.created_transfers.iter().chain(&effects.updated_transfers) {
-        if let (Some(record), Some(t)) = (state.transfers.get_mut(id), state.book.transfers.get(id)) {
+    for id in effects
+        .created_transfers
+        .iter()
+        .chain(&effects.updated_transfers)
+    {
+        if let (Some(record), Some(t)) = (state.transfers.get_mut(id), state.book.transfers.get(id))
+        {
             record.transfer = t.clone();
             record.updated_at_us = now;
         }
@@ -757,7 +873,14 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
     };
     let new_accounts: Vec<Vec<Val>> = w.new_accounts.iter().map(account_row).collect();
     if !new_accounts.is_empty() {
-        exec_values(conn, &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS})"), 13, new_accounts, "").await?;
+        exec_values(
+            conn,
+            &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS})"),
+            13,
+            new_accounts,
+            "",
+        )
+        .await?;
     }
     let updated: Vec<Vec<Val>> = w
         .touched_accounts
@@ -788,18 +911,32 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
         )
         .await?;
         if done != n {
-            return Err(Abort::Db(StoreError::Corrupt(format!("updated {done} of {n} accounts"))));
+            return Err(Abort::Db(StoreError::Corrupt(format!(
+                "updated {done} of {n} accounts"
+            ))));
         }
     }
     let journals: Vec<Vec<Val>> = w
         .journals
         .iter()
         .map(|j| {
-            vec![Val::T(j.id.clone()), Val::OT(j.description.clone()), Val::T(metadata_text(&j.metadata)), Val::I(j.created_at_us)]
+            vec![
+                Val::T(j.id.clone()),
+                Val::OT(j.description.clone()),
+                Val::T(metadata_text(&j.metadata)),
+                Val::I(j.created_at_us),
+            ]
         })
         .collect();
     if !journals.is_empty() {
-        exec_values(conn, "INSERT INTO journal_entries (id, description, metadata, created_at)", 4, journals, "").await?;
+        exec_values(
+            conn,
+            "INSERT INTO journal_entries (id, description, metadata, created_at)",
+            4,
+            journals,
+            "",
+        )
+        .await?;
     }
     let transfer_row = |id: &String| -> Vec<Val> {
         let r = &state.transfers[id];
@@ -825,7 +962,14 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
     };
     let new_transfers: Vec<Vec<Val>> = w.new_transfers.iter().map(transfer_row).collect();
     if !new_transfers.is_empty() {
-        exec_values(conn, &format!("INSERT INTO transfers ({TRANSFER_COLUMNS})"), 16, new_transfers, "").await?;
+        exec_values(
+            conn,
+            &format!("INSERT INTO transfers ({TRANSFER_COLUMNS})"),
+            16,
+            new_transfers,
+            "",
+        )
+        .await?;
     }
     let updated: Vec<Vec<Val>> = w
         .touched_transfers
@@ -881,4 +1025,3 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
     }
     Ok(())
 }
-
