@@ -4,7 +4,7 @@
 pub mod auth;
 pub mod docs;
 pub mod error;
-mod idem;
+pub mod idem;
 pub mod input;
 mod metrics;
 pub mod present;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
@@ -23,6 +23,7 @@ use rialto_store::{Command, Db, Role, Writer, WriterConfig};
 use serde_json::json;
 use tokio::sync::watch;
 
+pub use axum::http::StatusCode;
 pub use error::ApiError;
 
 /// Largest request body: 1 MiB.

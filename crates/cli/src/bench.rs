@@ -36,6 +36,9 @@ pub struct BenchArgs {
     /// Send no Idempotency-Key headers.
     #[arg(long)]
     no_idempotency: bool,
+    /// Skip HTTP: submit commands straight to the ledger writer (measures the ledger alone).
+    #[arg(long, conflicts_with = "url")]
+    direct: bool,
 }
 
 struct Client {
@@ -83,6 +86,9 @@ impl Client {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.concurrency == 0 || args.transfers == 0 || args.accounts == 0 {
         bail!("--transfers, --concurrency and --accounts must be positive");
+    }
+    if args.direct {
+        return run_direct(&args).await;
     }
     let mut server = None;
     let (base, key) = match &args.url {
@@ -185,33 +191,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         errors += e;
     }
     let elapsed = started.elapsed();
-    latencies.sort();
-    let pct = |p: f64| -> f64 {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
-        let idx = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[idx].as_secs_f64() * 1000.0
-    };
-    #[allow(clippy::cast_precision_loss)]
-    let tps = latencies.len() as f64 / elapsed.as_secs_f64();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&json!({
-            "database": if args.url.is_some() { args.url.clone().unwrap_or_default() } else { redact(&args.database) },
-            "scenario": if args.hot { "hot_account" } else { "spread" },
-            "transfers_ok": latencies.len(), "errors": errors, "concurrency": args.concurrency,
-            "idempotency_keys": !args.no_idempotency,
-            "seconds": (elapsed.as_secs_f64() * 100.0).round() / 100.0,
-            "transfers_per_second": tps.round(),
-            "latency_ms": {"p50": round2(pct(0.50)), "p90": round2(pct(0.90)), "p99": round2(pct(0.99)), "max": round2(pct(1.0))},
-        }))?
-    );
+    report(&args, "http", &mut latencies, errors, elapsed)?;
     let metrics = client
         .http
         .get(format!("{}/metrics", client.base))
@@ -266,4 +246,195 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// `--direct`: the same workload submitted to the writer in-process, without HTTP.
+async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
+    use rialto_core::ids::{new_id, prefix};
+    use rialto_core::ledger::TransferSpec;
+    use rialto_core::{Amount, Currency};
+    use rialto_store::{
+        Command, Idempotency, NewAccount, NewTransfer, Output, Reply, Writer, WriterConfig,
+    };
+
+    let db = rialto_store::Db::connect(&args.database).await?;
+    db.migrate().await?;
+    let writer = Writer::start(&db, WriterConfig::default()).await?;
+    let usd = Currency::parse("USD").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let open = |allow_negative: bool| {
+        let writer = writer.clone();
+        async move {
+            let cmd = Command::CreateAccount(NewAccount {
+                id: new_id(prefix::ACCOUNT),
+                currency: usd,
+                user_id: None,
+                name: None,
+                allow_negative_balance: allow_negative,
+                metadata: Default::default(),
+            });
+            match writer.submit(cmd, None).await {
+                Reply::Done {
+                    outcome: Ok(Output::Account(a)),
+                    ..
+                } => Ok(a.account.id),
+                other => Err(anyhow::anyhow!("creating an account: {other:?}")),
+            }
+        }
+    };
+    let transfer = move |src: String, dst: String, amount: i64| -> anyhow::Result<Command> {
+        Ok(Command::Transfer(NewTransfer {
+            spec: TransferSpec {
+                id: new_id(prefix::TRANSFER),
+                source_account_id: src,
+                destination_account_id: dst,
+                amount: Amount::new(amount)?,
+                currency: usd,
+                pending: false,
+                expires_at_us: None,
+            },
+            description: None,
+            reference: None,
+            metadata: Default::default(),
+        }))
+    };
+    eprintln!("setting up {} source accounts (direct)...", args.accounts);
+    let funding = open(true).await?;
+    let mut sources = Vec::new();
+    let mut destinations = Vec::new();
+    for _ in 0..args.accounts {
+        let a = open(false).await?;
+        match writer
+            .submit(transfer(funding.clone(), a.clone(), 1_000_000_000)?, None)
+            .await
+        {
+            Reply::Done { outcome: Ok(_), .. } => sources.push(a),
+            other => bail!("funding: {other:?}"),
+        }
+    }
+    for _ in 0..(if args.hot { 1 } else { args.accounts }) {
+        destinations.push(open(false).await?);
+    }
+    let (sources, destinations) = (Arc::new(sources), Arc::new(destinations));
+    // Store the same rendered JSON answer the API stores.
+    let render: rialto_store::Renderer = Arc::new(|outcome| {
+        let (status, body) = rialto_api::idem::render(outcome, rialto_api::StatusCode::CREATED);
+        Some((status.as_u16(), body.to_string()))
+    });
+    eprintln!(
+        "submitting {} transfers from {} tasks straight to the writer...",
+        args.transfers, args.concurrency
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let before = (
+        writer.stats().batches.load(Ordering::Relaxed),
+        writer.stats().commands.load(Ordering::Relaxed),
+    );
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..args.concurrency {
+        let (writer, next, sources, destinations) = (
+            writer.clone(),
+            next.clone(),
+            sources.clone(),
+            destinations.clone(),
+        );
+        let (total, idem, run_id, render) = (
+            args.transfers,
+            !args.no_idempotency,
+            run_id.clone(),
+            render.clone(),
+        );
+        workers.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let src = sources[i % sources.len()].clone();
+                let dst = destinations[(i * 7 + 3) % destinations.len()].clone();
+                let idempotency = idem.then(|| Idempotency {
+                    scope_key: format!("bench:{run_id}:{i}"),
+                    request_hash: format!("{i}"),
+                    ttl_us: 24 * 3600 * 1_000_000,
+                    render: render.clone(),
+                });
+                let Ok(command) = transfer(src, dst, 1 + (i % 100) as i64) else {
+                    errors += 1;
+                    continue;
+                };
+                let t = Instant::now();
+                match writer.submit(command, idempotency).await {
+                    Reply::Done { outcome: Ok(_), .. } => latencies.push(t.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        });
+    }
+    let mut latencies: Vec<Duration> = Vec::with_capacity(args.transfers);
+    let mut errors = 0;
+    while let Some(r) = workers.join_next().await {
+        let (l, e) = r?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    report(args, "direct", &mut latencies, errors, elapsed)?;
+    let stats = writer.stats();
+    let batches = stats.batches.load(Ordering::Relaxed) - before.0;
+    let commands = stats.commands.load(Ordering::Relaxed) - before.1;
+    #[allow(clippy::cast_precision_loss)]
+    let per_batch = commands as f64 / batches.max(1) as f64;
+    eprintln!(
+        "writer during the run: {batches} batches, {per_batch:.1} commands per batch on average"
+    );
+    let verify = db.verify().await?;
+    eprintln!("ledger verify after the run: ok = {}", verify.ok());
+    db.close().await;
+    if errors > 0 {
+        bail!("{errors} transfers failed");
+    }
+    Ok(())
+}
+
+/// Prints the figures of a run as JSON on stdout.
+fn report(
+    args: &BenchArgs,
+    mode: &str,
+    latencies: &mut [Duration],
+    errors: usize,
+    elapsed: Duration,
+) -> anyhow::Result<()> {
+    latencies.sort();
+    let pct = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let idx = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[idx].as_secs_f64() * 1000.0
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let tps = latencies.len() as f64 / elapsed.as_secs_f64();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "mode": mode,
+            "database": args.url.clone().unwrap_or_else(|| redact(&args.database)),
+            "scenario": if args.hot { "hot_account" } else { "spread" },
+            "transfers_ok": latencies.len(), "errors": errors, "concurrency": args.concurrency,
+            "idempotency_keys": !args.no_idempotency,
+            "seconds": (elapsed.as_secs_f64() * 100.0).round() / 100.0,
+            "transfers_per_second": tps.round(),
+            "latency_ms": {"p50": round2(pct(0.50)), "p90": round2(pct(0.90)), "p99": round2(pct(0.99)), "max": round2(pct(1.0))},
+        }))?
+    );
+    Ok(())
 }

@@ -51,6 +51,8 @@ pub struct Db {
 
 /// Readers in the pool. SQLite in WAL mode lets them run beside the single writer.
 const POOL_CONNECTIONS_MAX: u32 = 16;
+/// SQLite page cache per connection, KiB.
+const SQLITE_CACHE_KIB: u32 = 65_536;
 /// How long SQLite waits on a lock held by another connection before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
 
@@ -140,6 +142,10 @@ async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         "PRAGMA synchronous = FULL".to_string(),
         "PRAGMA foreign_keys = ON".to_string(),
         format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"),
+        // Page cache per connection (negative = KiB); the default 2 MiB makes the writer
+        // re-read B-tree pages from the OS on every batch.
+        format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"),
+        "PRAGMA temp_store = MEMORY".to_string(),
     ] {
         conn.execute(sqlx::raw_sql(&pragma)).await?;
     }

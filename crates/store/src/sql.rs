@@ -1,8 +1,9 @@
-//! Building multi-row statements with `$N` placeholders (understood by both SQLite and
-//! PostgreSQL) and binding loosely typed values to them.
+//! Building multi-row statements and binding loosely typed values to them.
 
 use sqlx::any::{AnyArguments, AnyQueryResult};
 use sqlx::{AnyConnection, Arguments};
+
+use crate::DbKind;
 
 /// A bindable value. Only the types every backend of `Any` supports.
 #[derive(Debug, Clone)]
@@ -36,12 +37,17 @@ pub(crate) fn args(
     Ok(a)
 }
 
-/// `$start, $start+1, ...` for `n` values.
-pub(crate) fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `n` placeholders numbered from `start`: `$start, $start+1, ...` on PostgreSQL, and
+/// anonymous `?` on SQLite (sqlx resolves a named SQLite parameter by scanning the statement's
+/// parameter list, which is quadratic in statements with thousands of parameters).
+pub(crate) fn placeholders(kind: DbKind, start: usize, n: usize) -> String {
+    match kind {
+        DbKind::Sqlite => vec!["?"; n].join(", "),
+        DbKind::Postgres => (start..start + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 /// Runs `prefix VALUES (..), (..) suffix` over `rows` (each of `width` values), in as many
@@ -49,6 +55,7 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
 /// Returns the total rows affected.
 pub(crate) async fn exec_values(
     conn: &mut AnyConnection,
+    kind: DbKind,
     prefix: &str,
     width: usize,
     rows: Vec<Vec<Val>>,
@@ -60,7 +67,7 @@ pub(crate) async fn exec_values(
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Val>> = rows.by_ref().take(rows_per_statement).collect();
         let groups: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(1 + i * width, width)))
+            .map(|i| format!("({})", placeholders(kind, 1 + i * width, width)))
             .collect();
         let sql = format!("{prefix} VALUES {} {suffix}", groups.join(", "));
         debug_assert!(chunk.iter().all(|r| r.len() == width));

@@ -478,7 +478,7 @@ async fn apply_batch(
 ) -> Result<Vec<Reply>, Abort> {
     let now = now_us();
     let mut replies: Vec<Option<Reply>> = batch.iter().map(|_| None).collect();
-    lookup_idempotency(conn, batch, now, &mut replies).await?;
+    lookup_idempotency(conn, kind, batch, now, &mut replies).await?;
     let live: Vec<usize> = (0..batch.len()).filter(|&i| replies[i].is_none()).collect();
     let commands: Vec<&Command> = live.iter().map(|&i| &batch[i].command).collect();
     let mut state = load_state(conn, kind, &commands, now).await?;
@@ -501,7 +501,7 @@ async fn apply_batch(
         };
         replies[i] = Some(Reply::Done { outcome, stored });
     }
-    write_all(conn, &state, writes).await?;
+    write_all(conn, kind, &state, writes).await?;
     Ok(replies
         .into_iter()
         .map(|r| r.unwrap_or(Reply::KeyReused))
@@ -510,6 +510,7 @@ async fn apply_batch(
 
 async fn lookup_idempotency(
     conn: &mut AnyConnection,
+    kind: DbKind,
     batch: &[Envelope],
     now: i64,
     replies: &mut [Option<Reply>],
@@ -524,11 +525,12 @@ async fn lookup_idempotency(
     let mut found = HashMap::new();
     for chunk in keys.chunks(1000) {
         let sql = format!(
-            "SELECT id, request_hash, status_code, body FROM idempotency_keys WHERE expires_at > $1 AND id IN ({})",
-            placeholders(2, chunk.len())
+            "SELECT id, request_hash, status_code, body FROM idempotency_keys WHERE id IN ({}) AND expires_at > {}",
+            placeholders(kind, 1, chunk.len()),
+            placeholders(kind, chunk.len() + 1, 1),
         );
-        let mut vals = vec![Val::I(now)];
-        vals.extend(chunk.iter().map(|k| Val::T(k.to_string())));
+        let mut vals: Vec<Val> = chunk.iter().map(|k| Val::T(k.to_string())).collect();
+        vals.push(Val::I(now));
         let arguments = args(vals)?;
         let rows = sqlx::query_with(&sql, arguments)
             .persistent(false)
@@ -603,6 +605,7 @@ async fn load_state(
     };
     for row in select_in(
         conn,
+        kind,
         &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"),
         &transfer_ids,
         lock,
@@ -620,6 +623,7 @@ async fn load_state(
     }
     for row in select_in(
         conn,
+        kind,
         &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"),
         &account_ids,
         lock,
@@ -633,7 +637,7 @@ async fn load_state(
             .insert(a.account.id.clone(), a.account.clone());
         state.accounts.insert(a.account.id.clone(), a);
     }
-    for row in select_in(conn, "SELECT id FROM users", &user_ids, "").await? {
+    for row in select_in(conn, kind, "SELECT id FROM users", &user_ids, "").await? {
         state.users.insert(row.try_get("id")?);
     }
     Ok(state)
@@ -641,6 +645,7 @@ async fn load_state(
 
 async fn select_in(
     conn: &mut AnyConnection,
+    kind: DbKind,
     select: &str,
     ids: &BTreeSet<String>,
     suffix: &str,
@@ -650,7 +655,7 @@ async fn select_in(
     for chunk in ids.chunks(1000) {
         let sql = format!(
             "{select} WHERE id IN ({}){suffix}",
-            placeholders(1, chunk.len())
+            placeholders(kind, 1, chunk.len())
         );
         let vals: Vec<Val> = chunk.iter().map(|id| Val::T((*id).clone())).collect();
         let arguments = args(vals)?;
@@ -831,7 +836,12 @@ fn record_effects(
 }
 
 /// Writes everything the batch did, in foreign-key order.
-async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result<(), Abort> {
+async fn write_all(
+    conn: &mut AnyConnection,
+    kind: DbKind,
+    state: &State,
+    w: Writes,
+) -> Result<(), Abort> {
     let users: Vec<Vec<Val>> = w
         .users
         .iter()
@@ -850,7 +860,7 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
         })
         .collect();
     if !users.is_empty() {
-        exec_values(conn, "INSERT INTO users (id, name, email, phone, role, status, kyc_status, created_at, updated_at)", 9, users, "").await?;
+        exec_values(conn, kind, "INSERT INTO users (id, name, email, phone, role, status, kyc_status, created_at, updated_at)", 9, users, "").await?;
     }
     let account_row = |id: &String| -> Vec<Val> {
         let r = &state.accounts[id];
@@ -875,6 +885,7 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
     if !new_accounts.is_empty() {
         exec_values(
             conn,
+            kind,
             &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS})"),
             13,
             new_accounts,
@@ -903,6 +914,7 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
         let n = updated.len() as u64;
         let done = exec_values(
             conn,
+            kind,
             "WITH v (id, status, dp, cp, dpe, cpe, upd) AS (",
             7,
             updated,
@@ -931,6 +943,7 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
     if !journals.is_empty() {
         exec_values(
             conn,
+            kind,
             "INSERT INTO journal_entries (id, description, metadata, created_at)",
             4,
             journals,
@@ -964,6 +977,7 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
     if !new_transfers.is_empty() {
         exec_values(
             conn,
+            kind,
             &format!("INSERT INTO transfers ({TRANSFER_COLUMNS})"),
             16,
             new_transfers,
@@ -989,6 +1003,7 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
     if !updated.is_empty() {
         exec_values(
             conn,
+            kind,
             "WITH v (id, status, posted, reversed_by, upd) AS (",
             5,
             updated,
@@ -1000,6 +1015,7 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
     if !w.entries.is_empty() {
         exec_values(
             conn,
+            kind,
             "INSERT INTO entries (account_id, transfer_id, journal_entry_id, direction, amount, currency, balance_after, created_at)",
             8,
             w.entries,
@@ -1011,6 +1027,7 @@ async fn write_all(conn: &mut AnyConnection, state: &State, w: Writes) -> Result
         let n = w.idempotency.len() as u64;
         let done = exec_values(
             conn,
+            kind,
             "INSERT INTO idempotency_keys (id, request_hash, status_code, body, created_at, expires_at)",
             6,
             w.idempotency,

@@ -26,7 +26,7 @@ CREATE TABLE accounts (
     created_at              BIGINT NOT NULL,
     updated_at              BIGINT NOT NULL,
     CHECK (allow_negative_balance = 1 OR credits_posted - debits_posted - debits_pending >= 0)
-);
+) WITHOUT ROWID;
 CREATE INDEX accounts_user ON accounts(user_id);
 
 CREATE TABLE transfers (
