@@ -260,17 +260,50 @@ pub struct Writer {
 impl Writer {
     /// Opens the writer's connection and starts its task.
     pub async fn start(db: &Db, config: WriterConfig) -> Result<Writer, StoreError> {
-        let conn = db.dedicated().await?;
         let (tx, rx) = mpsc::channel(config.queue_depth_max);
         let stats = Arc::new(WriterStats::default());
-        let task = WriterTask {
-            db: db.clone(),
-            conn: Some(conn),
-            rx,
-            config,
-            stats: stats.clone(),
-        };
-        tokio::spawn(task.run());
+        // The writer runs on its own thread and runtime: when the database answers, the writer
+        // continues at once instead of queueing behind hundreds of HTTP tasks, so the database
+        // is never left idle waiting for it.
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (db, task_stats) = (db.clone(), stats.clone());
+        std::thread::Builder::new()
+            .name("rialto-writer".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ =
+                            ready_tx.send(Err(StoreError::Corrupt(format!("writer runtime: {e}"))));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let conn = match db.dedicated().await {
+                        Ok(c) => c,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    let task = WriterTask {
+                        db,
+                        conn: Some(conn),
+                        rx,
+                        config,
+                        stats: task_stats,
+                    };
+                    task.run().await;
+                });
+            })
+            .map_err(|e| StoreError::Corrupt(format!("writer thread: {e}")))?;
+        ready_rx
+            .await
+            .map_err(|_| StoreError::Corrupt("writer thread ended".into()))??;
         Ok(Writer { tx, stats })
     }
 
