@@ -154,7 +154,26 @@ pub async fn run(
             })
         }
     };
-    match state.writer.submit(command, idempotency).await {
+    let reply = match _guard.take() {
+        // Keep the key "in flight" until the writer has answered, even if this client hangs
+        // up: a retry must not slip in while the first attempt is still being applied.
+        Some(guard) => {
+            let writer = state.writer.clone();
+            let task = tokio::spawn(async move {
+                let reply = writer.submit(command, idempotency).await;
+                drop(guard);
+                reply
+            });
+            match task.await {
+                Ok(reply) => reply,
+                Err(_) => {
+                    return ApiError::unavailable("the request was interrupted").into_response()
+                }
+            }
+        }
+        None => state.writer.submit(command, idempotency).await,
+    };
+    match reply {
         Reply::Done {
             stored: Some((status, body)),
             ..

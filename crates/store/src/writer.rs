@@ -516,20 +516,49 @@ async fn apply_batch(
     let commands: Vec<&Command> = live.iter().map(|&i| &batch[i].command).collect();
     let mut state = load_state(conn, kind, &commands, now).await?;
     let mut writes = Writes::default();
+    // A key may appear twice in one batch (a client retrying after its first connection
+    // dropped): the first occurrence runs, later ones are answered from it.
+    let mut seen: HashMap<&str, (&str, Option<(u16, String)>)> = HashMap::new();
     for &i in &live {
         let envelope = &batch[i];
+        if let Some(idem) = &envelope.idempotency {
+            if let Some((hash, stored)) = seen.get(idem.scope_key.as_str()) {
+                replies[i] = Some(match stored {
+                    Some((status, body)) if *hash == idem.request_hash => Reply::Replayed {
+                        status: *status,
+                        body: body.clone(),
+                    },
+                    Some(_) => Reply::KeyReused,
+                    None => Reply::Done {
+                        outcome: Err(CommandError::Unavailable(
+                            "the same key is being processed".into(),
+                        )),
+                        stored: None,
+                    },
+                });
+                continue;
+            }
+        }
         let outcome = apply(&mut state, &mut writes, &envelope.command);
         let stored = match &envelope.idempotency {
-            Some(idem) => (idem.render)(&outcome).inspect(|(status, body)| {
-                writes.idempotency.push(vec![
-                    Val::T(idem.scope_key.clone()),
-                    Val::T(idem.request_hash.clone()),
-                    Val::I(i64::from(*status)),
-                    Val::T(body.clone()),
-                    Val::I(now),
-                    Val::I(now.saturating_add(idem.ttl_us)),
-                ]);
-            }),
+            Some(idem) => {
+                let stored = (idem.render)(&outcome);
+                if let Some((status, body)) = &stored {
+                    writes.idempotency.push(vec![
+                        Val::T(idem.scope_key.clone()),
+                        Val::T(idem.request_hash.clone()),
+                        Val::I(i64::from(*status)),
+                        Val::T(body.clone()),
+                        Val::I(now),
+                        Val::I(now.saturating_add(idem.ttl_us)),
+                    ]);
+                }
+                seen.insert(
+                    idem.scope_key.as_str(),
+                    (idem.request_hash.as_str(), stored.clone()),
+                );
+                stored
+            }
             None => None,
         };
         replies[i] = Some(Reply::Done { outcome, stored });

@@ -1,0 +1,156 @@
+//! The writer on its own: several commands in one batch, each with its own answer, and the
+//! same idempotency key twice in one batch.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use rialto_core::ids::{new_id, prefix};
+use rialto_core::ledger::TransferSpec;
+use rialto_core::{Amount, Currency};
+use rialto_store::{
+    Command, CommandError, Db, Idempotency, NewAccount, NewTransfer, Output, Reply, Writer,
+    WriterConfig,
+};
+
+async fn sqlite() -> Db {
+    let path = std::env::temp_dir().join(format!("rialto-writer-{}.db", uuid_like()));
+    let db = Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+fn uuid_like() -> String {
+    new_id("t")
+}
+
+fn usd() -> Currency {
+    Currency::parse("USD").unwrap()
+}
+
+async fn account(w: &Writer, allow_negative: bool) -> String {
+    let cmd = Command::CreateAccount(NewAccount {
+        id: new_id(prefix::ACCOUNT),
+        currency: usd(),
+        user_id: None,
+        name: None,
+        allow_negative_balance: allow_negative,
+        metadata: Default::default(),
+    });
+    match w.submit(cmd, None).await {
+        Reply::Done {
+            outcome: Ok(Output::Account(a)),
+            ..
+        } => a.account.id,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn transfer(src: &str, dst: &str, amount: i64) -> Command {
+    Command::Transfer(NewTransfer {
+        spec: TransferSpec {
+            id: new_id(prefix::TRANSFER),
+            source_account_id: src.into(),
+            destination_account_id: dst.into(),
+            amount: Amount::new(amount).unwrap(),
+            currency: usd(),
+            pending: false,
+            expires_at_us: None,
+        },
+        description: None,
+        reference: None,
+        metadata: Default::default(),
+    })
+}
+
+fn idem(key: &str, hash: &str) -> Idempotency {
+    Idempotency {
+        scope_key: key.into(),
+        request_hash: hash.into(),
+        ttl_us: 60_000_000,
+        render: Arc::new(|o| match o {
+            Ok(Output::Transfer(t)) => Some((201, t.transfer.id.clone())),
+            Err(e) => Some((422, e.to_string())),
+            _ => None,
+        }),
+    }
+}
+
+#[tokio::test]
+async fn one_batch_many_answers_and_duplicate_keys() {
+    let db = sqlite().await;
+    let w = Writer::start(&db, WriterConfig::default()).await.unwrap();
+    // The scenario only proves the in-batch path when all four requests share one batch;
+    // repeat with fresh accounts and keys until the writer happens to batch them together.
+    let mut in_one_batch = false;
+    for round in 0..50 {
+        let fund = account(&w, true).await;
+        let a = account(&w, false).await;
+        let b = account(&w, false).await;
+        assert!(matches!(
+            w.submit(transfer(&fund, &a, 100), None).await,
+            Reply::Done { outcome: Ok(_), .. }
+        ));
+        let (k1, k2) = (format!("k1-{round}"), format!("k2-{round}"));
+        let batches_before = w.stats().batches.load(std::sync::atomic::Ordering::Relaxed);
+        // 60 + 60 > 100: one of the two different transfers fails alone; the duplicate key
+        // is answered from its first use; the same key with another request is refused.
+        let (r1, r2, r3, r4) = tokio::join!(
+            w.submit(transfer(&a, &b, 60), Some(idem(&k1, "h1"))),
+            w.submit(transfer(&a, &b, 60), Some(idem(&k1, "h1"))),
+            w.submit(transfer(&a, &b, 60), Some(idem(&k2, "h2"))),
+            w.submit(transfer(&a, &b, 1), Some(idem(&k1, "other"))),
+        );
+        let batches = w.stats().batches.load(std::sync::atomic::Ordering::Relaxed) - batches_before;
+        let first_id = match r1 {
+            Reply::Done {
+                outcome: Ok(Output::Transfer(t)),
+                stored: Some((201, body)),
+            } => {
+                assert_eq!(body, t.transfer.id);
+                t.transfer.id
+            }
+            other => panic!("{other:?}"),
+        };
+        match r2 {
+            Reply::Replayed { status: 201, body } => assert_eq!(body, first_id),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            r3,
+            Reply::Done {
+                outcome: Err(CommandError::Ledger(
+                    rialto_core::ledger::LedgerError::InsufficientFunds(_)
+                )),
+                ..
+            }
+        ));
+        assert!(matches!(r4, Reply::KeyReused), "{r4:?}");
+        assert_eq!(
+            db.account(&a)
+                .await
+                .unwrap()
+                .unwrap()
+                .account
+                .posted()
+                .unwrap(),
+            40
+        );
+        // Later, the same key replays from the database.
+        match w.submit(transfer(&a, &b, 60), Some(idem(&k1, "h1"))).await {
+            Reply::Replayed { status: 201, body } => assert_eq!(body, first_id),
+            other => panic!("{other:?}"),
+        }
+        if batches == 1 {
+            in_one_batch = true;
+            break;
+        }
+    }
+    assert!(
+        in_one_batch,
+        "the writer never batched the four requests together"
+    );
+    assert!(db.verify().await.unwrap().ok());
+    db.close().await;
+}
