@@ -166,6 +166,9 @@ pub enum CommandError {
     Unavailable(String),
 }
 
+/// An answer stored with an idempotency record: (HTTP status, body).
+type StoredAnswer = Option<(u16, String)>;
+
 /// A command's result.
 pub type Outcome = Result<Output, CommandError>;
 
@@ -518,7 +521,7 @@ async fn apply_batch(
     let mut writes = Writes::default();
     // A key may appear twice in one batch (a client retrying after its first connection
     // dropped): the first occurrence runs, later ones are answered from it.
-    let mut seen: HashMap<&str, (&str, Option<(u16, String)>)> = HashMap::new();
+    let mut seen: HashMap<&str, (&str, StoredAnswer)> = HashMap::new();
     for &i in &live {
         let envelope = &batch[i];
         if let Some(idem) = &envelope.idempotency {
