@@ -59,6 +59,10 @@ impl Fields {
     pub fn opt_string(&mut self, name: &str, chars_max: usize) -> Result<Option<String>, ApiError> {
         match self.take(name) {
             None => Ok(None),
+            Some(Value::String(s)) if s.contains('\0') => Err(ApiError::invalid(format!(
+                "`{name}` must not contain NUL characters"
+            ))
+            .param(name)),
             Some(Value::String(s)) if s.chars().count() <= chars_max => Ok(Some(s)),
             Some(Value::String(_)) => Err(ApiError::invalid(format!(
                 "`{name}` must be at most {chars_max} characters"
@@ -141,6 +145,9 @@ impl Fields {
             let Value::String(s) = v else {
                 return bad(format!("`{name}.{k}` must be a string"));
             };
+            if k.contains('\0') || s.contains('\0') {
+                return bad(format!("`{name}` must not contain NUL characters"));
+            }
             if k.is_empty() || k.chars().count() > METADATA_KEY_CHARS_MAX {
                 return bad(format!(
                     "`{name}` keys must be 1 to {METADATA_KEY_CHARS_MAX} characters"

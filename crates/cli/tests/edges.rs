@@ -160,6 +160,20 @@ both!(
                 Some("metadata"),
             ),
             (
+                "NUL in description",
+                t(json!({"description": "a\u{0}b"})),
+                400,
+                "invalid_request",
+                Some("description"),
+            ),
+            (
+                "NUL in metadata",
+                t(json!({"metadata": {"k": "a\u{0}b"}})),
+                400,
+                "invalid_request",
+                Some("metadata"),
+            ),
+            (
                 "description too long",
                 t(json!({"description": "x".repeat(1001)})),
                 400,

@@ -379,10 +379,33 @@ impl WriterTask {
         }
     }
 
+    /// Commits a batch. If it keeps failing with a database error, it is split in halves and
+    /// each half tried alone, so that one command the database refuses (a poison pill) fails
+    /// alone instead of taking the other requests of its batch with it.
     async fn process(&mut self, batch: Vec<Envelope>) {
+        let mut pending = vec![batch];
+        while let Some(batch) = pending.pop() {
+            if let Some(mut failed) = self.try_batch(batch).await {
+                let second = failed.split_off(failed.len() / 2);
+                pending.push(second);
+                pending.push(failed);
+            }
+        }
+    }
+
+    /// Tries a batch a few times. Returns it back when it failed and is worth splitting.
+    async fn try_batch(&mut self, batch: Vec<Envelope>) -> Option<Vec<Envelope>> {
         let started = std::time::Instant::now();
         let mut last_error = String::new();
-        for attempt in 0..self.config.attempts_max {
+        // A batch of several commands is split after two failures; one command alone gets
+        // every attempt.
+        let attempts = if batch.len() > 1 {
+            self.config.attempts_max.min(2)
+        } else {
+            self.config.attempts_max
+        };
+        let mut split = batch.len() > 1;
+        for attempt in 0..attempts {
             if attempt > 0 {
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
@@ -391,7 +414,10 @@ impl WriterTask {
             let conn = match self.connection().await {
                 Ok(c) => c,
                 Err(e) => {
-                    last_error = e.to_string();
+                    // The database is unreachable: splitting would not help.
+                    tracing::warn!(error = %e, attempt, "ledger writer cannot connect");
+                    split = false;
+                    last_error = "the database is unreachable; nothing was applied".into();
                     continue;
                 }
             };
@@ -406,7 +432,7 @@ impl WriterTask {
                     for (envelope, reply) in batch.into_iter().zip(replies) {
                         let _ = envelope.reply.send(reply);
                     }
-                    return;
+                    return None;
                 }
                 Err((abort, committed_unknown)) => {
                     let rolled_back = sqlx::query("ROLLBACK")
@@ -421,6 +447,7 @@ impl WriterTask {
                         // The COMMIT itself failed: it may or may not have landed. Do not
                         // apply the batch twice; tell the clients to retry with their keys.
                         self.conn = None;
+                        split = false;
                         last_error =
                             "commit outcome unknown; retry with the same Idempotency-Key".into();
                         break;
@@ -430,12 +457,17 @@ impl WriterTask {
                             last_error = "idempotency key committed concurrently".into()
                         }
                         Abort::Db(e) => {
-                            tracing::warn!(error = %e, attempt, "ledger batch failed; retrying");
-                            last_error = e.to_string();
+                            tracing::warn!(error = %e, attempt, commands = batch.len(), "ledger batch failed; retrying");
+                            // Clients get our words, not the database's internals.
+                            last_error =
+                                "the database failed this request; nothing was applied".into();
                         }
                     }
                 }
             }
+        }
+        if split {
+            return Some(batch);
         }
         self.stats.failures.fetch_add(1, Ordering::Relaxed);
         tracing::error!(error = %last_error, commands = batch.len(), "ledger batch failed");
@@ -446,6 +478,7 @@ impl WriterTask {
                 stored: None,
             });
         }
+        None
     }
 
     async fn connection(&mut self) -> Result<&mut AnyConnection, StoreError> {

@@ -154,3 +154,70 @@ async fn one_batch_many_answers_and_duplicate_keys() {
     assert!(db.verify().await.unwrap().ok());
     db.close().await;
 }
+
+/// PostgreSQL refuses a NUL character in TEXT. The API refuses it first; this test sends it
+/// straight to the writer, among good commands, to show that a command the database refuses
+/// fails alone and does not take the rest of its batch with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_the_database_refuses_fails_alone_postgres() {
+    let Ok(base) = std::env::var("RIALTO_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED on PostgreSQL: set RIALTO_TEST_POSTGRES_URL to run this test");
+        return;
+    };
+    let admin = Db::connect(&base).await.unwrap();
+    let name = format!("rialto_t_{}", new_id("w").trim_start_matches("w_"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+    admin.close().await;
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    let db = Db::connect(&format!("{prefix}/{name}")).await.unwrap();
+    db.migrate().await.unwrap();
+    let w = Writer::start(&db, WriterConfig::default()).await.unwrap();
+    let fund = account(&w, true).await;
+    let a = account(&w, false).await;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let (w, fund, a) = (w.clone(), fund.clone(), a.clone());
+        tasks.spawn(async move {
+            let mut cmd = transfer(&fund, &a, 10);
+            if i == 30 {
+                if let Command::Transfer(t) = &mut cmd {
+                    t.description = Some("poison\0pill".into());
+                }
+            }
+            (i, w.submit(cmd, None).await)
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        let (i, reply) = r.unwrap();
+        match (i, reply) {
+            (
+                30,
+                Reply::Done {
+                    outcome: Err(CommandError::Unavailable(_)),
+                    ..
+                },
+            ) => {}
+            (30, other) => panic!("the poison command should fail: {other:?}"),
+            (_, Reply::Done { outcome: Ok(_), .. }) => ok += 1,
+            (i, other) => panic!("command {i} failed with its batch: {other:?}"),
+        }
+    }
+    assert_eq!(ok, 59);
+    assert_eq!(
+        db.account(&a)
+            .await
+            .unwrap()
+            .unwrap()
+            .account
+            .posted()
+            .unwrap(),
+        590
+    );
+    assert!(db.verify().await.unwrap().ok());
+    db.close().await;
+}
