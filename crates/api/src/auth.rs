@@ -4,11 +4,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rialto_store::{ApiKey, Role};
+use rialto_store::{ApiKey, AuditContext, Command, Reply, Role};
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -60,9 +63,10 @@ impl AuthCache {
     }
 }
 
-/// The role a request needs: reads need `reader`, changes `writer`, key management `admin`.
+/// The role a request needs: reads need `reader`, changes `writer`; key management and the
+/// audit log need `admin`.
 fn required_role(method: &Method, path: &str) -> Role {
-    if path.starts_with("/v1/api-keys") {
+    if path.starts_with("/v1/api-keys") || path.starts_with("/v1/audit") {
         Role::Admin
     } else if method == Method::GET || method == Method::HEAD {
         Role::Reader
@@ -71,7 +75,86 @@ fn required_role(method: &Method, path: &str) -> Role {
     }
 }
 
-/// Middleware on `/v1`: 401 without a valid key, 403 when the role may not.
+/// The request id given by the outermost middleware.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Who is calling, as handlers and the audit log see it.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The authenticated key.
+    pub caller: Caller,
+    /// Request id (also in the `Request-Id` header).
+    pub request_id: Option<String>,
+    /// Client address.
+    pub ip: Option<String>,
+}
+
+impl Ctx {
+    /// The audit context of this request.
+    pub fn audit(&self) -> AuditContext {
+        AuditContext {
+            actor: self.caller.key_id.clone(),
+            request_id: self.request_id.clone(),
+            ip: self.ip.clone(),
+        }
+    }
+}
+
+fn request_context(parts: &axum::http::Extensions, actor: &str) -> AuditContext {
+    AuditContext {
+        actor: actor.to_string(),
+        request_id: parts.get::<RequestId>().map(|r| r.0.clone()),
+        ip: parts
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let caller =
+            parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "no API key")
+            })?;
+        let audit = request_context(&parts.extensions, &caller.key_id);
+        Ok(Ctx {
+            caller,
+            request_id: audit.request_id,
+            ip: audit.ip,
+        })
+    }
+}
+
+/// Refuses a request, writing the security event to the audit log first.
+async fn refuse(state: &AppState, req: Request, actor: &str, error: ApiError) -> Response {
+    state.metrics.auth_failure();
+    let action = if error.status == StatusCode::FORBIDDEN {
+        "auth.forbidden"
+    } else {
+        "auth.failure"
+    };
+    let details = serde_json::json!({
+        "method": req.method().as_str(), "path": req.uri().path(), "reason": error.message,
+    });
+    let command = Command::Audit {
+        action: action.into(),
+        details: details.to_string(),
+    };
+    let ctx = request_context(req.extensions(), actor);
+    drop(req);
+    if let Reply::Done {
+        outcome: Err(e), ..
+    } = state.writer.submit(command, None, Some(ctx)).await
+    {
+        tracing::warn!(error = %e, "could not audit a refused request");
+    }
+    error.into_response()
+}
+
+/// Middleware on `/v1`: 401 without a valid key, 403 when the role may not. Both are audited.
 pub async fn require_key(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let bearer = req
         .headers()
@@ -79,20 +162,17 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= 200);
+        .filter(|s| !s.is_empty() && s.len() <= 200)
+        .map(str::to_string);
+    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
     let Some(secret) = bearer else {
-        state.metrics.auth_failure();
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send an API key as `Authorization: Bearer <key>`",
-        )
-        .into_response();
+        let e = unauthorized("send an API key as `Authorization: Bearer <key>`");
+        return refuse(&state, req, "anonymous", e).await;
     };
-    let hash = rialto_store::hash_secret(secret);
+    let hash = rialto_store::hash_secret(&secret);
     let key = match state.auth.get(&hash) {
         Some(k) => Some(k),
-        None => match state.db.api_key_by_secret(secret).await {
+        None => match state.db.api_key_by_secret(&secret).await {
             Ok(Some(k)) => {
                 state.auth.put(hash, k.clone());
                 Some(k)
@@ -102,27 +182,28 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         },
     };
     let Some(key) = key.filter(|k| k.revoked_at_us.is_none()) else {
-        state.metrics.auth_failure();
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "the API key is not valid",
+        return refuse(
+            &state,
+            req,
+            "anonymous",
+            unauthorized("the API key is not valid"),
         )
-        .into_response();
+        .await;
     };
     let needed = required_role(req.method(), req.uri().path());
     if key.role < needed {
-        state.metrics.auth_failure();
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "this {} key may not do this; it needs the {} role",
-                key.role.as_str(),
-                needed.as_str()
-            ),
+        let message = format!(
+            "this {} key may not do this; it needs the {} role",
+            key.role.as_str(),
+            needed.as_str()
+        );
+        return refuse(
+            &state,
+            req,
+            &key.id,
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
         )
-        .into_response();
+        .await;
     }
     req.extensions_mut().insert(Caller {
         key_id: key.id,

@@ -98,6 +98,7 @@ impl From<&CommandError> for ApiError {
                 ApiError::new(S::NOT_FOUND, "not_found", msg).param("user_id")
             }
             CommandError::Unavailable(m) => ApiError::unavailable(m.clone()),
+            CommandError::ApiKeyNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
             CommandError::Ledger(l) => match l {
                 LedgerError::AccountNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
                 LedgerError::TransferNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),

@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rialto_store::{Command, Idempotency, Outcome, Output, Reply};
+use rialto_store::{Command, Idempotency, Outcome, Reply};
 use sha2::{Digest, Sha256};
 
-use crate::auth::Caller;
+use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::{present, AppState};
 
@@ -46,10 +46,7 @@ impl Drop for InFlightGuard {
 /// The JSON answer of an outcome: (status, body).
 pub fn render(outcome: &Outcome, success: StatusCode) -> (StatusCode, serde_json::Value) {
     match outcome {
-        Ok(Output::User(u)) => (success, present::user(u)),
-        Ok(Output::Account(a)) => (success, present::account(a)),
-        Ok(Output::Transfer(t)) => (success, present::transfer(t)),
-        Ok(Output::Journal(j)) => (success, present::journal(j)),
+        Ok(output) => (success, present::output(output)),
         Err(e) => {
             let e = ApiError::from(e);
             (e.status, e.body())
@@ -107,7 +104,7 @@ fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
 /// answers. `success` is the status of a successful answer (200 or 201).
 pub async fn run(
     state: &AppState,
-    caller: &Caller,
+    ctx: &Ctx,
     headers: &HeaderMap,
     (method, path, body): (&str, &str, &[u8]),
     command: Command,
@@ -121,7 +118,7 @@ pub async fn run(
     let idempotency = match key {
         None => None,
         Some(key) => {
-            let scope_key = format!("{}:{key}", caller.key_id);
+            let scope_key = format!("{}:{key}", ctx.caller.key_id);
             {
                 let Ok(mut keys) = state.in_flight.keys.lock() else {
                     return ApiError::unavailable("internal lock poisoned").into_response();
@@ -159,8 +156,9 @@ pub async fn run(
         // up: a retry must not slip in while the first attempt is still being applied.
         Some(guard) => {
             let writer = state.writer.clone();
+            let audit = ctx.audit();
             let task = tokio::spawn(async move {
-                let reply = writer.submit(command, idempotency).await;
+                let reply = writer.submit(command, idempotency, Some(audit)).await;
                 drop(guard);
                 reply
             });
@@ -171,7 +169,12 @@ pub async fn run(
                 }
             }
         }
-        None => state.writer.submit(command, idempotency).await,
+        None => {
+            state
+                .writer
+                .submit(command, idempotency, Some(ctx.audit()))
+                .await
+        }
     };
     match reply {
         Reply::Done {

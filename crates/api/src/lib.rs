@@ -19,7 +19,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
-use rialto_store::{Command, Db, Role, Writer, WriterConfig};
+use rialto_store::{AuditContext, Command, Db, Role, Writer, WriterConfig};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -103,6 +103,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/ledger/verify", get(r::verify))
         .route("/v1/api-keys", get(r::list_keys).post(r::create_key))
         .route("/v1/api-keys/{id}/revoke", post(r::revoke_key))
+        .route("/v1/events", get(r::list_events))
+        .route("/v1/audit-events", get(r::list_audit))
+        .route("/v1/audit/verify", get(r::verify_audit))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
@@ -186,7 +189,8 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         db.ensure_api_key("RIALTO_ADMIN_KEY", Role::Admin, key)
             .await?;
     }
-    let writer = Writer::start(&db, config.writer).await?;
+    let presenter: rialto_store::Presenter = Arc::new(|o| present::output(o).to_string());
+    let writer = Writer::start(&db, config.writer, presenter).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState {
@@ -202,11 +206,14 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     tokio::spawn(sweep_idempotency(state.clone(), shutdown.subscribe()));
     let app = router(state.clone());
     let handle = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        })
+        .await
     });
     tracing::info!(%addr, "rialto listening");
     Ok(Running {
@@ -239,7 +246,16 @@ async fn sweep_expired(state: AppState, mut stop: watch::Receiver<bool>) {
         let mut tasks = tokio::task::JoinSet::new();
         for transfer_id in ids {
             let writer = state.writer.clone();
-            tasks.spawn(async move { writer.submit(Command::Expire { transfer_id }, None).await });
+            let audit = AuditContext {
+                actor: "system:expiry".into(),
+                request_id: None,
+                ip: None,
+            };
+            tasks.spawn(async move {
+                writer
+                    .submit(Command::Expire { transfer_id }, None, Some(audit))
+                    .await
+            });
         }
         while tasks.join_next().await.is_some() {}
     }

@@ -1,6 +1,9 @@
 //! Storage records to API JSON: the one place response shapes are defined.
 
-use rialto_store::{AccountRecord, EntryRecord, JournalRecord, Page, TransferRecord, UserRecord};
+use rialto_store::{
+    AccountRecord, ApiKey, AuditRecord, EntryRecord, EventRecord, JournalRecord, Output, Page,
+    TransferRecord, UserRecord,
+};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -95,4 +98,45 @@ pub fn entry(e: &EntryRecord) -> Value {
 /// A list page.
 pub fn page<T>(p: &Page<T>, f: impl Fn(&T) -> Value) -> Value {
     json!({"object": "list", "data": p.data.iter().map(f).collect::<Vec<_>>(), "has_more": p.has_more})
+}
+
+/// An API key (never its secret).
+pub fn api_key(k: &ApiKey) -> Value {
+    json!({
+        "id": k.id, "object": "api_key", "name": k.name, "role": k.role.as_str(), "prefix": k.prefix,
+        "created_at": time_text(k.created_at_us), "revoked_at": k.revoked_at_us.map(time_text),
+    })
+}
+
+/// Whatever a ledger command produced.
+pub fn output(o: &Output) -> Value {
+    match o {
+        Output::User(u) => user(u),
+        Output::Account(a) => account(a),
+        Output::Transfer(t) => transfer(t),
+        Output::Journal(j) => journal(j),
+        Output::ApiKey(k) => api_key(k),
+        Output::Recorded => json!({"object": "audit_record"}),
+    }
+}
+
+/// Event ids in lists: `evt_<sequence>` is the cursor; the stored id is unique too.
+pub fn event(e: &EventRecord) -> Value {
+    let data: Value = serde_json::from_str(&e.data).unwrap_or(Value::Null);
+    json!({
+        "id": e.id, "object": "event", "sequence": e.seq, "type": e.kind,
+        "resource_type": e.resource_type, "resource_id": e.resource_id, "data": data,
+        "request_id": e.request_id, "created_at": time_text(e.created_at_us),
+    })
+}
+
+/// An audit record, with its chain hashes.
+pub fn audit(a: &AuditRecord) -> Value {
+    let details: Value = serde_json::from_str(&a.details).unwrap_or(Value::Null);
+    json!({
+        "id": a.id, "object": "audit_event", "sequence": a.seq, "actor": a.actor, "action": a.action,
+        "resource_type": a.resource_type, "resource_id": a.resource_id, "result": a.result,
+        "request_id": a.request_id, "ip": a.ip, "details": details, "created_at": time_text(a.created_at_us),
+        "prev_hash": a.prev_hash, "hash": a.hash,
+    })
 }

@@ -8,17 +8,18 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use rialto_core::ids::{new_id, prefix};
 use rialto_core::ledger::{Direction, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
 use rialto_store::{
-    Command, Cursor, NewAccount, NewJournal, NewTransfer, NewUser, Role, TransferFilter,
+    Command, Cursor, NewAccount, NewJournal, NewTransfer, NewUser, Output, Reply, Role,
+    TransferFilter,
 };
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::auth::Caller;
+use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::idem;
 use crate::input::{id_of, parse_amount, Fields, PathId};
@@ -57,9 +58,10 @@ fn params(q: Params, allowed: &[&str]) -> Result<HashMap<String, String>, ApiErr
 }
 
 /// `limit`, `starting_after`, `ending_before`. `cursor_prefix` checks the cursor's shape.
-fn paging(p: &HashMap<String, String>, cursor_prefix: &str) -> Result<(Cursor, usize), ApiError> {
-    let limit = match p.get("limit") {
-        None => LIST_LIMIT_DEFAULT,
+/// `?limit=`: 1 to 100, default 10.
+fn page_limit(p: &HashMap<String, String>) -> Result<usize, ApiError> {
+    match p.get("limit") {
+        None => Ok(LIST_LIMIT_DEFAULT),
         Some(s) => s
             .parse::<usize>()
             .ok()
@@ -67,23 +69,44 @@ fn paging(p: &HashMap<String, String>, cursor_prefix: &str) -> Result<(Cursor, u
             .ok_or_else(|| {
                 ApiError::invalid(format!("limit must be from 1 to {LIST_LIMIT_MAX}"))
                     .param("limit")
-            })?,
-    };
+            }),
+    }
+}
+
+/// Cursors of lists ordered by a sequence number rather than by id.
+enum SeqCursor {
+    /// `ent_<seq>` (entry ids are their sequence).
+    Entry,
+    /// A bare sequence number (audit records, whose ids are not ordered).
+    Number,
+}
+
+/// `limit`, `starting_after`, `ending_before`. Cursors are ids with `cursor_prefix`, or
+/// sequence numbers when `seq` says so.
+fn paging(p: &HashMap<String, String>, cursor_prefix: &str) -> Result<(Cursor, usize), ApiError> {
+    paging_with(p, cursor_prefix, None)
+}
+
+fn paging_with(
+    p: &HashMap<String, String>,
+    cursor_prefix: &str,
+    seq: Option<SeqCursor>,
+) -> Result<(Cursor, usize), ApiError> {
+    let limit = page_limit(p)?;
     let check = |name: &str, v: &String| -> Result<String, ApiError> {
-        let ok = if cursor_prefix == "ent" {
-            v.strip_prefix("ent_")
-                .is_some_and(|n| n.parse::<i64>().is_ok())
-        } else {
-            rialto_core::ids::looks_like(v, cursor_prefix)
+        let number = match seq {
+            Some(SeqCursor::Entry) => v.strip_prefix("ent_"),
+            Some(SeqCursor::Number) => Some(v.as_str()),
+            None => None,
+        };
+        let ok = match (&seq, number) {
+            (None, _) => rialto_core::ids::looks_like(v, cursor_prefix),
+            (Some(_), n) => n.is_some_and(|n| n.parse::<i64>().is_ok()),
         };
         if !ok {
             return Err(ApiError::invalid(format!("`{name}` is not a valid cursor")).param(name));
         }
-        Ok(if cursor_prefix == "ent" {
-            v.trim_start_matches("ent_").to_string()
-        } else {
-            v.clone()
-        })
+        Ok(number.map_or_else(|| v.clone(), str::to_string))
     };
     let cursor = match (p.get("starting_after"), p.get("ending_before")) {
         (Some(_), Some(_)) => {
@@ -109,7 +132,7 @@ fn respond(r: Result<Value, ApiError>) -> Response {
 /// Parses the body and runs the command through the writer.
 async fn write(
     state: &AppState,
-    caller: &Caller,
+    caller: &Ctx,
     headers: &HeaderMap,
     path: &str,
     body: Body,
@@ -140,7 +163,7 @@ async fn write(
 /// `POST /v1/users`
 pub async fn create_user(
     State(s): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    caller: Ctx,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -238,7 +261,7 @@ pub async fn list_users(State(s): State<AppState>, q: Params) -> Response {
 /// `POST /v1/accounts`
 pub async fn create_account(
     State(s): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    caller: Ctx,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -315,7 +338,7 @@ pub async fn list_accounts(State(s): State<AppState>, q: Params) -> Response {
 
 async fn account_status(
     s: AppState,
-    caller: Caller,
+    caller: Ctx,
     headers: HeaderMap,
     id: String,
     body: Body,
@@ -338,7 +361,7 @@ async fn account_status(
 /// `POST /v1/accounts/{id}/freeze`
 pub async fn freeze(
     State(s): State<AppState>,
-    Extension(c): Extension<Caller>,
+    c: Ctx,
     h: HeaderMap,
     PathId(id): PathId,
     b: Body,
@@ -349,7 +372,7 @@ pub async fn freeze(
 /// `POST /v1/accounts/{id}/unfreeze`
 pub async fn unfreeze(
     State(s): State<AppState>,
-    Extension(c): Extension<Caller>,
+    c: Ctx,
     h: HeaderMap,
     PathId(id): PathId,
     b: Body,
@@ -360,7 +383,7 @@ pub async fn unfreeze(
 /// `POST /v1/accounts/{id}/close`
 pub async fn close(
     State(s): State<AppState>,
-    Extension(c): Extension<Caller>,
+    c: Ctx,
     h: HeaderMap,
     PathId(id): PathId,
     b: Body,
@@ -373,7 +396,7 @@ pub async fn list_entries(State(s): State<AppState>, PathId(id): PathId, q: Para
     respond(
         async {
             let p = params(q, &["limit", "starting_after", "ending_before"])?;
-            let (cursor, limit) = paging(&p, "ent")?;
+            let (cursor, limit) = paging_with(&p, "ent", Some(SeqCursor::Entry))?;
             let id = id_of("account", prefix::ACCOUNT, &id)?;
             if s.db.account(&id).await?.is_none() {
                 return Err(ApiError::not_found("account", &id));
@@ -425,7 +448,7 @@ pub async fn balance_at(State(s): State<AppState>, PathId(id): PathId, q: Params
 /// `POST /v1/transfers`
 pub async fn create_transfer(
     State(s): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    caller: Ctx,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -536,7 +559,7 @@ pub async fn list_transfers(State(s): State<AppState>, q: Params) -> Response {
 /// `POST /v1/transfers/{id}/post`
 pub async fn post_transfer(
     State(s): State<AppState>,
-    Extension(c): Extension<Caller>,
+    c: Ctx,
     h: HeaderMap,
     PathId(id): PathId,
     b: Body,
@@ -556,7 +579,7 @@ pub async fn post_transfer(
 /// `POST /v1/transfers/{id}/void`
 pub async fn void_transfer(
     State(s): State<AppState>,
-    Extension(c): Extension<Caller>,
+    c: Ctx,
     h: HeaderMap,
     PathId(id): PathId,
     b: Body,
@@ -574,7 +597,7 @@ pub async fn void_transfer(
 /// `POST /v1/transfers/{id}/reverse`
 pub async fn reverse_transfer(
     State(s): State<AppState>,
-    Extension(c): Extension<Caller>,
+    c: Ctx,
     h: HeaderMap,
     PathId(id): PathId,
     b: Body,
@@ -595,7 +618,7 @@ pub async fn reverse_transfer(
 /// `POST /v1/journal-entries`
 pub async fn create_journal(
     State(s): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    caller: Ctx,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -715,21 +738,39 @@ pub fn verify_json(r: &rialto_store::VerifyReport) -> Value {
 
 // ---- api keys ----
 
-fn key_json(k: &rialto_store::ApiKey) -> Value {
-    json!({"id": k.id, "object": "api_key", "name": k.name, "role": k.role.as_str(), "prefix": k.prefix,
-           "created_at": present::time_text(k.created_at_us), "revoked_at": k.revoked_at_us.map(present::time_text)})
-}
-
 /// `GET /v1/api-keys`
 pub async fn list_keys(State(s): State<AppState>) -> Response {
-    respond(async {
-        let keys = s.db.list_api_keys().await?;
-        Ok(json!({"object": "list", "data": keys.iter().map(key_json).collect::<Vec<_>>(), "has_more": false}))
-    }.await)
+    respond(
+        async {
+            let keys = s.db.list_api_keys().await?;
+            Ok(json!({"object": "list", "data": keys.iter().map(present::api_key).collect::<Vec<_>>(), "has_more": false}))
+        }
+        .await,
+    )
+}
+
+/// Runs a key command through the writer (so that it is audited in the same transaction).
+async fn key_command(
+    s: &AppState,
+    ctx: &Ctx,
+    command: Command,
+) -> Result<rialto_store::ApiKey, ApiError> {
+    match s.writer.submit(command, None, Some(ctx.audit())).await {
+        Reply::Done {
+            outcome: Ok(Output::ApiKey(k)),
+            ..
+        } => Ok(k),
+        Reply::Done {
+            outcome: Err(e), ..
+        } => Err(ApiError::from(&e)),
+        _ => Err(ApiError::unavailable(
+            "unexpected answer from the ledger writer",
+        )),
+    }
 }
 
 /// `POST /v1/api-keys` — the secret is in the answer once.
-pub async fn create_key(State(s): State<AppState>, body: Body) -> Response {
+pub async fn create_key(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response {
     respond(
         async {
             let b = body_bytes(body)?;
@@ -739,9 +780,10 @@ pub async fn create_key(State(s): State<AppState>, body: Body) -> Response {
             let role = Role::parse(&role).ok_or_else(|| {
                 ApiError::invalid("role must be admin, writer or reader").param("role")
             })?;
-            let k = s.db.create_api_key(&name, role).await?;
-            let mut v = key_json(&k.key);
-            v["secret"] = json!(k.secret);
+            let (key, secret, key_hash) = rialto_store::generate_api_key(&name, role);
+            let key = key_command(&s, &ctx, Command::CreateApiKey { key, key_hash }).await?;
+            let mut v = present::api_key(&key);
+            v["secret"] = json!(secret);
             Ok(v)
         }
         .await,
@@ -749,15 +791,106 @@ pub async fn create_key(State(s): State<AppState>, body: Body) -> Response {
 }
 
 /// `POST /v1/api-keys/{id}/revoke`
-pub async fn revoke_key(State(s): State<AppState>, PathId(id): PathId) -> Response {
+pub async fn revoke_key(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> Response {
     respond(
         async {
-            if !s.db.revoke_api_key(&id).await? {
-                return Err(ApiError::not_found("active api key", &id));
-            }
+            let key = key_command(&s, &ctx, Command::RevokeApiKey { id }).await?;
             s.auth.clear();
-            Ok(json!({"id": id, "object": "api_key", "revoked": true}))
+            Ok(present::api_key(&key))
         }
         .await,
     )
+}
+
+// ---- events and audit ----
+
+/// `GET /v1/events?after=<sequence>&type=&limit=`: oldest first, for consumers that follow the
+/// stream; `after` is the last `sequence` seen.
+pub async fn list_events(State(s): State<AppState>, q: Params) -> Response {
+    respond(
+        async {
+            let p = params(q, &["after", "type", "limit"])?;
+            let limit = page_limit(&p)?;
+            let after = match p.get("after") {
+                None => 0,
+                Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                    ApiError::invalid("after must be an event sequence number").param("after")
+                })?,
+            };
+            let page =
+                s.db.events(after, limit, p.get("type").map(String::as_str))
+                    .await?;
+            let mut v = present::page(&page, present::event);
+            v["next_after"] = json!(page.data.last().map_or(after, |e| e.seq));
+            Ok(v)
+        }
+        .await,
+    )
+}
+
+fn time_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
+    p.get(name)
+        .map(|v| {
+            let t = OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {
+                ApiError::invalid(format!("`{name}` must be an RFC 3339 time")).param(name)
+            })?;
+            i64::try_from(t.unix_timestamp_nanos() / 1000)
+                .map_err(|_| ApiError::invalid("out of range").param(name))
+        })
+        .transpose()
+}
+
+/// `GET /v1/audit-events?actor=&action=&resource_id=&result=&from=&to=` newest first.
+pub async fn list_audit(State(s): State<AppState>, q: Params) -> Response {
+    respond(
+        async {
+            let p = params(
+                q,
+                &[
+                    "limit",
+                    "starting_after",
+                    "ending_before",
+                    "actor",
+                    "action",
+                    "resource_id",
+                    "result",
+                    "from",
+                    "to",
+                ],
+            )?;
+            let (cursor, limit) = paging_with(&p, "aud", Some(SeqCursor::Number))?;
+            let filter = rialto_store::AuditFilter {
+                actor: p.get("actor").cloned(),
+                action: p.get("action").cloned(),
+                resource_id: p.get("resource_id").cloned(),
+                result: p.get("result").cloned(),
+                from_us: time_param(&p, "from")?,
+                to_us: time_param(&p, "to")?,
+            };
+            Ok(present::page(
+                &s.db.audit_events(&filter, &cursor, limit).await?,
+                present::audit,
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /v1/audit/verify`: walks the hash chain and names the first broken record.
+pub async fn verify_audit(State(s): State<AppState>) -> Response {
+    respond(
+        async {
+            let r = s.db.verify_audit().await?;
+            Ok(audit_report_json(&r))
+        }
+        .await,
+    )
+}
+
+/// The audit verification as JSON (also printed by `rialto audit verify`).
+pub fn audit_report_json(r: &rialto_store::AuditReport) -> Value {
+    json!({
+        "object": "audit_verification", "ok": r.first_broken.is_none(), "records": r.records,
+        "first_broken": r.first_broken.as_ref().map(|(seq, id, reason)| json!({"sequence": seq, "id": id, "reason": reason})),
+    })
 }

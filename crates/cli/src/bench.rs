@@ -259,7 +259,9 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
 
     let db = rialto_store::Db::connect(&args.database).await?;
     db.migrate().await?;
-    let writer = Writer::start(&db, WriterConfig::default()).await?;
+    let presenter: rialto_store::Presenter =
+        Arc::new(|o| rialto_api::present::output(o).to_string());
+    let writer = Writer::start(&db, WriterConfig::default(), presenter).await?;
     let usd = Currency::parse("USD").map_err(|e| anyhow::anyhow!("{e}"))?;
     let open = |allow_negative: bool| {
         let writer = writer.clone();
@@ -272,7 +274,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
                 allow_negative_balance: allow_negative,
                 metadata: Default::default(),
             });
-            match writer.submit(cmd, None).await {
+            match writer.submit(cmd, None, None).await {
                 Reply::Done {
                     outcome: Ok(Output::Account(a)),
                     ..
@@ -304,7 +306,11 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
     for _ in 0..args.accounts {
         let a = open(false).await?;
         match writer
-            .submit(transfer(funding.clone(), a.clone(), 1_000_000_000)?, None)
+            .submit(
+                transfer(funding.clone(), a.clone(), 1_000_000_000)?,
+                None,
+                None,
+            )
             .await
         {
             Reply::Done { outcome: Ok(_), .. } => sources.push(a),
@@ -366,7 +372,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
                     continue;
                 };
                 let t = Instant::now();
-                match writer.submit(command, idempotency).await {
+                match writer.submit(command, idempotency, None).await {
                     Reply::Done { outcome: Ok(_), .. } => latencies.push(t.elapsed()),
                     _ => errors += 1,
                 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use rialto_store::{Db, Role};
+use rialto_store::{AuditContext, Command, Db, Output, Reply, Role, Writer, WriterConfig};
 
 /// Default database: a SQLite file in the working directory, created on first start.
 const DEFAULT_DATABASE: &str = "sqlite://rialto.db";
@@ -63,8 +63,20 @@ enum Cmd {
     /// Manage API keys.
     #[command(name = "api-keys", subcommand)]
     ApiKeys(KeyCmd),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
     /// Measure posted transfers per second through HTTP.
     Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the hash chain; exit 1 and name the first broken record if any.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -187,13 +199,15 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::ApiKeys(KeyCmd::Create { db, role, name }) => {
             let role = Role::parse(&role).context("role must be admin, writer or reader")?;
-            let key = open(&db).await?.create_api_key(&name, role).await?;
+            let (key, secret, key_hash) = rialto_store::generate_api_key(&name, role);
+            let key =
+                key_command(&open(&db).await?, Command::CreateApiKey { key, key_hash }).await?;
             eprintln!(
                 "created {} ({}); the secret is shown only once:",
-                key.key.id,
+                key.id,
                 role.as_str()
             );
-            println!("{}", key.secret);
+            println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::ApiKeys(KeyCmd::List { db }) => {
@@ -215,15 +229,58 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::ApiKeys(KeyCmd::Revoke { db, id }) => {
-            if open(&db).await?.revoke_api_key(&id).await? {
-                println!("revoked {id}");
-                Ok(ExitCode::SUCCESS)
-            } else {
-                eprintln!("no active key {id}");
-                Ok(ExitCode::FAILURE)
+            match key_command(&open(&db).await?, Command::RevokeApiKey { id: id.clone() }).await {
+                Ok(_) => {
+                    println!("revoked {id}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Cmd::Audit(AuditCmd::Verify { db }) => {
+            let report = open(&db).await?.verify_audit().await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&rialto_api::routes::audit_report_json(&report))?
+            );
+            match report.first_broken {
+                None => {
+                    eprintln!("audit chain verified: {} records", report.records);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((seq, id, reason)) => {
+                    eprintln!("AUDIT CHAIN BROKEN at record {seq} {id}: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
             }
         }
         Cmd::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Runs an API-key command through a writer, so that it is audited like any other change
+/// (actor `cli`).
+async fn key_command(db: &Db, command: Command) -> anyhow::Result<rialto_store::ApiKey> {
+    let presenter: rialto_store::Presenter =
+        std::sync::Arc::new(|o| rialto_api::present::output(o).to_string());
+    let writer = Writer::start(db, WriterConfig::default(), presenter).await?;
+    let audit = AuditContext {
+        actor: "cli".into(),
+        request_id: None,
+        ip: None,
+    };
+    match writer.submit(command, None, Some(audit)).await {
+        Reply::Done {
+            outcome: Ok(Output::ApiKey(k)),
+            ..
+        } => Ok(k),
+        Reply::Done {
+            outcome: Err(e), ..
+        } => anyhow::bail!("{e}"),
+        _ => anyhow::bail!("unexpected answer from the ledger writer"),
     }
 }
 

@@ -355,6 +355,26 @@ async fn two_processes_share_one_database(backend: Backend) {
     assert_eq!(ok, 100);
     assert_eq!(c2.balance(&a).await["posted"], 0);
     c1.verify_ok().await;
+    // Both processes append to one event stream and one audit chain: gap-free, in commit order.
+    let mut seqs = Vec::new();
+    let mut after = 0;
+    loop {
+        let (_, page) = c2.get(&format!("/v1/events?after={after}&limit=100")).await;
+        seqs.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["sequence"].as_i64().unwrap()),
+        );
+        after = page["next_after"].as_i64().unwrap();
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    // 3 accounts, the funding transfer, 100 keyed transfers and 100 drained ones.
+    assert_eq!(seqs, (1..=204).collect::<Vec<_>>());
+    assert_eq!(c1.get("/v1/audit/verify").await.1["ok"], true);
     s1.kill();
     s2.kill();
 }

@@ -57,13 +57,22 @@ pub struct ApiKey {
     pub revoked_at_us: Option<i64>,
 }
 
-/// A freshly created key: the secret is shown once.
-#[derive(Debug, Clone)]
-pub struct NewApiKey {
-    /// The stored part.
-    pub key: ApiKey,
-    /// The secret, `rialto_<64 hex>`.
-    pub secret: String,
+/// A new key with a random secret, not yet stored (the writer stores it, audited):
+/// returns the key, its secret (shown once) and the secret's hash.
+pub fn generate_api_key(name: &str, role: Role) -> (ApiKey, String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = format!("rialto_{}", hex::encode(bytes));
+    let key = ApiKey {
+        id: rialto_core::ids::new_id(rialto_core::ids::prefix::API_KEY),
+        name: name.to_string(),
+        role,
+        prefix: secret.chars().take(12).collect(),
+        created_at_us: now_us(),
+        revoked_at_us: None,
+    };
+    let hash = hash_secret(&secret);
+    (key, secret, hash)
 }
 
 /// SHA-256 of a secret, hex.
@@ -71,7 +80,7 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn key_from_row(r: &sqlx::any::AnyRow) -> Result<ApiKey, StoreError> {
+pub(crate) fn key_from_row(r: &sqlx::any::AnyRow) -> Result<ApiKey, StoreError> {
     let role: String = r.try_get("role")?;
     Ok(ApiKey {
         id: r.try_get("id")?,
@@ -84,15 +93,6 @@ fn key_from_row(r: &sqlx::any::AnyRow) -> Result<ApiKey, StoreError> {
 }
 
 impl Db {
-    /// Creates a key with a random secret.
-    pub async fn create_api_key(&self, name: &str, role: Role) -> Result<NewApiKey, StoreError> {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let secret = format!("rialto_{}", hex::encode(bytes));
-        let key = self.insert_api_key(name, role, &secret).await?;
-        Ok(NewApiKey { key, secret })
-    }
-
     /// Makes sure `secret` exists as an active key with `role` (used for `RIALTO_ADMIN_KEY`).
     pub async fn ensure_api_key(
         &self,
@@ -168,16 +168,5 @@ impl Db {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(key_from_row).collect()
-    }
-
-    /// Revokes a key; false when there is no such active key.
-    pub async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now_us())
-                .bind(id.to_string())
-                .execute(self.pool())
-                .await?;
-        Ok(done.rows_affected() == 1)
     }
 }

@@ -8,6 +8,7 @@
 
 mod db;
 mod keys;
+mod outbox;
 mod read;
 mod records;
 mod sql;
@@ -15,13 +16,14 @@ mod verify;
 mod writer;
 
 pub use db::{now_us, Db, DbKind, StoreError};
-pub use keys::{hash_secret, ApiKey, NewApiKey, Role};
+pub use keys::{generate_api_key, hash_secret, ApiKey, Role};
+pub use outbox::{AuditFilter, AuditRecord, AuditReport, EventRecord};
 pub use read::{Cursor, Page, TransferFilter};
 pub use records::{
     AccountRecord, EntryRecord, JournalLine, JournalRecord, TransferRecord, UserRecord,
 };
 pub use verify::{Mismatch, VerifyReport};
 pub use writer::{
-    Command, CommandError, Idempotency, NewAccount, NewJournal, NewTransfer, NewUser, Outcome,
-    Output, Renderer, Reply, Writer, WriterConfig, WriterStats,
+    AuditContext, Command, CommandError, Idempotency, NewAccount, NewJournal, NewTransfer, NewUser,
+    Outcome, Output, Presenter, Renderer, Reply, Writer, WriterConfig, WriterStats,
 };

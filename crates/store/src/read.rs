@@ -39,7 +39,7 @@ pub struct TransferFilter {
 
 /// Lists ordered by a key column, newest (largest) first. `conditions` are ANDed, with
 /// their values bound after the cursor.
-async fn page(
+pub(crate) async fn page(
     db: &Db,
     select: &str,
     key: &str,

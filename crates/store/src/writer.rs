@@ -30,6 +30,8 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{now_us, Db, DbKind, StoreError};
+use crate::keys::ApiKey;
+use crate::outbox::{self, NewAudit, NewEvent};
 use crate::records::{
     account_from_row, metadata_text, transfer_from_row, AccountRecord, JournalLine, JournalRecord,
     Metadata, TransferRecord, UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
@@ -136,7 +138,40 @@ pub enum Command {
         /// The change.
         change: StatusChange,
     },
+    /// Store an API key (its hash) and audit it.
+    CreateApiKey {
+        /// The key's stored part.
+        key: ApiKey,
+        /// SHA-256 of the secret, hex.
+        key_hash: String,
+    },
+    /// Revoke an API key.
+    RevokeApiKey {
+        /// The key id.
+        id: String,
+    },
+    /// Record a security event (no other effect): an authentication failure, a refused role.
+    Audit {
+        /// e.g. `auth.failure`.
+        action: String,
+        /// JSON details.
+        details: String,
+    },
 }
+
+/// Who asked, for the audit record of a command.
+#[derive(Debug, Clone, Default)]
+pub struct AuditContext {
+    /// An API key id, `cli`, `anonymous`, or `system:…`.
+    pub actor: String,
+    /// The request id.
+    pub request_id: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+}
+
+/// Renders a command's output as the event payload (the API's JSON of the resource).
+pub type Presenter = Arc<dyn Fn(&Output) -> String + Send + Sync>;
 
 /// What a successful command produced.
 #[derive(Debug, Clone)]
@@ -149,6 +184,10 @@ pub enum Output {
     Transfer(TransferRecord),
     /// A journal entry.
     Journal(JournalRecord),
+    /// An API key (created or revoked).
+    ApiKey(ApiKey),
+    /// An audit record was written.
+    Recorded,
 }
 
 /// Why a command failed.
@@ -160,6 +199,9 @@ pub enum CommandError {
     /// The referenced user does not exist.
     #[error("no user `{0}`")]
     UserNotFound(String),
+    /// No such active API key.
+    #[error("no active API key `{0}`")]
+    ApiKeyNotFound(String),
     /// The database failed; the command was not applied (or, if `unknown`, the commit's
     /// outcome is unknown and the client should retry with its idempotency key).
     #[error("storage unavailable: {0}")]
@@ -250,6 +292,7 @@ pub struct WriterStats {
 struct Envelope {
     command: Command,
     idempotency: Option<Idempotency>,
+    audit: Option<AuditContext>,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -262,7 +305,11 @@ pub struct Writer {
 
 impl Writer {
     /// Opens the writer's connection and starts its task.
-    pub async fn start(db: &Db, config: WriterConfig) -> Result<Writer, StoreError> {
+    pub async fn start(
+        db: &Db,
+        config: WriterConfig,
+        presenter: Presenter,
+    ) -> Result<Writer, StoreError> {
         let (tx, rx) = mpsc::channel(config.queue_depth_max);
         let stats = Arc::new(WriterStats::default());
         // The writer runs on its own thread and runtime: when the database answers, the writer
@@ -299,6 +346,7 @@ impl Writer {
                         rx,
                         config,
                         stats: task_stats,
+                        presenter,
                     };
                     task.run().await;
                 });
@@ -311,7 +359,12 @@ impl Writer {
     }
 
     /// Submits a command and waits for its answer.
-    pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Reply {
+    pub async fn submit(
+        &self,
+        command: Command,
+        idempotency: Option<Idempotency>,
+        audit: Option<AuditContext>,
+    ) -> Reply {
         let (reply, rx) = oneshot::channel();
         let gone = || Reply::Done {
             outcome: Err(CommandError::Unavailable("writer stopped".into())),
@@ -322,6 +375,7 @@ impl Writer {
             .send(Envelope {
                 command,
                 idempotency,
+                audit,
                 reply,
             })
             .await
@@ -344,6 +398,7 @@ struct WriterTask {
     rx: mpsc::Receiver<Envelope>,
     config: WriterConfig,
     stats: Arc<WriterStats>,
+    presenter: Presenter,
 }
 
 /// Why a batch attempt stopped.
@@ -411,6 +466,7 @@ impl WriterTask {
                 tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
             }
             let kind = self.db.kind();
+            let presenter = self.presenter.clone();
             let conn = match self.connection().await {
                 Ok(c) => c,
                 Err(e) => {
@@ -421,7 +477,7 @@ impl WriterTask {
                     continue;
                 }
             };
-            match attempt_batch(conn, kind, &batch).await {
+            match attempt_batch(conn, kind, &batch, &presenter).await {
                 Ok(replies) => {
                     self.stats.batches.fetch_add(1, Ordering::Relaxed);
                     self.stats
@@ -502,6 +558,10 @@ struct Writes {
     journals: Vec<JournalRecord>,
     entries: Vec<Vec<Val>>,
     idempotency: Vec<Vec<Val>>,
+    api_keys: Vec<(ApiKey, String)>,
+    revoked_keys: Vec<String>,
+    events: Vec<NewEvent>,
+    audits: Vec<NewAudit>,
 }
 
 /// The batch's in-memory state: the book and the descriptive fields around it.
@@ -510,6 +570,7 @@ struct State {
     accounts: HashMap<String, AccountRecord>,
     transfers: HashMap<String, TransferRecord>,
     users: HashSet<String>,
+    api_keys: HashMap<String, ApiKey>,
     now: i64,
 }
 
@@ -518,6 +579,7 @@ async fn attempt_batch(
     conn: &mut AnyConnection,
     kind: DbKind,
     batch: &[Envelope],
+    presenter: &Presenter,
 ) -> Result<Vec<Reply>, (Abort, bool)> {
     let begin = if kind == DbKind::Sqlite {
         "BEGIN IMMEDIATE"
@@ -529,7 +591,7 @@ async fn attempt_batch(
         .execute(&mut *conn)
         .await
         .map_err(|e| (e.into(), false))?;
-    let replies = apply_batch(conn, kind, batch)
+    let replies = apply_batch(conn, kind, batch, presenter)
         .await
         .map_err(|a| (a, false))?;
     sqlx::query("COMMIT")
@@ -544,6 +606,7 @@ async fn apply_batch(
     conn: &mut AnyConnection,
     kind: DbKind,
     batch: &[Envelope],
+    presenter: &Presenter,
 ) -> Result<Vec<Reply>, Abort> {
     let now = now_us();
     let mut replies: Vec<Option<Reply>> = batch.iter().map(|_| None).collect();
@@ -597,6 +660,7 @@ async fn apply_batch(
             }
             None => None,
         };
+        record_outbox(&mut writes, envelope, &outcome, presenter);
         replies[i] = Some(Reply::Done { outcome, stored });
     }
     write_all(conn, kind, &state, writes).await?;
@@ -674,6 +738,7 @@ async fn load_state(
     let mut transfer_ids = BTreeSet::new();
     let mut account_ids = BTreeSet::new();
     let mut user_ids = BTreeSet::new();
+    let mut key_ids = BTreeSet::new();
     for c in commands {
         match *c {
             Command::CreateUser(_) => {}
@@ -692,6 +757,10 @@ async fn load_state(
             Command::ChangeStatus { account_id, .. } => {
                 account_ids.insert(account_id.clone());
             }
+            Command::RevokeApiKey { id } => {
+                key_ids.insert(id.clone());
+            }
+            Command::CreateApiKey { .. } | Command::Audit { .. } => {}
         }
     }
     let mut state = State {
@@ -699,6 +768,7 @@ async fn load_state(
         accounts: HashMap::new(),
         transfers: HashMap::new(),
         users: HashSet::new(),
+        api_keys: HashMap::new(),
         now,
     };
     for row in select_in(
@@ -737,6 +807,11 @@ async fn load_state(
     }
     for row in select_in(conn, kind, "SELECT id FROM users", &user_ids, "").await? {
         state.users.insert(row.try_get("id")?);
+    }
+    let select = "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys";
+    for row in select_in(conn, kind, select, &key_ids, "").await? {
+        let key = crate::keys::key_from_row(&row)?;
+        state.api_keys.insert(key.id.clone(), key);
     }
     Ok(state)
 }
@@ -883,7 +958,147 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             record_effects(state, writes, &effects, None, None);
             Ok(Output::Account(state.accounts[account_id].clone()))
         }
+        Command::CreateApiKey { key, key_hash } => {
+            writes.api_keys.push((key.clone(), key_hash.clone()));
+            Ok(Output::ApiKey(key.clone()))
+        }
+        Command::RevokeApiKey { id } => match state.api_keys.get(id) {
+            Some(key) if key.revoked_at_us.is_none() && !writes.revoked_keys.contains(id) => {
+                writes.revoked_keys.push(id.clone());
+                Ok(Output::ApiKey(ApiKey {
+                    revoked_at_us: Some(now),
+                    ..key.clone()
+                }))
+            }
+            _ => Err(CommandError::ApiKeyNotFound(id.clone())),
+        },
+        Command::Audit { .. } => Ok(Output::Recorded),
     }
+}
+
+/// The event a successful command publishes: (type, resource type, resource id).
+fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'static str, String)> {
+    let kind = match (command, output) {
+        (Command::CreateUser(_), Output::User(u)) => {
+            return Some(("user.created", "user", u.id.clone()))
+        }
+        (Command::CreateAccount(_), _) => "account.created",
+        (
+            Command::ChangeStatus {
+                change: StatusChange::Freeze,
+                ..
+            },
+            _,
+        ) => "account.frozen",
+        (
+            Command::ChangeStatus {
+                change: StatusChange::Unfreeze,
+                ..
+            },
+            _,
+        ) => "account.unfrozen",
+        (
+            Command::ChangeStatus {
+                change: StatusChange::Close,
+                ..
+            },
+            _,
+        ) => "account.closed",
+        (Command::Transfer(t), _) if t.spec.pending => "transfer.pending",
+        (Command::Transfer(_) | Command::PostPending { .. }, _) => "transfer.posted",
+        (Command::VoidPending { .. }, _) => "transfer.voided",
+        (Command::Expire { .. }, _) => "transfer.expired",
+        (Command::Reverse { .. }, _) => "transfer.reversed",
+        (Command::Journal(_), Output::Journal(j)) => {
+            return Some(("journal_entry.posted", "journal_entry", j.id.clone()))
+        }
+        _ => return None,
+    };
+    match output {
+        Output::Account(a) => Some((kind, "account", a.account.id.clone())),
+        Output::Transfer(t) => Some((kind, "transfer", t.transfer.id.clone())),
+        _ => None,
+    }
+}
+
+/// The audit action of a command, and the resource it names before it runs.
+fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
+    let (action, resource) = match command {
+        Command::CreateUser(u) => ("user.create", Some(("user", u.id.clone()))),
+        Command::CreateAccount(a) => ("account.create", Some(("account", a.id.clone()))),
+        Command::Transfer(t) => ("transfer.create", Some(("transfer", t.spec.id.clone()))),
+        Command::PostPending { transfer_id, .. } => {
+            ("transfer.post", Some(("transfer", transfer_id.clone())))
+        }
+        Command::VoidPending { transfer_id } => {
+            ("transfer.void", Some(("transfer", transfer_id.clone())))
+        }
+        Command::Expire { transfer_id } => {
+            ("transfer.expire", Some(("transfer", transfer_id.clone())))
+        }
+        Command::Reverse { transfer_id, .. } => {
+            ("transfer.reverse", Some(("transfer", transfer_id.clone())))
+        }
+        Command::Journal(j) => (
+            "journal_entry.create",
+            Some(("journal_entry", j.id.clone())),
+        ),
+        Command::ChangeStatus { account_id, change } => (
+            match change {
+                StatusChange::Freeze => "account.freeze",
+                StatusChange::Unfreeze => "account.unfreeze",
+                StatusChange::Close => "account.close",
+            },
+            Some(("account", account_id.clone())),
+        ),
+        Command::CreateApiKey { key, .. } => ("api_key.create", Some(("api_key", key.id.clone()))),
+        Command::RevokeApiKey { id } => ("api_key.revoke", Some(("api_key", id.clone()))),
+        Command::Audit { action, .. } => return (action.clone(), None),
+    };
+    (action.to_string(), resource)
+}
+
+/// Queues the event and the audit record of one command.
+fn record_outbox(
+    writes: &mut Writes,
+    envelope: &Envelope,
+    outcome: &Outcome,
+    presenter: &Presenter,
+) {
+    let request_id = envelope.audit.as_ref().and_then(|a| a.request_id.clone());
+    if let Ok(output) = outcome {
+        if let Some((kind, resource_type, resource_id)) = event_of(&envelope.command, output) {
+            writes.events.push(NewEvent {
+                kind,
+                resource_type,
+                resource_id,
+                data: presenter(output),
+                request_id: request_id.clone(),
+            });
+        }
+    }
+    let Some(ctx) = &envelope.audit else { return };
+    let (action, resource) = action_of(&envelope.command);
+    let details = match (&envelope.command, outcome) {
+        (Command::Audit { details, .. }, _) => details.clone(),
+        (_, Ok(_)) => "{}".to_string(),
+        (_, Err(e)) => format!("{{\"error\":{}}}", serde_json::Value::from(e.to_string())),
+    };
+    // A reversal is recorded against the original transfer; its new id is in the event.
+    writes.audits.push(NewAudit {
+        actor: ctx.actor.clone(),
+        action,
+        resource_type: resource.as_ref().map(|r| r.0.to_string()),
+        resource_id: resource.map(|r| r.1),
+        result: if outcome.is_ok() {
+            "success"
+        } else {
+            "failure"
+        },
+        request_id,
+        ip: ctx.ip.clone(),
+        details,
+    });
 }
 
 /// Folds a command's effects into the batch records and the pending writes.
@@ -1138,5 +1353,24 @@ async fn write_all(
             return Err(Abort::KeyRace);
         }
     }
+    for (key, hash) in w.api_keys {
+        let q = "INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        let values = args([
+            Val::T(key.id),
+            Val::T(key.name),
+            Val::T(key.role.as_str().into()),
+            Val::T(hash),
+            Val::T(key.prefix),
+            Val::I(key.created_at_us),
+        ])?;
+        sqlx::query_with(q, values).execute(&mut *conn).await?;
+    }
+    for id in w.revoked_keys {
+        let q = "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+        sqlx::query_with(q, args([Val::I(state.now), Val::T(id)])?)
+            .execute(&mut *conn)
+            .await?;
+    }
+    outbox::append(conn, kind, state.now, w.events, w.audits).await?;
     Ok(())
 }

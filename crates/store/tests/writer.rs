@@ -38,7 +38,7 @@ async fn account(w: &Writer, allow_negative: bool) -> String {
         allow_negative_balance: allow_negative,
         metadata: Default::default(),
     });
-    match w.submit(cmd, None).await {
+    match w.submit(cmd, None, None).await {
         Reply::Done {
             outcome: Ok(Output::Account(a)),
             ..
@@ -80,7 +80,9 @@ fn idem(key: &str, hash: &str) -> Idempotency {
 #[tokio::test]
 async fn one_batch_many_answers_and_duplicate_keys() {
     let db = sqlite().await;
-    let w = Writer::start(&db, WriterConfig::default()).await.unwrap();
+    let w = Writer::start(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()))
+        .await
+        .unwrap();
     // The scenario only proves the in-batch path when all four requests share one batch;
     // repeat with fresh accounts and keys until the writer happens to batch them together.
     let mut in_one_batch = false;
@@ -89,7 +91,7 @@ async fn one_batch_many_answers_and_duplicate_keys() {
         let a = account(&w, false).await;
         let b = account(&w, false).await;
         assert!(matches!(
-            w.submit(transfer(&fund, &a, 100), None).await,
+            w.submit(transfer(&fund, &a, 100), None, None).await,
             Reply::Done { outcome: Ok(_), .. }
         ));
         let (k1, k2) = (format!("k1-{round}"), format!("k2-{round}"));
@@ -97,10 +99,10 @@ async fn one_batch_many_answers_and_duplicate_keys() {
         // 60 + 60 > 100: one of the two different transfers fails alone; the duplicate key
         // is answered from its first use; the same key with another request is refused.
         let (r1, r2, r3, r4) = tokio::join!(
-            w.submit(transfer(&a, &b, 60), Some(idem(&k1, "h1"))),
-            w.submit(transfer(&a, &b, 60), Some(idem(&k1, "h1"))),
-            w.submit(transfer(&a, &b, 60), Some(idem(&k2, "h2"))),
-            w.submit(transfer(&a, &b, 1), Some(idem(&k1, "other"))),
+            w.submit(transfer(&a, &b, 60), Some(idem(&k1, "h1")), None),
+            w.submit(transfer(&a, &b, 60), Some(idem(&k1, "h1")), None),
+            w.submit(transfer(&a, &b, 60), Some(idem(&k2, "h2")), None),
+            w.submit(transfer(&a, &b, 1), Some(idem(&k1, "other")), None),
         );
         let batches = w.stats().batches.load(std::sync::atomic::Ordering::Relaxed) - batches_before;
         let first_id = match r1 {
@@ -138,7 +140,10 @@ async fn one_batch_many_answers_and_duplicate_keys() {
             40
         );
         // Later, the same key replays from the database.
-        match w.submit(transfer(&a, &b, 60), Some(idem(&k1, "h1"))).await {
+        match w
+            .submit(transfer(&a, &b, 60), Some(idem(&k1, "h1")), None)
+            .await
+        {
             Reply::Replayed { status: 201, body } => assert_eq!(body, first_id),
             other => panic!("{other:?}"),
         }
@@ -174,7 +179,9 @@ async fn a_command_the_database_refuses_fails_alone_postgres() {
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let db = Db::connect(&format!("{prefix}/{name}")).await.unwrap();
     db.migrate().await.unwrap();
-    let w = Writer::start(&db, WriterConfig::default()).await.unwrap();
+    let w = Writer::start(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()))
+        .await
+        .unwrap();
     let fund = account(&w, true).await;
     let a = account(&w, false).await;
 
@@ -188,7 +195,7 @@ async fn a_command_the_database_refuses_fails_alone_postgres() {
                     t.description = Some("poison\0pill".into());
                 }
             }
-            (i, w.submit(cmd, None).await)
+            (i, w.submit(cmd, None, None).await)
         });
     }
     let mut ok = 0;
