@@ -5,6 +5,7 @@ pub mod currency;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod payment;
 
 pub use currency::{Currency, UnknownCurrency};
 pub use money::{Amount, AmountError, AMOUNT_MAX_MINOR};
