@@ -68,6 +68,8 @@ impl AuthCache {
 fn required_role(method: &Method, path: &str) -> Role {
     if path.starts_with("/v1/api-keys") || path.starts_with("/v1/audit") {
         Role::Admin
+    } else if method == Method::POST && (path.ends_with("/approve") || path.ends_with("/decline")) {
+        Role::Reviewer
     } else if method == Method::GET || method == Method::HEAD {
         Role::Reader
     } else {

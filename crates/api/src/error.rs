@@ -98,7 +98,16 @@ impl From<&CommandError> for ApiError {
                 ApiError::new(S::NOT_FOUND, "not_found", msg).param("user_id")
             }
             CommandError::Unavailable(m) => ApiError::unavailable(m.clone()),
-            CommandError::ApiKeyNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
+            CommandError::ApiKeyNotFound(_) | CommandError::PaymentNotFound(_) => {
+                ApiError::new(S::NOT_FOUND, "not_found", msg)
+            }
+            CommandError::InvalidStateTransition { .. } => {
+                ApiError::new(S::CONFLICT, "invalid_state_transition", msg)
+            }
+            CommandError::RefundExceedsPayment { .. } => {
+                ApiError::new(S::UNPROCESSABLE_ENTITY, "refund_exceeds_payment", msg)
+                    .param("amount")
+            }
             CommandError::Ledger(l) => match l {
                 LedgerError::AccountNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
                 LedgerError::TransferNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),

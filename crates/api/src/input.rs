@@ -163,6 +163,18 @@ impl Fields {
         Ok(out)
     }
 
+    /// An optional JSON object.
+    pub fn opt_object(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<serde_json::Map<String, Value>>, ApiError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(_) => Err(ApiError::invalid(format!("`{name}` must be an object")).param(name)),
+        }
+    }
+
     /// A required array.
     pub fn array(&mut self, name: &str) -> Result<Vec<Value>, ApiError> {
         match self.take(name) {

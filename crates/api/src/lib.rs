@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Rialto's HTTP API: axum routes, API-key authentication, idempotency, one error shape,
 //! Prometheus metrics, OpenAPI. Only this crate knows HTTP and JSON.
 
@@ -7,6 +8,7 @@ pub mod error;
 pub mod idem;
 pub mod input;
 mod metrics;
+mod payments;
 pub mod present;
 pub mod routes;
 
@@ -44,6 +46,8 @@ pub struct Config {
     pub expiry_sweep_interval: Duration,
     /// Writer tuning.
     pub writer: WriterConfig,
+    /// The payment gates.
+    pub policies: Arc<rialto_store::Policies>,
 }
 
 impl Config {
@@ -56,6 +60,7 @@ impl Config {
             idempotency_ttl_us: 24 * 3600 * 1_000_000,
             expiry_sweep_interval: Duration::from_secs(1),
             writer: WriterConfig::default(),
+            policies: Arc::new(rialto_store::Policies::default()),
         }
     }
 }
@@ -103,6 +108,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/ledger/verify", get(r::verify))
         .route("/v1/api-keys", get(r::list_keys).post(r::create_key))
         .route("/v1/api-keys/{id}/revoke", post(r::revoke_key))
+        .route("/v1/payments", post(payments::create).get(payments::list))
+        .route("/v1/payments/{id}", get(payments::get))
+        .route("/v1/payments/{id}/approve", post(payments::approve))
+        .route("/v1/payments/{id}/decline", post(payments::decline))
+        .route("/v1/payments/{id}/cancel", post(payments::cancel))
+        .route("/v1/payments/{id}/refunds", post(payments::refund))
         .route("/v1/events", get(r::list_events))
         .route("/v1/audit-events", get(r::list_audit))
         .route("/v1/audit/verify", get(r::verify_audit))
@@ -190,7 +201,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
             .await?;
     }
     let presenter: rialto_store::Presenter = Arc::new(|o| present::output(o).to_string());
-    let writer = Writer::start(&db, config.writer, presenter).await?;
+    let writer = Writer::start(&db, config.writer, presenter, config.policies.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState {

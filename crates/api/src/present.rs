@@ -2,7 +2,7 @@
 
 use rialto_store::{
     AccountRecord, ApiKey, AuditRecord, EntryRecord, EventRecord, JournalRecord, Output, Page,
-    TransferRecord, UserRecord,
+    PaymentRecord, RefundRecord, TransferRecord, UserRecord,
 };
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -116,6 +116,12 @@ pub fn output(o: &Output) -> Value {
         Output::Transfer(t) => transfer(t),
         Output::Journal(j) => journal(j),
         Output::ApiKey(k) => api_key(k),
+        Output::Payment(p) => payment(p),
+        Output::Refund(r) => {
+            let mut v = refund(&r.0);
+            v["payment"] = payment(&r.1);
+            v
+        }
         Output::Recorded => json!({"object": "audit_record"}),
     }
 }
@@ -138,5 +144,33 @@ pub fn audit(a: &AuditRecord) -> Value {
         "resource_type": a.resource_type, "resource_id": a.resource_id, "result": a.result,
         "request_id": a.request_id, "ip": a.ip, "details": details, "created_at": time_text(a.created_at_us),
         "prev_hash": a.prev_hash, "hash": a.hash,
+    })
+}
+
+/// A refund.
+pub fn refund(r: &RefundRecord) -> Value {
+    json!({
+        "id": r.id, "object": "refund", "payment_id": r.payment_id, "amount": r.amount,
+        "transfer_id": r.transfer_id, "reason": r.reason, "created_at": time_text(r.created_at_us),
+    })
+}
+
+/// A payment with its status history and refunds.
+pub fn payment(p: &PaymentRecord) -> Value {
+    let context: Value = serde_json::from_str(&p.context).unwrap_or(Value::Null);
+    let history: Vec<Value> = p
+        .transitions
+        .iter()
+        .map(|t| json!({"from": t.from, "to": t.to, "reason": t.reason, "at": time_text(t.at_us)}))
+        .collect();
+    json!({
+        "id": p.id, "object": "payment", "user_id": p.user_id,
+        "source_account_id": p.source_account_id, "destination_account_id": p.destination_account_id,
+        "amount": p.amount, "currency": p.currency.code(), "type": p.kind, "method": p.method,
+        "status": p.status.as_str(), "amount_refunded": p.refunded_amount, "transfer_id": p.transfer_id,
+        "reference": p.reference, "description": p.description, "metadata": p.metadata, "context": context,
+        "failure_code": p.failure_code, "failure_reason": p.failure_reason,
+        "history": history, "refunds": p.refunds.iter().map(refund).collect::<Vec<_>>(),
+        "created_at": time_text(p.created_at_us), "updated_at": time_text(p.updated_at_us),
     })
 }

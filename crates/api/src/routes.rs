@@ -32,10 +32,10 @@ pub const LIST_LIMIT_MAX: usize = 100;
 /// Longest pending-transfer lifetime: 30 days.
 pub const PENDING_EXPIRY_SECONDS_MAX: i64 = 30 * 24 * 3600;
 
-type Body = Result<Bytes, BytesRejection>;
-type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+pub(crate) type Body = Result<Bytes, BytesRejection>;
+pub(crate) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
-fn body_bytes(body: Body) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(body: Body) -> Result<Bytes, ApiError> {
     body.map_err(|rej| {
         if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -49,7 +49,7 @@ fn body_bytes(body: Body) -> Result<Bytes, ApiError> {
     })
 }
 
-fn params(q: Params, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
+pub(crate) fn params(q: Params, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
     let Query(map) = q.map_err(|e| ApiError::invalid(format!("malformed query string: {e}")))?;
     if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(ApiError::invalid(format!("unknown query parameter `{k}`")).param(k.clone()));
@@ -59,7 +59,7 @@ fn params(q: Params, allowed: &[&str]) -> Result<HashMap<String, String>, ApiErr
 
 /// `limit`, `starting_after`, `ending_before`. `cursor_prefix` checks the cursor's shape.
 /// `?limit=`: 1 to 100, default 10.
-fn page_limit(p: &HashMap<String, String>) -> Result<usize, ApiError> {
+pub(crate) fn page_limit(p: &HashMap<String, String>) -> Result<usize, ApiError> {
     match p.get("limit") {
         None => Ok(LIST_LIMIT_DEFAULT),
         Some(s) => s
@@ -83,7 +83,10 @@ enum SeqCursor {
 
 /// `limit`, `starting_after`, `ending_before`. Cursors are ids with `cursor_prefix`, or
 /// sequence numbers when `seq` says so.
-fn paging(p: &HashMap<String, String>, cursor_prefix: &str) -> Result<(Cursor, usize), ApiError> {
+pub(crate) fn paging(
+    p: &HashMap<String, String>,
+    cursor_prefix: &str,
+) -> Result<(Cursor, usize), ApiError> {
     paging_with(p, cursor_prefix, None)
 }
 
@@ -122,7 +125,7 @@ fn paging_with(
     Ok((cursor, limit))
 }
 
-fn respond(r: Result<Value, ApiError>) -> Response {
+pub(crate) fn respond(r: Result<Value, ApiError>) -> Response {
     match r {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),
@@ -130,7 +133,7 @@ fn respond(r: Result<Value, ApiError>) -> Response {
 }
 
 /// Parses the body and runs the command through the writer.
-async fn write(
+pub(crate) async fn write(
     state: &AppState,
     caller: &Ctx,
     headers: &HeaderMap,
@@ -828,7 +831,7 @@ pub async fn list_events(State(s): State<AppState>, q: Params) -> Response {
     )
 }
 
-fn time_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
+pub(crate) fn time_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
     p.get(name)
         .map(|v| {
             let t = OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {

@@ -261,7 +261,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
     db.migrate().await?;
     let presenter: rialto_store::Presenter =
         Arc::new(|o| rialto_api::present::output(o).to_string());
-    let writer = Writer::start(&db, WriterConfig::default(), presenter).await?;
+    let writer = Writer::start(&db, WriterConfig::default(), presenter, Default::default()).await?;
     let usd = Currency::parse("USD").map_err(|e| anyhow::anyhow!("{e}"))?;
     let open = |allow_negative: bool| {
         let writer = writer.clone();

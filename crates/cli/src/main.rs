@@ -266,7 +266,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
 async fn key_command(db: &Db, command: Command) -> anyhow::Result<rialto_store::ApiKey> {
     let presenter: rialto_store::Presenter =
         std::sync::Arc::new(|o| rialto_api::present::output(o).to_string());
-    let writer = Writer::start(db, WriterConfig::default(), presenter).await?;
+    let writer = Writer::start(db, WriterConfig::default(), presenter, Default::default()).await?;
     let audit = AuditContext {
         actor: "cli".into(),
         request_id: None,

@@ -15,6 +15,8 @@ pub enum Role {
     Reader,
     /// Read and move money.
     Writer,
+    /// A writer who may also approve or decline payments held for review.
+    Reviewer,
     /// Everything, including key management.
     Admin,
 }
@@ -25,6 +27,7 @@ impl Role {
         match s {
             "admin" => Some(Role::Admin),
             "writer" => Some(Role::Writer),
+            "reviewer" => Some(Role::Reviewer),
             "reader" => Some(Role::Reader),
             _ => None,
         }
@@ -35,6 +38,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Writer => "writer",
+            Role::Reviewer => "reviewer",
             Role::Reader => "reader",
         }
     }

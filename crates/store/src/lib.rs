@@ -24,6 +24,7 @@ pub use records::{
 };
 pub use verify::{Mismatch, VerifyReport};
 pub use writer::{
-    AuditContext, Command, CommandError, Idempotency, NewAccount, NewJournal, NewTransfer, NewUser,
-    Outcome, Output, Presenter, Renderer, Reply, Writer, WriterConfig, WriterStats,
+    AuditContext, Command, CommandError, Idempotency, NewAccount, NewJournal, NewPayment,
+    NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies,
+    Presenter, RefundRecord, Renderer, Reply, Transition, Writer, WriterConfig, WriterStats,
 };

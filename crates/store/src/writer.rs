@@ -17,7 +17,7 @@
 //! durable commit is shared by every request in the batch. A hot account costs one row
 //! update per batch, not one per transfer.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,9 +25,16 @@ use std::time::Duration;
 use rialto_core::ledger::{
     Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX,
 };
+use rialto_core::payment::PaymentStatus;
 use rialto_core::{Amount, Currency};
 use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
+
+mod payments;
+
+pub use payments::{
+    NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition,
+};
 
 use crate::db::{now_us, Db, DbKind, StoreError};
 use crate::keys::ApiKey;
@@ -150,6 +157,26 @@ pub enum Command {
         /// The key id.
         id: String,
     },
+    /// Create a payment and run it through the gates.
+    CreatePayment(Box<NewPayment>),
+    /// A reviewer's decision on a held payment.
+    ReviewPayment {
+        /// The payment.
+        payment_id: String,
+        /// Approve (post the hold) or decline (release it).
+        approve: bool,
+        /// The reviewer's note.
+        note: Option<String>,
+    },
+    /// Cancel a pending or held payment.
+    CancelPayment {
+        /// The payment.
+        payment_id: String,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Refund a completed payment.
+    Refund(NewRefund),
     /// Record a security event (no other effect): an authentication failure, a refused role.
     Audit {
         /// e.g. `auth.failure`.
@@ -186,6 +213,10 @@ pub enum Output {
     Journal(JournalRecord),
     /// An API key (created or revoked).
     ApiKey(ApiKey),
+    /// A payment, after the change.
+    Payment(Box<PaymentRecord>),
+    /// A refund and its payment after it.
+    Refund(Box<(RefundRecord, PaymentRecord)>),
     /// An audit record was written.
     Recorded,
 }
@@ -202,6 +233,25 @@ pub enum CommandError {
     /// No such active API key.
     #[error("no active API key `{0}`")]
     ApiKeyNotFound(String),
+    /// No such payment.
+    #[error("no payment `{0}`")]
+    PaymentNotFound(String),
+    /// The payment's state machine does not allow it.
+    #[error("a {from} payment cannot become {to}")]
+    InvalidStateTransition {
+        /// Current status.
+        from: &'static str,
+        /// Refused status.
+        to: &'static str,
+    },
+    /// A refund larger than what remains.
+    #[error("cannot refund {requested}; only {remaining} remains")]
+    RefundExceedsPayment {
+        /// Asked.
+        requested: i64,
+        /// Left to refund.
+        remaining: i64,
+    },
     /// The database failed; the command was not applied (or, if `unknown`, the commit's
     /// outcome is unknown and the client should retry with its idempotency key).
     #[error("storage unavailable: {0}")]
@@ -309,6 +359,7 @@ impl Writer {
         db: &Db,
         config: WriterConfig,
         presenter: Presenter,
+        policies: Arc<Policies>,
     ) -> Result<Writer, StoreError> {
         let (tx, rx) = mpsc::channel(config.queue_depth_max);
         let stats = Arc::new(WriterStats::default());
@@ -347,6 +398,7 @@ impl Writer {
                         config,
                         stats: task_stats,
                         presenter,
+                        policies,
                     };
                     task.run().await;
                 });
@@ -399,6 +451,7 @@ struct WriterTask {
     config: WriterConfig,
     stats: Arc<WriterStats>,
     presenter: Presenter,
+    policies: Arc<Policies>,
 }
 
 /// Why a batch attempt stopped.
@@ -466,7 +519,7 @@ impl WriterTask {
                 tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
             }
             let kind = self.db.kind();
-            let presenter = self.presenter.clone();
+            let (presenter, policies) = (self.presenter.clone(), self.policies.clone());
             let conn = match self.connection().await {
                 Ok(c) => c,
                 Err(e) => {
@@ -477,7 +530,7 @@ impl WriterTask {
                     continue;
                 }
             };
-            match attempt_batch(conn, kind, &batch, &presenter).await {
+            match attempt_batch(conn, kind, &batch, (&presenter, &policies)).await {
                 Ok(replies) => {
                     self.stats.batches.fetch_add(1, Ordering::Relaxed);
                     self.stats
@@ -562,6 +615,10 @@ struct Writes {
     revoked_keys: Vec<String>,
     events: Vec<NewEvent>,
     audits: Vec<NewAudit>,
+    new_payments: BTreeSet<String>,
+    touched_payments: BTreeSet<String>,
+    transitions: Vec<Vec<Val>>,
+    refunds: Vec<Vec<Val>>,
 }
 
 /// The batch's in-memory state: the book and the descriptive fields around it.
@@ -569,8 +626,13 @@ struct State {
     book: Book,
     accounts: HashMap<String, AccountRecord>,
     transfers: HashMap<String, TransferRecord>,
-    users: HashSet<String>,
+    /// User id -> (status, kyc_status).
+    users: HashMap<String, (String, String)>,
     api_keys: HashMap<String, ApiKey>,
+    payments: HashMap<String, PaymentRecord>,
+    /// User id -> recent (count, sum) for the gates.
+    velocity: HashMap<String, (i64, i64)>,
+    policies: Arc<Policies>,
     now: i64,
 }
 
@@ -579,7 +641,7 @@ async fn attempt_batch(
     conn: &mut AnyConnection,
     kind: DbKind,
     batch: &[Envelope],
-    presenter: &Presenter,
+    deps: (&Presenter, &Arc<Policies>),
 ) -> Result<Vec<Reply>, (Abort, bool)> {
     let begin = if kind == DbKind::Sqlite {
         "BEGIN IMMEDIATE"
@@ -591,7 +653,7 @@ async fn attempt_batch(
         .execute(&mut *conn)
         .await
         .map_err(|e| (e.into(), false))?;
-    let replies = apply_batch(conn, kind, batch, presenter)
+    let replies = apply_batch(conn, kind, batch, deps)
         .await
         .map_err(|a| (a, false))?;
     sqlx::query("COMMIT")
@@ -606,14 +668,14 @@ async fn apply_batch(
     conn: &mut AnyConnection,
     kind: DbKind,
     batch: &[Envelope],
-    presenter: &Presenter,
+    (presenter, policies): (&Presenter, &Arc<Policies>),
 ) -> Result<Vec<Reply>, Abort> {
     let now = now_us();
     let mut replies: Vec<Option<Reply>> = batch.iter().map(|_| None).collect();
     lookup_idempotency(conn, kind, batch, now, &mut replies).await?;
     let live: Vec<usize> = (0..batch.len()).filter(|&i| replies[i].is_none()).collect();
     let commands: Vec<&Command> = live.iter().map(|&i| &batch[i].command).collect();
-    let mut state = load_state(conn, kind, &commands, now).await?;
+    let mut state = load_state(conn, kind, &commands, now, policies).await?;
     let mut writes = Writes::default();
     // A key may appear twice in one batch (a client retrying after its first connection
     // dropped): the first occurrence runs, later ones are answered from it.
@@ -729,6 +791,7 @@ async fn load_state(
     kind: DbKind,
     commands: &[&Command],
     now: i64,
+    policies: &Arc<Policies>,
 ) -> Result<State, Abort> {
     let lock = if kind == DbKind::Postgres {
         " ORDER BY id FOR UPDATE"
@@ -739,6 +802,8 @@ async fn load_state(
     let mut account_ids = BTreeSet::new();
     let mut user_ids = BTreeSet::new();
     let mut key_ids = BTreeSet::new();
+    let mut payment_ids = BTreeSet::new();
+    let mut payment_users = BTreeSet::new();
     for c in commands {
         match *c {
             Command::CreateUser(_) => {}
@@ -760,15 +825,47 @@ async fn load_state(
             Command::RevokeApiKey { id } => {
                 key_ids.insert(id.clone());
             }
+            Command::CreatePayment(p) => {
+                account_ids.insert(p.source_account_id.clone());
+                account_ids.insert(p.destination_account_id.clone());
+                user_ids.insert(p.user_id.clone());
+                payment_users.insert(p.user_id.clone());
+            }
+            Command::ReviewPayment { payment_id, .. }
+            | Command::CancelPayment { payment_id, .. }
+            | Command::Refund(NewRefund { payment_id, .. }) => {
+                payment_ids.insert(payment_id.clone());
+            }
             Command::CreateApiKey { .. } | Command::Audit { .. } => {}
         }
     }
+    // Payments first: they name the transfers and accounts to lock next.
+    let select = format!("SELECT {} FROM payments", payments::PAYMENT_COLUMNS);
+    let mut loaded = HashMap::new();
+    for row in select_in(conn, kind, &select, &payment_ids, lock).await? {
+        let p = payments::payment_from_row(&row)?;
+        transfer_ids.extend(p.transfer_id.clone());
+        account_ids.insert(p.source_account_id.clone());
+        account_ids.insert(p.destination_account_id.clone());
+        loaded.insert(p.id.clone(), p);
+    }
+    payments::load_details(conn, kind, &mut loaded).await?;
+    let velocity = payments::load_velocity(
+        conn,
+        kind,
+        &payment_users,
+        now - policies.velocity_window_us,
+    )
+    .await?;
     let mut state = State {
         book: Book::default(),
         accounts: HashMap::new(),
         transfers: HashMap::new(),
-        users: HashSet::new(),
+        users: HashMap::new(),
         api_keys: HashMap::new(),
+        payments: HashMap::new(),
+        velocity: HashMap::new(),
+        policies: policies.clone(),
         now,
     };
     for row in select_in(
@@ -805,8 +902,21 @@ async fn load_state(
             .insert(a.account.id.clone(), a.account.clone());
         state.accounts.insert(a.account.id.clone(), a);
     }
-    for row in select_in(conn, kind, "SELECT id FROM users", &user_ids, "").await? {
-        state.users.insert(row.try_get("id")?);
+    state.payments = loaded;
+    state.velocity = velocity;
+    for row in select_in(
+        conn,
+        kind,
+        "SELECT id, status, kyc_status FROM users",
+        &user_ids,
+        "",
+    )
+    .await?
+    {
+        state.users.insert(
+            row.try_get("id")?,
+            (row.try_get("status")?, row.try_get("kyc_status")?),
+        );
     }
     let select = "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys";
     for row in select_in(conn, kind, select, &key_ids, "").await? {
@@ -857,13 +967,16 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
                 created_at_us: now,
                 updated_at_us: now,
             };
-            state.users.insert(user.id.clone());
+            state.users.insert(
+                user.id.clone(),
+                (user.status.clone(), user.kyc_status.clone()),
+            );
             writes.users.push(user.clone());
             Ok(Output::User(user))
         }
         Command::CreateAccount(a) => {
             if let Some(user_id) = &a.user_id {
-                if !state.users.contains(user_id) {
+                if !state.users.contains_key(user_id) {
                     return Err(CommandError::UserNotFound(user_id.clone()));
                 }
             }
@@ -972,6 +1085,16 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             }
             _ => Err(CommandError::ApiKeyNotFound(id.clone())),
         },
+        Command::CreatePayment(p) => payments::create(state, writes, p),
+        Command::ReviewPayment {
+            payment_id,
+            approve,
+            note,
+        } => payments::review(state, writes, payment_id, *approve, note.clone()),
+        Command::CancelPayment { payment_id, reason } => {
+            payments::cancel(state, writes, payment_id, reason.clone())
+        }
+        Command::Refund(r) => payments::refund(state, writes, r),
         Command::Audit { .. } => Ok(Output::Recorded),
     }
 }
@@ -979,6 +1102,17 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
 /// The event a successful command publishes: (type, resource type, resource id).
 fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'static str, String)> {
     let kind = match (command, output) {
+        (_, Output::Payment(p)) => {
+            let kind = match p.status {
+                PaymentStatus::Completed => "payment.completed",
+                PaymentStatus::Failed => "payment.failed",
+                PaymentStatus::RequiresReview => "payment.requires_review",
+                PaymentStatus::Cancelled => "payment.cancelled",
+                _ => return None,
+            };
+            return Some((kind, "payment", p.id.clone()));
+        }
+        (_, Output::Refund(r)) => return Some(("refund.created", "payment", r.1.id.clone())),
         (Command::CreateUser(_), Output::User(u)) => {
             return Some(("user.created", "user", u.id.clone()))
         }
@@ -1053,6 +1187,23 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
         ),
         Command::CreateApiKey { key, .. } => ("api_key.create", Some(("api_key", key.id.clone()))),
         Command::RevokeApiKey { id } => ("api_key.revoke", Some(("api_key", id.clone()))),
+        Command::CreatePayment(p) => ("payment.create", Some(("payment", p.id.clone()))),
+        Command::ReviewPayment {
+            payment_id,
+            approve,
+            ..
+        } => (
+            if *approve {
+                "payment.approve"
+            } else {
+                "payment.decline"
+            },
+            Some(("payment", payment_id.clone())),
+        ),
+        Command::CancelPayment { payment_id, .. } => {
+            ("payment.cancel", Some(("payment", payment_id.clone())))
+        }
+        Command::Refund(r) => ("payment.refund", Some(("payment", r.payment_id.clone()))),
         Command::Audit { action, .. } => return (action.clone(), None),
     };
     (action.to_string(), resource)
@@ -1153,7 +1304,7 @@ async fn write_all(
     conn: &mut AnyConnection,
     kind: DbKind,
     state: &State,
-    w: Writes,
+    mut w: Writes,
 ) -> Result<(), Abort> {
     let users: Vec<Vec<Val>> = w
         .users
@@ -1331,11 +1482,13 @@ async fn write_all(
             kind,
             "INSERT INTO entries (account_id, transfer_id, journal_entry_id, direction, amount, currency, balance_after, created_at)",
             8,
-            w.entries,
+            std::mem::take(&mut w.entries),
             "",
         )
         .await?;
     }
+    // After transfers: payments and refunds reference them.
+    payments::write(conn, kind, state, &mut w).await?;
     if !w.idempotency.is_empty() {
         let n = w.idempotency.len() as u64;
         let done = exec_values(
@@ -1343,7 +1496,7 @@ async fn write_all(
             kind,
             "INSERT INTO idempotency_keys (id, request_hash, status_code, body, created_at, expires_at)",
             6,
-            w.idempotency,
+            std::mem::take(&mut w.idempotency),
             "ON CONFLICT (id) DO UPDATE SET request_hash = excluded.request_hash, status_code = excluded.status_code, \
              body = excluded.body, created_at = excluded.created_at, expires_at = excluded.expires_at \
              WHERE idempotency_keys.expires_at <= excluded.created_at",
@@ -1353,7 +1506,7 @@ async fn write_all(
             return Err(Abort::KeyRace);
         }
     }
-    for (key, hash) in w.api_keys {
+    for (key, hash) in std::mem::take(&mut w.api_keys) {
         let q = "INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         let values = args([
             Val::T(key.id),
@@ -1365,12 +1518,19 @@ async fn write_all(
         ])?;
         sqlx::query_with(q, values).execute(&mut *conn).await?;
     }
-    for id in w.revoked_keys {
+    for id in std::mem::take(&mut w.revoked_keys) {
         let q = "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
         sqlx::query_with(q, args([Val::I(state.now), Val::T(id)])?)
             .execute(&mut *conn)
             .await?;
     }
-    outbox::append(conn, kind, state.now, w.events, w.audits).await?;
+    outbox::append(
+        conn,
+        kind,
+        state.now,
+        std::mem::take(&mut w.events),
+        std::mem::take(&mut w.audits),
+    )
+    .await?;
     Ok(())
 }
