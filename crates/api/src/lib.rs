@@ -114,6 +114,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/payments/{id}/decline", post(payments::decline))
         .route("/v1/payments/{id}/cancel", post(payments::cancel))
         .route("/v1/payments/{id}/refunds", post(payments::refund))
+        .route("/v1/settlements", post(payments::settle))
+        .route("/v1/settlements/{id}", get(payments::get_settlement))
         .route("/v1/events", get(r::list_events))
         .route("/v1/audit-events", get(r::list_audit))
         .route("/v1/audit/verify", get(r::verify_audit))

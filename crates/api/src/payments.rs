@@ -297,3 +297,45 @@ pub async fn refund(
     })
     .await
 }
+
+/// `POST /v1/settlements` with an optional `destination_account_id`: settles pending clearings
+/// now (the scheduler also runs it).
+pub async fn settle(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, b: Body) -> Response {
+    write(
+        &s,
+        &ctx,
+        &h,
+        "/v1/settlements",
+        b,
+        StatusCode::CREATED,
+        |b| {
+            let mut f = Fields::parse(b, &["destination_account_id"])?;
+            let destination_account_id = f
+                .opt_string("destination_account_id", 64)?
+                .map(|d| {
+                    id_of("account", prefix::ACCOUNT, &d)
+                        .map_err(|e| e.param("destination_account_id"))
+                })
+                .transpose()?;
+            Ok(Command::Settle {
+                destination_account_id,
+            })
+        },
+    )
+    .await
+}
+
+/// `GET /v1/settlements/{id}`
+pub async fn get_settlement(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    respond(
+        async {
+            let id = id_of("settlement", "stl", &id)?;
+            let st =
+                s.db.settlement(&id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("settlement", &id))?;
+            Ok(present::settlement(&st))
+        }
+        .await,
+    )
+}

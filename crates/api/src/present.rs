@@ -122,6 +122,9 @@ pub fn output(o: &Output) -> Value {
             v["payment"] = payment(&r.1);
             v
         }
+        Output::Settlements(list) => {
+            json!({"object": "list", "data": list.iter().map(settlement).collect::<Vec<_>>(), "has_more": false})
+        }
         Output::Recorded => json!({"object": "audit_record"}),
     }
 }
@@ -172,5 +175,20 @@ pub fn payment(p: &PaymentRecord) -> Value {
         "failure_code": p.failure_code, "failure_reason": p.failure_reason,
         "history": history, "refunds": p.refunds.iter().map(refund).collect::<Vec<_>>(),
         "created_at": time_text(p.created_at_us), "updated_at": time_text(p.updated_at_us),
+    })
+}
+
+/// A settlement batch with its payments.
+pub fn settlement(s: &rialto_store::SettlementRecord) -> Value {
+    let payments: Vec<Value> = s
+        .payments
+        .iter()
+        .map(|(id, amount)| json!({"payment_id": id, "amount": amount}))
+        .collect();
+    json!({
+        "id": s.id, "object": "settlement", "destination_account_id": s.destination_account_id,
+        "currency": s.currency.code(), "status": s.status, "payment_count": s.payment_count,
+        "gross": s.gross, "fees": s.fees, "net": s.net, "journal_entry_id": s.journal_entry_id,
+        "failure_reason": s.failure_reason, "payments": payments, "created_at": time_text(s.created_at_us),
     })
 }

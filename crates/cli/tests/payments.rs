@@ -26,6 +26,10 @@ fn policies(velocity_max_count: i64) -> Arc<rialto_store::Policies> {
             kyc_required_above_minor: 50_000,
         }),
         velocity_window_us: 3_600_000_000,
+        fees: rialto_store::FeeSchedule {
+            fixed_minor: 30,
+            bps: 290,
+        },
     })
 }
 
@@ -448,3 +452,112 @@ both_with!(velocity_sends_a_burst_to_review, 3, |app: App| async move {
     app.verify_ok().await;
     app.stop().await;
 });
+
+both_with!(
+    settlement_groups_payments_and_posts_fees,
+    1000,
+    |app: App| async move {
+        let w = world(&app, 100_000).await;
+        let other = app.account("USD", false).await;
+        // Three payments to the merchant (one partly refunded), one to another merchant, one
+        // fully refunded (reversed clearing), one failed (no clearing).
+        let mut ids = Vec::new();
+        for amount in [1_000, 800, 999] {
+            ids.push(
+                app.post("/v1/payments", pay(&w, amount)).await.1["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        app.post(
+            &format!("/v1/payments/{}/refunds", ids[1]),
+            json!({"amount": 300}),
+        )
+        .await;
+        let (_, gone) = app.post("/v1/payments", pay(&w, 700)).await;
+        app.post(
+            &format!("/v1/payments/{}/refunds", gone["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+        app.post("/v1/payments", pay(&w, 500_000)).await; // rejected: over the limit
+        let mut to_other = pay(&w, 400);
+        to_other["destination_account_id"] = json!(other);
+        app.post("/v1/payments", to_other).await;
+
+        let (s, run) = app
+            .post(
+                "/v1/settlements",
+                json!({"destination_account_id": w.merchant}),
+            )
+            .await;
+        assert_eq!(s, 201, "{run}");
+        let batches = run["data"].as_array().unwrap();
+        assert_eq!(batches.len(), 1);
+        let b = &batches[0];
+        // Gross 1,000 + (800 - 300) + 999 = 2,499 over 3 payments.
+        // Fees 3 x 30 + ceil(2,499 x 2.9%) = 90 + ceil(72.471) = 163; net 2,336.
+        assert_eq!(
+            (
+                b["gross"].as_i64(),
+                b["fees"].as_i64(),
+                b["net"].as_i64(),
+                b["payment_count"].as_i64()
+            ),
+            (Some(2_499), Some(163), Some(2_336), Some(3))
+        );
+        assert_eq!(b["status"], "completed");
+        assert_eq!(
+            app.balance(&w.merchant).await["posted"],
+            0,
+            "the merchant account is settled out"
+        );
+        let (_, got) = app
+            .get(&format!("/v1/settlements/{}", b["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(got["payments"].as_array().unwrap().len(), 3);
+        let (_, j) = app
+            .get(&format!(
+                "/v1/journal-entries/{}",
+                b["journal_entry_id"].as_str().unwrap()
+            ))
+            .await;
+        let credits: Vec<i64> = j["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["direction"] == "credit")
+            .map(|l| l["amount"].as_i64().unwrap())
+            .collect();
+        assert_eq!(credits, [163, 2_336]);
+        let fee_account = j["lines"][1]["account_id"].as_str().unwrap().to_string();
+        assert_eq!(app.balance(&fee_account).await["posted"], 163);
+
+        // Nothing left for that merchant; the other merchant settles in a run of its own.
+        let (_, again) = app
+            .post(
+                "/v1/settlements",
+                json!({"destination_account_id": w.merchant}),
+            )
+            .await;
+        assert!(again["data"].as_array().unwrap().is_empty());
+        let (_, rest) = app.post("/v1/settlements", json!({})).await;
+        let rest = rest["data"].as_array().unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(
+            (
+                rest[0]["gross"].as_i64(),
+                rest[0]["fees"].as_i64(),
+                rest[0]["net"].as_i64()
+            ),
+            (Some(400), Some(42), Some(358))
+        );
+        // The same fee account is used again.
+        assert_eq!(app.balance(&fee_account).await["posted"], 205);
+        let (_, ev) = app.get("/v1/events?type=settlement.completed").await;
+        assert_eq!(ev["data"].as_array().unwrap().len(), 2);
+        app.verify_ok().await;
+        app.stop().await;
+    }
+);

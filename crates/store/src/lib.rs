@@ -24,7 +24,8 @@ pub use records::{
 };
 pub use verify::{Mismatch, VerifyReport};
 pub use writer::{
-    AuditContext, Command, CommandError, Idempotency, NewAccount, NewJournal, NewPayment,
-    NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies,
-    Presenter, RefundRecord, Renderer, Reply, Transition, Writer, WriterConfig, WriterStats,
+    fee, AuditContext, Command, CommandError, FeeSchedule, Idempotency, NewAccount, NewJournal,
+    NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord,
+    Policies, Presenter, RefundRecord, Renderer, Reply, SettlementRecord, Transition, Writer,
+    WriterConfig, WriterStats, SETTLEMENT_CLEARINGS_MAX,
 };

@@ -31,10 +31,12 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 mod payments;
+mod settlement;
 
 pub use payments::{
     NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition,
 };
+pub use settlement::{fee, FeeSchedule, SettlementRecord, SETTLEMENT_CLEARINGS_MAX};
 
 use crate::db::{now_us, Db, DbKind, StoreError};
 use crate::keys::ApiKey;
@@ -177,6 +179,11 @@ pub enum Command {
     },
     /// Refund a completed payment.
     Refund(NewRefund),
+    /// Settle pending clearings (of one destination account, or all).
+    Settle {
+        /// Only this merchant account.
+        destination_account_id: Option<String>,
+    },
     /// Record a security event (no other effect): an authentication failure, a refused role.
     Audit {
         /// e.g. `auth.failure`.
@@ -217,6 +224,8 @@ pub enum Output {
     Payment(Box<PaymentRecord>),
     /// A refund and its payment after it.
     Refund(Box<(RefundRecord, PaymentRecord)>),
+    /// The settlement batches of a run.
+    Settlements(Vec<SettlementRecord>),
     /// An audit record was written.
     Recorded,
 }
@@ -619,6 +628,10 @@ struct Writes {
     touched_payments: BTreeSet<String>,
     transitions: Vec<Vec<Val>>,
     refunds: Vec<Vec<Val>>,
+    clearings: Vec<Vec<Val>>,
+    clearing_updates: Vec<Vec<Val>>,
+    settlements: Vec<Vec<Val>>,
+    system_accounts: Vec<Vec<Val>>,
 }
 
 /// The batch's in-memory state: the book and the descriptive fields around it.
@@ -633,6 +646,10 @@ struct State {
     /// User id -> recent (count, sum) for the gates.
     velocity: HashMap<String, (i64, i64)>,
     policies: Arc<Policies>,
+    /// Pending clearings locked for a settlement run.
+    clearings: Vec<settlement::Clearing>,
+    /// (purpose, currency) -> account id.
+    system_accounts: HashMap<(String, String), String>,
     now: i64,
 }
 
@@ -804,6 +821,7 @@ async fn load_state(
     let mut key_ids = BTreeSet::new();
     let mut payment_ids = BTreeSet::new();
     let mut payment_users = BTreeSet::new();
+    let mut settle_filter: Option<Option<String>> = None;
     for c in commands {
         match *c {
             Command::CreateUser(_) => {}
@@ -836,8 +854,28 @@ async fn load_state(
             | Command::Refund(NewRefund { payment_id, .. }) => {
                 payment_ids.insert(payment_id.clone());
             }
+            Command::Settle {
+                destination_account_id,
+            } => {
+                settle_filter = Some(match settle_filter {
+                    None => destination_account_id.clone(),
+                    Some(f) if f == *destination_account_id => f,
+                    Some(_) => None,
+                });
+            }
             Command::CreateApiKey { .. } | Command::Audit { .. } => {}
         }
+    }
+    // A settlement run locks its pending clearings before their payments.
+    let mut clearings = Vec::new();
+    let mut system_accounts = HashMap::new();
+    if let Some(filter) = &settle_filter {
+        (clearings, system_accounts) = settlement::load(conn, kind, filter.as_deref()).await?;
+        for c in &clearings {
+            payment_ids.insert(c.payment_id.clone());
+            account_ids.insert(c.destination_account_id.clone());
+        }
+        account_ids.extend(system_accounts.values().cloned());
     }
     // Payments first: they name the transfers and accounts to lock next.
     let select = format!("SELECT {} FROM payments", payments::PAYMENT_COLUMNS);
@@ -866,6 +904,8 @@ async fn load_state(
         payments: HashMap::new(),
         velocity: HashMap::new(),
         policies: policies.clone(),
+        clearings: Vec::new(),
+        system_accounts: HashMap::new(),
         now,
     };
     for row in select_in(
@@ -903,6 +943,8 @@ async fn load_state(
         state.accounts.insert(a.account.id.clone(), a);
     }
     state.payments = loaded;
+    state.clearings = clearings;
+    state.system_accounts = system_accounts;
     state.velocity = velocity;
     for row in select_in(
         conn,
@@ -1095,6 +1137,12 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             payments::cancel(state, writes, payment_id, reason.clone())
         }
         Command::Refund(r) => payments::refund(state, writes, r),
+        Command::Settle {
+            destination_account_id,
+        } => {
+            let fees = state.policies.fees;
+            settlement::settle(state, writes, destination_account_id.as_deref(), fees)
+        }
         Command::Audit { .. } => Ok(Output::Recorded),
     }
 }
@@ -1204,6 +1252,12 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
             ("payment.cancel", Some(("payment", payment_id.clone())))
         }
         Command::Refund(r) => ("payment.refund", Some(("payment", r.payment_id.clone()))),
+        Command::Settle {
+            destination_account_id,
+        } => (
+            "settlement.run",
+            destination_account_id.clone().map(|d| ("account", d)),
+        ),
         Command::Audit { action, .. } => return (action.clone(), None),
     };
     (action.to_string(), resource)
@@ -1217,6 +1271,21 @@ fn record_outbox(
     presenter: &Presenter,
 ) {
     let request_id = envelope.audit.as_ref().and_then(|a| a.request_id.clone());
+    if let Ok(Output::Settlements(list)) = outcome {
+        for s in list {
+            writes.events.push(NewEvent {
+                kind: if s.status == "completed" {
+                    "settlement.completed"
+                } else {
+                    "settlement.failed"
+                },
+                resource_type: "settlement",
+                resource_id: s.id.clone(),
+                data: presenter(&Output::Settlements(vec![s.clone()])),
+                request_id: request_id.clone(),
+            });
+        }
+    }
     if let Ok(output) = outcome {
         if let Some((kind, resource_type, resource_id)) = event_of(&envelope.command, output) {
             writes.events.push(NewEvent {
@@ -1489,6 +1558,7 @@ async fn write_all(
     }
     // After transfers: payments and refunds reference them.
     payments::write(conn, kind, state, &mut w).await?;
+    settlement::write(conn, kind, &mut w).await?;
     if !w.idempotency.is_empty() {
         let n = w.idempotency.len() as u64;
         let done = exec_values(

@@ -17,6 +17,8 @@ pub struct Policies {
     pub compliance: Arc<dyn ComplianceGate>,
     /// The window of the per-user counts given to the gates, µs.
     pub velocity_window_us: i64,
+    /// Settlement fees.
+    pub fees: super::FeeSchedule,
 }
 
 impl std::fmt::Debug for Policies {
@@ -35,6 +37,7 @@ impl Default for Policies {
             risk: Arc::new(risk),
             compliance: Arc::new(rialto_core::payment::KycComplianceGate::default()),
             velocity_window_us: window,
+            fees: super::FeeSchedule::default(),
         }
     }
 }
@@ -326,6 +329,9 @@ fn transition(
     p.status = to;
     p.updated_at_us = now;
     writes.touched_payments.insert(id.to_string());
+    if to == PaymentStatus::Completed {
+        super::settlement::clear(state, writes, id);
+    }
     Ok(Output::Recorded)
 }
 
