@@ -283,6 +283,9 @@ const OPS: &[Op] = &[
     op("post", "/v1/payments/{id}/refunds", "Refund part or all of what remains", Some("RefundCreate"), "201", "Refund", Some("writer")),
     op("post", "/v1/settlements", "Settle pending clearings per merchant account and currency, with fees", Some("SettlementCreate"), "201", "Object", Some("writer")),
     op("get", "/v1/settlements/{id}", "Get a settlement batch and its payments", None, "200", "Settlement", Some("reader")),
+    op("post", "/v1/webhook-endpoints", "Register a webhook endpoint (url, event_types); returns its signing secret", Some("WebhookCreate"), "200", "Object", Some("writer")),
+    op("get", "/v1/webhook-endpoints/{id}/deliveries", "An endpoint's deliveries with attempts and outcome", None, "200", "Object", Some("reader")),
+    op("get", "/v1/tasks", "Recent runs of scheduled tasks (status, duration, errors)", None, "200", "Object", Some("reader")),
     op("get", "/v1/events", "Domain events in commit order (`?after=<sequence>&type=`)", None, "200", "EventList", Some("reader")),
     op("get", "/v1/audit-events", "Audit records, newest first (filters: actor, action, resource_id, result, from, to)", None, "200", "AuditList", Some("admin")),
     op("get", "/v1/audit/verify", "Check the audit hash chain; names the first broken record", None, "200", "Object", Some("admin")),
@@ -373,6 +376,8 @@ fn schemas() -> Value {
             "failure_code": {"type": ["string", "null"]}, "failure_reason": {"type": ["string", "null"]},
             "history": {"type": "array"}, "refunds": {"type": "array"}, "created_at": time}},
         "PaymentList": list("Payment"),
+        "WebhookCreate": {"type": "object", "additionalProperties": false, "required": ["url"], "properties": {
+            "url": {"type": "string", "format": "uri"}, "event_types": {"type": "array", "items": {"type": "string"}}}},
         "SettlementCreate": {"type": "object", "additionalProperties": false, "properties": {"destination_account_id": {"type": "string"}}},
         "Settlement": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"enum": ["completed", "failed"]},
             "gross": {"type": "integer"}, "fees": {"type": "integer"}, "net": {"type": "integer"},

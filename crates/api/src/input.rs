@@ -163,6 +163,11 @@ impl Fields {
         Ok(out)
     }
 
+    /// An optional value of any JSON type.
+    pub fn opt_value(&mut self, name: &str) -> Option<Value> {
+        self.take(name)
+    }
+
     /// An optional JSON object.
     pub fn opt_object(
         &mut self,

@@ -11,6 +11,8 @@ mod metrics;
 mod payments;
 pub mod present;
 pub mod routes;
+mod tasks;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
-use rialto_store::{AuditContext, Command, Db, Role, Writer, WriterConfig};
+use rialto_store::{Db, Role, Writer, WriterConfig};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -48,6 +50,12 @@ pub struct Config {
     pub writer: WriterConfig,
     /// The payment gates.
     pub policies: Arc<rialto_store::Policies>,
+    /// How often settlement runs (None: only on request).
+    pub settlement_interval: Option<Duration>,
+    /// How often webhook deliveries are attempted.
+    pub webhook_interval: Duration,
+    /// First retry delay of a failed webhook delivery (doubles per attempt).
+    pub webhook_backoff_base: Duration,
 }
 
 impl Config {
@@ -61,6 +69,9 @@ impl Config {
             expiry_sweep_interval: Duration::from_secs(1),
             writer: WriterConfig::default(),
             policies: Arc::new(rialto_store::Policies::default()),
+            settlement_interval: Some(Duration::from_secs(3600)),
+            webhook_interval: Duration::from_secs(1),
+            webhook_backoff_base: Duration::from_secs(2),
         }
     }
 }
@@ -116,6 +127,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/payments/{id}/refunds", post(payments::refund))
         .route("/v1/settlements", post(payments::settle))
         .route("/v1/settlements/{id}", get(payments::get_settlement))
+        .route("/v1/webhook-endpoints", post(webhooks::create))
+        .route(
+            "/v1/webhook-endpoints/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route("/v1/tasks", get(r::list_tasks))
         .route("/v1/events", get(r::list_events))
         .route("/v1/audit-events", get(r::list_audit))
         .route("/v1/audit/verify", get(r::verify_audit))
@@ -215,8 +232,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         metrics: Arc::default(),
     };
     let (shutdown, mut rx) = watch::channel(false);
-    tokio::spawn(sweep_expired(state.clone(), shutdown.subscribe()));
-    tokio::spawn(sweep_idempotency(state.clone(), shutdown.subscribe()));
+    tasks::spawn_all(&state, &shutdown);
     let app = router(state.clone());
     let handle = tokio::spawn(async move {
         axum::serve(
@@ -235,58 +251,4 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         handle,
         state,
     })
-}
-
-/// Voids pending transfers past their expiry, through the writer like any other command.
-async fn sweep_expired(state: AppState, mut stop: watch::Receiver<bool>) {
-    const SWEEP_BATCH_MAX: usize = 1000;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(state.config.expiry_sweep_interval) => {}
-            _ = stop.changed() => return,
-        }
-        let ids = match state
-            .db
-            .expired_pending(rialto_store::now_us(), SWEEP_BATCH_MAX)
-            .await
-        {
-            Ok(ids) => ids,
-            Err(e) => {
-                tracing::warn!(error = %e, "expiry sweep failed");
-                continue;
-            }
-        };
-        let mut tasks = tokio::task::JoinSet::new();
-        for transfer_id in ids {
-            let writer = state.writer.clone();
-            let audit = AuditContext {
-                actor: "system:expiry".into(),
-                request_id: None,
-                ip: None,
-            };
-            tasks.spawn(async move {
-                writer
-                    .submit(Command::Expire { transfer_id }, None, Some(audit))
-                    .await
-            });
-        }
-        while tasks.join_next().await.is_some() {}
-    }
-}
-
-/// Deletes idempotency records past their lifetime.
-async fn sweep_idempotency(state: AppState, mut stop: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
-            _ = stop.changed() => return,
-        }
-        if let Err(e) = state
-            .db
-            .delete_expired_idempotency(rialto_store::now_us())
-            .await
-        {
-            tracing::warn!(error = %e, "idempotency sweep failed");
-        }
-    }
 }

@@ -897,3 +897,26 @@ pub fn audit_report_json(r: &rialto_store::AuditReport) -> Value {
         "first_broken": r.first_broken.as_ref().map(|(seq, id, reason)| json!({"sequence": seq, "id": id, "reason": reason})),
     })
 }
+
+/// `GET /v1/tasks?name=&limit=`: recent runs of scheduled tasks, newest first.
+pub async fn list_tasks(State(s): State<AppState>, q: Params) -> Response {
+    respond(
+        async {
+            let p = params(q, &["name", "limit"])?;
+            let limit = page_limit(&p)?;
+            let runs = s.db.task_runs(p.get("name").map(String::as_str), limit).await?;
+            let data: Vec<Value> = runs
+                .iter()
+                .map(|r| {
+                    json!({
+                        "id": r.id, "object": "task_run", "name": r.name, "owner": r.owner, "status": r.status,
+                        "started_at": present::time_text(r.started_at_us), "duration_ms": r.duration_us as f64 / 1000.0,
+                        "processed": r.processed, "error": r.error,
+                    })
+                })
+                .collect();
+            Ok(json!({"object": "list", "data": data, "has_more": false}))
+        }
+        .await,
+    )
+}

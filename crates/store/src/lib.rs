@@ -12,7 +12,9 @@ mod outbox;
 mod read;
 mod records;
 mod sql;
+mod tasks;
 mod verify;
+mod webhooks;
 mod writer;
 
 pub use db::{now_us, Db, DbKind, StoreError};
@@ -22,7 +24,9 @@ pub use read::{Cursor, Page, TransferFilter};
 pub use records::{
     AccountRecord, EntryRecord, JournalLine, JournalRecord, TransferRecord, UserRecord,
 };
+pub use tasks::{TaskRun, TASK_RUNS_KEPT};
 pub use verify::{Mismatch, VerifyReport};
+pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
 pub use writer::{
     fee, AuditContext, Command, CommandError, FeeSchedule, Idempotency, NewAccount, NewJournal,
     NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord,

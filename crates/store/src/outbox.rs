@@ -244,13 +244,13 @@ pub(crate) async fn append(
     Ok(())
 }
 
-const EVENT_COLUMNS: &str =
+pub(crate) const EVENT_COLUMNS: &str =
     "seq, id, type, resource_type, resource_id, data, request_id, created_at";
 const AUDIT_COLUMNS: &str =
     "seq, id, actor, action, resource_type, resource_id, result, request_id, ip, details, \
      created_at, prev_hash, hash";
 
-fn event_from_row(r: &sqlx::any::AnyRow) -> Result<EventRecord, StoreError> {
+pub(crate) fn event_from_row(r: &sqlx::any::AnyRow) -> Result<EventRecord, StoreError> {
     Ok(EventRecord {
         seq: r.try_get("seq")?,
         id: r.try_get("id")?,

@@ -238,3 +238,29 @@ async fn a_command_the_database_refuses_fails_alone_postgres() {
     assert!(db.verify().await.unwrap().ok());
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_task_lease_has_one_holder_until_it_lapses() {
+    let db = sqlite().await;
+    assert!(db.try_lease("settlement", "a", 1_000, 5_000).await.unwrap());
+    assert!(
+        !db.try_lease("settlement", "b", 2_000, 6_000).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        db.try_lease("settlement", "a", 3_000, 8_000).await.unwrap(),
+        "the holder renews"
+    );
+    assert!(!db.try_lease("settlement", "b", 7_999, 9_000).await.unwrap());
+    assert!(
+        db.try_lease("settlement", "b", 8_000, 13_000)
+            .await
+            .unwrap(),
+        "taken over once lapsed"
+    );
+    assert!(
+        db.try_lease("other", "a", 8_000, 13_000).await.unwrap(),
+        "leases are per task"
+    );
+    db.close().await;
+}

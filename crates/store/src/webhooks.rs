@@ -1,0 +1,248 @@
+//! Webhook endpoints and deliveries: fan-out from the event stream, and the delivery ledger
+//! (attempts, next attempt, outcome).
+
+use sqlx::Row;
+
+use crate::db::{Db, StoreError};
+use crate::outbox::{event_from_row, EventRecord, EVENT_COLUMNS};
+use crate::read::{Cursor, Page};
+use crate::sql::Val;
+
+/// A webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    /// `we_…`
+    pub id: String,
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// The HMAC-SHA256 signing secret.
+    pub secret: String,
+    /// Event types it wants; empty means all.
+    pub event_types: Vec<String>,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// Created, µs.
+    pub created_at_us: i64,
+}
+
+/// One delivery of one event to one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// `whd_…`, the receiver's deduplication key.
+    pub id: String,
+    /// Endpoint.
+    pub endpoint_id: String,
+    /// The event's sequence.
+    pub event_seq: i64,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Next attempt, µs.
+    pub next_attempt_at_us: i64,
+    /// Last HTTP status, if any.
+    pub last_status_code: Option<i64>,
+    /// Last error, if any.
+    pub last_error: Option<String>,
+    /// Created, µs.
+    pub created_at_us: i64,
+    /// Last change, µs.
+    pub updated_at_us: i64,
+}
+
+const DELIVERY_COLUMNS: &str =
+    "id, endpoint_id, event_seq, status, attempts, next_attempt_at, last_status_code, \
+     last_error, created_at, updated_at";
+
+fn delivery_from_row(r: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        id: r.try_get("id")?,
+        endpoint_id: r.try_get("endpoint_id")?,
+        event_seq: r.try_get("event_seq")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        next_attempt_at_us: r.try_get("next_attempt_at")?,
+        last_status_code: r.try_get("last_status_code")?,
+        last_error: r.try_get("last_error")?,
+        created_at_us: r.try_get("created_at")?,
+        updated_at_us: r.try_get("updated_at")?,
+    })
+}
+
+fn endpoint_from_row(r: &sqlx::any::AnyRow) -> Result<WebhookEndpoint, StoreError> {
+    let types: String = r.try_get("event_types")?;
+    Ok(WebhookEndpoint {
+        id: r.try_get("id")?,
+        url: r.try_get("url")?,
+        secret: r.try_get("secret")?,
+        event_types: serde_json::from_str(&types)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: r.try_get("status")?,
+        created_at_us: r.try_get("created_at")?,
+    })
+}
+
+/// Events fanned out per relay pass at most.
+pub const FAN_OUT_EVENTS_MAX: usize = 500;
+
+impl Db {
+    /// Stores an endpoint.
+    pub async fn create_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError> {
+        let types = serde_json::to_string(&e.event_types)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, url, secret, event_types, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(e.id.clone())
+        .bind(e.url.clone())
+        .bind(e.secret.clone())
+        .bind(types)
+        .bind(e.status.clone())
+        .bind(e.created_at_us)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// An endpoint by id.
+    pub async fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
+        let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(endpoint_from_row).transpose()
+    }
+
+    /// Turns new events into deliveries for the matching active endpoints and advances the
+    /// relay's position, in one transaction. Returns the number of deliveries created.
+    pub async fn fan_out(&self, now_us: i64) -> Result<i64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("INSERT INTO relay_cursors (name, position) VALUES ('webhooks', 0) ON CONFLICT (name) DO NOTHING")
+            .execute(&mut *tx)
+            .await?;
+        let position: i64 =
+            sqlx::query("SELECT position FROM relay_cursors WHERE name = 'webhooks'")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("position")?;
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT {FAN_OUT_EVENTS_MAX}"
+        ))
+        .bind(position)
+        .fetch_all(&mut *tx)
+        .await?;
+        let events: Vec<EventRecord> = rows.iter().map(event_from_row).collect::<Result<_, _>>()?;
+        let Some(last) = events.last().map(|e| e.seq) else {
+            tx.rollback().await?;
+            return Ok(0);
+        };
+        let endpoints: Vec<WebhookEndpoint> =
+            sqlx::query("SELECT * FROM webhook_endpoints WHERE status = 'active'")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(endpoint_from_row)
+                .collect::<Result<_, _>>()?;
+        let mut created = 0;
+        for e in &events {
+            for ep in endpoints
+                .iter()
+                .filter(|ep| ep.event_types.is_empty() || ep.event_types.contains(&e.kind))
+            {
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, status, attempts, next_attempt_at, \
+                     created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) \
+                     ON CONFLICT (endpoint_id, event_seq) DO NOTHING",
+                )
+                .bind(rialto_core::ids::new_id("whd"))
+                .bind(ep.id.clone())
+                .bind(e.seq)
+                .bind(now_us)
+                .execute(&mut *tx)
+                .await?;
+                created += 1;
+            }
+        }
+        sqlx::query("UPDATE relay_cursors SET position = $1 WHERE name = 'webhooks'")
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Deliveries due now, with their endpoint and event.
+    pub async fn due_deliveries(
+        &self,
+        now_us: i64,
+        limit: usize,
+    ) -> Result<Vec<(Delivery, WebhookEndpoint, EventRecord)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at LIMIT {limit}"
+        ))
+        .bind(now_us)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let d = delivery_from_row(&r)?;
+            let Some(ep) = self.webhook_endpoint(&d.endpoint_id).await? else {
+                continue;
+            };
+            let ev = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1"
+            ))
+            .bind(d.event_seq)
+            .fetch_one(self.pool())
+            .await?;
+            out.push((d, ep, event_from_row(&ev)?));
+        }
+        Ok(out)
+    }
+
+    /// Records an attempt: `next_attempt_at_us` None means final (`succeeded` or `failed`).
+    pub async fn record_attempt(
+        &self,
+        id: &str,
+        status: &str,
+        next_attempt_at_us: i64,
+        status_code: Option<i64>,
+        error: Option<String>,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, \
+             last_status_code = $3, last_error = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(status.to_string())
+        .bind(next_attempt_at_us)
+        .bind(status_code)
+        .bind(error)
+        .bind(now_us)
+        .bind(id.to_string())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// An endpoint's deliveries, newest first.
+    pub async fn deliveries(
+        &self,
+        endpoint_id: &str,
+        cursor: &Cursor,
+        limit: usize,
+    ) -> Result<Page<Delivery>, StoreError> {
+        let select = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries");
+        let conditions = [("endpoint_id = $?", Val::T(endpoint_id.to_string()))];
+        let (rows, has_more) =
+            crate::read::page(self, &select, "id", &conditions, cursor, limit).await?;
+        Ok(Page {
+            data: rows
+                .iter()
+                .map(delivery_from_row)
+                .collect::<Result<_, _>>()?,
+            has_more,
+        })
+    }
+}
