@@ -8,6 +8,7 @@ pub mod error;
 pub mod idem;
 pub mod input;
 mod metrics;
+pub mod nats;
 mod payments;
 pub mod present;
 pub mod routes;
@@ -56,6 +57,14 @@ pub struct Config {
     pub webhook_interval: Duration,
     /// First retry delay of a failed webhook delivery (doubles per attempt).
     pub webhook_backoff_base: Duration,
+    /// NATS server to publish events to (JetStream), if any.
+    pub nats_url: Option<String>,
+    /// JetStream stream name.
+    pub nats_stream: String,
+    /// Subject prefix: events go to `<prefix>.<type>`.
+    pub nats_subject_prefix: String,
+    /// How often the NATS relay runs.
+    pub nats_interval: Duration,
 }
 
 impl Config {
@@ -72,6 +81,10 @@ impl Config {
             settlement_interval: Some(Duration::from_secs(3600)),
             webhook_interval: Duration::from_secs(1),
             webhook_backoff_base: Duration::from_secs(2),
+            nats_url: None,
+            nats_stream: "RIALTO_EVENTS".into(),
+            nats_subject_prefix: "rialto.events".into(),
+            nats_interval: Duration::from_millis(200),
         }
     }
 }
@@ -88,6 +101,7 @@ pub struct AppState {
     auth: Arc<auth::AuthCache>,
     in_flight: Arc<idem::InFlight>,
     metrics: Arc<metrics::Metrics>,
+    nats: Option<Arc<nats::NatsRelay>>,
 }
 
 /// The whole router.
@@ -221,6 +235,12 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     }
     let presenter: rialto_store::Presenter = Arc::new(|o| present::output(o).to_string());
     let writer = Writer::start(&db, config.writer, presenter, config.policies.clone()).await?;
+    let nats = match &config.nats_url {
+        Some(url) => Some(Arc::new(
+            nats::NatsRelay::connect(url, &config.nats_stream, &config.nats_subject_prefix).await?,
+        )),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState {
@@ -230,6 +250,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         auth: Arc::default(),
         in_flight: Arc::default(),
         metrics: Arc::default(),
+        nats,
     };
     let (shutdown, mut rx) = watch::channel(false);
     tasks::spawn_all(&state, &shutdown);

@@ -49,6 +49,14 @@ pub fn spawn_all(state: &AppState, stop: &watch::Sender<bool>) {
             run: |s| Box::pin(crate::webhooks::deliver_due(s)),
         },
     ];
+    if state.nats.is_some() {
+        tasks.push(Task {
+            name: "nats_relay",
+            every: c.nats_interval,
+            record_idle: false,
+            run: |s| Box::pin(nats(s)),
+        });
+    }
     if let Some(every) = c.settlement_interval {
         tasks.push(Task {
             name: "settlement",
@@ -188,5 +196,13 @@ async fn settle(state: AppState) -> Result<i64, String> {
             outcome: Err(e), ..
         } => Err(e.to_string()),
         _ => Err("unexpected answer from the ledger writer".into()),
+    }
+}
+
+/// Publishes new events to NATS JetStream.
+async fn nats(state: AppState) -> Result<i64, String> {
+    match state.nats.clone() {
+        Some(relay) => relay.publish_new(&state).await,
+        None => Ok(0),
     }
 }

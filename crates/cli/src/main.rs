@@ -49,6 +49,16 @@ enum Cmd {
         /// Most commands committed in one ledger transaction.
         #[arg(long, env = "RIALTO_BATCH_MAX", default_value_t = 2048)]
         batch_max: usize,
+        /// Publish events to this NATS server's JetStream (e.g. nats://127.0.0.1:4222).
+        #[arg(long, env = "RIALTO_NATS_URL")]
+        nats_url: Option<String>,
+        /// Seconds between settlement runs (0: only on request).
+        #[arg(
+            long,
+            env = "RIALTO_SETTLEMENT_INTERVAL_SECONDS",
+            default_value_t = 3600
+        )]
+        settlement_interval_seconds: u64,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -157,11 +167,16 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             admin_key,
             idempotency_ttl_hours,
             batch_max,
+            nats_url,
+            settlement_interval_seconds,
         } => {
             let mut config = rialto_api::Config::new(db.database, listen);
             config.admin_key = admin_key.filter(|k| !k.is_empty());
             config.idempotency_ttl_us = i64::from(idempotency_ttl_hours) * 3600 * 1_000_000;
             config.writer.batch_commands_max = batch_max.clamp(1, 16_384);
+            config.nats_url = nats_url.filter(|u| !u.is_empty());
+            config.settlement_interval = (settlement_interval_seconds > 0)
+                .then(|| std::time::Duration::from_secs(settlement_interval_seconds));
             let running = rialto_api::start(config)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -246,3 +246,30 @@ impl Db {
         })
     }
 }
+
+impl Db {
+    /// Where the relay `name` (e.g. `nats`) stands in the event stream.
+    pub async fn relay_position(&self, name: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT position FROM relay_cursors WHERE name = $1")
+            .bind(name.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get("position")?,
+            None => 0,
+        })
+    }
+
+    /// Moves the relay `name` to `position` (after its events were acknowledged downstream).
+    pub async fn set_relay_position(&self, name: &str, position: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO relay_cursors (name, position) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+        )
+        .bind(name.to_string())
+        .bind(position)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
