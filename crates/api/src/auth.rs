@@ -40,10 +40,7 @@ pub struct AuthCache {
 impl AuthCache {
     fn get(&self, hash: &str) -> Option<ApiKey> {
         let entries = self.entries.lock().ok()?;
-        entries
-            .get(hash)
-            .filter(|(_, at)| at.elapsed() < AUTH_CACHE_TTL)
-            .map(|(k, _)| k.clone())
+        entries.get(hash).filter(|(_, at)| at.elapsed() < AUTH_CACHE_TTL).map(|(k, _)| k.clone())
     }
 
     fn put(&self, hash: String, key: ApiKey) {
@@ -95,11 +92,7 @@ pub struct Ctx {
 impl Ctx {
     /// The audit context of this request.
     pub fn audit(&self) -> AuditContext {
-        AuditContext {
-            actor: self.caller.key_id.clone(),
-            request_id: self.request_id.clone(),
-            ip: self.ip.clone(),
-        }
+        AuditContext { actor: self.caller.key_id.clone(), request_id: self.request_id.clone(), ip: self.ip.clone() }
     }
 }
 
@@ -107,9 +100,7 @@ fn request_context(parts: &axum::http::Extensions, actor: &str) -> AuditContext 
     AuditContext {
         actor: actor.to_string(),
         request_id: parts.get::<RequestId>().map(|r| r.0.clone()),
-        ip: parts
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
+        ip: parts.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
     }
 }
 
@@ -117,40 +108,27 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let caller =
-            parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "no API key")
-            })?;
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "no API key"))?;
         let audit = request_context(&parts.extensions, &caller.key_id);
-        Ok(Ctx {
-            caller,
-            request_id: audit.request_id,
-            ip: audit.ip,
-        })
+        Ok(Ctx { caller, request_id: audit.request_id, ip: audit.ip })
     }
 }
 
 /// Refuses a request, writing the security event to the audit log first.
 async fn refuse(state: &AppState, req: Request, actor: &str, error: ApiError) -> Response {
     state.metrics.auth_failure();
-    let action = if error.status == StatusCode::FORBIDDEN {
-        "auth.forbidden"
-    } else {
-        "auth.failure"
-    };
+    let action = if error.status == StatusCode::FORBIDDEN { "auth.forbidden" } else { "auth.failure" };
     let details = serde_json::json!({
         "method": req.method().as_str(), "path": req.uri().path(), "reason": error.message,
     });
-    let command = Command::Audit {
-        action: action.into(),
-        details: details.to_string(),
-    };
+    let command = Command::Audit { action: action.into(), details: details.to_string() };
     let ctx = request_context(req.extensions(), actor);
     drop(req);
-    if let Reply::Done {
-        outcome: Err(e), ..
-    } = state.writer.submit(command, None, Some(ctx)).await
-    {
+    if let Reply::Done { outcome: Err(e), .. } = state.writer.submit(command, None, Some(ctx)).await {
         tracing::warn!(error = %e, "could not audit a refused request");
     }
     error.into_response()
@@ -184,33 +162,14 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         },
     };
     let Some(key) = key.filter(|k| k.revoked_at_us.is_none()) else {
-        return refuse(
-            &state,
-            req,
-            "anonymous",
-            unauthorized("the API key is not valid"),
-        )
-        .await;
+        return refuse(&state, req, "anonymous", unauthorized("the API key is not valid")).await;
     };
     let needed = required_role(req.method(), req.uri().path());
     if key.role < needed {
-        let message = format!(
-            "this {} key may not do this; it needs the {} role",
-            key.role.as_str(),
-            needed.as_str()
-        );
-        return refuse(
-            &state,
-            req,
-            &key.id,
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
-        )
-        .await;
+        let message = format!("this {} key may not do this; it needs the {} role", key.role.as_str(), needed.as_str());
+        return refuse(&state, req, &key.id, ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)).await;
     }
-    req.extensions_mut().insert(Caller {
-        key_id: key.id,
-        role: key.role,
-    });
+    req.extensions_mut().insert(Caller { key_id: key.id, role: key.role });
     next.run(req).await
 }
 

@@ -24,15 +24,7 @@ const fn op(
     response: &'static str,
     role: Option<&'static str>,
 ) -> Op {
-    Op {
-        method,
-        path,
-        summary,
-        request,
-        status,
-        response,
-        role,
-    }
+    Op { method, path, summary, request, status, response, role }
 }
 
 /// Every route the router serves. A test checks the router and this table agree.
@@ -303,9 +295,9 @@ fn r(name: &str) -> Value {
 fn schemas() -> Value {
     let money = json!({"type": "integer", "minimum": 1, "maximum": 1_000_000_000_000_000_i64,
                        "description": "Integer amount in the currency's minor unit (1050 USD = 10.50 USD)"});
-    let currency =
-        json!({"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"});
-    let metadata = json!({"type": "object", "additionalProperties": {"type": "string", "maxLength": 500}, "maxProperties": 50});
+    let currency = json!({"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code"});
+    let metadata =
+        json!({"type": "object", "additionalProperties": {"type": "string", "maxLength": 500}, "maxProperties": 50});
     let time = json!({"type": "string", "format": "date-time"});
     let list = |item: &str| json!({"type": "object", "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": r(item)}, "has_more": {"type": "boolean"}}});
     json!({
@@ -412,22 +404,17 @@ pub fn spec() -> Value {
         }
         let mut parameters = Vec::new();
         if o.path.contains("{id}") {
-            parameters.push(
-                json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}),
-            );
+            parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}));
         }
         if o.method == "post" && o.role != Some("admin") {
-            parameters.push(
-                json!({"name": "Idempotency-Key", "in": "header", "required": false,
-                "schema": {"type": "string", "maxLength": 255}}),
-            );
+            parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
+                "schema": {"type": "string", "maxLength": 255}}));
         }
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
         if let Some(req) = o.request {
-            operation["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": r(req)}}});
+            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": r(req)}}});
         }
         let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
         entry[o.method] = operation;

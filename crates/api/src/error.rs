@@ -22,12 +22,7 @@ pub struct ApiError {
 impl ApiError {
     /// A new error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            param: None,
-        }
+        ApiError { status, code, message: message.into(), param: None }
     }
 
     /// Names the offending field.
@@ -43,20 +38,12 @@ impl ApiError {
 
     /// 404 `not_found`.
     pub fn not_found(what: &str, id: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no {what} `{id}`"),
-        )
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} `{id}`"))
     }
 
     /// 503 `storage_unavailable`: the database failed; nothing was applied unless said.
     pub fn unavailable(message: impl Into<String>) -> ApiError {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
-            message,
-        )
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", message)
     }
 
     fn kind(&self) -> &'static str {
@@ -94,65 +81,38 @@ impl From<&CommandError> for ApiError {
         use StatusCode as S;
         let msg = e.to_string();
         match e {
-            CommandError::UserNotFound(_) => {
-                ApiError::new(S::NOT_FOUND, "not_found", msg).param("user_id")
-            }
+            CommandError::UserNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg).param("user_id"),
             CommandError::Unavailable(m) => ApiError::unavailable(m.clone()),
             CommandError::ApiKeyNotFound(_) | CommandError::PaymentNotFound(_) => {
                 ApiError::new(S::NOT_FOUND, "not_found", msg)
             }
-            CommandError::InvalidStateTransition { .. } => {
-                ApiError::new(S::CONFLICT, "invalid_state_transition", msg)
-            }
+            CommandError::InvalidStateTransition { .. } => ApiError::new(S::CONFLICT, "invalid_state_transition", msg),
             CommandError::RefundExceedsPayment { .. } => {
-                ApiError::new(S::UNPROCESSABLE_ENTITY, "refund_exceeds_payment", msg)
-                    .param("amount")
+                ApiError::new(S::UNPROCESSABLE_ENTITY, "refund_exceeds_payment", msg).param("amount")
             }
             CommandError::Ledger(l) => match l {
                 LedgerError::AccountNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
                 LedgerError::TransferNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
                 LedgerError::CurrencyMismatch { .. } => {
-                    ApiError::new(S::UNPROCESSABLE_ENTITY, "currency_mismatch", msg)
-                        .param("currency")
+                    ApiError::new(S::UNPROCESSABLE_ENTITY, "currency_mismatch", msg).param("currency")
                 }
-                LedgerError::InsufficientFunds(_) => {
-                    ApiError::new(S::UNPROCESSABLE_ENTITY, "insufficient_funds", msg)
-                }
-                LedgerError::AccountFrozen(_) => {
-                    ApiError::new(S::UNPROCESSABLE_ENTITY, "account_frozen", msg)
-                }
-                LedgerError::AccountClosed(_) => {
-                    ApiError::new(S::UNPROCESSABLE_ENTITY, "account_closed", msg)
-                }
+                LedgerError::InsufficientFunds(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "insufficient_funds", msg),
+                LedgerError::AccountFrozen(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "account_frozen", msg),
+                LedgerError::AccountClosed(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "account_closed", msg),
                 LedgerError::SameAccount => ApiError::invalid(msg).param("destination_account_id"),
-                LedgerError::InvalidTransferState { .. } => {
-                    ApiError::new(S::CONFLICT, "invalid_transfer_state", msg)
-                }
-                LedgerError::InvalidAccountState { .. } => {
-                    ApiError::new(S::CONFLICT, "invalid_account_state", msg)
-                }
-                LedgerError::TransferExpired(_) => {
-                    ApiError::new(S::UNPROCESSABLE_ENTITY, "transfer_expired", msg)
-                }
+                LedgerError::InvalidTransferState { .. } => ApiError::new(S::CONFLICT, "invalid_transfer_state", msg),
+                LedgerError::InvalidAccountState { .. } => ApiError::new(S::CONFLICT, "invalid_account_state", msg),
+                LedgerError::TransferExpired(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "transfer_expired", msg),
                 LedgerError::PostExceedsPending { .. } => {
-                    ApiError::new(S::UNPROCESSABLE_ENTITY, "amount_exceeds_pending", msg)
-                        .param("amount")
+                    ApiError::new(S::UNPROCESSABLE_ENTITY, "amount_exceeds_pending", msg).param("amount")
                 }
-                LedgerError::AlreadyReversed(_) => {
-                    ApiError::new(S::CONFLICT, "already_reversed", msg)
-                }
-                LedgerError::ReversalOfReversal(_) => {
-                    ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_reversal", msg)
-                }
+                LedgerError::AlreadyReversed(_) => ApiError::new(S::CONFLICT, "already_reversed", msg),
+                LedgerError::ReversalOfReversal(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_reversal", msg),
                 LedgerError::Unbalanced { .. } => {
                     ApiError::new(S::UNPROCESSABLE_ENTITY, "unbalanced_entry", msg).param("lines")
                 }
-                LedgerError::BalanceNotZero(_) => {
-                    ApiError::new(S::UNPROCESSABLE_ENTITY, "balance_not_zero", msg)
-                }
-                LedgerError::Overflow => {
-                    ApiError::new(S::UNPROCESSABLE_ENTITY, "amount_overflow", msg)
-                }
+                LedgerError::BalanceNotZero(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "balance_not_zero", msg),
+                LedgerError::Overflow => ApiError::new(S::UNPROCESSABLE_ENTITY, "amount_overflow", msg),
             },
         }
     }

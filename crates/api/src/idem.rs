@@ -58,8 +58,7 @@ fn stored_response(status: u16, body: String, replayed: bool) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let mut resp = (status, [("content-type", "application/json")], body).into_response();
     if replayed {
-        resp.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     resp
 }
@@ -76,10 +75,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .param("Idempotency-Key")
     };
     let s = v.to_str().map_err(|_| bad())?;
-    if s.is_empty()
-        || s.len() > IDEMPOTENCY_KEY_CHARS_MAX
-        || !s.bytes().all(|b| (0x20..0x7f).contains(&b))
-    {
+    if s.is_empty() || s.len() > IDEMPOTENCY_KEY_CHARS_MAX || !s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Err(bad());
     }
     Ok(Some(s.to_string()))
@@ -132,10 +128,7 @@ pub async fn run(
                     .into_response();
                 }
             }
-            _guard = Some(InFlightGuard {
-                set: state.in_flight.clone(),
-                key: scope_key.clone(),
-            });
+            _guard = Some(InFlightGuard { set: state.in_flight.clone(), key: scope_key.clone() });
             let render = Arc::new(move |outcome: &Outcome| match outcome {
                 Err(rialto_store::CommandError::Unavailable(_)) => None,
                 _ => {
@@ -164,27 +157,14 @@ pub async fn run(
             });
             match task.await {
                 Ok(reply) => reply,
-                Err(_) => {
-                    return ApiError::unavailable("the request was interrupted").into_response()
-                }
+                Err(_) => return ApiError::unavailable("the request was interrupted").into_response(),
             }
         }
-        None => {
-            state
-                .writer
-                .submit(command, idempotency, Some(ctx.audit()))
-                .await
-        }
+        None => state.writer.submit(command, idempotency, Some(ctx.audit())).await,
     };
     match reply {
-        Reply::Done {
-            stored: Some((status, body)),
-            ..
-        } => stored_response(status, body, false),
-        Reply::Done {
-            outcome,
-            stored: None,
-        } => {
+        Reply::Done { stored: Some((status, body)), .. } => stored_response(status, body, false),
+        Reply::Done { outcome, stored: None } => {
             let (status, body) = render(&outcome, success);
             (status, axum::Json(body)).into_response()
         }
@@ -206,14 +186,8 @@ mod tests {
     #[test]
     fn hash_ignores_formatting_not_values() {
         let a = request_hash("POST", "/v1/transfers", br#"{"a":1,"b":2}"#);
-        assert_eq!(
-            a,
-            request_hash("POST", "/v1/transfers", br#"{ "b": 2, "a": 1 }"#)
-        );
-        assert_ne!(
-            a,
-            request_hash("POST", "/v1/transfers", br#"{"a":1,"b":3}"#)
-        );
+        assert_eq!(a, request_hash("POST", "/v1/transfers", br#"{ "b": 2, "a": 1 }"#));
+        assert_ne!(a, request_hash("POST", "/v1/transfers", br#"{"a":1,"b":3}"#));
         assert_ne!(a, request_hash("POST", "/v1/accounts", br#"{"a":1,"b":2}"#));
     }
 }

@@ -27,16 +27,13 @@ impl Fields {
         let value: Value = if body.iter().all(u8::is_ascii_whitespace) {
             Value::Object(Map::new())
         } else {
-            serde_json::from_slice(body)
-                .map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?
+            serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?
         };
         let Value::Object(map) = value else {
             return Err(ApiError::invalid("the body must be a JSON object"));
         };
         if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(
-                ApiError::invalid(format!("unknown field `{unknown}`")).param(unknown.clone())
-            );
+            return Err(ApiError::invalid(format!("unknown field `{unknown}`")).param(unknown.clone()));
         }
         Ok(Fields { map })
     }
@@ -50,24 +47,21 @@ impl Fields {
 
     /// A required string of at most `chars_max` characters.
     pub fn string(&mut self, name: &str, chars_max: usize) -> Result<String, ApiError> {
-        self.opt_string(name, chars_max)?.ok_or_else(|| {
-            ApiError::invalid(format!("missing required field `{name}`")).param(name)
-        })
+        self.opt_string(name, chars_max)?
+            .ok_or_else(|| ApiError::invalid(format!("missing required field `{name}`")).param(name))
     }
 
     /// An optional string of at most `chars_max` characters.
     pub fn opt_string(&mut self, name: &str, chars_max: usize) -> Result<Option<String>, ApiError> {
         match self.take(name) {
             None => Ok(None),
-            Some(Value::String(s)) if s.contains('\0') => Err(ApiError::invalid(format!(
-                "`{name}` must not contain NUL characters"
-            ))
-            .param(name)),
+            Some(Value::String(s)) if s.contains('\0') => {
+                Err(ApiError::invalid(format!("`{name}` must not contain NUL characters")).param(name))
+            }
             Some(Value::String(s)) if s.chars().count() <= chars_max => Ok(Some(s)),
-            Some(Value::String(_)) => Err(ApiError::invalid(format!(
-                "`{name}` must be at most {chars_max} characters"
-            ))
-            .param(name)),
+            Some(Value::String(_)) => {
+                Err(ApiError::invalid(format!("`{name}` must be at most {chars_max} characters")).param(name))
+            }
             Some(_) => Err(ApiError::invalid(format!("`{name}` must be a string")).param(name)),
         }
     }
@@ -87,10 +81,7 @@ impl Fields {
             None => Ok(None),
             Some(Value::Number(n)) => match n.as_i64() {
                 Some(i) if (min..=max).contains(&i) => Ok(Some(i)),
-                _ => Err(ApiError::invalid(format!(
-                    "`{name}` must be an integer from {min} to {max}"
-                ))
-                .param(name)),
+                _ => Err(ApiError::invalid(format!("`{name}` must be an integer from {min} to {max}")).param(name)),
             },
             Some(_) => Err(ApiError::invalid(format!("`{name}` must be an integer")).param(name)),
         }
@@ -113,16 +104,11 @@ impl Fields {
     pub fn currency(&mut self, name: &str) -> Result<Currency, ApiError> {
         match self.take(name) {
             None => Err(ApiError::invalid(format!("missing required field `{name}`")).param(name)),
-            Some(Value::String(s)) => Currency::parse(&s).map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_currency", e.to_string())
-                    .param(name)
-            }),
-            Some(_) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_currency",
-                "currency must be a string",
-            )
-            .param(name)),
+            Some(Value::String(s)) => Currency::parse(&s)
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_currency", e.to_string()).param(name)),
+            Some(_) => {
+                Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_currency", "currency must be a string").param(name))
+            }
         }
     }
 
@@ -136,9 +122,7 @@ impl Fields {
             return bad(format!("`{name}` must be an object of strings"));
         };
         if map.len() > METADATA_KEYS_MAX {
-            return bad(format!(
-                "`{name}` may hold at most {METADATA_KEYS_MAX} keys"
-            ));
+            return bad(format!("`{name}` may hold at most {METADATA_KEYS_MAX} keys"));
         }
         let mut out = BTreeMap::new();
         for (k, v) in map {
@@ -149,14 +133,10 @@ impl Fields {
                 return bad(format!("`{name}` must not contain NUL characters"));
             }
             if k.is_empty() || k.chars().count() > METADATA_KEY_CHARS_MAX {
-                return bad(format!(
-                    "`{name}` keys must be 1 to {METADATA_KEY_CHARS_MAX} characters"
-                ));
+                return bad(format!("`{name}` keys must be 1 to {METADATA_KEY_CHARS_MAX} characters"));
             }
             if s.chars().count() > METADATA_VALUE_CHARS_MAX {
-                return bad(format!(
-                    "`{name}.{k}` must be at most {METADATA_VALUE_CHARS_MAX} characters"
-                ));
+                return bad(format!("`{name}.{k}` must be at most {METADATA_VALUE_CHARS_MAX} characters"));
             }
             out.insert(k, s);
         }
@@ -169,10 +149,7 @@ impl Fields {
     }
 
     /// An optional JSON object.
-    pub fn opt_object(
-        &mut self,
-        name: &str,
-    ) -> Result<Option<serde_json::Map<String, Value>>, ApiError> {
+    pub fn opt_object(&mut self, name: &str) -> Result<Option<serde_json::Map<String, Value>>, ApiError> {
         match self.take(name) {
             None => Ok(None),
             Some(Value::Object(m)) => Ok(Some(m)),
@@ -194,17 +171,13 @@ impl Fields {
 pub fn parse_amount(name: &str, v: &Value) -> Result<Amount, ApiError> {
     let err = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_amount", m).param(name);
     let Value::Number(n) = v else {
-        return Err(err(format!(
-            "`{name}` must be an integer number of minor units"
-        )));
+        return Err(err(format!("`{name}` must be an integer number of minor units")));
     };
     let Some(minor) = n.as_i64() else {
         if n.as_u64().is_some() {
             return Err(err(AmountError::TooLarge.to_string()));
         }
-        return Err(err(format!(
-            "`{name}` must be an integer number of minor units, not {n}"
-        )));
+        return Err(err(format!("`{name}` must be an integer number of minor units, not {n}")));
     };
     Amount::new(minor).map_err(|e| err(e.to_string()))
 }
@@ -224,17 +197,10 @@ pub struct PathId(pub String);
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<String>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(id)) => Ok(PathId(id)),
-            Err(_) => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no such resource",
-            )),
+            Err(_) => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")),
         }
     }
 }
@@ -257,24 +223,18 @@ mod tests {
             (json!(1_000_000_000_000_001_i64), Err("invalid_amount")),
         ];
         for (v, want) in cases {
-            let got = parse_amount("amount", v)
-                .map(Amount::minor)
-                .map_err(|e| e.code);
+            let got = parse_amount("amount", v).map(Amount::minor).map_err(|e| e.code);
             assert_eq!(&got, want, "{v}");
         }
     }
 
     #[test]
     fn fields() {
-        assert_eq!(
-            Fields::parse(b"{\"x\":1}", &["a"]).err().map(|e| e.param),
-            Some(Some("x".into()))
-        );
+        assert_eq!(Fields::parse(b"{\"x\":1}", &["a"]).err().map(|e| e.param), Some(Some("x".into())));
         assert!(Fields::parse(b"[1]", &["a"]).is_err());
         assert!(Fields::parse(b"{", &["a"]).is_err());
         assert!(Fields::parse(b"  ", &["a"]).is_ok());
-        let mut f = Fields::parse(b"{\"metadata\":{\"k\":1}}", &["metadata"])
-            .unwrap_or_else(|_| panic!("parses"));
+        let mut f = Fields::parse(b"{\"metadata\":{\"k\":1}}", &["metadata"]).unwrap_or_else(|_| panic!("parses"));
         assert!(f.metadata("metadata").is_err());
     }
 }

@@ -110,20 +110,14 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/v1/users", post(r::create_user).get(r::list_users))
         .route("/v1/users/{id}", get(r::get_user))
-        .route(
-            "/v1/accounts",
-            post(r::create_account).get(r::list_accounts),
-        )
+        .route("/v1/accounts", post(r::create_account).get(r::list_accounts))
         .route("/v1/accounts/{id}", get(r::get_account))
         .route("/v1/accounts/{id}/freeze", post(r::freeze))
         .route("/v1/accounts/{id}/unfreeze", post(r::unfreeze))
         .route("/v1/accounts/{id}/close", post(r::close))
         .route("/v1/accounts/{id}/entries", get(r::list_entries))
         .route("/v1/accounts/{id}/balance", get(r::balance_at))
-        .route(
-            "/v1/transfers",
-            post(r::create_transfer).get(r::list_transfers),
-        )
+        .route("/v1/transfers", post(r::create_transfer).get(r::list_transfers))
         .route("/v1/transfers/{id}", get(r::get_transfer))
         .route("/v1/transfers/{id}/post", post(r::post_transfer))
         .route("/v1/transfers/{id}/void", post(r::void_transfer))
@@ -142,18 +136,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/settlements", post(payments::settle))
         .route("/v1/settlements/{id}", get(payments::get_settlement))
         .route("/v1/webhook-endpoints", post(webhooks::create))
-        .route(
-            "/v1/webhook-endpoints/{id}/deliveries",
-            get(webhooks::deliveries),
-        )
+        .route("/v1/webhook-endpoints/{id}/deliveries", get(webhooks::deliveries))
         .route("/v1/tasks", get(r::list_tasks))
         .route("/v1/events", get(r::list_events))
         .route("/v1/audit-events", get(r::list_audit))
         .route("/v1/audit/verify", get(r::verify_audit))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_key,
-        ));
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
@@ -163,17 +151,10 @@ pub fn router(state: AppState) -> Router {
         .merge(v1)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this route does not take that method",
-            )
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
         })
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            metrics::observe,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::observe))
         .with_state(state)
 }
 
@@ -186,11 +167,7 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(s): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(&s),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(&s)).into_response()
 }
 
 /// A running server.
@@ -230,15 +207,14 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     if let Some(key) = &config.admin_key {
-        db.ensure_api_key("RIALTO_ADMIN_KEY", Role::Admin, key)
-            .await?;
+        db.ensure_api_key("RIALTO_ADMIN_KEY", Role::Admin, key).await?;
     }
     let presenter: rialto_store::Presenter = Arc::new(|o| present::output(o).to_string());
     let writer = Writer::start(&db, config.writer, presenter, config.policies.clone()).await?;
     let nats = match &config.nats_url {
-        Some(url) => Some(Arc::new(
-            nats::NatsRelay::connect(url, &config.nats_stream, &config.nats_subject_prefix).await?,
-        )),
+        Some(url) => {
+            Some(Arc::new(nats::NatsRelay::connect(url, &config.nats_stream, &config.nats_subject_prefix).await?))
+        }
         None => None,
     };
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -256,20 +232,12 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     tasks::spawn_all(&state, &shutdown);
     let app = router(state.clone());
     let handle = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        })
-        .await
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await
     });
     tracing::info!(%addr, "rialto listening");
-    Ok(Running {
-        addr,
-        shutdown,
-        handle,
-        state,
-    })
+    Ok(Running { addr, shutdown, handle, state })
 }

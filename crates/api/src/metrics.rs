@@ -15,9 +15,7 @@ use axum::response::Response;
 use crate::AppState;
 
 /// Upper bounds of the latency buckets, seconds.
-const BUCKETS_S: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-];
+const BUCKETS_S: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
 #[derive(Default, Clone)]
 struct Histogram {
@@ -42,13 +40,10 @@ impl Metrics {
 
     fn observe(&self, method: &str, route: &str, status: u16, elapsed_us: u64) {
         if let Ok(mut r) = self.requests.lock() {
-            *r.entry((method.to_string(), route.to_string(), status))
-                .or_default() += 1;
+            *r.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
         }
         if let Ok(mut l) = self.latency.lock() {
-            let h = l
-                .entry((method.to_string(), route.to_string()))
-                .or_default();
+            let h = l.entry((method.to_string(), route.to_string())).or_default();
             h.count += 1;
             h.sum_us += elapsed_us;
             #[allow(clippy::cast_precision_loss)]
@@ -68,7 +63,10 @@ impl Metrics {
         out.push_str("# TYPE rialto_http_requests_total counter\n");
         if let Ok(r) = self.requests.lock() {
             for ((m, route, status), n) in r.iter() {
-                let _ = writeln!(out, "rialto_http_requests_total{{method=\"{m}\",route=\"{route}\",status=\"{status}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "rialto_http_requests_total{{method=\"{m}\",route=\"{route}\",status=\"{status}\"}} {n}"
+                );
             }
         }
         out.push_str("# HELP rialto_http_request_duration_seconds HTTP request latency.\n");
@@ -79,22 +77,12 @@ impl Metrics {
                 for (bound, n) in BUCKETS_S.iter().zip(h.buckets) {
                     let _ = writeln!(out, "rialto_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
                 }
-                let _ = writeln!(
-                    out,
-                    "rialto_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                    h.count
-                );
+                let _ =
+                    writeln!(out, "rialto_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
                 #[allow(clippy::cast_precision_loss)]
                 let sum = h.sum_us as f64 / 1e6;
-                let _ = writeln!(
-                    out,
-                    "rialto_http_request_duration_seconds_sum{{{labels}}} {sum}"
-                );
-                let _ = writeln!(
-                    out,
-                    "rialto_http_request_duration_seconds_count{{{labels}}} {}",
-                    h.count
-                );
+                let _ = writeln!(out, "rialto_http_request_duration_seconds_sum{{{labels}}} {sum}");
+                let _ = writeln!(out, "rialto_http_request_duration_seconds_count{{{labels}}} {}", h.count);
             }
         }
         let w = state.writer.stats();
@@ -104,11 +92,7 @@ impl Metrics {
                 "Refused authentications and roles.",
                 self.auth_failures.load(Ordering::Relaxed),
             ),
-            (
-                "rialto_ledger_batches_total",
-                "Committed ledger batches.",
-                w.batches.load(Ordering::Relaxed),
-            ),
+            ("rialto_ledger_batches_total", "Committed ledger batches.", w.batches.load(Ordering::Relaxed)),
             (
                 "rialto_ledger_commands_total",
                 "Commands in committed ledger batches.",
@@ -131,10 +115,7 @@ impl Metrics {
             ),
         ];
         for (name, help, v) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-            );
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         }
         out
     }
@@ -144,14 +125,9 @@ impl Metrics {
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
     let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
-    req.extensions_mut()
-        .insert(crate::auth::RequestId(request_id.clone()));
+    req.extensions_mut().insert(crate::auth::RequestId(request_id.clone()));
     let mut resp = next.run(req).await;
     let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let status = resp.status().as_u16();

@@ -26,9 +26,7 @@ pub struct NatsRelay {
 impl NatsRelay {
     /// Connects and makes sure the stream exists (subjects `<prefix>.>`).
     pub async fn connect(url: &str, stream: &str, prefix: &str) -> Result<NatsRelay, String> {
-        let client = async_nats::connect(url)
-            .await
-            .map_err(|e| format!("cannot connect to NATS at {url}: {e}"))?;
+        let client = async_nats::connect(url).await.map_err(|e| format!("cannot connect to NATS at {url}: {e}"))?;
         let js = jetstream::new(client);
         js.get_or_create_stream(jetstream::stream::Config {
             name: stream.to_string(),
@@ -38,24 +36,13 @@ impl NatsRelay {
         })
         .await
         .map_err(|e| format!("cannot create the JetStream stream {stream}: {e}"))?;
-        Ok(NatsRelay {
-            js,
-            prefix: prefix.to_string(),
-        })
+        Ok(NatsRelay { js, prefix: prefix.to_string() })
     }
 
     /// Publishes the events after the relay's position; returns how many.
     pub async fn publish_new(&self, state: &AppState) -> Result<i64, String> {
-        let after = state
-            .db
-            .relay_position("nats")
-            .await
-            .map_err(|e| e.to_string())?;
-        let page = state
-            .db
-            .events(after, PUBLISH_BATCH_MAX, None)
-            .await
-            .map_err(|e| e.to_string())?;
+        let after = state.db.relay_position("nats").await.map_err(|e| e.to_string())?;
+        let page = state.db.events(after, PUBLISH_BATCH_MAX, None).await.map_err(|e| e.to_string())?;
         let Some(last) = page.data.last().map(|e| e.seq) else {
             return Ok(0);
         };
@@ -73,14 +60,9 @@ impl NatsRelay {
             acks.push(ack);
         }
         for ack in acks {
-            ack.await
-                .map_err(|e| format!("JetStream did not acknowledge: {e}"))?;
+            ack.await.map_err(|e| format!("JetStream did not acknowledge: {e}"))?;
         }
-        state
-            .db
-            .set_relay_position("nats", last)
-            .await
-            .map_err(|e| e.to_string())?;
+        state.db.set_relay_position("nats", last).await.map_err(|e| e.to_string())?;
         Ok(i64::try_from(page.data.len()).unwrap_or(i64::MAX))
     }
 }

@@ -25,9 +25,7 @@ fn context(f: &mut Fields) -> Result<String, ApiError> {
     for (name, max) in [("device_id", 128), ("ip_address", 64), ("merchant_id", 64)] {
         if let Some(v) = f.opt_string(name, max)? {
             if name == "ip_address" && v.parse::<std::net::IpAddr>().is_err() {
-                return Err(
-                    ApiError::invalid("ip_address must be an IPv4 or IPv6 address").param(name),
-                );
+                return Err(ApiError::invalid("ip_address must be an IPv4 or IPv6 address").param(name));
             }
             out.insert(name.into(), Value::String(v));
         }
@@ -37,22 +35,11 @@ fn context(f: &mut Fields) -> Result<String, ApiError> {
         let mut l = Map::new();
         for (k, v) in loc {
             match (k.as_str(), &v) {
-                ("country", Value::String(c))
-                    if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => {}
-                ("country", _) => {
-                    return Err(bad(
-                        "location.country must be an ISO 3166 alpha-2 code, e.g. DE",
-                    ))
-                }
-                ("lat", Value::Number(n))
-                    if n.as_f64().is_some_and(|x| (-90.0..=90.0).contains(&x)) => {}
-                ("lon", Value::Number(n))
-                    if n.as_f64().is_some_and(|x| (-180.0..=180.0).contains(&x)) => {}
-                ("lat" | "lon", _) => {
-                    return Err(bad(
-                        "location.lat and location.lon must be degrees in range",
-                    ))
-                }
+                ("country", Value::String(c)) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => {}
+                ("country", _) => return Err(bad("location.country must be an ISO 3166 alpha-2 code, e.g. DE")),
+                ("lat", Value::Number(n)) if n.as_f64().is_some_and(|x| (-90.0..=90.0).contains(&x)) => {}
+                ("lon", Value::Number(n)) if n.as_f64().is_some_and(|x| (-180.0..=180.0).contains(&x)) => {}
+                ("lat" | "lon", _) => return Err(bad("location.lat and location.lon must be degrees in range")),
                 _ => return Err(bad("location takes country, lat and lon")),
             }
             l.insert(k, v);
@@ -63,94 +50,68 @@ fn context(f: &mut Fields) -> Result<String, ApiError> {
 }
 
 /// `POST /v1/payments`
-pub async fn create(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    write(
-        &s,
-        &ctx,
-        &headers,
-        "/v1/payments",
-        body,
-        StatusCode::CREATED,
-        |b| {
-            let mut f = Fields::parse(
-                b,
-                &[
-                    "user_id",
-                    "source_account_id",
-                    "destination_account_id",
-                    "amount",
-                    "currency",
-                    "type",
-                    "method",
-                    "reference",
-                    "description",
-                    "metadata",
-                    "device_id",
-                    "ip_address",
-                    "location",
-                    "merchant_id",
-                ],
-            )?;
-            let amount = f.amount("amount")?;
-            let currency = f.currency("currency")?;
-            let user_id = f.string("user_id", 64)?;
-            let user_id = id_of("user", prefix::USER, &user_id).map_err(|e| e.param("user_id"))?;
-            let src = f.string("source_account_id", 64)?;
-            let dst = f.string("destination_account_id", 64)?;
-            let src = id_of("account", prefix::ACCOUNT, &src)
-                .map_err(|e| e.param("source_account_id"))?;
-            let dst = id_of("account", prefix::ACCOUNT, &dst)
-                .map_err(|e| e.param("destination_account_id"))?;
-            if src == dst {
-                return Err(ApiError::invalid("source and destination must differ")
-                    .param("destination_account_id"));
-            }
-            let kind = f
-                .opt_string("type", 20)?
-                .unwrap_or_else(|| "transfer".into());
-            if !PAYMENT_TYPES.contains(&kind.as_str()) {
-                return Err(ApiError::invalid(format!(
-                    "type must be one of {}",
-                    PAYMENT_TYPES.join(", ")
-                ))
-                .param("type"));
-            }
-            let method = f
-                .opt_string("method", 20)?
-                .unwrap_or_else(|| "wallet".into());
-            if !PAYMENT_METHODS.contains(&method.as_str()) {
-                return Err(ApiError::invalid(format!(
-                    "method must be one of {}",
-                    PAYMENT_METHODS.join(", ")
-                ))
-                .param("method"));
-            }
-            let reference = f.opt_string("reference", 255)?;
-            let description = f.opt_string("description", 1000)?;
-            let metadata = f.metadata("metadata")?;
-            let context = context(&mut f)?;
-            Ok(Command::CreatePayment(Box::new(NewPayment {
-                id: new_id(PAYMENT),
-                transfer_id: new_id(prefix::TRANSFER),
-                user_id,
-                source_account_id: src,
-                destination_account_id: dst,
-                amount,
-                currency,
-                kind,
-                method,
-                reference,
-                description,
-                metadata,
-                context,
-            })))
-        },
-    )
+pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, body: Body) -> Response {
+    write(&s, &ctx, &headers, "/v1/payments", body, StatusCode::CREATED, |b| {
+        let mut f = Fields::parse(
+            b,
+            &[
+                "user_id",
+                "source_account_id",
+                "destination_account_id",
+                "amount",
+                "currency",
+                "type",
+                "method",
+                "reference",
+                "description",
+                "metadata",
+                "device_id",
+                "ip_address",
+                "location",
+                "merchant_id",
+            ],
+        )?;
+        let amount = f.amount("amount")?;
+        let currency = f.currency("currency")?;
+        let user_id = f.string("user_id", 64)?;
+        let user_id = id_of("user", prefix::USER, &user_id).map_err(|e| e.param("user_id"))?;
+        let src = f.string("source_account_id", 64)?;
+        let dst = f.string("destination_account_id", 64)?;
+        let src = id_of("account", prefix::ACCOUNT, &src).map_err(|e| e.param("source_account_id"))?;
+        let dst = id_of("account", prefix::ACCOUNT, &dst).map_err(|e| e.param("destination_account_id"))?;
+        if src == dst {
+            return Err(ApiError::invalid("source and destination must differ").param("destination_account_id"));
+        }
+        let kind = f.opt_string("type", 20)?.unwrap_or_else(|| "transfer".into());
+        if !PAYMENT_TYPES.contains(&kind.as_str()) {
+            return Err(ApiError::invalid(format!("type must be one of {}", PAYMENT_TYPES.join(", "))).param("type"));
+        }
+        let method = f.opt_string("method", 20)?.unwrap_or_else(|| "wallet".into());
+        if !PAYMENT_METHODS.contains(&method.as_str()) {
+            return Err(
+                ApiError::invalid(format!("method must be one of {}", PAYMENT_METHODS.join(", "))).param("method")
+            );
+        }
+        let reference = f.opt_string("reference", 255)?;
+        let description = f.opt_string("description", 1000)?;
+        let metadata = f.metadata("metadata")?;
+        let context = context(&mut f)?;
+        Ok(Command::CreatePayment(Box::new(NewPayment {
+            id: new_id(PAYMENT),
+            transfer_id: new_id(prefix::TRANSFER),
+            user_id,
+            source_account_id: src,
+            destination_account_id: dst,
+            amount,
+            currency,
+            kind,
+            method,
+            reference,
+            description,
+            metadata,
+            context,
+        })))
+    })
     .await
 }
 
@@ -159,10 +120,7 @@ pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
             let id = id_of("payment", PAYMENT, &id)?;
-            let p =
-                s.db.payment(&id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("payment", &id))?;
+            let p = s.db.payment(&id).await?.ok_or_else(|| ApiError::not_found("payment", &id))?;
             Ok(present::payment(&p))
         }
         .await,
@@ -175,16 +133,7 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Response {
         async {
             let p = params(
                 q,
-                &[
-                    "limit",
-                    "starting_after",
-                    "ending_before",
-                    "user_id",
-                    "account_id",
-                    "status",
-                    "from",
-                    "to",
-                ],
+                &["limit", "starting_after", "ending_before", "user_id", "account_id", "status", "from", "to"],
             )?;
             let (cursor, limit) = paging(&p, PAYMENT)?;
             if let Some(st) = p.get("status") {
@@ -199,89 +148,45 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Response {
                 from_us: time_param(&p, "from")?,
                 to_us: time_param(&p, "to")?,
             };
-            Ok(present::page(
-                &s.db.payments(&filter, &cursor, limit).await?,
-                present::payment,
-            ))
+            Ok(present::page(&s.db.payments(&filter, &cursor, limit).await?, present::payment))
         }
         .await,
     )
 }
 
-async fn decide(
-    s: AppState,
-    ctx: Ctx,
-    headers: HeaderMap,
-    id: String,
-    body: Body,
-    approve: bool,
-) -> Response {
-    let path = format!(
-        "/v1/payments/{id}/{}",
-        if approve { "approve" } else { "decline" }
-    );
+async fn decide(s: AppState, ctx: Ctx, headers: HeaderMap, id: String, body: Body, approve: bool) -> Response {
+    let path = format!("/v1/payments/{id}/{}", if approve { "approve" } else { "decline" });
     write(&s, &ctx, &headers, &path, body, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["note"])?;
         let note = f.opt_string("note", 1000)?;
-        Ok(Command::ReviewPayment {
-            payment_id: id_of("payment", PAYMENT, &id)?,
-            approve,
-            note,
-        })
+        Ok(Command::ReviewPayment { payment_id: id_of("payment", PAYMENT, &id)?, approve, note })
     })
     .await
 }
 
 /// `POST /v1/payments/{id}/approve` (reviewer)
-pub async fn approve(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    h: HeaderMap,
-    PathId(id): PathId,
-    b: Body,
-) -> Response {
+pub async fn approve(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     decide(s, ctx, h, id, b, true).await
 }
 
 /// `POST /v1/payments/{id}/decline` (reviewer)
-pub async fn decline(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    h: HeaderMap,
-    PathId(id): PathId,
-    b: Body,
-) -> Response {
+pub async fn decline(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     decide(s, ctx, h, id, b, false).await
 }
 
 /// `POST /v1/payments/{id}/cancel`
-pub async fn cancel(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    h: HeaderMap,
-    PathId(id): PathId,
-    b: Body,
-) -> Response {
+pub async fn cancel(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     let path = format!("/v1/payments/{id}/cancel");
     write(&s, &ctx, &h, &path, b, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["reason"])?;
         let reason = f.opt_string("reason", 1000)?;
-        Ok(Command::CancelPayment {
-            payment_id: id_of("payment", PAYMENT, &id)?,
-            reason,
-        })
+        Ok(Command::CancelPayment { payment_id: id_of("payment", PAYMENT, &id)?, reason })
     })
     .await
 }
 
 /// `POST /v1/payments/{id}/refunds` with an optional `amount` (default: what remains).
-pub async fn refund(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    h: HeaderMap,
-    PathId(id): PathId,
-    b: Body,
-) -> Response {
+pub async fn refund(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     let path = format!("/v1/payments/{id}/refunds");
     write(&s, &ctx, &h, &path, b, StatusCode::CREATED, |b| {
         let mut f = Fields::parse(b, &["amount", "reason"])?;
@@ -301,27 +206,14 @@ pub async fn refund(
 /// `POST /v1/settlements` with an optional `destination_account_id`: settles pending clearings
 /// now (the scheduler also runs it).
 pub async fn settle(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, b: Body) -> Response {
-    write(
-        &s,
-        &ctx,
-        &h,
-        "/v1/settlements",
-        b,
-        StatusCode::CREATED,
-        |b| {
-            let mut f = Fields::parse(b, &["destination_account_id"])?;
-            let destination_account_id = f
-                .opt_string("destination_account_id", 64)?
-                .map(|d| {
-                    id_of("account", prefix::ACCOUNT, &d)
-                        .map_err(|e| e.param("destination_account_id"))
-                })
-                .transpose()?;
-            Ok(Command::Settle {
-                destination_account_id,
-            })
-        },
-    )
+    write(&s, &ctx, &h, "/v1/settlements", b, StatusCode::CREATED, |b| {
+        let mut f = Fields::parse(b, &["destination_account_id"])?;
+        let destination_account_id = f
+            .opt_string("destination_account_id", 64)?
+            .map(|d| id_of("account", prefix::ACCOUNT, &d).map_err(|e| e.param("destination_account_id")))
+            .transpose()?;
+        Ok(Command::Settle { destination_account_id })
+    })
     .await
 }
 
@@ -330,10 +222,7 @@ pub async fn get_settlement(State(s): State<AppState>, PathId(id): PathId) -> Re
     respond(
         async {
             let id = id_of("settlement", "stl", &id)?;
-            let st =
-                s.db.settlement(&id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("settlement", &id))?;
+            let st = s.db.settlement(&id).await?.ok_or_else(|| ApiError::not_found("settlement", &id))?;
             Ok(present::settlement(&st))
         }
         .await,

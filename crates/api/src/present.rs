@@ -1,8 +1,8 @@
 //! Storage records to API JSON: the one place response shapes are defined.
 
 use rialto_store::{
-    AccountRecord, ApiKey, AuditRecord, EntryRecord, EventRecord, JournalRecord, Output, Page,
-    PaymentRecord, RefundRecord, TransferRecord, UserRecord,
+    AccountRecord, ApiKey, AuditRecord, EntryRecord, EventRecord, JournalRecord, Output, Page, PaymentRecord,
+    RefundRecord, TransferRecord, UserRecord,
 };
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -180,11 +180,8 @@ pub fn payment(p: &PaymentRecord) -> Value {
 
 /// A settlement batch with its payments.
 pub fn settlement(s: &rialto_store::SettlementRecord) -> Value {
-    let payments: Vec<Value> = s
-        .payments
-        .iter()
-        .map(|(id, amount)| json!({"payment_id": id, "amount": amount}))
-        .collect();
+    let payments: Vec<Value> =
+        s.payments.iter().map(|(id, amount)| json!({"payment_id": id, "amount": amount})).collect();
     json!({
         "id": s.id, "object": "settlement", "destination_account_id": s.destination_account_id,
         "currency": s.currency.code(), "status": s.status, "payment_count": s.payment_count,

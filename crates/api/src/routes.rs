@@ -12,8 +12,7 @@ use axum::Json;
 use rialto_core::ids::{new_id, prefix};
 use rialto_core::ledger::{Direction, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
 use rialto_store::{
-    Command, Cursor, NewAccount, NewJournal, NewTransfer, NewUser, Output, Reply, Role,
-    TransferFilter,
+    Command, Cursor, NewAccount, NewJournal, NewTransfer, NewUser, Output, Reply, Role, TransferFilter,
 };
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -38,11 +37,7 @@ pub(crate) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 pub(crate) fn body_bytes(body: Body) -> Result<Bytes, ApiError> {
     body.map_err(|rej| {
         if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "request bodies are limited to 1 MiB",
-            )
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request bodies are limited to 1 MiB")
         } else {
             ApiError::invalid(format!("could not read the body: {rej}"))
         }
@@ -66,10 +61,7 @@ pub(crate) fn page_limit(p: &HashMap<String, String>) -> Result<usize, ApiError>
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=LIST_LIMIT_MAX).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(format!("limit must be from 1 to {LIST_LIMIT_MAX}"))
-                    .param("limit")
-            }),
+            .ok_or_else(|| ApiError::invalid(format!("limit must be from 1 to {LIST_LIMIT_MAX}")).param("limit")),
     }
 }
 
@@ -83,10 +75,7 @@ enum SeqCursor {
 
 /// `limit`, `starting_after`, `ending_before`. Cursors are ids with `cursor_prefix`, or
 /// sequence numbers when `seq` says so.
-pub(crate) fn paging(
-    p: &HashMap<String, String>,
-    cursor_prefix: &str,
-) -> Result<(Cursor, usize), ApiError> {
+pub(crate) fn paging(p: &HashMap<String, String>, cursor_prefix: &str) -> Result<(Cursor, usize), ApiError> {
     paging_with(p, cursor_prefix, None)
 }
 
@@ -113,10 +102,7 @@ fn paging_with(
     };
     let cursor = match (p.get("starting_after"), p.get("ending_before")) {
         (Some(_), Some(_)) => {
-            return Err(
-                ApiError::invalid("use either starting_after or ending_before, not both")
-                    .param("ending_before"),
-            )
+            return Err(ApiError::invalid("use either starting_after or ending_before, not both").param("ending_before"))
         }
         (Some(a), None) => Cursor::After(check("starting_after", a)?),
         (None, Some(b)) => Cursor::Before(check("ending_before", b)?),
@@ -150,67 +136,33 @@ pub(crate) async fn write(
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    idem::run(
-        state,
-        caller,
-        headers,
-        ("POST", path, &bytes),
-        command,
-        success,
-    )
-    .await
+    idem::run(state, caller, headers, ("POST", path, &bytes), command, success).await
 }
 
 // ---- users ----
 
 /// `POST /v1/users`
-pub async fn create_user(
-    State(s): State<AppState>,
-    caller: Ctx,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    write(
-        &s,
-        &caller,
-        &headers,
-        "/v1/users",
-        body,
-        StatusCode::CREATED,
-        |b| {
-            let mut f = Fields::parse(b, &["name", "email", "phone", "role"])?;
-            let name = f.string("name", 200)?;
-            if name.trim().is_empty() {
-                return Err(ApiError::invalid("name must not be empty").param("name"));
-            }
-            let email = f.opt_string("email", 254)?;
-            if email.as_deref().is_some_and(|e| !valid_email(e)) {
-                return Err(ApiError::invalid("email is not a valid address").param("email"));
-            }
-            let phone = f.opt_string("phone", 32)?;
-            if phone.as_deref().is_some_and(|p| !valid_phone(p)) {
-                return Err(
-                    ApiError::invalid("phone must be digits, spaces, +, -, ( or )").param("phone"),
-                );
-            }
-            let role = f
-                .opt_string("role", 20)?
-                .unwrap_or_else(|| "customer".into());
-            if !["customer", "merchant", "admin", "support"].contains(&role.as_str()) {
-                return Err(
-                    ApiError::invalid("role must be customer, merchant, admin or support")
-                        .param("role"),
-                );
-            }
-            Ok(Command::CreateUser(NewUser {
-                id: new_id(prefix::USER),
-                name,
-                email,
-                phone,
-                role,
-            }))
-        },
-    )
+pub async fn create_user(State(s): State<AppState>, caller: Ctx, headers: HeaderMap, body: Body) -> Response {
+    write(&s, &caller, &headers, "/v1/users", body, StatusCode::CREATED, |b| {
+        let mut f = Fields::parse(b, &["name", "email", "phone", "role"])?;
+        let name = f.string("name", 200)?;
+        if name.trim().is_empty() {
+            return Err(ApiError::invalid("name must not be empty").param("name"));
+        }
+        let email = f.opt_string("email", 254)?;
+        if email.as_deref().is_some_and(|e| !valid_email(e)) {
+            return Err(ApiError::invalid("email is not a valid address").param("email"));
+        }
+        let phone = f.opt_string("phone", 32)?;
+        if phone.as_deref().is_some_and(|p| !valid_phone(p)) {
+            return Err(ApiError::invalid("phone must be digits, spaces, +, -, ( or )").param("phone"));
+        }
+        let role = f.opt_string("role", 20)?.unwrap_or_else(|| "customer".into());
+        if !["customer", "merchant", "admin", "support"].contains(&role.as_str()) {
+            return Err(ApiError::invalid("role must be customer, merchant, admin or support").param("role"));
+        }
+        Ok(Command::CreateUser(NewUser { id: new_id(prefix::USER), name, email, phone, role }))
+    })
     .await
 }
 
@@ -225,8 +177,7 @@ fn valid_email(e: &str) -> bool {
 }
 
 fn valid_phone(p: &str) -> bool {
-    p.chars().filter(char::is_ascii_digit).count() >= 5
-        && p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
+    p.chars().filter(char::is_ascii_digit).count() >= 5 && p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
 }
 
 /// `GET /v1/users/{id}`
@@ -234,10 +185,7 @@ pub async fn get_user(State(s): State<AppState>, PathId(id): PathId) -> Response
     respond(
         async {
             let id = id_of("user", prefix::USER, &id)?;
-            let u =
-                s.db.user(&id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("user", &id))?;
+            let u = s.db.user(&id).await?.ok_or_else(|| ApiError::not_found("user", &id))?;
             Ok(present::user(&u))
         }
         .await,
@@ -250,10 +198,7 @@ pub async fn list_users(State(s): State<AppState>, q: Params) -> Response {
         async {
             let p = params(q, &["limit", "starting_after", "ending_before"])?;
             let (cursor, limit) = paging(&p, prefix::USER)?;
-            Ok(present::page(
-                &s.db.users(&cursor, limit).await?,
-                present::user,
-            ))
+            Ok(present::page(&s.db.users(&cursor, limit).await?, present::user))
         }
         .await,
     )
@@ -262,48 +207,26 @@ pub async fn list_users(State(s): State<AppState>, q: Params) -> Response {
 // ---- accounts ----
 
 /// `POST /v1/accounts`
-pub async fn create_account(
-    State(s): State<AppState>,
-    caller: Ctx,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    write(
-        &s,
-        &caller,
-        &headers,
-        "/v1/accounts",
-        body,
-        StatusCode::CREATED,
-        |b| {
-            let mut f = Fields::parse(
-                b,
-                &[
-                    "currency",
-                    "name",
-                    "user_id",
-                    "allow_negative_balance",
-                    "metadata",
-                ],
-            )?;
-            let currency = f.currency("currency")?;
-            let name = f.opt_string("name", 200)?;
-            let user_id = f.opt_string("user_id", 64)?;
-            if let Some(u) = &user_id {
-                id_of("user", prefix::USER, u).map_err(|e| e.param("user_id"))?;
-            }
-            let allow_negative_balance = f.opt_bool("allow_negative_balance")?.unwrap_or(false);
-            let metadata = f.metadata("metadata")?;
-            Ok(Command::CreateAccount(NewAccount {
-                id: new_id(prefix::ACCOUNT),
-                currency,
-                user_id,
-                name,
-                allow_negative_balance,
-                metadata,
-            }))
-        },
-    )
+pub async fn create_account(State(s): State<AppState>, caller: Ctx, headers: HeaderMap, body: Body) -> Response {
+    write(&s, &caller, &headers, "/v1/accounts", body, StatusCode::CREATED, |b| {
+        let mut f = Fields::parse(b, &["currency", "name", "user_id", "allow_negative_balance", "metadata"])?;
+        let currency = f.currency("currency")?;
+        let name = f.opt_string("name", 200)?;
+        let user_id = f.opt_string("user_id", 64)?;
+        if let Some(u) = &user_id {
+            id_of("user", prefix::USER, u).map_err(|e| e.param("user_id"))?;
+        }
+        let allow_negative_balance = f.opt_bool("allow_negative_balance")?.unwrap_or(false);
+        let metadata = f.metadata("metadata")?;
+        Ok(Command::CreateAccount(NewAccount {
+            id: new_id(prefix::ACCOUNT),
+            currency,
+            user_id,
+            name,
+            allow_negative_balance,
+            metadata,
+        }))
+    })
     .await
 }
 
@@ -312,10 +235,7 @@ pub async fn get_account(State(s): State<AppState>, PathId(id): PathId) -> Respo
     respond(
         async {
             let id = id_of("account", prefix::ACCOUNT, &id)?;
-            let a =
-                s.db.account(&id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("account", &id))?;
+            let a = s.db.account(&id).await?.ok_or_else(|| ApiError::not_found("account", &id))?;
             Ok(present::account(&a))
         }
         .await,
@@ -329,9 +249,7 @@ pub async fn list_accounts(State(s): State<AppState>, q: Params) -> Response {
             let p = params(q, &["limit", "starting_after", "ending_before", "user_id"])?;
             let (cursor, limit) = paging(&p, prefix::ACCOUNT)?;
             Ok(present::page(
-                &s.db
-                    .accounts(p.get("user_id").map(String::as_str), &cursor, limit)
-                    .await?,
+                &s.db.accounts(p.get("user_id").map(String::as_str), &cursor, limit).await?,
                 present::account,
             ))
         }
@@ -362,35 +280,17 @@ async fn account_status(
 }
 
 /// `POST /v1/accounts/{id}/freeze`
-pub async fn freeze(
-    State(s): State<AppState>,
-    c: Ctx,
-    h: HeaderMap,
-    PathId(id): PathId,
-    b: Body,
-) -> Response {
+pub async fn freeze(State(s): State<AppState>, c: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     account_status(s, c, h, id, b, StatusChange::Freeze).await
 }
 
 /// `POST /v1/accounts/{id}/unfreeze`
-pub async fn unfreeze(
-    State(s): State<AppState>,
-    c: Ctx,
-    h: HeaderMap,
-    PathId(id): PathId,
-    b: Body,
-) -> Response {
+pub async fn unfreeze(State(s): State<AppState>, c: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     account_status(s, c, h, id, b, StatusChange::Unfreeze).await
 }
 
 /// `POST /v1/accounts/{id}/close`
-pub async fn close(
-    State(s): State<AppState>,
-    c: Ctx,
-    h: HeaderMap,
-    PathId(id): PathId,
-    b: Body,
-) -> Response {
+pub async fn close(State(s): State<AppState>, c: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     account_status(s, c, h, id, b, StatusChange::Close).await
 }
 
@@ -404,10 +304,7 @@ pub async fn list_entries(State(s): State<AppState>, PathId(id): PathId, q: Para
             if s.db.account(&id).await?.is_none() {
                 return Err(ApiError::not_found("account", &id));
             }
-            Ok(present::page(
-                &s.db.entries(&id, &cursor, limit).await?,
-                present::entry,
-            ))
+            Ok(present::page(&s.db.entries(&id, &cursor, limit).await?, present::entry))
         }
         .await,
     )
@@ -419,10 +316,7 @@ pub async fn balance_at(State(s): State<AppState>, PathId(id): PathId, q: Params
         async {
             let p = params(q, &["at"])?;
             let id = id_of("account", prefix::ACCOUNT, &id)?;
-            let account =
-                s.db.account(&id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("account", &id))?;
+            let account = s.db.account(&id).await?.ok_or_else(|| ApiError::not_found("account", &id))?;
             let Some(at) = p.get("at") else {
                 let mut v = present::account(&account)["balance"].clone();
                 v["object"] = json!("balance");
@@ -431,8 +325,7 @@ pub async fn balance_at(State(s): State<AppState>, PathId(id): PathId, q: Params
                 return Ok(v);
             };
             let t = OffsetDateTime::parse(at, &Rfc3339).map_err(|_| {
-                ApiError::invalid("`at` must be an RFC 3339 time, e.g. 2026-01-31T12:00:00Z")
-                    .param("at")
+                ApiError::invalid("`at` must be an RFC 3339 time, e.g. 2026-01-31T12:00:00Z").param("at")
             })?;
             let at_us = i64::try_from(t.unix_timestamp_nanos() / 1000)
                 .map_err(|_| ApiError::invalid("`at` is out of range").param("at"))?;
@@ -449,77 +342,60 @@ pub async fn balance_at(State(s): State<AppState>, PathId(id): PathId, q: Params
 // ---- transfers ----
 
 /// `POST /v1/transfers`
-pub async fn create_transfer(
-    State(s): State<AppState>,
-    caller: Ctx,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    write(
-        &s,
-        &caller,
-        &headers,
-        "/v1/transfers",
-        body,
-        StatusCode::CREATED,
-        |b| {
-            let mut f = Fields::parse(
-                b,
-                &[
-                    "source_account_id",
-                    "destination_account_id",
-                    "amount",
-                    "currency",
-                    "description",
-                    "reference",
-                    "metadata",
-                    "pending",
-                    "expires_in_seconds",
-                ],
-            )?;
-            let amount = f.amount("amount")?;
-            let currency = f.currency("currency")?;
-            let src = f.string("source_account_id", 64)?;
-            let dst = f.string("destination_account_id", 64)?;
-            let src = id_of("account", prefix::ACCOUNT, &src)
-                .map_err(|e| e.param("source_account_id"))?;
-            let dst = id_of("account", prefix::ACCOUNT, &dst)
-                .map_err(|e| e.param("destination_account_id"))?;
-            if src == dst {
-                return Err(
-                    ApiError::invalid("source and destination must be different accounts")
-                        .param("destination_account_id"),
-                );
-            }
-            let description = f.opt_string("description", 1000)?;
-            let reference = f.opt_string("reference", 255)?;
-            let metadata = f.metadata("metadata")?;
-            let pending = f.opt_bool("pending")?.unwrap_or(false);
-            let expires_in = f.opt_int("expires_in_seconds", 1, PENDING_EXPIRY_SECONDS_MAX)?;
-            if expires_in.is_some() && !pending {
-                return Err(ApiError::invalid(
-                    "expires_in_seconds applies only to pending transfers",
-                )
-                .param("expires_in_seconds"));
-            }
-            let expires_at_us = expires_in
-                .map(|secs| rialto_store::now_us().saturating_add(secs.saturating_mul(1_000_000)));
-            Ok(Command::Transfer(NewTransfer {
-                spec: TransferSpec {
-                    id: new_id(prefix::TRANSFER),
-                    source_account_id: src,
-                    destination_account_id: dst,
-                    amount,
-                    currency,
-                    pending,
-                    expires_at_us,
-                },
-                description,
-                reference,
-                metadata,
-            }))
-        },
-    )
+pub async fn create_transfer(State(s): State<AppState>, caller: Ctx, headers: HeaderMap, body: Body) -> Response {
+    write(&s, &caller, &headers, "/v1/transfers", body, StatusCode::CREATED, |b| {
+        let mut f = Fields::parse(
+            b,
+            &[
+                "source_account_id",
+                "destination_account_id",
+                "amount",
+                "currency",
+                "description",
+                "reference",
+                "metadata",
+                "pending",
+                "expires_in_seconds",
+            ],
+        )?;
+        let amount = f.amount("amount")?;
+        let currency = f.currency("currency")?;
+        let src = f.string("source_account_id", 64)?;
+        let dst = f.string("destination_account_id", 64)?;
+        let src = id_of("account", prefix::ACCOUNT, &src).map_err(|e| e.param("source_account_id"))?;
+        let dst = id_of("account", prefix::ACCOUNT, &dst).map_err(|e| e.param("destination_account_id"))?;
+        if src == dst {
+            return Err(
+                ApiError::invalid("source and destination must be different accounts").param("destination_account_id")
+            );
+        }
+        let description = f.opt_string("description", 1000)?;
+        let reference = f.opt_string("reference", 255)?;
+        let metadata = f.metadata("metadata")?;
+        let pending = f.opt_bool("pending")?.unwrap_or(false);
+        let expires_in = f.opt_int("expires_in_seconds", 1, PENDING_EXPIRY_SECONDS_MAX)?;
+        if expires_in.is_some() && !pending {
+            return Err(
+                ApiError::invalid("expires_in_seconds applies only to pending transfers").param("expires_in_seconds")
+            );
+        }
+        let expires_at_us =
+            expires_in.map(|secs| rialto_store::now_us().saturating_add(secs.saturating_mul(1_000_000)));
+        Ok(Command::Transfer(NewTransfer {
+            spec: TransferSpec {
+                id: new_id(prefix::TRANSFER),
+                source_account_id: src,
+                destination_account_id: dst,
+                amount,
+                currency,
+                pending,
+                expires_at_us,
+            },
+            description,
+            reference,
+            metadata,
+        }))
+    })
     .await
 }
 
@@ -528,10 +404,7 @@ pub async fn get_transfer(State(s): State<AppState>, PathId(id): PathId) -> Resp
     respond(
         async {
             let id = id_of("transfer", prefix::TRANSFER, &id)?;
-            let t =
-                s.db.transfer(&id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("transfer", &id))?;
+            let t = s.db.transfer(&id).await?.ok_or_else(|| ApiError::not_found("transfer", &id))?;
             Ok(present::transfer(&t))
         }
         .await,
@@ -542,57 +415,32 @@ pub async fn get_transfer(State(s): State<AppState>, PathId(id): PathId) -> Resp
 pub async fn list_transfers(State(s): State<AppState>, q: Params) -> Response {
     respond(
         async {
-            let p = params(
-                q,
-                &["limit", "starting_after", "ending_before", "account_id"],
-            )?;
+            let p = params(q, &["limit", "starting_after", "ending_before", "account_id"])?;
             let (cursor, limit) = paging(&p, prefix::TRANSFER)?;
-            let filter = TransferFilter {
-                account_id: p.get("account_id").cloned(),
-            };
-            Ok(present::page(
-                &s.db.transfers(&filter, &cursor, limit).await?,
-                present::transfer,
-            ))
+            let filter = TransferFilter { account_id: p.get("account_id").cloned() };
+            Ok(present::page(&s.db.transfers(&filter, &cursor, limit).await?, present::transfer))
         }
         .await,
     )
 }
 
 /// `POST /v1/transfers/{id}/post`
-pub async fn post_transfer(
-    State(s): State<AppState>,
-    c: Ctx,
-    h: HeaderMap,
-    PathId(id): PathId,
-    b: Body,
-) -> Response {
+pub async fn post_transfer(State(s): State<AppState>, c: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     let path = format!("/v1/transfers/{id}/post");
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["amount"])?;
         let amount = f.opt_amount("amount")?;
-        Ok(Command::PostPending {
-            transfer_id: id_of("transfer", prefix::TRANSFER, &id)?,
-            amount,
-        })
+        Ok(Command::PostPending { transfer_id: id_of("transfer", prefix::TRANSFER, &id)?, amount })
     })
     .await
 }
 
 /// `POST /v1/transfers/{id}/void`
-pub async fn void_transfer(
-    State(s): State<AppState>,
-    c: Ctx,
-    h: HeaderMap,
-    PathId(id): PathId,
-    b: Body,
-) -> Response {
+pub async fn void_transfer(State(s): State<AppState>, c: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     let path = format!("/v1/transfers/{id}/void");
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         Fields::parse(b, &[])?;
-        Ok(Command::VoidPending {
-            transfer_id: id_of("transfer", prefix::TRANSFER, &id)?,
-        })
+        Ok(Command::VoidPending { transfer_id: id_of("transfer", prefix::TRANSFER, &id)? })
     })
     .await
 }
@@ -619,79 +467,42 @@ pub async fn reverse_transfer(
 // ---- journal entries ----
 
 /// `POST /v1/journal-entries`
-pub async fn create_journal(
-    State(s): State<AppState>,
-    caller: Ctx,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    write(
-        &s,
-        &caller,
-        &headers,
-        "/v1/journal-entries",
-        body,
-        StatusCode::CREATED,
-        |b| {
-            let mut f = Fields::parse(b, &["lines", "description", "metadata"])?;
-            let raw = f.array("lines")?;
-            if raw.len() < 2 || raw.len() > JOURNAL_LINES_MAX {
-                return Err(ApiError::invalid(format!(
-                    "a journal entry has 2 to {JOURNAL_LINES_MAX} lines"
-                ))
-                .param("lines"));
+pub async fn create_journal(State(s): State<AppState>, caller: Ctx, headers: HeaderMap, body: Body) -> Response {
+    write(&s, &caller, &headers, "/v1/journal-entries", body, StatusCode::CREATED, |b| {
+        let mut f = Fields::parse(b, &["lines", "description", "metadata"])?;
+        let raw = f.array("lines")?;
+        if raw.len() < 2 || raw.len() > JOURNAL_LINES_MAX {
+            return Err(ApiError::invalid(format!("a journal entry has 2 to {JOURNAL_LINES_MAX} lines")).param("lines"));
+        }
+        let mut lines = Vec::with_capacity(raw.len());
+        for (i, v) in raw.iter().enumerate() {
+            let at = |field: &str| format!("lines[{i}].{field}");
+            let Value::Object(m) = v else {
+                return Err(ApiError::invalid(format!("lines[{i}] must be an object")).param(format!("lines[{i}]")));
+            };
+            if let Some(k) = m.keys().find(|k| !["account_id", "direction", "amount"].contains(&k.as_str())) {
+                return Err(ApiError::invalid(format!("unknown field `{k}`")).param(at(k)));
             }
-            let mut lines = Vec::with_capacity(raw.len());
-            for (i, v) in raw.iter().enumerate() {
-                let at = |field: &str| format!("lines[{i}].{field}");
-                let Value::Object(m) = v else {
-                    return Err(ApiError::invalid(format!("lines[{i}] must be an object"))
-                        .param(format!("lines[{i}]")));
-                };
-                if let Some(k) = m
-                    .keys()
-                    .find(|k| !["account_id", "direction", "amount"].contains(&k.as_str()))
-                {
-                    return Err(ApiError::invalid(format!("unknown field `{k}`")).param(at(k)));
-                }
-                let account_id = m.get("account_id").and_then(Value::as_str).ok_or_else(|| {
-                    ApiError::invalid("each line needs an account_id string")
-                        .param(at("account_id"))
-                })?;
-                let account_id = id_of("account", prefix::ACCOUNT, account_id)
-                    .map_err(|e| e.param(at("account_id")))?;
-                let direction = m
-                    .get("direction")
-                    .and_then(Value::as_str)
-                    .and_then(Direction::parse)
-                    .ok_or_else(|| {
-                        ApiError::invalid("direction must be debit or credit")
-                            .param(at("direction"))
-                    })?;
-                let amount = match m.get("amount") {
-                    Some(a) => parse_amount(&at("amount"), a)?,
-                    None => {
-                        return Err(
-                            ApiError::invalid("each line needs an amount").param(at("amount"))
-                        )
-                    }
-                };
-                lines.push(Line {
-                    account_id,
-                    direction,
-                    amount,
-                });
-            }
-            let description = f.opt_string("description", 1000)?;
-            let metadata = f.metadata("metadata")?;
-            Ok(Command::Journal(NewJournal {
-                id: new_id(prefix::JOURNAL),
-                lines,
-                description,
-                metadata,
-            }))
-        },
-    )
+            let account_id = m
+                .get("account_id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::invalid("each line needs an account_id string").param(at("account_id")))?;
+            let account_id = id_of("account", prefix::ACCOUNT, account_id).map_err(|e| e.param(at("account_id")))?;
+            let direction = m
+                .get("direction")
+                .and_then(Value::as_str)
+                .and_then(Direction::parse)
+                .ok_or_else(|| ApiError::invalid("direction must be debit or credit").param(at("direction")))?;
+            let amount = match m.get("amount") {
+                Some(a) => parse_amount(&at("amount"), a)?,
+                None => return Err(ApiError::invalid("each line needs an amount").param(at("amount"))),
+            };
+            lines.push(Line { account_id, direction, amount });
+        }
+        let description = f.opt_string("description", 1000)?;
+        let metadata = f.metadata("metadata")?;
+        Ok(Command::Journal(NewJournal { id: new_id(prefix::JOURNAL), lines, description, metadata }))
+    })
     .await
 }
 
@@ -700,10 +511,7 @@ pub async fn get_journal(State(s): State<AppState>, PathId(id): PathId) -> Respo
     respond(
         async {
             let id = id_of("journal entry", prefix::JOURNAL, &id)?;
-            let j =
-                s.db.journal_entry(&id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("journal entry", &id))?;
+            let j = s.db.journal_entry(&id).await?.ok_or_else(|| ApiError::not_found("journal entry", &id))?;
             Ok(present::journal(&j))
         }
         .await,
@@ -725,11 +533,8 @@ pub async fn verify(State(s): State<AppState>) -> Response {
 
 /// The verification report as JSON (also printed by `rialto verify`).
 pub fn verify_json(r: &rialto_store::VerifyReport) -> Value {
-    let currencies: serde_json::Map<String, Value> = r
-        .currencies
-        .iter()
-        .map(|(c, (d, cr))| (c.clone(), json!({"debits": d, "credits": cr})))
-        .collect();
+    let currencies: serde_json::Map<String, Value> =
+        r.currencies.iter().map(|(c, (d, cr))| (c.clone(), json!({"debits": d, "credits": cr}))).collect();
     let mismatches: Vec<Value> = r
         .mismatches
         .iter()
@@ -753,22 +558,11 @@ pub async fn list_keys(State(s): State<AppState>) -> Response {
 }
 
 /// Runs a key command through the writer (so that it is audited in the same transaction).
-async fn key_command(
-    s: &AppState,
-    ctx: &Ctx,
-    command: Command,
-) -> Result<rialto_store::ApiKey, ApiError> {
+async fn key_command(s: &AppState, ctx: &Ctx, command: Command) -> Result<rialto_store::ApiKey, ApiError> {
     match s.writer.submit(command, None, Some(ctx.audit())).await {
-        Reply::Done {
-            outcome: Ok(Output::ApiKey(k)),
-            ..
-        } => Ok(k),
-        Reply::Done {
-            outcome: Err(e), ..
-        } => Err(ApiError::from(&e)),
-        _ => Err(ApiError::unavailable(
-            "unexpected answer from the ledger writer",
-        )),
+        Reply::Done { outcome: Ok(Output::ApiKey(k)), .. } => Ok(k),
+        Reply::Done { outcome: Err(e), .. } => Err(ApiError::from(&e)),
+        _ => Err(ApiError::unavailable("unexpected answer from the ledger writer")),
     }
 }
 
@@ -780,9 +574,8 @@ pub async fn create_key(State(s): State<AppState>, ctx: Ctx, body: Body) -> Resp
             let mut f = Fields::parse(&b, &["name", "role"])?;
             let name = f.string("name", 200)?;
             let role = f.string("role", 20)?;
-            let role = Role::parse(&role).ok_or_else(|| {
-                ApiError::invalid("role must be admin, writer or reader").param("role")
-            })?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| ApiError::invalid("role must be admin, writer or reader").param("role"))?;
             let (key, secret, key_hash) = rialto_store::generate_api_key(&name, role);
             let key = key_command(&s, &ctx, Command::CreateApiKey { key, key_hash }).await?;
             let mut v = present::api_key(&key);
@@ -816,13 +609,13 @@ pub async fn list_events(State(s): State<AppState>, q: Params) -> Response {
             let limit = page_limit(&p)?;
             let after = match p.get("after") {
                 None => 0,
-                Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                    ApiError::invalid("after must be an event sequence number").param("after")
-                })?,
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| ApiError::invalid("after must be an event sequence number").param("after"))?,
             };
-            let page =
-                s.db.events(after, limit, p.get("type").map(String::as_str))
-                    .await?;
+            let page = s.db.events(after, limit, p.get("type").map(String::as_str)).await?;
             let mut v = present::page(&page, present::event);
             v["next_after"] = json!(page.data.last().map_or(after, |e| e.seq));
             Ok(v)
@@ -834,11 +627,9 @@ pub async fn list_events(State(s): State<AppState>, q: Params) -> Response {
 pub(crate) fn time_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
     p.get(name)
         .map(|v| {
-            let t = OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {
-                ApiError::invalid(format!("`{name}` must be an RFC 3339 time")).param(name)
-            })?;
-            i64::try_from(t.unix_timestamp_nanos() / 1000)
-                .map_err(|_| ApiError::invalid("out of range").param(name))
+            let t = OffsetDateTime::parse(v, &Rfc3339)
+                .map_err(|_| ApiError::invalid(format!("`{name}` must be an RFC 3339 time")).param(name))?;
+            i64::try_from(t.unix_timestamp_nanos() / 1000).map_err(|_| ApiError::invalid("out of range").param(name))
         })
         .transpose()
 }
@@ -849,17 +640,7 @@ pub async fn list_audit(State(s): State<AppState>, q: Params) -> Response {
         async {
             let p = params(
                 q,
-                &[
-                    "limit",
-                    "starting_after",
-                    "ending_before",
-                    "actor",
-                    "action",
-                    "resource_id",
-                    "result",
-                    "from",
-                    "to",
-                ],
+                &["limit", "starting_after", "ending_before", "actor", "action", "resource_id", "result", "from", "to"],
             )?;
             let (cursor, limit) = paging_with(&p, "aud", Some(SeqCursor::Number))?;
             let filter = rialto_store::AuditFilter {
@@ -870,10 +651,7 @@ pub async fn list_audit(State(s): State<AppState>, q: Params) -> Response {
                 from_us: time_param(&p, "from")?,
                 to_us: time_param(&p, "to")?,
             };
-            Ok(present::page(
-                &s.db.audit_events(&filter, &cursor, limit).await?,
-                present::audit,
-            ))
+            Ok(present::page(&s.db.audit_events(&filter, &cursor, limit).await?, present::audit))
         }
         .await,
     )

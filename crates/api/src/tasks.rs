@@ -50,33 +50,14 @@ pub fn spawn_all(state: &AppState, stop: &watch::Sender<bool>) {
         },
     ];
     if state.nats.is_some() {
-        tasks.push(Task {
-            name: "nats_relay",
-            every: c.nats_interval,
-            record_idle: false,
-            run: |s| Box::pin(nats(s)),
-        });
+        tasks.push(Task { name: "nats_relay", every: c.nats_interval, record_idle: false, run: |s| Box::pin(nats(s)) });
     }
     if let Some(every) = c.settlement_interval {
-        tasks.push(Task {
-            name: "settlement",
-            every,
-            record_idle: true,
-            run: |s| Box::pin(settle(s)),
-        });
+        tasks.push(Task { name: "settlement", every, record_idle: true, run: |s| Box::pin(settle(s)) });
     }
-    let owner = format!(
-        "{}-{}",
-        std::process::id(),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
+    let owner = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
     for task in tasks {
-        tokio::spawn(run_loop(
-            state.clone(),
-            stop.subscribe(),
-            task,
-            owner.clone(),
-        ));
+        tokio::spawn(run_loop(state.clone(), stop.subscribe(), task, owner.clone()));
     }
 }
 
@@ -91,11 +72,7 @@ async fn run_loop(state: AppState, mut stop: watch::Receiver<bool>, task: Task, 
             _ = stop.changed() => return,
         }
         let now = rialto_store::now_us();
-        match state
-            .db
-            .try_lease(task.name, &owner, now, now.saturating_add(lease_us))
-            .await
-        {
+        match state.db.try_lease(task.name, &owner, now, now.saturating_add(lease_us)).await {
             Ok(true) => {}
             Ok(false) => continue,
             Err(e) => {
@@ -133,28 +110,16 @@ async fn run_loop(state: AppState, mut stop: watch::Receiver<bool>, task: Task, 
 }
 
 fn system(actor: &str) -> Option<AuditContext> {
-    Some(AuditContext {
-        actor: format!("system:{actor}"),
-        request_id: None,
-        ip: None,
-    })
+    Some(AuditContext { actor: format!("system:{actor}"), request_id: None, ip: None })
 }
 
 /// Voids pending transfers past their expiry, through the writer like any other command.
 async fn expire(state: AppState) -> Result<i64, String> {
-    let ids = state
-        .db
-        .expired_pending(rialto_store::now_us(), EXPIRE_BATCH_MAX)
-        .await
-        .map_err(|e| e.to_string())?;
+    let ids = state.db.expired_pending(rialto_store::now_us(), EXPIRE_BATCH_MAX).await.map_err(|e| e.to_string())?;
     let mut tasks = tokio::task::JoinSet::new();
     for transfer_id in ids {
         let writer = state.writer.clone();
-        tasks.spawn(async move {
-            writer
-                .submit(Command::Expire { transfer_id }, None, system("expiry"))
-                .await
-        });
+        tasks.spawn(async move { writer.submit(Command::Expire { transfer_id }, None, system("expiry")).await });
     }
     let mut expired = 0;
     while let Some(r) = tasks.join_next().await {
@@ -167,34 +132,15 @@ async fn expire(state: AppState) -> Result<i64, String> {
 
 /// Deletes idempotency records past their lifetime.
 async fn cleanup(state: AppState) -> Result<i64, String> {
-    let n = state
-        .db
-        .delete_expired_idempotency(rialto_store::now_us())
-        .await
-        .map_err(|e| e.to_string())?;
+    let n = state.db.delete_expired_idempotency(rialto_store::now_us()).await.map_err(|e| e.to_string())?;
     Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// A settlement run over every pending clearing.
 async fn settle(state: AppState) -> Result<i64, String> {
-    match state
-        .writer
-        .submit(
-            Command::Settle {
-                destination_account_id: None,
-            },
-            None,
-            system("settlement"),
-        )
-        .await
-    {
-        Reply::Done {
-            outcome: Ok(Output::Settlements(list)),
-            ..
-        } => Ok(i64::try_from(list.len()).unwrap_or(0)),
-        Reply::Done {
-            outcome: Err(e), ..
-        } => Err(e.to_string()),
+    match state.writer.submit(Command::Settle { destination_account_id: None }, None, system("settlement")).await {
+        Reply::Done { outcome: Ok(Output::Settlements(list)), .. } => Ok(i64::try_from(list.len()).unwrap_or(0)),
+        Reply::Done { outcome: Err(e), .. } => Err(e.to_string()),
         _ => Err("unexpected answer from the ledger writer".into()),
     }
 }

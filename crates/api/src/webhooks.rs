@@ -34,8 +34,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(3600);
 
 /// The signature header value for `body` at unix time `t`.
 pub fn signature(secret: &str, t: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(t.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
@@ -61,8 +61,8 @@ pub async fn create(State(s): State<AppState>, body: Body) -> Response {
             let b = body_bytes(body)?;
             let mut f = Fields::parse(&b, &["url", "event_types"])?;
             let url = f.string("url", 2048)?;
-            let parsed = reqwest::Url::parse(&url)
-                .map_err(|_| ApiError::invalid("url is not a valid URL").param("url"))?;
+            let parsed =
+                reqwest::Url::parse(&url).map_err(|_| ApiError::invalid("url is not a valid URL").param("url"))?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
                 return Err(ApiError::invalid("url must be an http or https URL").param("url"));
             }
@@ -70,13 +70,10 @@ pub async fn create(State(s): State<AppState>, body: Body) -> Response {
             if let Some(Value::Array(types)) = f.opt_value("event_types") {
                 for t in types {
                     let Value::String(t) = t else {
-                        return Err(
-                            ApiError::invalid("event_types must be strings").param("event_types")
-                        );
+                        return Err(ApiError::invalid("event_types must be strings").param("event_types"));
                     };
                     if t.is_empty() || t.len() > 64 {
-                        return Err(ApiError::invalid("event types are 1 to 64 characters")
-                            .param("event_types"));
+                        return Err(ApiError::invalid("event types are 1 to 64 characters").param("event_types"));
                     }
                     event_types.push(t);
                 }
@@ -124,9 +121,7 @@ pub async fn deliveries(State(s): State<AppState>, PathId(id): PathId, q: Params
 
 fn backoff(base: Duration, attempts: i64) -> Duration {
     let exp = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
-    let wait = base
-        .saturating_mul(2u32.saturating_pow(exp))
-        .min(BACKOFF_MAX);
+    let wait = base.saturating_mul(2u32.saturating_pow(exp)).min(BACKOFF_MAX);
     wait.mul_f64(rand::thread_rng().gen_range(0.5..1.5))
 }
 
@@ -134,15 +129,8 @@ fn backoff(base: Duration, attempts: i64) -> Duration {
 pub async fn deliver_due(state: AppState) -> Result<i64, String> {
     let now = rialto_store::now_us();
     state.db.fan_out(now).await.map_err(|e| e.to_string())?;
-    let due = state
-        .db
-        .due_deliveries(now, DELIVERIES_PER_RUN_MAX)
-        .await
-        .map_err(|e| e.to_string())?;
-    let client = reqwest::Client::builder()
-        .timeout(ATTEMPT_TIMEOUT)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let due = state.db.due_deliveries(now, DELIVERIES_PER_RUN_MAX).await.map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).build().map_err(|e| e.to_string())?;
     let mut tasks = tokio::task::JoinSet::new();
     for (delivery, endpoint, event) in due {
         let (client, state) = (client.clone(), state.clone());
@@ -160,10 +148,7 @@ pub async fn deliver_due(state: AppState) -> Result<i64, String> {
                 .await;
             let (code, error) = match sent {
                 Ok(r) if r.status().is_success() => (Some(i64::from(r.status().as_u16())), None),
-                Ok(r) => (
-                    Some(i64::from(r.status().as_u16())),
-                    Some(format!("receiver answered {}", r.status())),
-                ),
+                Ok(r) => (Some(i64::from(r.status().as_u16())), Some(format!("receiver answered {}", r.status()))),
                 Err(e) => (None, Some(e.to_string())),
             };
             let now = rialto_store::now_us();
@@ -173,18 +158,11 @@ pub async fn deliver_due(state: AppState) -> Result<i64, String> {
                 Some(_) if attempts >= WEBHOOK_ATTEMPTS_MAX => ("failed", now),
                 Some(_) => {
                     let wait = backoff(state.config.webhook_backoff_base, delivery.attempts);
-                    (
-                        "pending",
-                        now.saturating_add(i64::try_from(wait.as_micros()).unwrap_or(i64::MAX)),
-                    )
+                    ("pending", now.saturating_add(i64::try_from(wait.as_micros()).unwrap_or(i64::MAX)))
                 }
             };
             let ok = error.is_none();
-            state
-                .db
-                .record_attempt(&delivery.id, status, next, code, error, now)
-                .await
-                .map(|()| ok)
+            state.db.record_attempt(&delivery.id, status, next, code, error, now).await.map(|()| ok)
         });
     }
     let mut delivered = 0;
@@ -221,10 +199,7 @@ mod tests {
             let nominal = base
                 .saturating_mul(2u32.saturating_pow(u32::try_from(attempts.min(20)).unwrap_or(20)))
                 .min(BACKOFF_MAX);
-            assert!(
-                w >= nominal.mul_f64(0.5) && w <= nominal.mul_f64(1.5),
-                "{attempts}: {w:?}"
-            );
+            assert!(w >= nominal.mul_f64(0.5) && w <= nominal.mul_f64(1.5), "{attempts}: {w:?}");
         }
     }
 }

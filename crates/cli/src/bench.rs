@@ -48,17 +48,8 @@ struct Client {
 }
 
 impl Client {
-    async fn post(
-        &self,
-        path: &str,
-        body: &Value,
-        idem: Option<String>,
-    ) -> anyhow::Result<(u16, Value)> {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(body);
+    async fn post(&self, path: &str, body: &Value, idem: Option<String>) -> anyhow::Result<(u16, Value)> {
+        let mut req = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(body);
         if let Some(k) = idem {
             req = req.header("Idempotency-Key", k);
         }
@@ -69,11 +60,7 @@ impl Client {
 
     async fn account(&self, allow_negative: bool) -> anyhow::Result<String> {
         let (status, v) = self
-            .post(
-                "/v1/accounts",
-                &json!({"currency": "USD", "allow_negative_balance": allow_negative}),
-                None,
-            )
+            .post("/v1/accounts", &json!({"currency": "USD", "allow_negative_balance": allow_negative}), None)
             .await?;
         if status != 201 {
             bail!("creating an account answered {status}: {v}");
@@ -92,25 +79,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let mut server = None;
     let (base, key) = match &args.url {
-        Some(url) => (
-            url.trim_end_matches('/').to_string(),
-            args.key.clone().context("--url needs --key")?,
-        ),
+        Some(url) => (url.trim_end_matches('/').to_string(), args.key.clone().context("--url needs --key")?),
         None => {
             let key = format!("rialto_bench_{}", uuid::Uuid::new_v4().simple());
             let mut config = rialto_api::Config::new(args.database.clone(), "127.0.0.1:0".parse()?);
             config.admin_key = Some(key.clone());
-            let running = rialto_api::start(config)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let base = format!("http://{}", running.addr);
             server = Some(running);
             (base, key)
         }
     };
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
-        .build()?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
     let client = Arc::new(Client { http, base, key });
 
     eprintln!("setting up {} source accounts...", args.accounts);
@@ -143,23 +123,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "sending {} transfers with {} clients ({})...",
         args.transfers,
         args.concurrency,
-        if args.hot {
-            "hot destination account"
-        } else {
-            "spread over accounts"
-        }
+        if args.hot { "hot destination account" } else { "spread over accounts" }
     );
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     let run_id = uuid::Uuid::new_v4().simple().to_string();
     for _ in 0..args.concurrency {
-        let (client, next, sources, destinations) = (
-            client.clone(),
-            next.clone(),
-            sources.clone(),
-            destinations.clone(),
-        );
+        let (client, next, sources, destinations) =
+            (client.clone(), next.clone(), sources.clone(), destinations.clone());
         let (total, idem, run_id) = (args.transfers, !args.no_idempotency, run_id.clone());
         workers.spawn(async move {
             let mut latencies = Vec::new();
@@ -192,23 +164,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     report(&args, "http", &mut latencies, errors, elapsed)?;
-    let metrics = client
-        .http
-        .get(format!("{}/metrics", client.base))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let metrics = client.http.get(format!("{}/metrics", client.base)).send().await?.text().await?;
     let counter = |name: &str| -> f64 {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
-            .unwrap_or(0.0)
+        metrics.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
     };
-    let (batches, commands) = (
-        counter("rialto_ledger_batches_total "),
-        counter("rialto_ledger_commands_total "),
-    );
+    let (batches, commands) = (counter("rialto_ledger_batches_total "), counter("rialto_ledger_commands_total "));
     let batch_us = counter("rialto_ledger_batch_time_microseconds_total ");
     if batches > 0.0 {
         eprintln!(
@@ -253,14 +213,11 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
     use rialto_core::ids::{new_id, prefix};
     use rialto_core::ledger::TransferSpec;
     use rialto_core::{Amount, Currency};
-    use rialto_store::{
-        Command, Idempotency, NewAccount, NewTransfer, Output, Reply, Writer, WriterConfig,
-    };
+    use rialto_store::{Command, Idempotency, NewAccount, NewTransfer, Output, Reply, Writer, WriterConfig};
 
     let db = rialto_store::Db::connect(&args.database).await?;
     db.migrate().await?;
-    let presenter: rialto_store::Presenter =
-        Arc::new(|o| rialto_api::present::output(o).to_string());
+    let presenter: rialto_store::Presenter = Arc::new(|o| rialto_api::present::output(o).to_string());
     let writer = Writer::start(&db, WriterConfig::default(), presenter, Default::default()).await?;
     let usd = Currency::parse("USD").map_err(|e| anyhow::anyhow!("{e}"))?;
     let open = |allow_negative: bool| {
@@ -275,10 +232,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
                 metadata: Default::default(),
             });
             match writer.submit(cmd, None, None).await {
-                Reply::Done {
-                    outcome: Ok(Output::Account(a)),
-                    ..
-                } => Ok(a.account.id),
+                Reply::Done { outcome: Ok(Output::Account(a)), .. } => Ok(a.account.id),
                 other => Err(anyhow::anyhow!("creating an account: {other:?}")),
             }
         }
@@ -305,14 +259,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
     let mut destinations = Vec::new();
     for _ in 0..args.accounts {
         let a = open(false).await?;
-        match writer
-            .submit(
-                transfer(funding.clone(), a.clone(), 1_000_000_000)?,
-                None,
-                None,
-            )
-            .await
-        {
+        match writer.submit(transfer(funding.clone(), a.clone(), 1_000_000_000)?, None, None).await {
             Reply::Done { outcome: Ok(_), .. } => sources.push(a),
             other => bail!("funding: {other:?}"),
         }
@@ -326,31 +273,16 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
         let (status, body) = rialto_api::idem::render(outcome, rialto_api::StatusCode::CREATED);
         Some((status.as_u16(), body.to_string()))
     });
-    eprintln!(
-        "submitting {} transfers from {} tasks straight to the writer...",
-        args.transfers, args.concurrency
-    );
+    eprintln!("submitting {} transfers from {} tasks straight to the writer...", args.transfers, args.concurrency);
     let next = Arc::new(AtomicUsize::new(0));
     let run_id = uuid::Uuid::new_v4().simple().to_string();
-    let before = (
-        writer.stats().batches.load(Ordering::Relaxed),
-        writer.stats().commands.load(Ordering::Relaxed),
-    );
+    let before = (writer.stats().batches.load(Ordering::Relaxed), writer.stats().commands.load(Ordering::Relaxed));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency {
-        let (writer, next, sources, destinations) = (
-            writer.clone(),
-            next.clone(),
-            sources.clone(),
-            destinations.clone(),
-        );
-        let (total, idem, run_id, render) = (
-            args.transfers,
-            !args.no_idempotency,
-            run_id.clone(),
-            render.clone(),
-        );
+        let (writer, next, sources, destinations) =
+            (writer.clone(), next.clone(), sources.clone(), destinations.clone());
+        let (total, idem, run_id, render) = (args.transfers, !args.no_idempotency, run_id.clone(), render.clone());
         workers.spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0usize;
@@ -394,9 +326,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
     let commands = stats.commands.load(Ordering::Relaxed) - before.1;
     #[allow(clippy::cast_precision_loss)]
     let per_batch = commands as f64 / batches.max(1) as f64;
-    eprintln!(
-        "writer during the run: {batches} batches, {per_batch:.1} commands per batch on average"
-    );
+    eprintln!("writer during the run: {batches} batches, {per_batch:.1} commands per batch on average");
     let verify = db.verify().await?;
     eprintln!("ledger verify after the run: ok = {}", verify.ok());
     db.close().await;
@@ -419,11 +349,7 @@ fn report(
         if latencies.is_empty() {
             return 0.0;
         }
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
         let idx = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
         latencies[idx].as_secs_f64() * 1000.0
     };

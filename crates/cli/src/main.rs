@@ -14,11 +14,7 @@ use rialto_store::{AuditContext, Command, Db, Output, Reply, Role, Writer, Write
 const DEFAULT_DATABASE: &str = "sqlite://rialto.db";
 
 #[derive(Parser)]
-#[command(
-    name = "rialto",
-    version,
-    about = "Rialto: an open-source payments platform"
-)]
+#[command(name = "rialto", version, about = "Rialto: an open-source payments platform")]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -53,11 +49,7 @@ enum Cmd {
         #[arg(long, env = "RIALTO_NATS_URL")]
         nats_url: Option<String>,
         /// Seconds between settlement runs (0: only on request).
-        #[arg(
-            long,
-            env = "RIALTO_SETTLEMENT_INTERVAL_SECONDS",
-            default_value_t = 3600
-        )]
+        #[arg(long, env = "RIALTO_SETTLEMENT_INTERVAL_SECONDS", default_value_t = 3600)]
         settlement_interval_seconds: u64,
     },
     /// Apply the database migrations and exit.
@@ -119,10 +111,7 @@ enum KeyCmd {
 fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -141,9 +130,7 @@ fn main() -> ExitCode {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("RIALTO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("RIALTO_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {
@@ -152,9 +139,7 @@ fn init_tracing() {
 }
 
 async fn open(db: &DbArgs) -> anyhow::Result<Db> {
-    let db = Db::connect(&db.database)
-        .await
-        .with_context(|| format!("cannot open {}", db.database))?;
+    let db = Db::connect(&db.database).await.with_context(|| format!("cannot open {}", db.database))?;
     db.migrate().await.context("migrations failed")?;
     Ok(db)
 }
@@ -175,11 +160,9 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             config.idempotency_ttl_us = i64::from(idempotency_ttl_hours) * 3600 * 1_000_000;
             config.writer.batch_commands_max = batch_max.clamp(1, 16_384);
             config.nats_url = nats_url.filter(|u| !u.is_empty());
-            config.settlement_interval = (settlement_interval_seconds > 0)
-                .then(|| std::time::Duration::from_secs(settlement_interval_seconds));
-            let running = rialto_api::start(config)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            config.settlement_interval =
+                (settlement_interval_seconds > 0).then(|| std::time::Duration::from_secs(settlement_interval_seconds));
+            let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("rialto listening on http://{}", running.addr);
             let stop = running.stopper();
             tokio::spawn(async move {
@@ -197,15 +180,9 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::Verify { db } => {
             let report = open(&db).await?.verify().await?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&rialto_api::routes::verify_json(&report))?
-            );
+            println!("{}", serde_json::to_string_pretty(&rialto_api::routes::verify_json(&report))?);
             if report.ok() {
-                eprintln!(
-                    "ledger verified: {} accounts, {} entries, no mismatches",
-                    report.accounts, report.entries
-                );
+                eprintln!("ledger verified: {} accounts, {} entries, no mismatches", report.accounts, report.entries);
                 Ok(ExitCode::SUCCESS)
             } else {
                 eprintln!("LEDGER MISMATCH: {} problem(s)", report.mismatches.len());
@@ -215,31 +192,15 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::ApiKeys(KeyCmd::Create { db, role, name }) => {
             let role = Role::parse(&role).context("role must be admin, writer or reader")?;
             let (key, secret, key_hash) = rialto_store::generate_api_key(&name, role);
-            let key =
-                key_command(&open(&db).await?, Command::CreateApiKey { key, key_hash }).await?;
-            eprintln!(
-                "created {} ({}); the secret is shown only once:",
-                key.id,
-                role.as_str()
-            );
+            let key = key_command(&open(&db).await?, Command::CreateApiKey { key, key_hash }).await?;
+            eprintln!("created {} ({}); the secret is shown only once:", key.id, role.as_str());
             println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::ApiKeys(KeyCmd::List { db }) => {
             for k in open(&db).await?.list_api_keys().await? {
-                let state = if k.revoked_at_us.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
-                println!(
-                    "{}\t{}\t{}\t{}…\t{}",
-                    k.id,
-                    k.role.as_str(),
-                    state,
-                    k.prefix,
-                    k.name
-                );
+                let state = if k.revoked_at_us.is_some() { "revoked" } else { "active" };
+                println!("{}\t{}\t{}\t{}…\t{}", k.id, k.role.as_str(), state, k.prefix, k.name);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -257,10 +218,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::Audit(AuditCmd::Verify { db }) => {
             let report = open(&db).await?.verify_audit().await?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&rialto_api::routes::audit_report_json(&report))?
-            );
+            println!("{}", serde_json::to_string_pretty(&rialto_api::routes::audit_report_json(&report))?);
             match report.first_broken {
                 None => {
                     eprintln!("audit chain verified: {} records", report.records);
@@ -279,22 +237,12 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
 /// Runs an API-key command through a writer, so that it is audited like any other change
 /// (actor `cli`).
 async fn key_command(db: &Db, command: Command) -> anyhow::Result<rialto_store::ApiKey> {
-    let presenter: rialto_store::Presenter =
-        std::sync::Arc::new(|o| rialto_api::present::output(o).to_string());
+    let presenter: rialto_store::Presenter = std::sync::Arc::new(|o| rialto_api::present::output(o).to_string());
     let writer = Writer::start(db, WriterConfig::default(), presenter, Default::default()).await?;
-    let audit = AuditContext {
-        actor: "cli".into(),
-        request_id: None,
-        ip: None,
-    };
+    let audit = AuditContext { actor: "cli".into(), request_id: None, ip: None };
     match writer.submit(command, None, Some(audit)).await {
-        Reply::Done {
-            outcome: Ok(Output::ApiKey(k)),
-            ..
-        } => Ok(k),
-        Reply::Done {
-            outcome: Err(e), ..
-        } => anyhow::bail!("{e}"),
+        Reply::Done { outcome: Ok(Output::ApiKey(k)), .. } => Ok(k),
+        Reply::Done { outcome: Err(e), .. } => anyhow::bail!("{e}"),
         _ => anyhow::bail!("unexpected answer from the ledger writer"),
     }
 }
@@ -303,14 +251,13 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -59,94 +59,67 @@ both!(concurrent_spending_never_overdraws, |app: App| async move {
     app.stop().await;
 });
 
-both!(
-    hot_account_receives_every_concurrent_payment,
-    |app: App| async move {
-        let merchant = app.account("USD", false).await;
-        let funding = app.account("USD", true).await;
-        let mut payers = Vec::new();
-        for _ in 0..50 {
-            let p = app.account("USD", false).await;
-            app.transfer(&funding, &p, 10_000, "USD").await;
-            payers.push(p);
-        }
-        let mut tasks = tokio::task::JoinSet::new();
-        for i in 0..400 {
-            let client = app.with_key(&app.key);
-            let (src, dst) = (payers[i % 50].clone(), merchant.clone());
-            tasks
-                .spawn(async move { client.transfer(&src, &dst, 1 + (i as i64 % 9), "USD").await });
-        }
-        let mut expected = 0;
-        let mut i = 0;
-        while let Some(r) = tasks.join_next().await {
-            let (s, v) = r.unwrap();
-            assert_eq!(s, 201, "{v}");
-            expected += v["amount"].as_i64().unwrap();
-            i += 1;
-        }
-        assert_eq!(i, 400);
-        assert_eq!(app.balance(&merchant).await["posted"], expected);
-        let (_, entries) = app
-            .get(&format!("/v1/accounts/{merchant}/entries?limit=1"))
-            .await;
-        assert_eq!(entries["data"][0]["balance_after"], expected);
-        app.verify_ok().await;
-        app.stop().await;
+both!(hot_account_receives_every_concurrent_payment, |app: App| async move {
+    let merchant = app.account("USD", false).await;
+    let funding = app.account("USD", true).await;
+    let mut payers = Vec::new();
+    for _ in 0..50 {
+        let p = app.account("USD", false).await;
+        app.transfer(&funding, &p, 10_000, "USD").await;
+        payers.push(p);
     }
-);
-
-both!(
-    entries_are_append_only_and_tampering_is_detected,
-    |app: App| async move {
-        let (_, a) = app.funded("USD", 500).await;
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-        let edit = sqlx::query("UPDATE entries SET amount = amount + 1")
-            .execute(&pool)
-            .await;
-        assert!(edit.is_err(), "entries must refuse UPDATE");
-        let delete = sqlx::query("DELETE FROM entries").execute(&pool).await;
-        assert!(delete.is_err(), "entries must refuse DELETE");
-        app.verify_ok().await;
-
-        sqlx::query("UPDATE accounts SET credits_posted = credits_posted + 7 WHERE id = $1")
-            .bind(a.clone())
-            .execute(&pool)
-            .await
-            .unwrap();
-        let (_, report) = app.get("/v1/ledger/verify").await;
-        assert_eq!(report["ok"], false);
-        let m = &report["mismatches"][0];
-        assert_eq!(
-            (
-                m["id"].as_str(),
-                m["field"].as_str(),
-                m["stored"].as_i64(),
-                m["computed"].as_i64()
-            ),
-            (
-                Some(a.as_str()),
-                Some("credits_posted"),
-                Some(507),
-                Some(500)
-            )
-        );
-
-        let out = Command::new(env!("CARGO_BIN_EXE_rialto"))
-            .args(["verify", "--database", &app.database_url])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "rialto verify must fail on a mismatch"
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains(&a));
-        pool.close().await;
-        app.stop().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..400 {
+        let client = app.with_key(&app.key);
+        let (src, dst) = (payers[i % 50].clone(), merchant.clone());
+        tasks.spawn(async move { client.transfer(&src, &dst, 1 + (i as i64 % 9), "USD").await });
     }
-);
+    let mut expected = 0;
+    let mut i = 0;
+    while let Some(r) = tasks.join_next().await {
+        let (s, v) = r.unwrap();
+        assert_eq!(s, 201, "{v}");
+        expected += v["amount"].as_i64().unwrap();
+        i += 1;
+    }
+    assert_eq!(i, 400);
+    assert_eq!(app.balance(&merchant).await["posted"], expected);
+    let (_, entries) = app.get(&format!("/v1/accounts/{merchant}/entries?limit=1")).await;
+    assert_eq!(entries["data"][0]["balance_after"], expected);
+    app.verify_ok().await;
+    app.stop().await;
+});
+
+both!(entries_are_append_only_and_tampering_is_detected, |app: App| async move {
+    let (_, a) = app.funded("USD", 500).await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let edit = sqlx::query("UPDATE entries SET amount = amount + 1").execute(&pool).await;
+    assert!(edit.is_err(), "entries must refuse UPDATE");
+    let delete = sqlx::query("DELETE FROM entries").execute(&pool).await;
+    assert!(delete.is_err(), "entries must refuse DELETE");
+    app.verify_ok().await;
+
+    sqlx::query("UPDATE accounts SET credits_posted = credits_posted + 7 WHERE id = $1")
+        .bind(a.clone())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (_, report) = app.get("/v1/ledger/verify").await;
+    assert_eq!(report["ok"], false);
+    let m = &report["mismatches"][0];
+    assert_eq!(
+        (m["id"].as_str(), m["field"].as_str(), m["stored"].as_i64(), m["computed"].as_i64()),
+        (Some(a.as_str()), Some("credits_posted"), Some(507), Some(500))
+    );
+
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_rialto")).args(["verify", "--database", &app.database_url]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "rialto verify must fail on a mismatch");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&a));
+    pool.close().await;
+    app.stop().await;
+});
 
 /// A `rialto serve` child process.
 struct Server {
@@ -156,33 +129,17 @@ struct Server {
 
 impl Server {
     async fn start(database_url: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(env!("CARGO_BIN_EXE_rialto"))
-            .args([
-                "serve",
-                "--database",
-                database_url,
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
+            .args(["serve", "--database", database_url, "--listen", &format!("127.0.0.1:{port}")])
             .env("RIALTO_ADMIN_KEY", ADMIN_KEY)
             .env("RIALTO_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
+        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
         for _ in 0..200 {
-            if reqwest::get(format!("{}/readyz", server.base))
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
+            if reqwest::get(format!("{}/readyz", server.base)).await.is_ok_and(|r| r.status().is_success()) {
                 return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -252,11 +209,7 @@ async fn crash_loses_nothing_acknowledged(backend: Backend) {
         acked.extend(a);
         attempted.extend(t);
     }
-    assert!(
-        acked.len() > 50,
-        "only {} transfers before the crash",
-        acked.len()
-    );
+    assert!(acked.len() > 50, "only {} transfers before the crash", acked.len());
 
     let server = Server::start(&url).await;
     let app = App::client(server.base.clone(), url.clone());
@@ -266,10 +219,7 @@ async fn crash_loses_nothing_acknowledged(backend: Backend) {
         let (s, v) = app.get(&format!("/v1/transfers/{id}")).await;
         assert_eq!(s, 200, "acknowledged transfer {id} lost: {v}");
         let (s, v, replayed) = app.post_idem("/v1/transfers", body.clone(), key).await;
-        assert_eq!(
-            (s, replayed, v["id"].as_str()),
-            (201, true, Some(id.as_str()))
-        );
+        assert_eq!((s, replayed, v["id"].as_str()), (201, true, Some(id.as_str())));
     }
     // Retrying every attempted key completes the set exactly once; the balance is the sum.
     let mut total = 0;
@@ -305,17 +255,17 @@ async fn two_processes_share_one_database(backend: Backend) {
     let b = c2.account("USD", false).await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..200 {
-        let client = if i % 2 == 0 {
-            c1.with_key(ADMIN_KEY)
-        } else {
-            c2.with_key(ADMIN_KEY)
-        };
+        let client = if i % 2 == 0 { c1.with_key(ADMIN_KEY) } else { c2.with_key(ADMIN_KEY) };
         let (a, b) = (a.clone(), b.clone());
         tasks.spawn(async move {
             // The same idempotency key sent to both processes moves money once.
             let key = format!("k{}", i / 2);
             client
-                .post_idem("/v1/transfers", json!({"source_account_id": a, "destination_account_id": b, "amount": 5, "currency": "USD"}), &key)
+                .post_idem(
+                    "/v1/transfers",
+                    json!({"source_account_id": a, "destination_account_id": b, "amount": 5, "currency": "USD"}),
+                    &key,
+                )
                 .await
         });
     }
@@ -336,11 +286,7 @@ async fn two_processes_share_one_database(backend: Backend) {
     // Now drain: 150 transfers of 5 against the 500 left, from both processes.
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..150 {
-        let client = if i % 2 == 0 {
-            c1.with_key(ADMIN_KEY)
-        } else {
-            c2.with_key(ADMIN_KEY)
-        };
+        let client = if i % 2 == 0 { c1.with_key(ADMIN_KEY) } else { c2.with_key(ADMIN_KEY) };
         let (a, b) = (a.clone(), b.clone());
         tasks.spawn(async move { client.transfer(&a, &b, 5, "USD").await.0 });
     }
@@ -360,13 +306,7 @@ async fn two_processes_share_one_database(backend: Backend) {
     let mut after = 0;
     loop {
         let (_, page) = c2.get(&format!("/v1/events?after={after}&limit=100")).await;
-        seqs.extend(
-            page["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["sequence"].as_i64().unwrap()),
-        );
+        seqs.extend(page["data"].as_array().unwrap().iter().map(|e| e["sequence"].as_i64().unwrap()));
         after = page["next_after"].as_i64().unwrap();
         if !page["has_more"].as_bool().unwrap() {
             break;

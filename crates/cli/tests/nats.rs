@@ -12,7 +12,9 @@ fn nats_url() -> Option<String> {
     match std::env::var("RIALTO_TEST_NATS_URL") {
         Ok(u) => Some(u),
         Err(_) => {
-            eprintln!("SKIPPED: set RIALTO_TEST_NATS_URL (e.g. nats://127.0.0.1:4222) to run the NATS tests; .ci/run sets it");
+            eprintln!(
+                "SKIPPED: set RIALTO_TEST_NATS_URL (e.g. nats://127.0.0.1:4222) to run the NATS tests; .ci/run sets it"
+            );
             None
         }
     }
@@ -21,10 +23,7 @@ fn nats_url() -> Option<String> {
 async fn events_reach_jetstream_once(backend: Backend) {
     let Some(url) = nats_url() else { return };
     let tag = uuid::Uuid::new_v4().simple().to_string();
-    let (stream, prefix) = (
-        format!("RIALTO_TEST_{tag}"),
-        format!("rialtotest{tag}.events"),
-    );
+    let (stream, prefix) = (format!("RIALTO_TEST_{tag}"), format!("rialtotest{tag}.events"));
     let Some(app) = App::start_with(backend, |c| {
         c.nats_url = Some(url.clone());
         c.nats_stream = stream.clone();
@@ -57,14 +56,9 @@ async fn events_reach_jetstream_once(backend: Backend) {
         let m = s.get_raw_message(i as u64 + 1).await.unwrap();
         let body: Value = serde_json::from_slice(&m.payload).unwrap();
         assert_eq!(body["id"], e["id"], "in stream order");
+        assert_eq!(m.subject.as_str(), format!("{prefix}.{}", e["type"].as_str().unwrap()));
         assert_eq!(
-            m.subject.as_str(),
-            format!("{prefix}.{}", e["type"].as_str().unwrap())
-        );
-        assert_eq!(
-            m.headers
-                .get(async_nats::header::NATS_MESSAGE_ID)
-                .map(|v| v.as_str()),
+            m.headers.get(async_nats::header::NATS_MESSAGE_ID).map(|v| v.as_str()),
             e["id"].as_str(),
             "{:?}",
             m.headers
@@ -75,18 +69,13 @@ async fn events_reach_jetstream_once(backend: Backend) {
     // the duplicates by message id.
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-    sqlx::query("UPDATE relay_cursors SET position = 0 WHERE name = 'nats'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE relay_cursors SET position = 0 WHERE name = 'nats'").execute(&pool).await.unwrap();
     app.transfer(&a, &funding, 10, "USD").await;
     let mut count = 0;
     for _ in 0..200 {
         count = s.info().await.unwrap().state.messages;
-        let pos: (i64,) = sqlx::query_as("SELECT position FROM relay_cursors WHERE name = 'nats'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let pos: (i64,) =
+            sqlx::query_as("SELECT position FROM relay_cursors WHERE name = 'nats'").fetch_one(&pool).await.unwrap();
         if pos.0 >= 5 {
             break;
         }

@@ -28,10 +28,7 @@ struct Received {
 
 /// Verifies `Rialto-Signature` the way a receiver would.
 fn valid(secret: &str, headers: &HeaderMap, body: &str) -> bool {
-    let Some(sig) = headers
-        .get("rialto-signature")
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(sig) = headers.get("rialto-signature").and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let mut t = None;
@@ -46,10 +43,7 @@ fn valid(secret: &str, headers: &HeaderMap, body: &str) -> bool {
     let (Some(t), Some(v1)) = (t, v1) else {
         return false;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     if (now - t).abs() > 300 {
         return false;
     }
@@ -68,12 +62,7 @@ async fn receiver(fail_first: u32) -> (String, Arc<Mutex<Received>>) {
             let s = s.clone();
             async move {
                 let mut r = s.lock().unwrap();
-                let delivery = headers
-                    .get("rialto-delivery-id")
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_string();
+                let delivery = headers.get("rialto-delivery-id").unwrap().to_str().unwrap().to_string();
                 if !valid(&r.secret, &headers, &body) {
                     r.bad_signatures += 1;
                     return StatusCode::BAD_REQUEST;
@@ -84,10 +73,7 @@ async fn receiver(fail_first: u32) -> (String, Arc<Mutex<Received>>) {
                     return StatusCode::INTERNAL_SERVER_ERROR;
                 }
                 let event: Value = serde_json::from_str(&body).unwrap();
-                assert_eq!(
-                    headers.get("rialto-event-id").unwrap().to_str().unwrap(),
-                    event["id"].as_str().unwrap()
-                );
+                assert_eq!(headers.get("rialto-event-id").unwrap().to_str().unwrap(), event["id"].as_str().unwrap());
                 r.accepted.push(event["id"].as_str().unwrap().to_string());
                 r.accepted_deliveries.push(delivery);
                 StatusCode::OK
@@ -109,11 +95,7 @@ async fn start(backend: Backend) -> Option<App> {
 }
 
 async fn deliveries(app: &App, endpoint: &str) -> Vec<Value> {
-    let (s, v) = app
-        .get(&format!(
-            "/v1/webhook-endpoints/{endpoint}/deliveries?limit=100"
-        ))
-        .await;
+    let (s, v) = app.get(&format!("/v1/webhook-endpoints/{endpoint}/deliveries?limit=100")).await;
     assert_eq!(s, 200, "{v}");
     v["data"].as_array().unwrap().clone()
 }
@@ -129,50 +111,30 @@ async fn failing_receiver_gets_every_event_once(backend: Backend) {
     let endpoint = ep["id"].as_str().unwrap().to_string();
     // A second endpoint that only wants transfers.
     let (url2, received2) = receiver(0).await;
-    let (_, ep2) = app
-        .post(
-            "/v1/webhook-endpoints",
-            json!({"url": url2, "event_types": ["transfer.posted"]}),
-        )
-        .await;
+    let (_, ep2) = app.post("/v1/webhook-endpoints", json!({"url": url2, "event_types": ["transfer.posted"]})).await;
     received2.lock().unwrap().secret = ep2["secret"].as_str().unwrap().to_string();
 
     let (funding, a) = app.funded("USD", 1_000).await;
     app.transfer(&a, &funding, 10, "USD").await;
     let (_, events) = app.get("/v1/events?limit=100").await;
-    let expected: Vec<String> = events["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap().to_string())
-        .collect();
+    let expected: Vec<String> =
+        events["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(expected.len(), 4, "two accounts and two transfers");
 
     let mut done = false;
     for _ in 0..200 {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let d = deliveries(&app, &endpoint).await;
-        if d.len() == 4
-            && d.iter().all(|d| d["status"] == "succeeded")
-            && received2.lock().unwrap().accepted.len() == 2
+        if d.len() == 4 && d.iter().all(|d| d["status"] == "succeeded") && received2.lock().unwrap().accepted.len() == 2
         {
             done = true;
             break;
         }
     }
-    assert!(
-        done,
-        "deliveries did not all succeed: {:?}",
-        deliveries(&app, &endpoint).await
-    );
+    assert!(done, "deliveries did not all succeed: {:?}", deliveries(&app, &endpoint).await);
     let (bad, accepted, accepted_deliveries, attempts) = {
         let r = received.lock().unwrap();
-        (
-            r.bad_signatures,
-            r.accepted.clone(),
-            r.accepted_deliveries.clone(),
-            r.attempts.clone(),
-        )
+        (r.bad_signatures, r.accepted.clone(), r.accepted_deliveries.clone(), r.attempts.clone())
     };
     assert_eq!(bad, 0);
     let mut got = accepted;
@@ -184,15 +146,9 @@ async fn failing_receiver_gets_every_event_once(backend: Backend) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 4, "one delivery id per event");
-    assert!(
-        attempts.values().all(|n| *n == 3),
-        "two failures then a success: {attempts:?}"
-    );
+    assert!(attempts.values().all(|n| *n == 3), "two failures then a success: {attempts:?}");
     for d in deliveries(&app, &endpoint).await {
-        assert_eq!(
-            (d["attempts"].as_i64(), d["last_status_code"].as_i64()),
-            (Some(3), Some(200))
-        );
+        assert_eq!((d["attempts"].as_i64(), d["last_status_code"].as_i64()), (Some(3), Some(200)));
     }
     let accepted2 = received2.lock().unwrap().accepted.len();
     assert_eq!(accepted2, 2, "only transfer.posted events");
@@ -216,17 +172,8 @@ async fn unreachable_receiver_ends_failed_after_bounded_attempts(backend: Backen
         return;
     };
     // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let (_, ep) = app
-        .post(
-            "/v1/webhook-endpoints",
-            json!({"url": format!("http://127.0.0.1:{port}/gone")}),
-        )
-        .await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (_, ep) = app.post("/v1/webhook-endpoints", json!({"url": format!("http://127.0.0.1:{port}/gone")})).await;
     let endpoint = ep["id"].as_str().unwrap().to_string();
     app.account("USD", false).await;
     let mut last = Value::Null;
@@ -240,11 +187,7 @@ async fn unreachable_receiver_ends_failed_after_bounded_attempts(backend: Backen
             }
         }
     }
-    assert_eq!(
-        (last["status"].as_str(), last["attempts"].as_i64()),
-        (Some("failed"), Some(8)),
-        "{last}"
-    );
+    assert_eq!((last["status"].as_str(), last["attempts"].as_i64()), (Some("failed"), Some(8)), "{last}");
     assert!(last["last_error"].as_str().is_some());
     for bad in [
         json!({"url": "ftp://x"}),

@@ -52,10 +52,7 @@ impl Currency {
     pub fn parse(code: &str) -> Result<Currency, UnknownCurrency> {
         ISO_4217
             .binary_search_by(|(c, _)| (*c).cmp(code))
-            .map(|i| Currency {
-                code: ISO_4217[i].0,
-                exponent: ISO_4217[i].1,
-            })
+            .map(|i| Currency { code: ISO_4217[i].0, exponent: ISO_4217[i].1 })
             .map_err(|_| UnknownCurrency(code.chars().take(16).collect()))
     }
 
@@ -71,10 +68,7 @@ impl Currency {
 
     /// Every active currency in the table, sorted by code.
     pub fn all() -> impl Iterator<Item = Currency> {
-        ISO_4217.iter().map(|(code, exponent)| Currency {
-            code,
-            exponent: *exponent,
-        })
+        ISO_4217.iter().map(|(code, exponent)| Currency { code, exponent: *exponent })
     }
 }
 
@@ -104,22 +98,9 @@ mod tests {
 
     #[test]
     fn exponents_match_the_standard() {
-        let cases = [
-            ("USD", 2),
-            ("JPY", 0),
-            ("KWD", 3),
-            ("BHD", 3),
-            ("CLF", 4),
-            ("EUR", 2),
-            ("KRW", 0),
-            ("UYW", 4),
-        ];
+        let cases = [("USD", 2), ("JPY", 0), ("KWD", 3), ("BHD", 3), ("CLF", 4), ("EUR", 2), ("KRW", 0), ("UYW", 4)];
         for (code, exp) in cases {
-            assert_eq!(
-                Currency::parse(code).map(|c| c.exponent()),
-                Ok(exp),
-                "{code}"
-            );
+            assert_eq!(Currency::parse(code).map(|c| c.exponent()), Ok(exp), "{code}");
         }
     }
 

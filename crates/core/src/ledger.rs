@@ -382,21 +382,12 @@ struct Stage<'a> {
 
 impl<'a> Stage<'a> {
     fn new(book: &'a mut Book) -> Self {
-        Stage {
-            book,
-            accounts: BTreeMap::new(),
-            transfers: BTreeMap::new(),
-            effects: Effects::default(),
-        }
+        Stage { book, accounts: BTreeMap::new(), transfers: BTreeMap::new(), effects: Effects::default() }
     }
 
     fn account(&mut self, id: &str) -> Result<&mut Account, LedgerError> {
         if !self.accounts.contains_key(id) {
-            let acct = self
-                .book
-                .accounts
-                .get(id)
-                .ok_or_else(|| LedgerError::AccountNotFound(id.to_string()))?;
+            let acct = self.book.accounts.get(id).ok_or_else(|| LedgerError::AccountNotFound(id.to_string()))?;
             self.accounts.insert(id.to_string(), acct.clone());
         }
         Ok(self.accounts.get_mut(id).expect("just inserted"))
@@ -404,11 +395,7 @@ impl<'a> Stage<'a> {
 
     fn transfer(&mut self, id: &str) -> Result<&mut Transfer, LedgerError> {
         if !self.transfers.contains_key(id) {
-            let t = self
-                .book
-                .transfers
-                .get(id)
-                .ok_or_else(|| LedgerError::TransferNotFound(id.to_string()))?;
+            let t = self.book.transfers.get(id).ok_or_else(|| LedgerError::TransferNotFound(id.to_string()))?;
             self.transfers.insert(id.to_string(), t.clone());
             self.effects.updated_transfers.push(id.to_string());
         }
@@ -426,12 +413,7 @@ impl<'a> Stage<'a> {
         self.entry(credit, Direction::Credit, amount)
     }
 
-    fn entry(
-        &mut self,
-        account_id: &str,
-        direction: Direction,
-        amount: i64,
-    ) -> Result<(), LedgerError> {
+    fn entry(&mut self, account_id: &str, direction: Direction, amount: i64) -> Result<(), LedgerError> {
         let acct = self.account(account_id)?;
         match direction {
             Direction::Debit => acct.debits_posted = checked_add(acct.debits_posted, amount)?,
@@ -491,11 +473,7 @@ impl Book {
             let dst = stage.account(&spec.destination_account_id)?;
             dst.credits_pending = checked_add(dst.credits_pending, amount)?;
         } else {
-            stage.post(
-                &spec.source_account_id,
-                &spec.destination_account_id,
-                amount,
-            )?;
+            stage.post(&spec.source_account_id, &spec.destination_account_id, amount)?;
         }
         stage.create_transfer(Transfer {
             id: spec.id.clone(),
@@ -504,16 +482,8 @@ impl Book {
             currency: spec.currency,
             amount,
             posted_amount: if spec.pending { 0 } else { amount },
-            status: if spec.pending {
-                TransferStatus::Pending
-            } else {
-                TransferStatus::Posted
-            },
-            expires_at_us: if spec.pending {
-                spec.expires_at_us
-            } else {
-                None
-            },
+            status: if spec.pending { TransferStatus::Pending } else { TransferStatus::Posted },
+            expires_at_us: if spec.pending { spec.expires_at_us } else { None },
             reversal_of: None,
             reversed_by: None,
         });
@@ -522,12 +492,7 @@ impl Book {
 
     /// Posts a pending transfer, in full or for a smaller `amount`; the rest of the
     /// reservation is released.
-    pub fn post_pending(
-        &mut self,
-        id: &str,
-        amount: Option<Amount>,
-        now_us: i64,
-    ) -> Result<Effects, LedgerError> {
+    pub fn post_pending(&mut self, id: &str, amount: Option<Amount>, now_us: i64) -> Result<Effects, LedgerError> {
         let mut stage = Stage::new(self);
         let t = stage.transfer(id)?;
         ensure_pending(t, "post")?;
@@ -537,17 +502,11 @@ impl Book {
         let reserved = t.amount;
         let post = amount.map_or(reserved, Amount::minor);
         if post > reserved {
-            return Err(LedgerError::PostExceedsPending {
-                requested: post,
-                pending: reserved,
-            });
+            return Err(LedgerError::PostExceedsPending { requested: post, pending: reserved });
         }
         t.status = TransferStatus::Posted;
         t.posted_amount = post;
-        let (src, dst) = (
-            t.source_account_id.clone(),
-            t.destination_account_id.clone(),
-        );
+        let (src, dst) = (t.source_account_id.clone(), t.destination_account_id.clone());
         release(&mut stage, &src, &dst, reserved)?;
         for acct_id in [&src, &dst] {
             stage.account(acct_id)?.ensure_can_move()?;
@@ -562,16 +521,8 @@ impl Book {
         let mut stage = Stage::new(self);
         let t = stage.transfer(id)?;
         ensure_pending(t, "void")?;
-        t.status = if expired {
-            TransferStatus::Expired
-        } else {
-            TransferStatus::Voided
-        };
-        let (src, dst, reserved) = (
-            t.source_account_id.clone(),
-            t.destination_account_id.clone(),
-            t.amount,
-        );
+        t.status = if expired { TransferStatus::Expired } else { TransferStatus::Voided };
+        let (src, dst, reserved) = (t.source_account_id.clone(), t.destination_account_id.clone(), t.amount);
         release(&mut stage, &src, &dst, reserved)?;
         stage.commit()
     }
@@ -597,17 +548,10 @@ impl Book {
         }
         t.reversed_by = Some(new_id.to_string());
         let original = t.clone();
-        for acct_id in [
-            &original.source_account_id,
-            &original.destination_account_id,
-        ] {
+        for acct_id in [&original.source_account_id, &original.destination_account_id] {
             stage.account(acct_id)?.ensure_can_move()?;
         }
-        stage.post(
-            &original.destination_account_id,
-            &original.source_account_id,
-            original.posted_amount,
-        )?;
+        stage.post(&original.destination_account_id, &original.source_account_id, original.posted_amount)?;
         stage.create_transfer(Transfer {
             id: new_id.to_string(),
             source_account_id: original.destination_account_id.clone(),
@@ -638,11 +582,7 @@ impl Book {
             }
         }
         if let Some((currency, (debits, credits))) = totals.iter().find(|(_, (d, c))| d != c) {
-            return Err(LedgerError::Unbalanced {
-                currency: *currency,
-                debits: *debits,
-                credits: *credits,
-            });
+            return Err(LedgerError::Unbalanced { currency: *currency, debits: *debits, credits: *credits });
         }
         for line in lines {
             stage.entry(&line.account_id, line.direction, line.amount.minor())?;
@@ -651,11 +591,7 @@ impl Book {
     }
 
     /// Freezes, unfreezes or closes an account.
-    pub fn change_status(
-        &mut self,
-        id: &str,
-        change: StatusChange,
-    ) -> Result<Effects, LedgerError> {
+    pub fn change_status(&mut self, id: &str, change: StatusChange) -> Result<Effects, LedgerError> {
         let mut stage = Stage::new(self);
         let acct = stage.account(id)?;
         let refuse = |acct: &Account, action| LedgerError::InvalidAccountState {
@@ -698,16 +634,10 @@ fn release(stage: &mut Stage<'_>, src: &str, dst: &str, reserved: i64) -> Result
     s.debits_pending = checked_sub(s.debits_pending, reserved)?;
     let d = stage.account(dst)?;
     d.credits_pending = checked_sub(d.credits_pending, reserved)?;
-    assert!(
-        s_nonneg(stage, src) && s_nonneg(stage, dst),
-        "pending totals went negative"
-    );
+    assert!(s_nonneg(stage, src) && s_nonneg(stage, dst), "pending totals went negative");
     Ok(())
 }
 
 fn s_nonneg(stage: &Stage<'_>, id: &str) -> bool {
-    stage
-        .accounts
-        .get(id)
-        .is_some_and(|a| a.debits_pending >= 0 && a.credits_pending >= 0)
+    stage.accounts.get(id).is_some_and(|a| a.debits_pending >= 0 && a.credits_pending >= 0)
 }

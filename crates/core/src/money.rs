@@ -61,14 +61,8 @@ mod tests {
     fn bounds() {
         assert_eq!(Amount::new(0), Err(AmountError::NotPositive));
         assert_eq!(Amount::new(-5), Err(AmountError::NotPositive));
-        assert_eq!(
-            Amount::new(AMOUNT_MAX_MINOR + 1),
-            Err(AmountError::TooLarge)
-        );
-        assert_eq!(
-            Amount::new(AMOUNT_MAX_MINOR).map(Amount::minor),
-            Ok(AMOUNT_MAX_MINOR)
-        );
+        assert_eq!(Amount::new(AMOUNT_MAX_MINOR + 1), Err(AmountError::TooLarge));
+        assert_eq!(Amount::new(AMOUNT_MAX_MINOR).map(Amount::minor), Ok(AMOUNT_MAX_MINOR));
         assert_eq!(Amount::new(1).map(Amount::minor), Ok(1));
     }
 

@@ -63,10 +63,7 @@ impl PaymentStatus {
             (S::Pending, S::Processing | S::Cancelled)
                 | (S::Processing, S::RequiresReview | S::Completed | S::Failed)
                 | (S::RequiresReview, S::Completed | S::Failed | S::Cancelled)
-                | (
-                    S::Completed | S::PartiallyRefunded,
-                    S::PartiallyRefunded | S::Refunded
-                )
+                | (S::Completed | S::PartiallyRefunded, S::PartiallyRefunded | S::Refunded)
         )
     }
 }
@@ -152,10 +149,7 @@ impl RiskGate for LimitsRiskGate {
         if f.amount_minor > self.reject_above_minor {
             return Decision::Reject {
                 code: "amount_over_limit",
-                reason: format!(
-                    "amount {} is over the limit of {}",
-                    f.amount_minor, self.reject_above_minor
-                ),
+                reason: format!("amount {} is over the limit of {}", f.amount_minor, self.reject_above_minor),
             };
         }
         if f.recent_count >= self.velocity_max_count {
@@ -190,33 +184,22 @@ pub struct KycComplianceGate {
 
 impl Default for KycComplianceGate {
     fn default() -> Self {
-        KycComplianceGate {
-            kyc_required_above_minor: 100_000,
-        }
+        KycComplianceGate { kyc_required_above_minor: 100_000 }
     }
 }
 
 impl ComplianceGate for KycComplianceGate {
     fn check(&self, f: &PaymentFacts) -> Decision {
         let Some((status, kyc)) = &f.user else {
-            return Decision::Reject {
-                code: "user_not_found",
-                reason: "the paying user does not exist".into(),
-            };
+            return Decision::Reject { code: "user_not_found", reason: "the paying user does not exist".into() };
         };
         if status != "active" {
-            return Decision::Reject {
-                code: "user_blocked",
-                reason: format!("the paying user is {status}"),
-            };
+            return Decision::Reject { code: "user_blocked", reason: format!("the paying user is {status}") };
         }
         if f.amount_minor > self.kyc_required_above_minor && kyc != "verified" {
             return Decision::Reject {
                 code: "kyc_required",
-                reason: format!(
-                    "payments over {} need a verified user; KYC is {kyc}",
-                    self.kyc_required_above_minor
-                ),
+                reason: format!("payments over {} need a verified user; KYC is {kyc}", self.kyc_required_above_minor),
             };
         }
         Decision::Approve
@@ -257,11 +240,7 @@ mod tests {
         for from in all {
             assert_eq!(S::parse(from.as_str()), Some(from));
             for to in all {
-                assert_eq!(
-                    from.can_become(to),
-                    allowed.contains(&(from, to)),
-                    "{from:?} -> {to:?}"
-                );
+                assert_eq!(from.can_become(to), allowed.contains(&(from, to)), "{from:?} -> {to:?}");
             }
         }
     }
@@ -284,47 +263,20 @@ mod tests {
         assert_eq!(risk.assess(&facts(100, ok, 0, 0)), Decision::Approve);
         assert!(matches!(
             risk.assess(&facts(20_000_000, ok, 0, 0)),
-            Decision::Reject {
-                code: "amount_over_limit",
-                ..
-            }
+            Decision::Reject { code: "amount_over_limit", .. }
         ));
-        assert!(matches!(
-            risk.assess(&facts(2_000_000, ok, 0, 0)),
-            Decision::Review(_)
-        ));
-        assert!(matches!(
-            risk.assess(&facts(100, ok, 20, 0)),
-            Decision::Review(_)
-        ));
-        assert!(matches!(
-            risk.assess(&facts(100, ok, 1, 4_999_950)),
-            Decision::Review(_)
-        ));
-        assert_eq!(
-            kyc.check(&facts(100_000, Some(("active", "pending")), 0, 0)),
-            Decision::Approve
-        );
+        assert!(matches!(risk.assess(&facts(2_000_000, ok, 0, 0)), Decision::Review(_)));
+        assert!(matches!(risk.assess(&facts(100, ok, 20, 0)), Decision::Review(_)));
+        assert!(matches!(risk.assess(&facts(100, ok, 1, 4_999_950)), Decision::Review(_)));
+        assert_eq!(kyc.check(&facts(100_000, Some(("active", "pending")), 0, 0)), Decision::Approve);
         assert!(matches!(
             kyc.check(&facts(100_001, Some(("active", "pending")), 0, 0)),
-            Decision::Reject {
-                code: "kyc_required",
-                ..
-            }
+            Decision::Reject { code: "kyc_required", .. }
         ));
         assert!(matches!(
             kyc.check(&facts(1, Some(("blocked", "verified")), 0, 0)),
-            Decision::Reject {
-                code: "user_blocked",
-                ..
-            }
+            Decision::Reject { code: "user_blocked", .. }
         ));
-        assert!(matches!(
-            kyc.check(&facts(1, None, 0, 0)),
-            Decision::Reject {
-                code: "user_not_found",
-                ..
-            }
-        ));
+        assert!(matches!(kyc.check(&facts(1, None, 0, 0)), Decision::Reject { code: "user_not_found", .. }));
     }
 }

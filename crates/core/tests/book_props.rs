@@ -4,40 +4,17 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use rialto_core::ledger::{
-    Account, Book, Direction, Line, StatusChange, TransferSpec, TransferStatus,
-};
+use rialto_core::ledger::{Account, Book, Direction, Line, StatusChange, TransferSpec, TransferStatus};
 use rialto_core::{Amount, Currency};
 
 #[derive(Debug, Clone)]
 enum Op {
-    Transfer {
-        src: usize,
-        dst: usize,
-        amount: i64,
-        pending: bool,
-    },
-    Post {
-        t: usize,
-        amount: Option<i64>,
-    },
-    Void {
-        t: usize,
-    },
-    Reverse {
-        t: usize,
-    },
-    Journal {
-        a: usize,
-        b: usize,
-        c: usize,
-        amount: i64,
-        split: i64,
-    },
-    Status {
-        a: usize,
-        change: u8,
-    },
+    Transfer { src: usize, dst: usize, amount: i64, pending: bool },
+    Post { t: usize, amount: Option<i64> },
+    Void { t: usize },
+    Reverse { t: usize },
+    Journal { a: usize, b: usize, c: usize, amount: i64, split: i64 },
+    Status { a: usize, change: u8 },
 }
 
 const ACCOUNTS: usize = 6;
@@ -64,13 +41,8 @@ fn book() -> Book {
     let usd = Currency::parse("USD").unwrap();
     for i in 0..ACCOUNTS {
         // Account 0 is the funding account: it may go negative. Account 5 is in EUR.
-        let currency = if i == 5 {
-            Currency::parse("EUR").unwrap()
-        } else {
-            usd
-        };
-        b.accounts
-            .insert(id(i), Account::new(id(i), currency, i == 0));
+        let currency = if i == 5 { Currency::parse("EUR").unwrap() } else { usd };
+        b.accounts.insert(id(i), Account::new(id(i), currency, i == 0));
     }
     b
 }

@@ -34,9 +34,7 @@ pub enum DbKind {
 
 /// Microseconds since the Unix epoch: the unit of every stored time.
 pub fn now_us() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
 }
 
@@ -64,11 +62,7 @@ impl Db {
         let (kind, url) = normalise_url(url)?;
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
-            .max_connections(if kind == DbKind::Sqlite {
-                POOL_CONNECTIONS_MAX
-            } else {
-                8
-            })
+            .max_connections(if kind == DbKind::Sqlite { POOL_CONNECTIONS_MAX } else { 8 })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
@@ -80,26 +74,14 @@ impl Db {
             })
             .connect_with(options.clone())
             .await?;
-        Ok(Db {
-            pool,
-            kind,
-            options,
-        })
+        Ok(Db { pool, kind, options })
     }
 
     /// Applies the embedded migrations for this database.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.kind {
-            DbKind::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
-            }
-            DbKind::Postgres => {
-                sqlx::migrate!("./migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
+            DbKind::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            DbKind::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
     }
@@ -156,19 +138,12 @@ fn normalise_url(url: &str) -> Result<(DbKind, String), StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((DbKind::Postgres, url.to_string()));
     }
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
     if path.is_empty() || path.contains("://") {
         return Err(StoreError::UnsupportedUrl(url.to_string()));
     }
     let sep = if path.contains('?') { '&' } else { '?' };
-    let query = if path.contains("mode=") {
-        String::new()
-    } else {
-        format!("{sep}mode=rwc")
-    };
+    let query = if path.contains("mode=") { String::new() } else { format!("{sep}mode=rwc") };
     Ok((DbKind::Sqlite, format!("sqlite://{path}{query}")))
 }
 
@@ -178,18 +153,12 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(
-            normalise_url("rialto.db").ok(),
-            Some((DbKind::Sqlite, "sqlite://rialto.db?mode=rwc".into()))
-        );
+        assert_eq!(normalise_url("rialto.db").ok(), Some((DbKind::Sqlite, "sqlite://rialto.db?mode=rwc".into())));
         assert_eq!(
             normalise_url("sqlite:///tmp/x.db").ok(),
             Some((DbKind::Sqlite, "sqlite:///tmp/x.db?mode=rwc".into()))
         );
-        assert_eq!(
-            normalise_url("postgres://u@h/db").ok().map(|x| x.0),
-            Some(DbKind::Postgres)
-        );
+        assert_eq!(normalise_url("postgres://u@h/db").ok().map(|x| x.0), Some(DbKind::Postgres));
         assert!(normalise_url("mysql://x").is_err());
     }
 }

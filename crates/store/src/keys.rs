@@ -98,12 +98,7 @@ pub(crate) fn key_from_row(r: &sqlx::any::AnyRow) -> Result<ApiKey, StoreError> 
 
 impl Db {
     /// Makes sure `secret` exists as an active key with `role` (used for `RIALTO_ADMIN_KEY`).
-    pub async fn ensure_api_key(
-        &self,
-        name: &str,
-        role: Role,
-        secret: &str,
-    ) -> Result<ApiKey, StoreError> {
+    pub async fn ensure_api_key(&self, name: &str, role: Role, secret: &str) -> Result<ApiKey, StoreError> {
         if let Some(key) = self.api_key_by_secret(secret).await? {
             if key.role == role && key.revoked_at_us.is_none() {
                 return Ok(key);
@@ -113,28 +108,16 @@ impl Db {
                 .bind(key.id.clone())
                 .execute(self.pool())
                 .await?;
-            return Ok(ApiKey {
-                role,
-                revoked_at_us: None,
-                ..key
-            });
+            return Ok(ApiKey { role, revoked_at_us: None, ..key });
         }
         match self.insert_api_key(name, role, secret).await {
             Ok(k) => Ok(k),
             // Another process inserted it at the same moment.
-            Err(_) => self
-                .api_key_by_secret(secret)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt("api key race".into())),
+            Err(_) => self.api_key_by_secret(secret).await?.ok_or_else(|| StoreError::Corrupt("api key race".into())),
         }
     }
 
-    async fn insert_api_key(
-        &self,
-        name: &str,
-        role: Role,
-        secret: &str,
-    ) -> Result<ApiKey, StoreError> {
+    async fn insert_api_key(&self, name: &str, role: Role, secret: &str) -> Result<ApiKey, StoreError> {
         let key = ApiKey {
             id: rialto_core::ids::new_id(rialto_core::ids::prefix::API_KEY),
             name: name.to_string(),
@@ -143,34 +126,35 @@ impl Db {
             created_at_us: now_us(),
             revoked_at_us: None,
         };
-        sqlx::query("INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(key.id.clone())
-            .bind(key.name.clone())
-            .bind(role.as_str())
-            .bind(hash_secret(secret))
-            .bind(key.prefix.clone())
-            .bind(key.created_at_us)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(key.id.clone())
+        .bind(key.name.clone())
+        .bind(role.as_str())
+        .bind(hash_secret(secret))
+        .bind(key.prefix.clone())
+        .bind(key.created_at_us)
+        .execute(self.pool())
+        .await?;
         Ok(key)
     }
 
     /// Finds a key by its secret (revoked or not).
     pub async fn api_key_by_secret(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
-        let row = sqlx::query("SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys WHERE key_hash = $1")
-            .bind(hash_secret(secret))
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys WHERE key_hash = $1")
+                .bind(hash_secret(secret))
+                .fetch_optional(self.pool())
+                .await?;
         row.as_ref().map(key_from_row).transpose()
     }
 
     /// All keys, newest first.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys ORDER BY id DESC",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query("SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys ORDER BY id DESC")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(key_from_row).collect()
     }
 }

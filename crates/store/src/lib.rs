@@ -21,15 +21,12 @@ pub use db::{now_us, Db, DbKind, StoreError};
 pub use keys::{generate_api_key, hash_secret, ApiKey, Role};
 pub use outbox::{AuditFilter, AuditRecord, AuditReport, EventRecord};
 pub use read::{Cursor, Page, TransferFilter};
-pub use records::{
-    AccountRecord, EntryRecord, JournalLine, JournalRecord, TransferRecord, UserRecord,
-};
+pub use records::{AccountRecord, EntryRecord, JournalLine, JournalRecord, TransferRecord, UserRecord};
 pub use tasks::{TaskRun, TASK_RUNS_KEPT};
 pub use verify::{Mismatch, VerifyReport};
 pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
 pub use writer::{
-    fee, AuditContext, Command, CommandError, FeeSchedule, Idempotency, NewAccount, NewJournal,
-    NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord,
-    Policies, Presenter, RefundRecord, Renderer, Reply, SettlementRecord, Transition, Writer,
-    WriterConfig, WriterStats, SETTLEMENT_CLEARINGS_MAX,
+    fee, AuditContext, Command, CommandError, FeeSchedule, Idempotency, NewAccount, NewJournal, NewPayment, NewRefund,
+    NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord, Renderer,
+    Reply, SettlementRecord, Transition, Writer, WriterConfig, WriterStats, SETTLEMENT_CLEARINGS_MAX,
 };

@@ -162,18 +162,11 @@ pub(crate) async fn append(
     if events.is_empty() && audits.is_empty() {
         return Ok(());
     }
-    let lock = if kind == DbKind::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    let head = sqlx::query(&format!(
-        "SELECT event_seq, audit_seq, audit_hash FROM ledger_heads WHERE id = 1{lock}"
-    ))
-    .fetch_one(&mut *conn)
-    .await?;
-    let (mut event_seq, mut audit_seq): (i64, i64) =
-        (head.try_get("event_seq")?, head.try_get("audit_seq")?);
+    let lock = if kind == DbKind::Postgres { " FOR UPDATE" } else { "" };
+    let head = sqlx::query(&format!("SELECT event_seq, audit_seq, audit_hash FROM ledger_heads WHERE id = 1{lock}"))
+        .fetch_one(&mut *conn)
+        .await?;
+    let (mut event_seq, mut audit_seq): (i64, i64) = (head.try_get("event_seq")?, head.try_get("audit_seq")?);
     let mut hash: String = head.try_get("audit_hash")?;
     let event_rows: Vec<Vec<Val>> = events
         .into_iter()
@@ -244,10 +237,8 @@ pub(crate) async fn append(
     Ok(())
 }
 
-pub(crate) const EVENT_COLUMNS: &str =
-    "seq, id, type, resource_type, resource_id, data, request_id, created_at";
-const AUDIT_COLUMNS: &str =
-    "seq, id, actor, action, resource_type, resource_id, result, request_id, ip, details, \
+pub(crate) const EVENT_COLUMNS: &str = "seq, id, type, resource_type, resource_id, data, request_id, created_at";
+const AUDIT_COLUMNS: &str = "seq, id, actor, action, resource_type, resource_id, result, request_id, ip, details, \
      created_at, prev_hash, hash";
 
 pub(crate) fn event_from_row(r: &sqlx::any::AnyRow) -> Result<EventRecord, StoreError> {
@@ -283,12 +274,7 @@ fn audit_from_row(r: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
 
 impl Db {
     /// Events after `after` (a sequence number), oldest first, optionally of one type.
-    pub async fn events(
-        &self,
-        after: i64,
-        limit: usize,
-        kind: Option<&str>,
-    ) -> Result<Page<EventRecord>, StoreError> {
+    pub async fn events(&self, after: i64, limit: usize, kind: Option<&str>) -> Result<Page<EventRecord>, StoreError> {
         let mut vals = vec![Val::I(after)];
         let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1");
         if let Some(k) = kind {
@@ -296,15 +282,10 @@ impl Db {
             vals.push(Val::T(k.to_string()));
         }
         sql.push_str(&format!(" ORDER BY seq LIMIT {}", limit + 1));
-        let mut rows = sqlx::query_with(&sql, args(vals)?)
-            .fetch_all(self.pool())
-            .await?;
+        let mut rows = sqlx::query_with(&sql, args(vals)?).fetch_all(self.pool()).await?;
         let has_more = rows.len() > limit;
         rows.truncate(limit);
-        Ok(Page {
-            data: rows.iter().map(event_from_row).collect::<Result<_, _>>()?,
-            has_more,
-        })
+        Ok(Page { data: rows.iter().map(event_from_row).collect::<Result<_, _>>()?, has_more })
     }
 
     /// Audit records, newest first, filtered; cursors are sequence numbers.
@@ -335,12 +316,8 @@ impl Db {
             conditions.push(("created_at < $?", Val::I(v)));
         }
         let select = format!("SELECT {AUDIT_COLUMNS} FROM audit_events");
-        let (rows, has_more) =
-            crate::read::page(self, &select, "seq", &conditions, cursor, limit).await?;
-        Ok(Page {
-            data: rows.iter().map(audit_from_row).collect::<Result<_, _>>()?,
-            has_more,
-        })
+        let (rows, has_more) = crate::read::page(self, &select, "seq", &conditions, cursor, limit).await?;
+        Ok(Page { data: rows.iter().map(audit_from_row).collect::<Result<_, _>>()?, has_more })
     }
 
     /// Walks the audit chain from the first record and names the first one that does not fit.
@@ -348,10 +325,7 @@ impl Db {
         use futures_lite::StreamExt as _;
         let mut tx = self.pool().begin().await?;
         if self.kind() == DbKind::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                .persistent(false)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").persistent(false).execute(&mut *tx).await?;
         }
         let mut expected_seq = 0i64;
         let mut prev = GENESIS_HASH.to_string();
@@ -363,11 +337,7 @@ impl Db {
                 let r = audit_from_row(&row?)?;
                 expected_seq += 1;
                 let reason = if r.seq != expected_seq {
-                    Some(format!(
-                        "sequence jumps from {} to {}: records are missing",
-                        expected_seq - 1,
-                        r.seq
-                    ))
+                    Some(format!("sequence jumps from {} to {}: records are missing", expected_seq - 1, r.seq))
                 } else if r.prev_hash != prev {
                     Some("prev_hash does not match the previous record".to_string())
                 } else {
@@ -400,11 +370,9 @@ impl Db {
             }
         }
         if first_broken.is_none() {
-            let head = sqlx::query("SELECT audit_seq, audit_hash FROM ledger_heads WHERE id = 1")
-                .fetch_one(&mut *tx)
-                .await?;
-            let (head_seq, head_hash): (i64, String) =
-                (head.try_get("audit_seq")?, head.try_get("audit_hash")?);
+            let head =
+                sqlx::query("SELECT audit_seq, audit_hash FROM ledger_heads WHERE id = 1").fetch_one(&mut *tx).await?;
+            let (head_seq, head_hash): (i64, String) = (head.try_get("audit_seq")?, head.try_get("audit_hash")?);
             if head_seq != expected_seq || head_hash != prev {
                 first_broken = Some((
                     expected_seq + 1,
@@ -414,9 +382,6 @@ impl Db {
             }
         }
         tx.rollback().await?;
-        Ok(AuditReport {
-            records: expected_seq,
-            first_broken,
-        })
+        Ok(AuditReport { records: expected_seq, first_broken })
     }
 }

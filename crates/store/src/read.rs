@@ -4,9 +4,8 @@ use sqlx::any::AnyRow;
 
 use crate::db::{Db, StoreError};
 use crate::records::{
-    account_from_row, entry_from_row, transfer_from_row, user_from_row, AccountRecord, EntryRecord,
-    JournalLine, JournalRecord, TransferRecord, UserRecord, ACCOUNT_COLUMNS, ENTRY_COLUMNS,
-    TRANSFER_COLUMNS, USER_COLUMNS,
+    account_from_row, entry_from_row, transfer_from_row, user_from_row, AccountRecord, EntryRecord, JournalLine,
+    JournalRecord, TransferRecord, UserRecord, ACCOUNT_COLUMNS, ENTRY_COLUMNS, TRANSFER_COLUMNS, USER_COLUMNS,
 };
 use crate::sql::{args, Val};
 
@@ -67,19 +66,9 @@ pub(crate) async fn page(
         clauses.push(cond.replace("$?", &format!("${n}")));
         vals.push(v.clone());
     }
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", clauses.join(" AND "))
-    };
-    let sql = format!(
-        "{select}{filter} ORDER BY {key} {order} LIMIT {}",
-        limit + 1
-    );
-    let mut rows = sqlx::query_with(&sql, args(vals)?)
-        .persistent(false)
-        .fetch_all(db.pool())
-        .await?;
+    let filter = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+    let sql = format!("{select}{filter} ORDER BY {key} {order} LIMIT {}", limit + 1);
+    let mut rows = sqlx::query_with(&sql, args(vals)?).persistent(false).fetch_all(db.pool()).await?;
     let has_more = rows.len() > limit;
     rows.truncate(limit);
     if reverse {
@@ -107,34 +96,18 @@ impl Db {
     }
 
     /// Users, newest first.
-    pub async fn users(
-        &self,
-        cursor: &Cursor,
-        limit: usize,
-    ) -> Result<Page<UserRecord>, StoreError> {
-        let (rows, has_more) = page(
-            self,
-            &format!("SELECT {USER_COLUMNS} FROM users"),
-            "id",
-            &[],
-            cursor,
-            limit,
-        )
-        .await?;
-        Ok(Page {
-            data: rows.iter().map(user_from_row).collect::<Result<_, _>>()?,
-            has_more,
-        })
+    pub async fn users(&self, cursor: &Cursor, limit: usize) -> Result<Page<UserRecord>, StoreError> {
+        let (rows, has_more) =
+            page(self, &format!("SELECT {USER_COLUMNS} FROM users"), "id", &[], cursor, limit).await?;
+        Ok(Page { data: rows.iter().map(user_from_row).collect::<Result<_, _>>()?, has_more })
     }
 
     /// An account by id.
     pub async fn account(&self, id: &str) -> Result<Option<AccountRecord>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(account_from_row).transpose()
     }
 
@@ -145,29 +118,19 @@ impl Db {
         cursor: &Cursor,
         limit: usize,
     ) -> Result<Page<AccountRecord>, StoreError> {
-        let conditions: Vec<(&str, Val)> = user_id
-            .map(|u| ("user_id = $?", Val::T(u.to_string())))
-            .into_iter()
-            .collect();
+        let conditions: Vec<(&str, Val)> =
+            user_id.map(|u| ("user_id = $?", Val::T(u.to_string()))).into_iter().collect();
         let select = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts");
         let (rows, has_more) = page(self, &select, "id", &conditions, cursor, limit).await?;
-        Ok(Page {
-            data: rows
-                .iter()
-                .map(account_from_row)
-                .collect::<Result<_, _>>()?,
-            has_more,
-        })
+        Ok(Page { data: rows.iter().map(account_from_row).collect::<Result<_, _>>()?, has_more })
     }
 
     /// A transfer by id.
     pub async fn transfer(&self, id: &str) -> Result<Option<TransferRecord>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query(&format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(transfer_from_row).transpose()
     }
 
@@ -181,30 +144,15 @@ impl Db {
         let conditions: Vec<(&str, Val)> = filter
             .account_id
             .iter()
-            .map(|a| {
-                (
-                    "(source_account_id = $? OR destination_account_id = $?)",
-                    Val::T(a.clone()),
-                )
-            })
+            .map(|a| ("(source_account_id = $? OR destination_account_id = $?)", Val::T(a.clone())))
             .collect();
         let select = format!("SELECT {TRANSFER_COLUMNS} FROM transfers");
         let (rows, has_more) = page(self, &select, "id", &conditions, cursor, limit).await?;
-        Ok(Page {
-            data: rows
-                .iter()
-                .map(transfer_from_row)
-                .collect::<Result<_, _>>()?,
-            has_more,
-        })
+        Ok(Page { data: rows.iter().map(transfer_from_row).collect::<Result<_, _>>()?, has_more })
     }
 
     /// Expired pending transfers (for the sweeper), at most `limit`.
-    pub async fn expired_pending(
-        &self,
-        now_us: i64,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
+    pub async fn expired_pending(&self, now_us: i64, limit: usize) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as(&format!(
             "SELECT id FROM transfers WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT {limit}"
         ))
@@ -216,21 +164,19 @@ impl Db {
 
     /// A journal entry with its lines.
     pub async fn journal_entry(&self, id: &str) -> Result<Option<JournalRecord>, StoreError> {
-        let head: Option<(String, Option<String>, String, i64)> = sqlx::query_as(
-            "SELECT id, description, metadata, created_at FROM journal_entries WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_optional(self.pool())
-        .await?;
+        let head: Option<(String, Option<String>, String, i64)> =
+            sqlx::query_as("SELECT id, description, metadata, created_at FROM journal_entries WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(self.pool())
+                .await?;
         let Some((id, description, metadata, created_at_us)) = head else {
             return Ok(None);
         };
-        let rows = sqlx::query(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM entries WHERE journal_entry_id = $1 ORDER BY seq"
-        ))
-        .bind(id.clone())
-        .fetch_all(self.pool())
-        .await?;
+        let rows =
+            sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE journal_entry_id = $1 ORDER BY seq"))
+                .bind(id.clone())
+                .fetch_all(self.pool())
+                .await?;
         let lines = rows
             .iter()
             .map(entry_from_row)
@@ -263,10 +209,7 @@ impl Db {
         let select = format!("SELECT {ENTRY_COLUMNS} FROM entries");
         let conditions = [("account_id = $?", Val::T(account_id.to_string()))];
         let (rows, has_more) = page(self, &select, "seq", &conditions, cursor, limit).await?;
-        Ok(Page {
-            data: rows.iter().map(entry_from_row).collect::<Result<_, _>>()?,
-            has_more,
-        })
+        Ok(Page { data: rows.iter().map(entry_from_row).collect::<Result<_, _>>()?, has_more })
     }
 
     /// The account's posted balance as it stood at `at_us` (0 before its first entry).

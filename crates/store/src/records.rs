@@ -140,8 +140,7 @@ pub(crate) fn metadata_text(m: &Metadata) -> String {
     serde_json::to_string(m).unwrap_or_else(|_| "{}".to_string())
 }
 
-pub(crate) const USER_COLUMNS: &str =
-    "id, name, email, phone, role, status, kyc_status, created_at, updated_at";
+pub(crate) const USER_COLUMNS: &str = "id, name, email, phone, role, status, kyc_status, created_at, updated_at";
 
 pub(crate) fn user_from_row(r: &AnyRow) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
@@ -169,8 +168,7 @@ pub(crate) fn account_from_row(r: &AnyRow) -> Result<AccountRecord, StoreError> 
             id: r.try_get("id")?,
             currency: currency(&currency_code)?,
             allow_negative_balance: r.try_get::<i64, _>("allow_negative_balance")? != 0,
-            status: AccountStatus::parse(&status)
-                .ok_or_else(|| corrupt(format!("account status {status}")))?,
+            status: AccountStatus::parse(&status).ok_or_else(|| corrupt(format!("account status {status}")))?,
             debits_posted: r.try_get("debits_posted")?,
             credits_posted: r.try_get("credits_posted")?,
             debits_pending: r.try_get("debits_pending")?,
@@ -200,8 +198,7 @@ pub(crate) fn transfer_from_row(r: &AnyRow) -> Result<TransferRecord, StoreError
             currency: currency(&currency_code)?,
             amount: r.try_get("amount")?,
             posted_amount: r.try_get("posted_amount")?,
-            status: TransferStatus::parse(&status)
-                .ok_or_else(|| corrupt(format!("transfer status {status}")))?,
+            status: TransferStatus::parse(&status).ok_or_else(|| corrupt(format!("transfer status {status}")))?,
             expires_at_us: r.try_get("expires_at")?,
             reversal_of: r.try_get("reversal_of")?,
             reversed_by: r.try_get("reversed_by")?,
@@ -226,8 +223,7 @@ pub(crate) fn entry_from_row(r: &AnyRow) -> Result<EntryRecord, StoreError> {
         account_id: r.try_get("account_id")?,
         transfer_id: r.try_get("transfer_id")?,
         journal_entry_id: r.try_get("journal_entry_id")?,
-        direction: Direction::parse(&direction)
-            .ok_or_else(|| corrupt(format!("direction {direction}")))?,
+        direction: Direction::parse(&direction).ok_or_else(|| corrupt(format!("direction {direction}")))?,
         amount: r.try_get("amount")?,
         currency: currency(&currency_code)?,
         balance_after: r.try_get("balance_after")?,

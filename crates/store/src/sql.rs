@@ -21,9 +21,7 @@ pub(crate) enum Val {
 /// SQLite allows 32,766 parameters per statement and PostgreSQL 65,535: stay under both.
 const PARAMS_PER_STATEMENT_MAX: usize = 30_000;
 
-pub(crate) fn args(
-    vals: impl IntoIterator<Item = Val>,
-) -> Result<AnyArguments<'static>, sqlx::Error> {
+pub(crate) fn args(vals: impl IntoIterator<Item = Val>) -> Result<AnyArguments<'static>, sqlx::Error> {
     let mut a = AnyArguments::default();
     for v in vals {
         match v {
@@ -43,10 +41,7 @@ pub(crate) fn args(
 pub(crate) fn placeholders(kind: DbKind, start: usize, n: usize) -> String {
     match kind {
         DbKind::Sqlite => vec!["?"; n].join(", "),
-        DbKind::Postgres => (start..start + n)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        DbKind::Postgres => (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
     }
 }
 
@@ -66,16 +61,12 @@ pub(crate) async fn exec_values(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Val>> = rows.by_ref().take(rows_per_statement).collect();
-        let groups: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(kind, 1 + i * width, width)))
-            .collect();
+        let groups: Vec<String> =
+            (0..chunk.len()).map(|i| format!("({})", placeholders(kind, 1 + i * width, width))).collect();
         let sql = format!("{prefix} VALUES {} {suffix}", groups.join(", "));
         debug_assert!(chunk.iter().all(|r| r.len() == width));
         let arguments = args(chunk.into_iter().flatten())?;
-        let result: AnyQueryResult = sqlx::query_with(&sql, arguments)
-            .persistent(false)
-            .execute(&mut *conn)
-            .await?;
+        let result: AnyQueryResult = sqlx::query_with(&sql, arguments).persistent(false).execute(&mut *conn).await?;
         affected += result.rows_affected();
     }
     Ok(affected)

@@ -31,18 +31,14 @@ pub const TASK_RUNS_KEPT: i64 = 1_000;
 impl Db {
     /// Takes (or renews) the lease of `name` for `owner` until `until_us`; false when another
     /// owner holds an unexpired lease.
-    pub async fn try_lease(
-        &self,
-        name: &str,
-        owner: &str,
-        now_us: i64,
-        until_us: i64,
-    ) -> Result<bool, StoreError> {
-        sqlx::query("INSERT INTO task_leases (name, owner, lease_until) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING")
-            .bind(name.to_string())
-            .bind(owner.to_string())
-            .execute(self.pool())
-            .await?;
+    pub async fn try_lease(&self, name: &str, owner: &str, now_us: i64, until_us: i64) -> Result<bool, StoreError> {
+        sqlx::query(
+            "INSERT INTO task_leases (name, owner, lease_until) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name.to_string())
+        .bind(owner.to_string())
+        .execute(self.pool())
+        .await?;
         let done = sqlx::query(
             "UPDATE task_leases SET owner = $1, lease_until = $2 WHERE name = $3 AND (lease_until <= $4 OR owner = $1)",
         )
@@ -83,11 +79,7 @@ impl Db {
     }
 
     /// Recent runs, newest first, optionally of one task.
-    pub async fn task_runs(
-        &self,
-        name: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<TaskRun>, StoreError> {
+    pub async fn task_runs(&self, name: Option<&str>, limit: usize) -> Result<Vec<TaskRun>, StoreError> {
         let sql = match name {
             Some(_) => {
                 format!("SELECT * FROM task_runs WHERE name = $1 ORDER BY id DESC LIMIT {limit}")

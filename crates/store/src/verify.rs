@@ -58,10 +58,7 @@ impl Db {
         use futures_lite::StreamExt as _;
         let mut tx = self.pool().begin().await?;
         if self.kind() == crate::DbKind::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                .persistent(false)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").persistent(false).execute(&mut *tx).await?;
         }
         let overflow = || StoreError::Corrupt("sum overflows i64".into());
         let mut totals: BTreeMap<String, Totals> = BTreeMap::new();
@@ -133,10 +130,7 @@ impl Db {
                     });
                 }
             }
-            let available = cp
-                .checked_sub(dp)
-                .and_then(|p| p.checked_sub(dpe))
-                .ok_or_else(overflow)?;
+            let available = cp.checked_sub(dp).and_then(|p| p.checked_sub(dpe)).ok_or_else(overflow)?;
             if allow_negative == 0 && available < 0 {
                 mismatches.push(Mismatch {
                     scope: "account".into(),
@@ -168,11 +162,6 @@ impl Db {
             }
         }
         tx.rollback().await?;
-        Ok(VerifyReport {
-            accounts: account_count,
-            entries,
-            currencies,
-            mismatches,
-        })
+        Ok(VerifyReport { accounts: account_count, entries, currencies, mismatches })
     }
 }

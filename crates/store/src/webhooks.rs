@@ -50,8 +50,7 @@ pub struct Delivery {
     pub updated_at_us: i64,
 }
 
-const DELIVERY_COLUMNS: &str =
-    "id, endpoint_id, event_seq, status, attempts, next_attempt_at, last_status_code, \
+const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_seq, status, attempts, next_attempt_at, last_status_code, \
      last_error, created_at, updated_at";
 
 fn delivery_from_row(r: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
@@ -75,8 +74,7 @@ fn endpoint_from_row(r: &sqlx::any::AnyRow) -> Result<WebhookEndpoint, StoreErro
         id: r.try_get("id")?,
         url: r.try_get("url")?,
         secret: r.try_get("secret")?,
-        event_types: serde_json::from_str(&types)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        event_types: serde_json::from_str(&types).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         status: r.try_get("status")?,
         created_at_us: r.try_get("created_at")?,
     })
@@ -88,8 +86,7 @@ pub const FAN_OUT_EVENTS_MAX: usize = 500;
 impl Db {
     /// Stores an endpoint.
     pub async fn create_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError> {
-        let types = serde_json::to_string(&e.event_types)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let types = serde_json::to_string(&e.event_types).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, url, secret, event_types, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -120,11 +117,10 @@ impl Db {
         sqlx::query("INSERT INTO relay_cursors (name, position) VALUES ('webhooks', 0) ON CONFLICT (name) DO NOTHING")
             .execute(&mut *tx)
             .await?;
-        let position: i64 =
-            sqlx::query("SELECT position FROM relay_cursors WHERE name = 'webhooks'")
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("position")?;
+        let position: i64 = sqlx::query("SELECT position FROM relay_cursors WHERE name = 'webhooks'")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("position")?;
         let rows = sqlx::query(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT {FAN_OUT_EVENTS_MAX}"
         ))
@@ -136,19 +132,15 @@ impl Db {
             tx.rollback().await?;
             return Ok(0);
         };
-        let endpoints: Vec<WebhookEndpoint> =
-            sqlx::query("SELECT * FROM webhook_endpoints WHERE status = 'active'")
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(endpoint_from_row)
-                .collect::<Result<_, _>>()?;
+        let endpoints: Vec<WebhookEndpoint> = sqlx::query("SELECT * FROM webhook_endpoints WHERE status = 'active'")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(endpoint_from_row)
+            .collect::<Result<_, _>>()?;
         let mut created = 0;
         for e in &events {
-            for ep in endpoints
-                .iter()
-                .filter(|ep| ep.event_types.is_empty() || ep.event_types.contains(&e.kind))
-            {
+            for ep in endpoints.iter().filter(|ep| ep.event_types.is_empty() || ep.event_types.contains(&e.kind)) {
                 sqlx::query(
                     "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, status, attempts, next_attempt_at, \
                      created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) \
@@ -190,12 +182,10 @@ impl Db {
             let Some(ep) = self.webhook_endpoint(&d.endpoint_id).await? else {
                 continue;
             };
-            let ev = sqlx::query(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1"
-            ))
-            .bind(d.event_seq)
-            .fetch_one(self.pool())
-            .await?;
+            let ev = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1"))
+                .bind(d.event_seq)
+                .fetch_one(self.pool())
+                .await?;
             out.push((d, ep, event_from_row(&ev)?));
         }
         Ok(out)
@@ -235,15 +225,8 @@ impl Db {
     ) -> Result<Page<Delivery>, StoreError> {
         let select = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries");
         let conditions = [("endpoint_id = $?", Val::T(endpoint_id.to_string()))];
-        let (rows, has_more) =
-            crate::read::page(self, &select, "id", &conditions, cursor, limit).await?;
-        Ok(Page {
-            data: rows
-                .iter()
-                .map(delivery_from_row)
-                .collect::<Result<_, _>>()?,
-            has_more,
-        })
+        let (rows, has_more) = crate::read::page(self, &select, "id", &conditions, cursor, limit).await?;
+        Ok(Page { data: rows.iter().map(delivery_from_row).collect::<Result<_, _>>()?, has_more })
     }
 }
 

@@ -22,9 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rialto_core::ledger::{
-    Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX,
-};
+use rialto_core::ledger::{Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
 use rialto_core::payment::PaymentStatus;
 use rialto_core::{Amount, Currency};
 use sqlx::{AnyConnection, Row};
@@ -33,17 +31,15 @@ use tokio::sync::{mpsc, oneshot};
 mod payments;
 mod settlement;
 
-pub use payments::{
-    NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition,
-};
+pub use payments::{NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition};
 pub use settlement::{fee, FeeSchedule, SettlementRecord, SETTLEMENT_CLEARINGS_MAX};
 
 use crate::db::{now_us, Db, DbKind, StoreError};
 use crate::keys::ApiKey;
 use crate::outbox::{self, NewAudit, NewEvent};
 use crate::records::{
-    account_from_row, metadata_text, transfer_from_row, AccountRecord, JournalLine, JournalRecord,
-    Metadata, TransferRecord, UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
+    account_from_row, metadata_text, transfer_from_row, AccountRecord, JournalLine, JournalRecord, Metadata,
+    TransferRecord, UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
 };
 use crate::sql::{args, exec_values, placeholders, Val};
 
@@ -325,11 +321,7 @@ pub struct WriterConfig {
 
 impl Default for WriterConfig {
     fn default() -> Self {
-        WriterConfig {
-            batch_commands_max: 2048,
-            queue_depth_max: 65_536,
-            attempts_max: 5,
-        }
+        WriterConfig { batch_commands_max: 2048, queue_depth_max: 65_536, attempts_max: 5 }
     }
 }
 
@@ -380,14 +372,10 @@ impl Writer {
         std::thread::Builder::new()
             .name("rialto-writer".into())
             .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     Ok(r) => r,
                     Err(e) => {
-                        let _ =
-                            ready_tx.send(Err(StoreError::Corrupt(format!("writer runtime: {e}"))));
+                        let _ = ready_tx.send(Err(StoreError::Corrupt(format!("writer runtime: {e}"))));
                         return;
                     }
                 };
@@ -400,22 +388,12 @@ impl Writer {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
-                    let task = WriterTask {
-                        db,
-                        conn: Some(conn),
-                        rx,
-                        config,
-                        stats: task_stats,
-                        presenter,
-                        policies,
-                    };
+                    let task = WriterTask { db, conn: Some(conn), rx, config, stats: task_stats, presenter, policies };
                     task.run().await;
                 });
             })
             .map_err(|e| StoreError::Corrupt(format!("writer thread: {e}")))?;
-        ready_rx
-            .await
-            .map_err(|_| StoreError::Corrupt("writer thread ended".into()))??;
+        ready_rx.await.map_err(|_| StoreError::Corrupt("writer thread ended".into()))??;
         Ok(Writer { tx, stats })
     }
 
@@ -427,21 +405,8 @@ impl Writer {
         audit: Option<AuditContext>,
     ) -> Reply {
         let (reply, rx) = oneshot::channel();
-        let gone = || Reply::Done {
-            outcome: Err(CommandError::Unavailable("writer stopped".into())),
-            stored: None,
-        };
-        if self
-            .tx
-            .send(Envelope {
-                command,
-                idempotency,
-                audit,
-                reply,
-            })
-            .await
-            .is_err()
-        {
+        let gone = || Reply::Done { outcome: Err(CommandError::Unavailable("writer stopped".into())), stored: None };
+        if self.tx.send(Envelope { command, idempotency, audit, reply }).await.is_err() {
             return gone();
         }
         rx.await.unwrap_or_else(|_| gone())
@@ -516,11 +481,7 @@ impl WriterTask {
         let mut last_error = String::new();
         // A batch of several commands is split after two failures; one command alone gets
         // every attempt.
-        let attempts = if batch.len() > 1 {
-            self.config.attempts_max.min(2)
-        } else {
-            self.config.attempts_max
-        };
+        let attempts = if batch.len() > 1 { self.config.attempts_max.min(2) } else { self.config.attempts_max };
         let mut split = batch.len() > 1;
         for attempt in 0..attempts {
             if attempt > 0 {
@@ -542,9 +503,7 @@ impl WriterTask {
             match attempt_batch(conn, kind, &batch, (&presenter, &policies)).await {
                 Ok(replies) => {
                     self.stats.batches.fetch_add(1, Ordering::Relaxed);
-                    self.stats
-                        .commands
-                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    self.stats.commands.fetch_add(batch.len() as u64, Ordering::Relaxed);
                     let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                     self.stats.batch_time_us.fetch_add(us, Ordering::Relaxed);
                     for (envelope, reply) in batch.into_iter().zip(replies) {
@@ -553,11 +512,7 @@ impl WriterTask {
                     return None;
                 }
                 Err((abort, committed_unknown)) => {
-                    let rolled_back = sqlx::query("ROLLBACK")
-                        .persistent(false)
-                        .execute(&mut *conn)
-                        .await
-                        .is_ok();
+                    let rolled_back = sqlx::query("ROLLBACK").persistent(false).execute(&mut *conn).await.is_ok();
                     if !rolled_back {
                         self.conn = None;
                     }
@@ -566,19 +521,15 @@ impl WriterTask {
                         // apply the batch twice; tell the clients to retry with their keys.
                         self.conn = None;
                         split = false;
-                        last_error =
-                            "commit outcome unknown; retry with the same Idempotency-Key".into();
+                        last_error = "commit outcome unknown; retry with the same Idempotency-Key".into();
                         break;
                     }
                     match abort {
-                        Abort::KeyRace => {
-                            last_error = "idempotency key committed concurrently".into()
-                        }
+                        Abort::KeyRace => last_error = "idempotency key committed concurrently".into(),
                         Abort::Db(e) => {
                             tracing::warn!(error = %e, attempt, commands = batch.len(), "ledger batch failed; retrying");
                             // Clients get our words, not the database's internals.
-                            last_error =
-                                "the database failed this request; nothing was applied".into();
+                            last_error = "the database failed this request; nothing was applied".into();
                         }
                     }
                 }
@@ -591,10 +542,7 @@ impl WriterTask {
         tracing::error!(error = %last_error, commands = batch.len(), "ledger batch failed");
         for envelope in batch {
             let outcome = Err(CommandError::Unavailable(last_error.clone()));
-            let _ = envelope.reply.send(Reply::Done {
-                outcome,
-                stored: None,
-            });
+            let _ = envelope.reply.send(Reply::Done { outcome, stored: None });
         }
         None
     }
@@ -603,9 +551,7 @@ impl WriterTask {
         if self.conn.is_none() {
             self.conn = Some(self.db.dedicated().await?);
         }
-        self.conn
-            .as_mut()
-            .ok_or_else(|| StoreError::Corrupt("no connection".into()))
+        self.conn.as_mut().ok_or_else(|| StoreError::Corrupt("no connection".into()))
     }
 }
 
@@ -660,24 +606,10 @@ async fn attempt_batch(
     batch: &[Envelope],
     deps: (&Presenter, &Arc<Policies>),
 ) -> Result<Vec<Reply>, (Abort, bool)> {
-    let begin = if kind == DbKind::Sqlite {
-        "BEGIN IMMEDIATE"
-    } else {
-        "BEGIN"
-    };
-    sqlx::query(begin)
-        .persistent(false)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| (e.into(), false))?;
-    let replies = apply_batch(conn, kind, batch, deps)
-        .await
-        .map_err(|a| (a, false))?;
-    sqlx::query("COMMIT")
-        .persistent(false)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| (e.into(), true))?;
+    let begin = if kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+    sqlx::query(begin).persistent(false).execute(&mut *conn).await.map_err(|e| (e.into(), false))?;
+    let replies = apply_batch(conn, kind, batch, deps).await.map_err(|a| (a, false))?;
+    sqlx::query("COMMIT").persistent(false).execute(&mut *conn).await.map_err(|e| (e.into(), true))?;
     Ok(replies)
 }
 
@@ -702,15 +634,12 @@ async fn apply_batch(
         if let Some(idem) = &envelope.idempotency {
             if let Some((hash, stored)) = seen.get(idem.scope_key.as_str()) {
                 replies[i] = Some(match stored {
-                    Some((status, body)) if *hash == idem.request_hash => Reply::Replayed {
-                        status: *status,
-                        body: body.clone(),
-                    },
+                    Some((status, body)) if *hash == idem.request_hash => {
+                        Reply::Replayed { status: *status, body: body.clone() }
+                    }
                     Some(_) => Reply::KeyReused,
                     None => Reply::Done {
-                        outcome: Err(CommandError::Unavailable(
-                            "the same key is being processed".into(),
-                        )),
+                        outcome: Err(CommandError::Unavailable("the same key is being processed".into())),
                         stored: None,
                     },
                 });
@@ -731,10 +660,7 @@ async fn apply_batch(
                         Val::I(now.saturating_add(idem.ttl_us)),
                     ]);
                 }
-                seen.insert(
-                    idem.scope_key.as_str(),
-                    (idem.request_hash.as_str(), stored.clone()),
-                );
+                seen.insert(idem.scope_key.as_str(), (idem.request_hash.as_str(), stored.clone()));
                 stored
             }
             None => None,
@@ -743,10 +669,7 @@ async fn apply_batch(
         replies[i] = Some(Reply::Done { outcome, stored });
     }
     write_all(conn, kind, &state, writes).await?;
-    Ok(replies
-        .into_iter()
-        .map(|r| r.unwrap_or(Reply::KeyReused))
-        .collect())
+    Ok(replies.into_iter().map(|r| r.unwrap_or(Reply::KeyReused)).collect())
 }
 
 async fn lookup_idempotency(
@@ -756,10 +679,7 @@ async fn lookup_idempotency(
     now: i64,
     replies: &mut [Option<Reply>],
 ) -> Result<(), Abort> {
-    let keys: Vec<&str> = batch
-        .iter()
-        .filter_map(|e| e.idempotency.as_ref().map(|i| i.scope_key.as_str()))
-        .collect();
+    let keys: Vec<&str> = batch.iter().filter_map(|e| e.idempotency.as_ref().map(|i| i.scope_key.as_str())).collect();
     if keys.is_empty() {
         return Ok(());
     }
@@ -773,10 +693,7 @@ async fn lookup_idempotency(
         let mut vals: Vec<Val> = chunk.iter().map(|k| Val::T(k.to_string())).collect();
         vals.push(Val::I(now));
         let arguments = args(vals)?;
-        let rows = sqlx::query_with(&sql, arguments)
-            .persistent(false)
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows = sqlx::query_with(&sql, arguments).persistent(false).fetch_all(&mut *conn).await?;
         for row in rows {
             let id: String = row.try_get("id")?;
             let hash: String = row.try_get("request_hash")?;
@@ -789,10 +706,7 @@ async fn lookup_idempotency(
         let Some(idem) = &e.idempotency else { continue };
         if let Some((hash, status, body)) = found.get(&idem.scope_key) {
             replies[i] = Some(if *hash == idem.request_hash {
-                Reply::Replayed {
-                    status: u16::try_from(*status).unwrap_or(500),
-                    body: body.clone(),
-                }
+                Reply::Replayed { status: u16::try_from(*status).unwrap_or(500), body: body.clone() }
             } else {
                 Reply::KeyReused
             });
@@ -810,11 +724,7 @@ async fn load_state(
     now: i64,
     policies: &Arc<Policies>,
 ) -> Result<State, Abort> {
-    let lock = if kind == DbKind::Postgres {
-        " ORDER BY id FOR UPDATE"
-    } else {
-        " ORDER BY id"
-    };
+    let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
     let mut transfer_ids = BTreeSet::new();
     let mut account_ids = BTreeSet::new();
     let mut user_ids = BTreeSet::new();
@@ -854,9 +764,7 @@ async fn load_state(
             | Command::Refund(NewRefund { payment_id, .. }) => {
                 payment_ids.insert(payment_id.clone());
             }
-            Command::Settle {
-                destination_account_id,
-            } => {
+            Command::Settle { destination_account_id } => {
                 settle_filter = Some(match settle_filter {
                     None => destination_account_id.clone(),
                     Some(f) if f == *destination_account_id => f,
@@ -888,13 +796,7 @@ async fn load_state(
         loaded.insert(p.id.clone(), p);
     }
     payments::load_details(conn, kind, &mut loaded).await?;
-    let velocity = payments::load_velocity(
-        conn,
-        kind,
-        &payment_users,
-        now - policies.velocity_window_us,
-    )
-    .await?;
+    let velocity = payments::load_velocity(conn, kind, &payment_users, now - policies.velocity_window_us).await?;
     let mut state = State {
         book: Book::default(),
         accounts: HashMap::new(),
@@ -908,57 +810,24 @@ async fn load_state(
         system_accounts: HashMap::new(),
         now,
     };
-    for row in select_in(
-        conn,
-        kind,
-        &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"),
-        &transfer_ids,
-        lock,
-    )
-    .await?
-    {
+    for row in select_in(conn, kind, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
         let t = transfer_from_row(&row)?;
         account_ids.insert(t.transfer.source_account_id.clone());
         account_ids.insert(t.transfer.destination_account_id.clone());
-        state
-            .book
-            .transfers
-            .insert(t.transfer.id.clone(), t.transfer.clone());
+        state.book.transfers.insert(t.transfer.id.clone(), t.transfer.clone());
         state.transfers.insert(t.transfer.id.clone(), t);
     }
-    for row in select_in(
-        conn,
-        kind,
-        &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"),
-        &account_ids,
-        lock,
-    )
-    .await?
-    {
+    for row in select_in(conn, kind, &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"), &account_ids, lock).await? {
         let a = account_from_row(&row)?;
-        state
-            .book
-            .accounts
-            .insert(a.account.id.clone(), a.account.clone());
+        state.book.accounts.insert(a.account.id.clone(), a.account.clone());
         state.accounts.insert(a.account.id.clone(), a);
     }
     state.payments = loaded;
     state.clearings = clearings;
     state.system_accounts = system_accounts;
     state.velocity = velocity;
-    for row in select_in(
-        conn,
-        kind,
-        "SELECT id, status, kyc_status FROM users",
-        &user_ids,
-        "",
-    )
-    .await?
-    {
-        state.users.insert(
-            row.try_get("id")?,
-            (row.try_get("status")?, row.try_get("kyc_status")?),
-        );
+    for row in select_in(conn, kind, "SELECT id, status, kyc_status FROM users", &user_ids, "").await? {
+        state.users.insert(row.try_get("id")?, (row.try_get("status")?, row.try_get("kyc_status")?));
     }
     let select = "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys";
     for row in select_in(conn, kind, select, &key_ids, "").await? {
@@ -978,16 +847,10 @@ async fn select_in(
     let ids: Vec<&String> = ids.iter().collect();
     let mut rows = Vec::new();
     for chunk in ids.chunks(1000) {
-        let sql = format!(
-            "{select} WHERE id IN ({}){suffix}",
-            placeholders(kind, 1, chunk.len())
-        );
+        let sql = format!("{select} WHERE id IN ({}){suffix}", placeholders(kind, 1, chunk.len()));
         let vals: Vec<Val> = chunk.iter().map(|id| Val::T((*id).clone())).collect();
         let arguments = args(vals)?;
-        let fetched = sqlx::query_with(&sql, arguments)
-            .persistent(false)
-            .fetch_all(&mut *conn)
-            .await?;
+        let fetched = sqlx::query_with(&sql, arguments).persistent(false).fetch_all(&mut *conn).await?;
         rows.extend(fetched);
     }
     Ok(rows)
@@ -1009,10 +872,7 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
                 created_at_us: now,
                 updated_at_us: now,
             };
-            state.users.insert(
-                user.id.clone(),
-                (user.status.clone(), user.kyc_status.clone()),
-            );
+            state.users.insert(user.id.clone(), (user.status.clone(), user.kyc_status.clone()));
             writes.users.push(user.clone());
             Ok(Output::User(user))
         }
@@ -1051,10 +911,7 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             record_effects(state, writes, &effects, Some(&t.spec.id), None);
             Ok(Output::Transfer(state.transfers[&t.spec.id].clone()))
         }
-        Command::PostPending {
-            transfer_id,
-            amount,
-        } => {
+        Command::PostPending { transfer_id, amount } => {
             let effects = state.book.post_pending(transfer_id, *amount, now)?;
             record_effects(state, writes, &effects, Some(transfer_id), None);
             Ok(Output::Transfer(state.transfers[transfer_id].clone()))
@@ -1065,10 +922,7 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             record_effects(state, writes, &effects, Some(transfer_id), None);
             Ok(Output::Transfer(state.transfers[transfer_id].clone()))
         }
-        Command::Reverse {
-            transfer_id,
-            new_id,
-        } => {
+        Command::Reverse { transfer_id, new_id } => {
             let effects = state.book.reverse(transfer_id, new_id)?;
             let original = &state.transfers[transfer_id];
             let record = TransferRecord {
@@ -1120,26 +974,17 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
         Command::RevokeApiKey { id } => match state.api_keys.get(id) {
             Some(key) if key.revoked_at_us.is_none() && !writes.revoked_keys.contains(id) => {
                 writes.revoked_keys.push(id.clone());
-                Ok(Output::ApiKey(ApiKey {
-                    revoked_at_us: Some(now),
-                    ..key.clone()
-                }))
+                Ok(Output::ApiKey(ApiKey { revoked_at_us: Some(now), ..key.clone() }))
             }
             _ => Err(CommandError::ApiKeyNotFound(id.clone())),
         },
         Command::CreatePayment(p) => payments::create(state, writes, p),
-        Command::ReviewPayment {
-            payment_id,
-            approve,
-            note,
-        } => payments::review(state, writes, payment_id, *approve, note.clone()),
-        Command::CancelPayment { payment_id, reason } => {
-            payments::cancel(state, writes, payment_id, reason.clone())
+        Command::ReviewPayment { payment_id, approve, note } => {
+            payments::review(state, writes, payment_id, *approve, note.clone())
         }
+        Command::CancelPayment { payment_id, reason } => payments::cancel(state, writes, payment_id, reason.clone()),
         Command::Refund(r) => payments::refund(state, writes, r),
-        Command::Settle {
-            destination_account_id,
-        } => {
+        Command::Settle { destination_account_id } => {
             let fees = state.policies.fees;
             settlement::settle(state, writes, destination_account_id.as_deref(), fees)
         }
@@ -1161,31 +1006,11 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
             return Some((kind, "payment", p.id.clone()));
         }
         (_, Output::Refund(r)) => return Some(("refund.created", "payment", r.1.id.clone())),
-        (Command::CreateUser(_), Output::User(u)) => {
-            return Some(("user.created", "user", u.id.clone()))
-        }
+        (Command::CreateUser(_), Output::User(u)) => return Some(("user.created", "user", u.id.clone())),
         (Command::CreateAccount(_), _) => "account.created",
-        (
-            Command::ChangeStatus {
-                change: StatusChange::Freeze,
-                ..
-            },
-            _,
-        ) => "account.frozen",
-        (
-            Command::ChangeStatus {
-                change: StatusChange::Unfreeze,
-                ..
-            },
-            _,
-        ) => "account.unfrozen",
-        (
-            Command::ChangeStatus {
-                change: StatusChange::Close,
-                ..
-            },
-            _,
-        ) => "account.closed",
+        (Command::ChangeStatus { change: StatusChange::Freeze, .. }, _) => "account.frozen",
+        (Command::ChangeStatus { change: StatusChange::Unfreeze, .. }, _) => "account.unfrozen",
+        (Command::ChangeStatus { change: StatusChange::Close, .. }, _) => "account.closed",
         (Command::Transfer(t), _) if t.spec.pending => "transfer.pending",
         (Command::Transfer(_) | Command::PostPending { .. }, _) => "transfer.posted",
         (Command::VoidPending { .. }, _) => "transfer.voided",
@@ -1209,22 +1034,11 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
         Command::CreateUser(u) => ("user.create", Some(("user", u.id.clone()))),
         Command::CreateAccount(a) => ("account.create", Some(("account", a.id.clone()))),
         Command::Transfer(t) => ("transfer.create", Some(("transfer", t.spec.id.clone()))),
-        Command::PostPending { transfer_id, .. } => {
-            ("transfer.post", Some(("transfer", transfer_id.clone())))
-        }
-        Command::VoidPending { transfer_id } => {
-            ("transfer.void", Some(("transfer", transfer_id.clone())))
-        }
-        Command::Expire { transfer_id } => {
-            ("transfer.expire", Some(("transfer", transfer_id.clone())))
-        }
-        Command::Reverse { transfer_id, .. } => {
-            ("transfer.reverse", Some(("transfer", transfer_id.clone())))
-        }
-        Command::Journal(j) => (
-            "journal_entry.create",
-            Some(("journal_entry", j.id.clone())),
-        ),
+        Command::PostPending { transfer_id, .. } => ("transfer.post", Some(("transfer", transfer_id.clone()))),
+        Command::VoidPending { transfer_id } => ("transfer.void", Some(("transfer", transfer_id.clone()))),
+        Command::Expire { transfer_id } => ("transfer.expire", Some(("transfer", transfer_id.clone()))),
+        Command::Reverse { transfer_id, .. } => ("transfer.reverse", Some(("transfer", transfer_id.clone()))),
+        Command::Journal(j) => ("journal_entry.create", Some(("journal_entry", j.id.clone()))),
         Command::ChangeStatus { account_id, change } => (
             match change {
                 StatusChange::Freeze => "account.freeze",
@@ -1236,49 +1050,26 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
         Command::CreateApiKey { key, .. } => ("api_key.create", Some(("api_key", key.id.clone()))),
         Command::RevokeApiKey { id } => ("api_key.revoke", Some(("api_key", id.clone()))),
         Command::CreatePayment(p) => ("payment.create", Some(("payment", p.id.clone()))),
-        Command::ReviewPayment {
-            payment_id,
-            approve,
-            ..
-        } => (
-            if *approve {
-                "payment.approve"
-            } else {
-                "payment.decline"
-            },
-            Some(("payment", payment_id.clone())),
-        ),
-        Command::CancelPayment { payment_id, .. } => {
-            ("payment.cancel", Some(("payment", payment_id.clone())))
+        Command::ReviewPayment { payment_id, approve, .. } => {
+            (if *approve { "payment.approve" } else { "payment.decline" }, Some(("payment", payment_id.clone())))
         }
+        Command::CancelPayment { payment_id, .. } => ("payment.cancel", Some(("payment", payment_id.clone()))),
         Command::Refund(r) => ("payment.refund", Some(("payment", r.payment_id.clone()))),
-        Command::Settle {
-            destination_account_id,
-        } => (
-            "settlement.run",
-            destination_account_id.clone().map(|d| ("account", d)),
-        ),
+        Command::Settle { destination_account_id } => {
+            ("settlement.run", destination_account_id.clone().map(|d| ("account", d)))
+        }
         Command::Audit { action, .. } => return (action.clone(), None),
     };
     (action.to_string(), resource)
 }
 
 /// Queues the event and the audit record of one command.
-fn record_outbox(
-    writes: &mut Writes,
-    envelope: &Envelope,
-    outcome: &Outcome,
-    presenter: &Presenter,
-) {
+fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, presenter: &Presenter) {
     let request_id = envelope.audit.as_ref().and_then(|a| a.request_id.clone());
     if let Ok(Output::Settlements(list)) = outcome {
         for s in list {
             writes.events.push(NewEvent {
-                kind: if s.status == "completed" {
-                    "settlement.completed"
-                } else {
-                    "settlement.failed"
-                },
+                kind: if s.status == "completed" { "settlement.completed" } else { "settlement.failed" },
                 resource_type: "settlement",
                 resource_id: s.id.clone(),
                 data: presenter(&Output::Settlements(vec![s.clone()])),
@@ -1310,11 +1101,7 @@ fn record_outbox(
         action,
         resource_type: resource.as_ref().map(|r| r.0.to_string()),
         resource_id: resource.map(|r| r.1),
-        result: if outcome.is_ok() {
-            "success"
-        } else {
-            "failure"
-        },
+        result: if outcome.is_ok() { "success" } else { "failure" },
         request_id,
         ip: ctx.ip.clone(),
         details,
@@ -1331,9 +1118,7 @@ fn record_effects(
 ) {
     let now = state.now;
     for id in &effects.accounts {
-        if let (Some(record), Some(account)) =
-            (state.accounts.get_mut(id), state.book.accounts.get(id))
-        {
+        if let (Some(record), Some(account)) = (state.accounts.get_mut(id), state.book.accounts.get(id)) {
             record.account = account.clone();
             record.updated_at_us = now;
         }
@@ -1342,13 +1127,8 @@ fn record_effects(
     for id in &effects.created_transfers {
         writes.new_transfers.insert(id.clone());
     }
-    for id in effects
-        .created_transfers
-        .iter()
-        .chain(&effects.updated_transfers)
-    {
-        if let (Some(record), Some(t)) = (state.transfers.get_mut(id), state.book.transfers.get(id))
-        {
+    for id in effects.created_transfers.iter().chain(&effects.updated_transfers) {
+        if let (Some(record), Some(t)) = (state.transfers.get_mut(id), state.book.transfers.get(id)) {
             record.transfer = t.clone();
             record.updated_at_us = now;
         }
@@ -1369,12 +1149,7 @@ fn record_effects(
 }
 
 /// Writes everything the batch did, in foreign-key order.
-async fn write_all(
-    conn: &mut AnyConnection,
-    kind: DbKind,
-    state: &State,
-    mut w: Writes,
-) -> Result<(), Abort> {
+async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w: Writes) -> Result<(), Abort> {
     let users: Vec<Vec<Val>> = w
         .users
         .iter()
@@ -1393,7 +1168,15 @@ async fn write_all(
         })
         .collect();
     if !users.is_empty() {
-        exec_values(conn, kind, "INSERT INTO users (id, name, email, phone, role, status, kyc_status, created_at, updated_at)", 9, users, "").await?;
+        exec_values(
+            conn,
+            kind,
+            "INSERT INTO users (id, name, email, phone, role, status, kyc_status, created_at, updated_at)",
+            9,
+            users,
+            "",
+        )
+        .await?;
     }
     let account_row = |id: &String| -> Vec<Val> {
         let r = &state.accounts[id];
@@ -1416,15 +1199,7 @@ async fn write_all(
     };
     let new_accounts: Vec<Vec<Val>> = w.new_accounts.iter().map(account_row).collect();
     if !new_accounts.is_empty() {
-        exec_values(
-            conn,
-            kind,
-            &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS})"),
-            13,
-            new_accounts,
-            "",
-        )
-        .await?;
+        exec_values(conn, kind, &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS})"), 13, new_accounts, "").await?;
     }
     let updated: Vec<Vec<Val>> = w
         .touched_accounts
@@ -1456,9 +1231,7 @@ async fn write_all(
         )
         .await?;
         if done != n {
-            return Err(Abort::Db(StoreError::Corrupt(format!(
-                "updated {done} of {n} accounts"
-            ))));
+            return Err(Abort::Db(StoreError::Corrupt(format!("updated {done} of {n} accounts"))));
         }
     }
     let journals: Vec<Vec<Val>> = w
@@ -1474,15 +1247,8 @@ async fn write_all(
         })
         .collect();
     if !journals.is_empty() {
-        exec_values(
-            conn,
-            kind,
-            "INSERT INTO journal_entries (id, description, metadata, created_at)",
-            4,
-            journals,
-            "",
-        )
-        .await?;
+        exec_values(conn, kind, "INSERT INTO journal_entries (id, description, metadata, created_at)", 4, journals, "")
+            .await?;
     }
     let transfer_row = |id: &String| -> Vec<Val> {
         let r = &state.transfers[id];
@@ -1508,15 +1274,7 @@ async fn write_all(
     };
     let new_transfers: Vec<Vec<Val>> = w.new_transfers.iter().map(transfer_row).collect();
     if !new_transfers.is_empty() {
-        exec_values(
-            conn,
-            kind,
-            &format!("INSERT INTO transfers ({TRANSFER_COLUMNS})"),
-            16,
-            new_transfers,
-            "",
-        )
-        .await?;
+        exec_values(conn, kind, &format!("INSERT INTO transfers ({TRANSFER_COLUMNS})"), 16, new_transfers, "").await?;
     }
     let updated: Vec<Vec<Val>> = w
         .touched_transfers
@@ -1590,17 +1348,8 @@ async fn write_all(
     }
     for id in std::mem::take(&mut w.revoked_keys) {
         let q = "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
-        sqlx::query_with(q, args([Val::I(state.now), Val::T(id)])?)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query_with(q, args([Val::I(state.now), Val::T(id)])?).execute(&mut *conn).await?;
     }
-    outbox::append(
-        conn,
-        kind,
-        state.now,
-        std::mem::take(&mut w.events),
-        std::mem::take(&mut w.audits),
-    )
-    .await?;
+    outbox::append(conn, kind, state.now, std::mem::take(&mut w.events), std::mem::take(&mut w.audits)).await?;
     Ok(())
 }

@@ -8,15 +8,12 @@ use rialto_core::ids::{new_id, prefix};
 use rialto_core::ledger::TransferSpec;
 use rialto_core::{Amount, Currency};
 use rialto_store::{
-    Command, CommandError, Db, Idempotency, NewAccount, NewTransfer, Output, Reply, Writer,
-    WriterConfig,
+    Command, CommandError, Db, Idempotency, NewAccount, NewTransfer, Output, Reply, Writer, WriterConfig,
 };
 
 async fn sqlite() -> Db {
     let path = std::env::temp_dir().join(format!("rialto-writer-{}.db", uuid_like()));
-    let db = Db::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     db.migrate().await.unwrap();
     db
 }
@@ -39,10 +36,7 @@ async fn account(w: &Writer, allow_negative: bool) -> String {
         metadata: Default::default(),
     });
     match w.submit(cmd, None, None).await {
-        Reply::Done {
-            outcome: Ok(Output::Account(a)),
-            ..
-        } => a.account.id,
+        Reply::Done { outcome: Ok(Output::Account(a)), .. } => a.account.id,
         other => panic!("{other:?}"),
     }
 }
@@ -80,14 +74,8 @@ fn idem(key: &str, hash: &str) -> Idempotency {
 #[tokio::test]
 async fn one_batch_many_answers_and_duplicate_keys() {
     let db = sqlite().await;
-    let w = Writer::start(
-        &db,
-        WriterConfig::default(),
-        Arc::new(|_| "{}".to_string()),
-        Default::default(),
-    )
-    .await
-    .unwrap();
+    let w =
+        Writer::start(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()), Default::default()).await.unwrap();
     // The scenario only proves the in-batch path when all four requests share one batch;
     // repeat with fresh accounts and keys until the writer happens to batch them together.
     let mut in_one_batch = false;
@@ -95,10 +83,7 @@ async fn one_batch_many_answers_and_duplicate_keys() {
         let fund = account(&w, true).await;
         let a = account(&w, false).await;
         let b = account(&w, false).await;
-        assert!(matches!(
-            w.submit(transfer(&fund, &a, 100), None, None).await,
-            Reply::Done { outcome: Ok(_), .. }
-        ));
+        assert!(matches!(w.submit(transfer(&fund, &a, 100), None, None).await, Reply::Done { outcome: Ok(_), .. }));
         let (k1, k2) = (format!("k1-{round}"), format!("k2-{round}"));
         let batches_before = w.stats().batches.load(std::sync::atomic::Ordering::Relaxed);
         // 60 + 60 > 100: one of the two different transfers fails alone; the duplicate key
@@ -111,10 +96,7 @@ async fn one_batch_many_answers_and_duplicate_keys() {
         );
         let batches = w.stats().batches.load(std::sync::atomic::Ordering::Relaxed) - batches_before;
         let first_id = match r1 {
-            Reply::Done {
-                outcome: Ok(Output::Transfer(t)),
-                stored: Some((201, body)),
-            } => {
+            Reply::Done { outcome: Ok(Output::Transfer(t)), stored: Some((201, body)) } => {
                 assert_eq!(body, t.transfer.id);
                 t.transfer.id
             }
@@ -127,28 +109,14 @@ async fn one_batch_many_answers_and_duplicate_keys() {
         assert!(matches!(
             r3,
             Reply::Done {
-                outcome: Err(CommandError::Ledger(
-                    rialto_core::ledger::LedgerError::InsufficientFunds(_)
-                )),
+                outcome: Err(CommandError::Ledger(rialto_core::ledger::LedgerError::InsufficientFunds(_))),
                 ..
             }
         ));
         assert!(matches!(r4, Reply::KeyReused), "{r4:?}");
-        assert_eq!(
-            db.account(&a)
-                .await
-                .unwrap()
-                .unwrap()
-                .account
-                .posted()
-                .unwrap(),
-            40
-        );
+        assert_eq!(db.account(&a).await.unwrap().unwrap().account.posted().unwrap(), 40);
         // Later, the same key replays from the database.
-        match w
-            .submit(transfer(&a, &b, 60), Some(idem(&k1, "h1")), None)
-            .await
-        {
+        match w.submit(transfer(&a, &b, 60), Some(idem(&k1, "h1")), None).await {
             Reply::Replayed { status: 201, body } => assert_eq!(body, first_id),
             other => panic!("{other:?}"),
         }
@@ -157,10 +125,7 @@ async fn one_batch_many_answers_and_duplicate_keys() {
             break;
         }
     }
-    assert!(
-        in_one_batch,
-        "the writer never batched the four requests together"
-    );
+    assert!(in_one_batch, "the writer never batched the four requests together");
     assert!(db.verify().await.unwrap().ok());
     db.close().await;
 }
@@ -176,22 +141,13 @@ async fn a_command_the_database_refuses_fails_alone_postgres() {
     };
     let admin = Db::connect(&base).await.unwrap();
     let name = format!("rialto_t_{}", new_id("w").trim_start_matches("w_"));
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(admin.pool())
-        .await
-        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.unwrap();
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let db = Db::connect(&format!("{prefix}/{name}")).await.unwrap();
     db.migrate().await.unwrap();
-    let w = Writer::start(
-        &db,
-        WriterConfig::default(),
-        Arc::new(|_| "{}".to_string()),
-        Default::default(),
-    )
-    .await
-    .unwrap();
+    let w =
+        Writer::start(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()), Default::default()).await.unwrap();
     let fund = account(&w, true).await;
     let a = account(&w, false).await;
 
@@ -212,29 +168,14 @@ async fn a_command_the_database_refuses_fails_alone_postgres() {
     while let Some(r) = tasks.join_next().await {
         let (i, reply) = r.unwrap();
         match (i, reply) {
-            (
-                30,
-                Reply::Done {
-                    outcome: Err(CommandError::Unavailable(_)),
-                    ..
-                },
-            ) => {}
+            (30, Reply::Done { outcome: Err(CommandError::Unavailable(_)), .. }) => {}
             (30, other) => panic!("the poison command should fail: {other:?}"),
             (_, Reply::Done { outcome: Ok(_), .. }) => ok += 1,
             (i, other) => panic!("command {i} failed with its batch: {other:?}"),
         }
     }
     assert_eq!(ok, 59);
-    assert_eq!(
-        db.account(&a)
-            .await
-            .unwrap()
-            .unwrap()
-            .account
-            .posted()
-            .unwrap(),
-        590
-    );
+    assert_eq!(db.account(&a).await.unwrap().unwrap().account.posted().unwrap(), 590);
     assert!(db.verify().await.unwrap().ok());
     db.close().await;
 }
@@ -243,24 +184,10 @@ async fn a_command_the_database_refuses_fails_alone_postgres() {
 async fn a_task_lease_has_one_holder_until_it_lapses() {
     let db = sqlite().await;
     assert!(db.try_lease("settlement", "a", 1_000, 5_000).await.unwrap());
-    assert!(
-        !db.try_lease("settlement", "b", 2_000, 6_000).await.unwrap(),
-        "held by a"
-    );
-    assert!(
-        db.try_lease("settlement", "a", 3_000, 8_000).await.unwrap(),
-        "the holder renews"
-    );
+    assert!(!db.try_lease("settlement", "b", 2_000, 6_000).await.unwrap(), "held by a");
+    assert!(db.try_lease("settlement", "a", 3_000, 8_000).await.unwrap(), "the holder renews");
     assert!(!db.try_lease("settlement", "b", 7_999, 9_000).await.unwrap());
-    assert!(
-        db.try_lease("settlement", "b", 8_000, 13_000)
-            .await
-            .unwrap(),
-        "taken over once lapsed"
-    );
-    assert!(
-        db.try_lease("other", "a", 8_000, 13_000).await.unwrap(),
-        "leases are per task"
-    );
+    assert!(db.try_lease("settlement", "b", 8_000, 13_000).await.unwrap(), "taken over once lapsed");
+    assert!(db.try_lease("other", "a", 8_000, 13_000).await.unwrap(), "leases are per task");
     db.close().await;
 }

@@ -19,8 +19,7 @@ pub enum Backend {
 pub async fn fresh_database(backend: Backend) -> Option<String> {
     match backend {
         Backend::Sqlite => {
-            let path = std::env::temp_dir()
-                .join(format!("rialto-test-{}.db", uuid::Uuid::new_v4().simple()));
+            let path = std::env::temp_dir().join(format!("rialto-test-{}.db", uuid::Uuid::new_v4().simple()));
             Some(format!("sqlite://{}", path.display()))
         }
         Backend::Postgres => {
@@ -33,12 +32,8 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
             };
             use sqlx::Connection;
             let name = format!("rialto_t_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(&base)
-                .await
-                .expect("connect to RIALTO_TEST_POSTGRES_URL");
-            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
+            let mut conn = sqlx::PgConnection::connect(&base).await.expect("connect to RIALTO_TEST_POSTGRES_URL");
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.unwrap();
             conn.close().await.ok();
             let (prefix, _) = base.rsplit_once('/').expect("URL has a database path");
             Some(format!("{prefix}/{name}"))
@@ -62,10 +57,7 @@ impl App {
     }
 
     /// Like `start`, adjusting the configuration first.
-    pub async fn start_with(
-        backend: Backend,
-        adjust: impl FnOnce(&mut rialto_api::Config),
-    ) -> Option<App> {
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut rialto_api::Config)) -> Option<App> {
         let url = fresh_database(backend).await?;
         let mut config = rialto_api::Config::new(url.clone(), "127.0.0.1:0".parse().unwrap());
         config.admin_key = Some(ADMIN_KEY.into());
@@ -83,13 +75,7 @@ impl App {
 
     /// A client for an already running server.
     pub fn client(base: String, database_url: String) -> App {
-        App {
-            base,
-            http: reqwest::Client::new(),
-            key: ADMIN_KEY.into(),
-            database_url,
-            server: None,
-        }
+        App { base, http: reqwest::Client::new(), key: ADMIN_KEY.into(), database_url, server: None }
     }
 
     pub fn with_key(&self, key: &str) -> App {
@@ -103,13 +89,7 @@ impl App {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap();
+        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.key).send().await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
@@ -130,19 +110,11 @@ impl App {
             .await
             .unwrap();
         let s = r.status().as_u16();
-        let replayed = r
-            .headers()
-            .get("idempotent-replayed")
-            .is_some_and(|v| v == "true");
+        let replayed = r.headers().get("idempotent-replayed").is_some_and(|v| v == "true");
         (s, r.json().await.unwrap_or(Value::Null), replayed)
     }
 
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        body: String,
-        content_type: Option<&str>,
-    ) -> (u16, Value) {
+    pub async fn post_raw(&self, path: &str, body: String, content_type: Option<&str>) -> (u16, Value) {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
@@ -158,24 +130,14 @@ impl App {
 
     /// Creates an account and returns its id.
     pub async fn account(&self, currency: &str, allow_negative: bool) -> String {
-        let (s, v) = self
-            .post(
-                "/v1/accounts",
-                json!({"currency": currency, "allow_negative_balance": allow_negative}),
-            )
-            .await;
+        let (s, v) =
+            self.post("/v1/accounts", json!({"currency": currency, "allow_negative_balance": allow_negative})).await;
         assert_eq!(s, 201, "{v}");
         v["id"].as_str().unwrap().to_string()
     }
 
     /// Posts a transfer and returns (status, body).
-    pub async fn transfer(
-        &self,
-        src: &str,
-        dst: &str,
-        amount: i64,
-        currency: &str,
-    ) -> (u16, Value) {
+    pub async fn transfer(&self, src: &str, dst: &str, amount: i64, currency: &str) -> (u16, Value) {
         self.post(
             "/v1/transfers",
             json!({"source_account_id": src, "destination_account_id": dst, "amount": amount, "currency": currency}),
@@ -227,16 +189,14 @@ macro_rules! both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let Some(app) = $crate::common::App::start($crate::common::Backend::Sqlite).await
-                else {
+                let Some(app) = $crate::common::App::start($crate::common::Backend::Sqlite).await else {
                     return;
                 };
                 ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(app) = $crate::common::App::start($crate::common::Backend::Postgres).await
-                else {
+                let Some(app) = $crate::common::App::start($crate::common::Backend::Postgres).await else {
                     return;
                 };
                 ($body)(app).await;

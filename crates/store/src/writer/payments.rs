@@ -23,9 +23,7 @@ pub struct Policies {
 
 impl std::fmt::Debug for Policies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Policies")
-            .field("velocity_window_us", &self.velocity_window_us)
-            .finish_non_exhaustive()
+        f.debug_struct("Policies").field("velocity_window_us", &self.velocity_window_us).finish_non_exhaustive()
     }
 }
 
@@ -184,8 +182,7 @@ pub(crate) fn payment_from_row(r: &sqlx::any::AnyRow) -> Result<PaymentRecord, S
         currency: currency(&code)?,
         kind: r.try_get("type")?,
         method: r.try_get("method")?,
-        status: PaymentStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("payment status {status}")))?,
+        status: PaymentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("payment status {status}")))?,
         refunded_amount: r.try_get("refunded_amount")?,
         transfer_id: r.try_get("transfer_id")?,
         reference: r.try_get("reference")?,
@@ -218,10 +215,7 @@ pub(crate) async fn load_details(
             "SELECT payment_id, seq, from_status, to_status, reason, created_at FROM payment_transitions \
              WHERE payment_id IN ({marks}) ORDER BY payment_id, seq"
         );
-        let rows = sqlx::query_with(&sql, args(vals.clone())?)
-            .persistent(false)
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows = sqlx::query_with(&sql, args(vals.clone())?).persistent(false).fetch_all(&mut *conn).await?;
         for r in rows {
             let id: String = r.try_get("payment_id")?;
             if let Some(p) = payments.get_mut(&id) {
@@ -238,10 +232,7 @@ pub(crate) async fn load_details(
             "SELECT id, payment_id, amount, transfer_id, reason, created_at FROM refunds \
              WHERE payment_id IN ({marks}) ORDER BY id"
         );
-        let rows = sqlx::query_with(&sql, args(vals)?)
-            .persistent(false)
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows = sqlx::query_with(&sql, args(vals)?).persistent(false).fetch_all(&mut *conn).await?;
         for r in rows {
             let id: String = r.try_get("payment_id")?;
             if let Some(p) = payments.get_mut(&id) {
@@ -277,46 +268,22 @@ pub(crate) async fn load_velocity(
         );
         let mut vals: Vec<Val> = chunk.iter().map(|u| Val::T((*u).clone())).collect();
         vals.push(Val::I(since_us));
-        let rows = sqlx::query_with(&sql, args(vals)?)
-            .persistent(false)
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows = sqlx::query_with(&sql, args(vals)?).persistent(false).fetch_all(&mut *conn).await?;
         for r in rows {
-            out.insert(
-                r.try_get::<String, _>("user_id")?,
-                (r.try_get::<i64, _>("n")?, r.try_get::<i64, _>("total")?),
-            );
+            out.insert(r.try_get::<String, _>("user_id")?, (r.try_get::<i64, _>("n")?, r.try_get::<i64, _>("total")?));
         }
     }
     Ok(out)
 }
 
-fn transition(
-    state: &mut State,
-    writes: &mut Writes,
-    id: &str,
-    to: PaymentStatus,
-    reason: Option<String>,
-) -> Outcome {
+fn transition(state: &mut State, writes: &mut Writes, id: &str, to: PaymentStatus, reason: Option<String>) -> Outcome {
     let now = state.now;
-    let p = state
-        .payments
-        .get_mut(id)
-        .ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
+    let p = state.payments.get_mut(id).ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
     if !p.status.can_become(to) {
-        return Err(CommandError::InvalidStateTransition {
-            from: p.status.as_str(),
-            to: to.as_str(),
-        });
+        return Err(CommandError::InvalidStateTransition { from: p.status.as_str(), to: to.as_str() });
     }
     let seq = i64::try_from(p.transitions.len()).unwrap_or(i64::MAX) + 1;
-    let t = Transition {
-        seq,
-        from: Some(p.status.as_str().into()),
-        to: to.as_str().into(),
-        reason,
-        at_us: now,
-    };
+    let t = Transition { seq, from: Some(p.status.as_str().into()), to: to.as_str().into(), reason, at_us: now };
     writes.transitions.push(vec![
         Val::T(id.to_string()),
         Val::I(t.seq),
@@ -336,13 +303,7 @@ fn transition(
 }
 
 fn fail(state: &mut State, writes: &mut Writes, id: &str, code: &str, reason: String) -> Outcome {
-    transition(
-        state,
-        writes,
-        id,
-        PaymentStatus::Failed,
-        Some(format!("{code}: {reason}")),
-    )?;
+    transition(state, writes, id, PaymentStatus::Failed, Some(format!("{code}: {reason}")))?;
     if let Some(p) = state.payments.get_mut(id) {
         p.failure_code = Some(code.to_string());
         p.failure_reason = Some(reason);
@@ -373,13 +334,7 @@ fn output(state: &State, id: &str) -> Outcome {
 /// answer, not an error): no money moves, `failure_code` says why.
 pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> Outcome {
     let now = state.now;
-    let first = Transition {
-        seq: 1,
-        from: None,
-        to: "pending".into(),
-        reason: Some("created".into()),
-        at_us: now,
-    };
+    let first = Transition { seq: 1, from: None, to: "pending".into(), reason: Some("created".into()), at_us: now };
     writes.transitions.push(vec![
         Val::T(n.id.clone()),
         Val::I(1),
@@ -415,33 +370,19 @@ pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         },
     );
     writes.new_payments.insert(n.id.clone());
-    transition(
-        state,
-        writes,
-        &n.id,
-        PaymentStatus::Processing,
-        Some("gates".into()),
-    )?;
+    transition(state, writes, &n.id, PaymentStatus::Processing, Some("gates".into()))?;
 
     // 1. Accounts: both exist, are active, and hold the payment's currency.
     for id in [&n.source_account_id, &n.destination_account_id] {
         let problem = match state.book.accounts.get(id) {
             None => Some(("account_not_found", format!("no account `{id}`"))),
             Some(a) if a.status != rialto_core::ledger::AccountStatus::Active => Some((
-                if a.status.as_str() == "frozen" {
-                    "account_frozen"
-                } else {
-                    "account_closed"
-                },
+                if a.status.as_str() == "frozen" { "account_frozen" } else { "account_closed" },
                 format!("account `{id}` is {}", a.status.as_str()),
             )),
             Some(a) if a.currency != n.currency => Some((
                 "currency_mismatch",
-                format!(
-                    "account `{id}` holds {} not {}",
-                    a.currency.code(),
-                    n.currency.code()
-                ),
+                format!("account `{id}` holds {} not {}", a.currency.code(), n.currency.code()),
             )),
             Some(_) => None,
         };
@@ -460,10 +401,7 @@ pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         recent_sum_minor: sum,
     };
     let mut review = Vec::new();
-    for decision in [
-        state.policies.risk.assess(&facts),
-        state.policies.compliance.check(&facts),
-    ] {
+    for decision in [state.policies.risk.assess(&facts), state.policies.compliance.check(&facts)] {
         match decision {
             Decision::Approve => {}
             Decision::Review(why) => review.push(why),
@@ -510,52 +448,21 @@ pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         p.transfer_id = Some(spec.id.clone());
     }
     if hold {
-        transition(
-            state,
-            writes,
-            &n.id,
-            PaymentStatus::RequiresReview,
-            Some(review.join("; ")),
-        )?;
+        transition(state, writes, &n.id, PaymentStatus::RequiresReview, Some(review.join("; ")))?;
     } else {
-        transition(
-            state,
-            writes,
-            &n.id,
-            PaymentStatus::Completed,
-            Some("all gates passed".into()),
-        )?;
+        transition(state, writes, &n.id, PaymentStatus::Completed, Some("all gates passed".into()))?;
     }
     output(state, &n.id)
 }
 
 /// A reviewer's decision on a held payment: approve posts the held transfer, decline releases it.
-pub(crate) fn review(
-    state: &mut State,
-    writes: &mut Writes,
-    id: &str,
-    approve: bool,
-    note: Option<String>,
-) -> Outcome {
-    let p = state
-        .payments
-        .get(id)
-        .ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
-    let target = if approve {
-        PaymentStatus::Completed
-    } else {
-        PaymentStatus::Failed
-    };
+pub(crate) fn review(state: &mut State, writes: &mut Writes, id: &str, approve: bool, note: Option<String>) -> Outcome {
+    let p = state.payments.get(id).ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
+    let target = if approve { PaymentStatus::Completed } else { PaymentStatus::Failed };
     if p.status != PaymentStatus::RequiresReview {
-        return Err(CommandError::InvalidStateTransition {
-            from: p.status.as_str(),
-            to: target.as_str(),
-        });
+        return Err(CommandError::InvalidStateTransition { from: p.status.as_str(), to: target.as_str() });
     }
-    let transfer_id = p
-        .transfer_id
-        .clone()
-        .ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
+    let transfer_id = p.transfer_id.clone().ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
     if approve {
         match state.book.post_pending(&transfer_id, None, state.now) {
             Ok(effects) => {
@@ -586,68 +493,36 @@ pub(crate) fn review(
 }
 
 /// Cancels a pending or held payment, releasing a hold.
-pub(crate) fn cancel(
-    state: &mut State,
-    writes: &mut Writes,
-    id: &str,
-    reason: Option<String>,
-) -> Outcome {
-    let p = state
-        .payments
-        .get(id)
-        .ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
+pub(crate) fn cancel(state: &mut State, writes: &mut Writes, id: &str, reason: Option<String>) -> Outcome {
+    let p = state.payments.get(id).ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
     if !p.status.can_become(PaymentStatus::Cancelled) {
-        return Err(CommandError::InvalidStateTransition {
-            from: p.status.as_str(),
-            to: "cancelled",
-        });
+        return Err(CommandError::InvalidStateTransition { from: p.status.as_str(), to: "cancelled" });
     }
     if let (PaymentStatus::RequiresReview, Some(t)) = (p.status, p.transfer_id.clone()) {
         let effects = state.book.void_pending(&t, false)?;
         record_effects(state, writes, &effects, Some(&t), None);
     }
-    transition(
-        state,
-        writes,
-        id,
-        PaymentStatus::Cancelled,
-        Some(reason.unwrap_or_else(|| "cancelled".into())),
-    )?;
+    transition(state, writes, id, PaymentStatus::Cancelled, Some(reason.unwrap_or_else(|| "cancelled".into())))?;
     output(state, id)
 }
 
 /// Refunds part or all of what remains of a completed payment.
 pub(crate) fn refund(state: &mut State, writes: &mut Writes, r: &NewRefund) -> Outcome {
     let now = state.now;
-    let p = state
-        .payments
-        .get(&r.payment_id)
-        .ok_or_else(|| CommandError::PaymentNotFound(r.payment_id.clone()))?;
-    if !matches!(
-        p.status,
-        PaymentStatus::Completed | PaymentStatus::PartiallyRefunded
-    ) {
-        return Err(CommandError::InvalidStateTransition {
-            from: p.status.as_str(),
-            to: "refunded",
-        });
+    let p = state.payments.get(&r.payment_id).ok_or_else(|| CommandError::PaymentNotFound(r.payment_id.clone()))?;
+    if !matches!(p.status, PaymentStatus::Completed | PaymentStatus::PartiallyRefunded) {
+        return Err(CommandError::InvalidStateTransition { from: p.status.as_str(), to: "refunded" });
     }
     let remaining = p.amount - p.refunded_amount;
     let amount = r.amount.map_or(remaining, Amount::minor);
     if amount > remaining {
-        return Err(CommandError::RefundExceedsPayment {
-            requested: amount,
-            remaining,
-        });
+        return Err(CommandError::RefundExceedsPayment { requested: amount, remaining });
     }
     let spec = TransferSpec {
         id: r.transfer_id.clone(),
         source_account_id: p.destination_account_id.clone(),
         destination_account_id: p.source_account_id.clone(),
-        amount: Amount::new(amount).map_err(|_| CommandError::RefundExceedsPayment {
-            requested: amount,
-            remaining,
-        })?,
+        amount: Amount::new(amount).map_err(|_| CommandError::RefundExceedsPayment { requested: amount, remaining })?,
         currency: p.currency,
         pending: false,
         expires_at_us: None,
@@ -658,10 +533,7 @@ pub(crate) fn refund(state: &mut State, writes: &mut Writes, r: &NewRefund) -> O
         TransferRecord {
             transfer: state.book.transfers[&spec.id].clone(),
             pending: false,
-            description: Some(format!(
-                "refund {} of payment {}",
-                r.refund_id, r.payment_id
-            )),
+            description: Some(format!("refund {} of payment {}", r.refund_id, r.payment_id)),
             reference: None,
             metadata: Metadata::new(),
             created_at_us: now,
@@ -685,18 +557,8 @@ pub(crate) fn refund(state: &mut State, writes: &mut Writes, r: &NewRefund) -> O
         Val::OT(refund.reason.clone()),
         Val::I(now),
     ]);
-    let to = if amount == remaining {
-        PaymentStatus::Refunded
-    } else {
-        PaymentStatus::PartiallyRefunded
-    };
-    transition(
-        state,
-        writes,
-        &r.payment_id,
-        to,
-        Some(format!("refund {} of {amount}", refund.id)),
-    )?;
+    let to = if amount == remaining { PaymentStatus::Refunded } else { PaymentStatus::PartiallyRefunded };
+    transition(state, writes, &r.payment_id, to, Some(format!("refund {} of {amount}", refund.id)))?;
     if let Some(p) = state.payments.get_mut(&r.payment_id) {
         p.refunded_amount += amount;
         p.refunds.push(refund.clone());
@@ -706,12 +568,7 @@ pub(crate) fn refund(state: &mut State, writes: &mut Writes, r: &NewRefund) -> O
 }
 
 /// Rows of the payments a batch created or changed.
-pub(crate) async fn write(
-    conn: &mut AnyConnection,
-    kind: DbKind,
-    state: &State,
-    w: &mut Writes,
-) -> Result<(), Abort> {
+pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, state: &State, w: &mut Writes) -> Result<(), Abort> {
     let row = |p: &PaymentRecord| -> Vec<Val> {
         vec![
             Val::T(p.id.clone()),
@@ -735,22 +592,9 @@ pub(crate) async fn write(
             Val::I(p.updated_at_us),
         ]
     };
-    let new: Vec<Vec<Val>> = w
-        .new_payments
-        .iter()
-        .filter_map(|id| state.payments.get(id))
-        .map(row)
-        .collect();
+    let new: Vec<Vec<Val>> = w.new_payments.iter().filter_map(|id| state.payments.get(id)).map(row).collect();
     if !new.is_empty() {
-        exec_values(
-            conn,
-            kind,
-            &format!("INSERT INTO payments ({PAYMENT_COLUMNS})"),
-            19,
-            new,
-            "",
-        )
-        .await?;
+        exec_values(conn, kind, &format!("INSERT INTO payments ({PAYMENT_COLUMNS})"), 19, new, "").await?;
     }
     let changed: Vec<Vec<Val>> = w
         .touched_payments
@@ -813,12 +657,10 @@ impl Db {
     /// A payment with its history and refunds.
     pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
         let mut conn = self.pool().acquire().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let p = payment_from_row(&row)?;
         let mut map = HashMap::from([(p.id.clone(), p)]);
@@ -838,10 +680,7 @@ impl Db {
             conditions.push(("user_id = $?", Val::T(v.clone())));
         }
         if let Some(v) = &filter.account_id {
-            conditions.push((
-                "(source_account_id = $? OR destination_account_id = $?)",
-                Val::T(v.clone()),
-            ));
+            conditions.push(("(source_account_id = $? OR destination_account_id = $?)", Val::T(v.clone())));
         }
         if let Some(v) = &filter.status {
             conditions.push(("status = $?", Val::T(v.clone())));
@@ -853,15 +692,10 @@ impl Db {
             conditions.push(("created_at < $?", Val::I(v)));
         }
         let select = format!("SELECT {PAYMENT_COLUMNS} FROM payments");
-        let (rows, has_more) =
-            crate::read::page(self, &select, "id", &conditions, cursor, limit).await?;
-        let data = rows
-            .iter()
-            .map(payment_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let (rows, has_more) = crate::read::page(self, &select, "id", &conditions, cursor, limit).await?;
+        let data = rows.iter().map(payment_from_row).collect::<Result<Vec<_>, _>>()?;
         let order: Vec<String> = data.iter().map(|p| p.id.clone()).collect();
-        let mut map: HashMap<String, PaymentRecord> =
-            data.into_iter().map(|p| (p.id.clone(), p)).collect();
+        let mut map: HashMap<String, PaymentRecord> = data.into_iter().map(|p| (p.id.clone(), p)).collect();
         let mut conn = self.pool().acquire().await?;
         load_details(&mut conn, self.kind(), &mut map).await?;
         let data = order.iter().filter_map(|id| map.remove(id)).collect();

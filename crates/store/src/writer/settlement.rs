@@ -64,10 +64,7 @@ pub struct FeeSchedule {
 
 impl Default for FeeSchedule {
     fn default() -> Self {
-        FeeSchedule {
-            fixed_minor: 30,
-            bps: 290,
-        }
+        FeeSchedule { fixed_minor: 30, bps: 290 }
     }
 }
 
@@ -88,29 +85,16 @@ pub(crate) async fn load(
     kind: DbKind,
     destination: Option<&str>,
 ) -> Result<(Vec<Clearing>, HashMap<(String, String), String>), Abort> {
-    let lock = if kind == DbKind::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    let mut sql = String::from(
-        "SELECT id, payment_id, destination_account_id, currency FROM clearings WHERE status = 'pending'",
-    );
+    let lock = if kind == DbKind::Postgres { " FOR UPDATE" } else { "" };
+    let mut sql =
+        String::from("SELECT id, payment_id, destination_account_id, currency FROM clearings WHERE status = 'pending'");
     let mut vals = Vec::new();
     if let Some(d) = destination {
-        sql.push_str(&format!(
-            " AND destination_account_id = {}",
-            placeholders(kind, 1, 1)
-        ));
+        sql.push_str(&format!(" AND destination_account_id = {}", placeholders(kind, 1, 1)));
         vals.push(Val::T(d.to_string()));
     }
-    sql.push_str(&format!(
-        " ORDER BY payment_id LIMIT {SETTLEMENT_CLEARINGS_MAX}{lock}"
-    ));
-    let rows = sqlx::query_with(&sql, args(vals)?)
-        .persistent(false)
-        .fetch_all(&mut *conn)
-        .await?;
+    sql.push_str(&format!(" ORDER BY payment_id LIMIT {SETTLEMENT_CLEARINGS_MAX}{lock}"));
+    let rows = sqlx::query_with(&sql, args(vals)?).persistent(false).fetch_all(&mut *conn).await?;
     let mut clearings = Vec::with_capacity(rows.len());
     for r in rows {
         let code: String = r.try_get("currency")?;
@@ -122,14 +106,8 @@ pub(crate) async fn load(
         });
     }
     let mut system = HashMap::new();
-    for r in sqlx::query("SELECT purpose, currency, account_id FROM system_accounts")
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        system.insert(
-            (r.try_get("purpose")?, r.try_get("currency")?),
-            r.try_get("account_id")?,
-        );
+    for r in sqlx::query("SELECT purpose, currency, account_id FROM system_accounts").fetch_all(&mut *conn).await? {
+        system.insert((r.try_get("purpose")?, r.try_get("currency")?), r.try_get("account_id")?);
     }
     Ok((clearings, system))
 }
@@ -154,12 +132,7 @@ pub(crate) fn clear(state: &State, writes: &mut Writes, payment_id: &str) {
     }
 }
 
-fn system_account(
-    state: &mut State,
-    writes: &mut Writes,
-    purpose: &str,
-    currency: Currency,
-) -> String {
+fn system_account(state: &mut State, writes: &mut Writes, purpose: &str, currency: Currency) -> String {
     let key = (purpose.to_string(), currency.code().to_string());
     if let Some(id) = state.system_accounts.get(&key) {
         return id.clone();
@@ -179,11 +152,7 @@ fn system_account(
         },
     );
     writes.new_accounts.insert(id.clone());
-    writes.system_accounts.push(vec![
-        Val::T(key.0.clone()),
-        Val::T(key.1.clone()),
-        Val::T(id.clone()),
-    ]);
+    writes.system_accounts.push(vec![Val::T(key.0.clone()), Val::T(key.1.clone()), Val::T(id.clone())]);
     state.system_accounts.insert(key, id.clone());
     id
 }
@@ -200,10 +169,7 @@ pub(crate) fn settle(
         if destination.is_some_and(|d| d != c.destination_account_id) {
             continue;
         }
-        groups
-            .entry((c.destination_account_id.clone(), c.currency.code()))
-            .or_default()
-            .push(c);
+        groups.entry((c.destination_account_id.clone(), c.currency.code())).or_default().push(c);
     }
     let mut out = Vec::new();
     for ((dest, _), clearings) in groups {
@@ -248,11 +214,7 @@ pub(crate) fn settle(
             }];
             for (account_id, amount) in [(fee_account, fees), (settlement_account, net)] {
                 if let Ok(amount) = Amount::new(amount) {
-                    lines.push(Line {
-                        account_id,
-                        direction: Direction::Credit,
-                        amount,
-                    });
+                    lines.push(Line { account_id, direction: Direction::Credit, amount });
                 }
             }
             match state.book.journal(&lines) {
@@ -314,26 +276,15 @@ pub(crate) fn settle(
 }
 
 /// Rows of the run: system accounts, settlements, then new and updated clearings.
-pub(crate) async fn write(
-    conn: &mut AnyConnection,
-    kind: DbKind,
-    w: &mut Writes,
-) -> Result<(), Abort> {
+pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes) -> Result<(), Abort> {
     let system = std::mem::take(&mut w.system_accounts);
     if !system.is_empty() {
-        exec_values(
-            conn,
-            kind,
-            "INSERT INTO system_accounts (purpose, currency, account_id)",
-            3,
-            system,
-            "",
-        )
-        .await?;
+        exec_values(conn, kind, "INSERT INTO system_accounts (purpose, currency, account_id)", 3, system, "").await?;
     }
     let settlements = std::mem::take(&mut w.settlements);
     if !settlements.is_empty() {
-        let head = "INSERT INTO settlements (id, destination_account_id, currency, status, payment_count, gross, fees, \
+        let head =
+            "INSERT INTO settlements (id, destination_account_id, currency, status, payment_count, gross, fees, \
                     net, journal_entry_id, failure_reason, created_at)";
         exec_values(conn, kind, head, 11, settlements, "").await?;
     }
@@ -405,27 +356,14 @@ mod tests {
 
     #[test]
     fn fees_round_up_and_never_exceed_the_gross() {
-        let s = FeeSchedule {
-            fixed_minor: 30,
-            bps: 290,
-        };
+        let s = FeeSchedule { fixed_minor: 30, bps: 290 };
         // 2.9% of 10.00 = 0.29 exactly, plus 0.30.
         assert_eq!(fee(s, 1, 1_000), Some(59));
         // 2.9% of 10.01 = 0.29029 -> 0.30, plus 2 x 0.30.
         assert_eq!(fee(s, 2, 1_001), Some(90));
         assert_eq!(fee(s, 1, 10), Some(10), "capped at the gross");
         assert_eq!(fee(s, 0, 0), Some(0));
-        assert_eq!(
-            fee(
-                FeeSchedule {
-                    fixed_minor: 0,
-                    bps: 0
-                },
-                5,
-                123
-            ),
-            Some(0)
-        );
+        assert_eq!(fee(FeeSchedule { fixed_minor: 0, bps: 0 }, 5, 123), Some(0));
         assert_eq!(fee(s, i64::MAX, 1), None, "overflow is an error");
     }
 }
