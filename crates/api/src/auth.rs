@@ -65,13 +65,20 @@ impl AuthCache {
 fn required_role(method: &Method, path: &str) -> Role {
     if path.starts_with("/v1/api-keys") || path.starts_with("/v1/audit") {
         Role::Admin
-    } else if method == Method::POST && (path.ends_with("/approve") || path.ends_with("/decline")) {
+    } else if method == Method::POST
+        && (path.ends_with("/approve") || path.ends_with("/decline") || is_user_update(path))
+    {
         Role::Reviewer
     } else if method == Method::GET || method == Method::HEAD {
         Role::Reader
     } else {
         Role::Writer
     }
+}
+
+/// `POST /v1/users/{id}`: status and KYC changes are a reviewer's (compliance) decision.
+fn is_user_update(path: &str) -> bool {
+    path.strip_prefix("/v1/users/").is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
 }
 
 /// The request id given by the outermost middleware.

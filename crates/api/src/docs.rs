@@ -273,6 +273,7 @@ const OPS: &[Op] = &[
     op("post", "/v1/payments/{id}/decline", "Decline a payment held for review (releases the hold)", Some("ReviewNote"), "200", "Payment", Some("reviewer")),
     op("post", "/v1/payments/{id}/cancel", "Cancel a pending or held payment", None, "200", "Payment", Some("writer")),
     op("post", "/v1/payments/{id}/refunds", "Refund part or all of what remains", Some("RefundCreate"), "201", "Refund", Some("writer")),
+    op("post", "/v1/users/{id}", "Change a user's status (active|blocked) or kyc_status (pending|verified|rejected)", Some("UserUpdate"), "200", "User", Some("reviewer")),
     op("post", "/v1/settlements", "Settle pending clearings per merchant account and currency, with fees", Some("SettlementCreate"), "201", "Object", Some("writer")),
     op("get", "/v1/settlements/{id}", "Get a settlement batch and its payments", None, "200", "Settlement", Some("reader")),
     op("post", "/v1/webhook-endpoints", "Register a webhook endpoint (url, event_types); returns its signing secret", Some("WebhookCreate"), "200", "Object", Some("writer")),
@@ -368,6 +369,8 @@ fn schemas() -> Value {
             "failure_code": {"type": ["string", "null"]}, "failure_reason": {"type": ["string", "null"]},
             "history": {"type": "array"}, "refunds": {"type": "array"}, "created_at": time}},
         "PaymentList": list("Payment"),
+        "UserUpdate": {"type": "object", "additionalProperties": false, "properties": {
+            "status": {"enum": ["active", "blocked"]}, "kyc_status": {"enum": ["pending", "verified", "rejected"]}}},
         "WebhookCreate": {"type": "object", "additionalProperties": false, "required": ["url"], "properties": {
             "url": {"type": "string", "format": "uri"}, "event_types": {"type": "array", "items": {"type": "string"}}}},
         "SettlementCreate": {"type": "object", "additionalProperties": false, "properties": {"destination_account_id": {"type": "string"}}},

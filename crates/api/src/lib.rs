@@ -109,7 +109,7 @@ pub fn router(state: AppState) -> Router {
     use routes as r;
     let v1 = Router::new()
         .route("/v1/users", post(r::create_user).get(r::list_users))
-        .route("/v1/users/{id}", get(r::get_user))
+        .route("/v1/users/{id}", get(r::get_user).post(r::update_user))
         .route("/v1/accounts", post(r::create_account).get(r::list_accounts))
         .route("/v1/accounts/{id}", get(r::get_account))
         .route("/v1/accounts/{id}/freeze", post(r::freeze))

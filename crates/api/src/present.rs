@@ -125,6 +125,7 @@ pub fn output(o: &Output) -> Value {
         Output::Settlements(list) => {
             json!({"object": "list", "data": list.iter().map(settlement).collect::<Vec<_>>(), "has_more": false})
         }
+        Output::WebhookEndpoint(e) => json!({"id": e.id, "object": "webhook_endpoint", "url": e.url}),
         Output::Recorded => json!({"object": "audit_record"}),
     }
 }

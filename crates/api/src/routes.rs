@@ -192,6 +192,34 @@ pub async fn get_user(State(s): State<AppState>, PathId(id): PathId) -> Response
     )
 }
 
+/// `POST /v1/users/{id}` with `status` (`active|blocked`) and/or `kyc_status`
+/// (`pending|verified|rejected`): the compliance gate reads both.
+pub async fn update_user(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    PathId(id): PathId,
+    body: Body,
+) -> Response {
+    let path = format!("/v1/users/{id}");
+    write(&s, &ctx, &headers, &path, body, StatusCode::OK, |b| {
+        let mut f = Fields::parse(b, &["status", "kyc_status"])?;
+        let status = f.opt_string("status", 20)?;
+        if status.as_deref().is_some_and(|st| !["active", "blocked"].contains(&st)) {
+            return Err(ApiError::invalid("status must be active or blocked").param("status"));
+        }
+        let kyc_status = f.opt_string("kyc_status", 20)?;
+        if kyc_status.as_deref().is_some_and(|k| !["pending", "verified", "rejected"].contains(&k)) {
+            return Err(ApiError::invalid("kyc_status must be pending, verified or rejected").param("kyc_status"));
+        }
+        if status.is_none() && kyc_status.is_none() {
+            return Err(ApiError::invalid("give status and/or kyc_status"));
+        }
+        Ok(Command::UpdateUser { user_id: id_of("user", prefix::USER, &id)?, status, kyc_status })
+    })
+    .await
+}
+
 /// `GET /v1/users`
 pub async fn list_users(State(s): State<AppState>, q: Params) -> Response {
     respond(

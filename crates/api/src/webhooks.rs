@@ -14,10 +14,11 @@ use axum::extract::State;
 use axum::response::Response;
 use hmac::{Hmac, Mac};
 use rand::Rng;
-use rialto_store::WebhookEndpoint;
+use rialto_store::{Command, Output, Reply, WebhookEndpoint};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
+use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::input::{id_of, Fields, PathId};
 use crate::routes::{body_bytes, paging, params, respond, Body, Params};
@@ -55,7 +56,7 @@ fn endpoint_json(e: &WebhookEndpoint, with_secret: bool) -> Value {
 
 /// `POST /v1/webhook-endpoints` with `url` and optional `event_types`; the signing secret is
 /// in the answer.
-pub async fn create(State(s): State<AppState>, body: Body) -> Response {
+pub async fn create(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response {
     respond(
         async {
             let b = body_bytes(body)?;
@@ -88,8 +89,13 @@ pub async fn create(State(s): State<AppState>, body: Body) -> Response {
                 status: "active".into(),
                 created_at_us: rialto_store::now_us(),
             };
-            s.db.create_webhook_endpoint(&endpoint).await?;
-            Ok(endpoint_json(&endpoint, true))
+            // Through the writer, so that its audit record commits with it.
+            let command = Command::CreateWebhookEndpoint(Box::new(endpoint));
+            match s.writer.submit(command, None, Some(ctx.audit())).await {
+                Reply::Done { outcome: Ok(Output::WebhookEndpoint(e)), .. } => Ok(endpoint_json(&e, true)),
+                Reply::Done { outcome: Err(e), .. } => Err(ApiError::from(&e)),
+                _ => Err(ApiError::unavailable("unexpected answer from the ledger writer")),
+            }
         }
         .await,
     )

@@ -337,3 +337,33 @@ both_with!(settlement_groups_payments_and_posts_fees, 1000, |app: App| async mov
     app.verify_ok().await;
     app.stop().await;
 });
+
+both_with!(kyc_and_blocking_feed_the_compliance_gate, 1000, |app: App| async move {
+    let w = world(&app, 100_000).await;
+    assert_eq!(app.post("/v1/payments", pay(&w, 60_000)).await.1["failure_code"], "kyc_required");
+    let path = format!("/v1/users/{}", w.user);
+    let (_, wk) = app.post("/v1/api-keys", json!({"name": "w", "role": "writer"})).await;
+    assert_eq!(
+        app.with_key(wk["secret"].as_str().unwrap()).post(&path, json!({"kyc_status": "verified"})).await.0,
+        403
+    );
+    let rev = reviewer(&app).await;
+    let (s, u) = rev.post(&path, json!({"kyc_status": "verified"})).await;
+    assert_eq!((s, u["kyc_status"].as_str()), (200, Some("verified")), "{u}");
+    // KYC passed; the amount still asks for a review.
+    assert_eq!(app.post("/v1/payments", pay(&w, 60_000)).await.1["status"], "requires_review");
+    rev.post(&path, json!({"status": "blocked"})).await;
+    assert_eq!(app.post("/v1/payments", pay(&w, 100)).await.1["failure_code"], "user_blocked");
+    assert_eq!(rev.post(&path, json!({"kyc_status": "maybe"})).await.0, 400);
+    assert_eq!(rev.post(&path, json!({})).await.0, 400);
+    assert_eq!(rev.post("/v1/users/user_0000000000000000000000000000abcd", json!({"status": "active"})).await.0, 404);
+    let (_, ev) = app.get("/v1/events?type=user.updated").await;
+    assert_eq!(ev["data"].as_array().unwrap().len(), 2);
+    let (_, audit) = app.get(&format!("/v1/audit-events?resource_id={}&action=user.update", w.user)).await;
+    assert_eq!(
+        audit["data"].as_array().unwrap().len(),
+        2,
+        "two changes; the writer key's 403 is an auth.forbidden record"
+    );
+    app.stop().await;
+});

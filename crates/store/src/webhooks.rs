@@ -84,23 +84,6 @@ fn endpoint_from_row(r: &sqlx::any::AnyRow) -> Result<WebhookEndpoint, StoreErro
 pub const FAN_OUT_EVENTS_MAX: usize = 500;
 
 impl Db {
-    /// Stores an endpoint.
-    pub async fn create_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError> {
-        let types = serde_json::to_string(&e.event_types).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO webhook_endpoints (id, url, secret, event_types, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(e.id.clone())
-        .bind(e.url.clone())
-        .bind(e.secret.clone())
-        .bind(types)
-        .bind(e.status.clone())
-        .bind(e.created_at_us)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
     /// An endpoint by id.
     pub async fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
         let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")

@@ -175,6 +175,17 @@ pub enum Command {
     },
     /// Refund a completed payment.
     Refund(NewRefund),
+    /// Change a user's status (`active|blocked`) or KYC status (`pending|verified|rejected`).
+    UpdateUser {
+        /// The user.
+        user_id: String,
+        /// New status.
+        status: Option<String>,
+        /// New KYC status.
+        kyc_status: Option<String>,
+    },
+    /// Register a webhook endpoint.
+    CreateWebhookEndpoint(Box<crate::WebhookEndpoint>),
     /// Settle pending clearings (of one destination account, or all).
     Settle {
         /// Only this merchant account.
@@ -222,6 +233,8 @@ pub enum Output {
     Refund(Box<(RefundRecord, PaymentRecord)>),
     /// The settlement batches of a run.
     Settlements(Vec<SettlementRecord>),
+    /// A webhook endpoint (with its secret).
+    WebhookEndpoint(Box<crate::WebhookEndpoint>),
     /// An audit record was written.
     Recorded,
 }
@@ -576,6 +589,8 @@ struct Writes {
     refunds: Vec<Vec<Val>>,
     clearings: Vec<Vec<Val>>,
     clearing_updates: Vec<Vec<Val>>,
+    user_updates: Vec<UserRecord>,
+    webhook_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
     system_accounts: Vec<Vec<Val>>,
 }
@@ -592,6 +607,8 @@ struct State {
     /// User id -> recent (count, sum) for the gates.
     velocity: HashMap<String, (i64, i64)>,
     policies: Arc<Policies>,
+    /// Full rows of users being updated.
+    user_records: HashMap<String, UserRecord>,
     /// Pending clearings locked for a settlement run.
     clearings: Vec<settlement::Clearing>,
     /// (purpose, currency) -> account id.
@@ -732,9 +749,13 @@ async fn load_state(
     let mut payment_ids = BTreeSet::new();
     let mut payment_users = BTreeSet::new();
     let mut settle_filter: Option<Option<String>> = None;
+    let mut updated_users = BTreeSet::new();
     for c in commands {
         match *c {
-            Command::CreateUser(_) => {}
+            Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) => {}
+            Command::UpdateUser { user_id, .. } => {
+                updated_users.insert(user_id.clone());
+            }
             Command::CreateAccount(a) => user_ids.extend(a.user_id.clone()),
             Command::Transfer(t) => {
                 account_ids.insert(t.spec.source_account_id.clone());
@@ -808,6 +829,7 @@ async fn load_state(
         policies: policies.clone(),
         clearings: Vec::new(),
         system_accounts: HashMap::new(),
+        user_records: HashMap::new(),
         now,
     };
     for row in select_in(conn, kind, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
@@ -821,6 +843,12 @@ async fn load_state(
         let a = account_from_row(&row)?;
         state.book.accounts.insert(a.account.id.clone(), a.account.clone());
         state.accounts.insert(a.account.id.clone(), a);
+    }
+    let select = format!("SELECT {} FROM users", crate::records::USER_COLUMNS);
+    for row in select_in(conn, kind, &select, &updated_users, lock).await? {
+        let u = crate::records::user_from_row(&row)?;
+        state.users.insert(u.id.clone(), (u.status.clone(), u.kyc_status.clone()));
+        state.user_records.insert(u.id.clone(), u);
     }
     state.payments = loaded;
     state.clearings = clearings;
@@ -984,6 +1012,25 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
         }
         Command::CancelPayment { payment_id, reason } => payments::cancel(state, writes, payment_id, reason.clone()),
         Command::Refund(r) => payments::refund(state, writes, r),
+        Command::UpdateUser { user_id, status, kyc_status } => {
+            let u = state.user_records.get_mut(user_id).ok_or_else(|| CommandError::UserNotFound(user_id.clone()))?;
+            if let Some(st) = status {
+                u.status = st.clone();
+            }
+            if let Some(k) = kyc_status {
+                u.kyc_status = k.clone();
+            }
+            u.updated_at_us = now;
+            let u = u.clone();
+            state.users.insert(u.id.clone(), (u.status.clone(), u.kyc_status.clone()));
+            writes.user_updates.retain(|x| x.id != u.id);
+            writes.user_updates.push(u.clone());
+            Ok(Output::User(u))
+        }
+        Command::CreateWebhookEndpoint(e) => {
+            writes.webhook_endpoints.push((**e).clone());
+            Ok(Output::WebhookEndpoint(e.clone()))
+        }
         Command::Settle { destination_account_id } => {
             let fees = state.policies.fees;
             settlement::settle(state, writes, destination_account_id.as_deref(), fees)
@@ -995,6 +1042,7 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
 /// The event a successful command publishes: (type, resource type, resource id).
 fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'static str, String)> {
     let kind = match (command, output) {
+        (Command::UpdateUser { .. }, Output::User(u)) => return Some(("user.updated", "user", u.id.clone())),
         (_, Output::Payment(p)) => {
             let kind = match p.status {
                 PaymentStatus::Completed => "payment.completed",
@@ -1032,6 +1080,8 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
 fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
     let (action, resource) = match command {
         Command::CreateUser(u) => ("user.create", Some(("user", u.id.clone()))),
+        Command::UpdateUser { user_id, .. } => ("user.update", Some(("user", user_id.clone()))),
+        Command::CreateWebhookEndpoint(e) => ("webhook_endpoint.create", Some(("webhook_endpoint", e.id.clone()))),
         Command::CreateAccount(a) => ("account.create", Some(("account", a.id.clone()))),
         Command::Transfer(t) => ("transfer.create", Some(("transfer", t.spec.id.clone()))),
         Command::PostPending { transfer_id, .. } => ("transfer.post", Some(("transfer", transfer_id.clone()))),
@@ -1333,6 +1383,25 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
         if done != n {
             return Err(Abort::KeyRace);
         }
+    }
+    for u in std::mem::take(&mut w.user_updates) {
+        let q = "UPDATE users SET status = $1, kyc_status = $2, updated_at = $3 WHERE id = $4";
+        let values = args([Val::T(u.status), Val::T(u.kyc_status), Val::I(u.updated_at_us), Val::T(u.id)])?;
+        sqlx::query_with(q, values).execute(&mut *conn).await?;
+    }
+    for e in std::mem::take(&mut w.webhook_endpoints) {
+        let types = serde_json::to_string(&e.event_types).unwrap_or_else(|_| "[]".into());
+        let q = "INSERT INTO webhook_endpoints (id, url, secret, event_types, status, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)";
+        let values = args([
+            Val::T(e.id),
+            Val::T(e.url),
+            Val::T(e.secret),
+            Val::T(types),
+            Val::T(e.status),
+            Val::I(e.created_at_us),
+        ])?;
+        sqlx::query_with(q, values).execute(&mut *conn).await?;
     }
     for (key, hash) in std::mem::take(&mut w.api_keys) {
         let q = "INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
