@@ -36,6 +36,10 @@ pub struct BenchArgs {
     /// Send no Idempotency-Key headers.
     #[arg(long)]
     no_idempotency: bool,
+    /// Send payments (`POST /v1/payments`, through the risk and compliance gates, one user per
+    /// source account) instead of plain transfers.
+    #[arg(long, conflicts_with = "direct")]
+    payments: bool,
     /// Skip HTTP: submit commands straight to the ledger writer (measures the ledger alone).
     #[arg(long, conflicts_with = "url")]
     direct: bool,
@@ -96,8 +100,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     eprintln!("setting up {} source accounts...", args.accounts);
     let funding = client.account(true).await?;
     let mut sources = Vec::with_capacity(args.accounts);
+    let mut users = Vec::new();
     let mut destinations = Vec::new();
-    for _ in 0..args.accounts {
+    for i in 0..args.accounts {
+        if args.payments {
+            let (status, u) = client.post("/v1/users", &json!({"name": format!("bench user {i}")}), None).await?;
+            if status != 201 {
+                bail!("creating a user answered {status}: {u}");
+            }
+            users.push(u["id"].as_str().unwrap_or_default().to_string());
+        }
         let a = client.account(false).await?;
         let (status, v) = client
             .post(
@@ -118,9 +130,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let sources = Arc::new(sources);
     let destinations = Arc::new(destinations);
+    let users = Arc::new(users);
+    let (path, what) = if args.payments { ("/v1/payments", "payments") } else { ("/v1/transfers", "transfers") };
 
     eprintln!(
-        "sending {} transfers with {} clients ({})...",
+        "sending {} {what} with {} clients ({})...",
         args.transfers,
         args.concurrency,
         if args.hot { "hot destination account" } else { "spread over accounts" }
@@ -130,8 +144,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut workers = tokio::task::JoinSet::new();
     let run_id = uuid::Uuid::new_v4().simple().to_string();
     for _ in 0..args.concurrency {
-        let (client, next, sources, destinations) =
-            (client.clone(), next.clone(), sources.clone(), destinations.clone());
+        let (client, next, sources, destinations, users) =
+            (client.clone(), next.clone(), sources.clone(), destinations.clone(), users.clone());
         let (total, idem, run_id) = (args.transfers, !args.no_idempotency, run_id.clone());
         workers.spawn(async move {
             let mut latencies = Vec::new();
@@ -143,12 +157,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 }
                 let src = &sources[i % sources.len()];
                 let dst = &destinations[(i * 7 + 3) % destinations.len()];
-                let body = json!({"source_account_id": src, "destination_account_id": dst,
+                let mut body = json!({"source_account_id": src, "destination_account_id": dst,
                                   "amount": 1 + (i % 100) as i64, "currency": "USD"});
+                if let Some(user) = users.get(i % sources.len()) {
+                    body["user_id"] = json!(user);
+                    body["method"] = json!("card");
+                    body["ip_address"] = json!("203.0.113.7");
+                }
                 let t = Instant::now();
                 let key = idem.then(|| format!("bench-{run_id}-{i}"));
-                match client.post("/v1/transfers", &body, key).await {
-                    Ok((201, _)) => latencies.push(t.elapsed()),
+                match client.post(path, &body, key).await {
+                    // A payment must have passed every gate and moved the money.
+                    Ok((201, v)) if users.is_empty() || v["status"] == "completed" => latencies.push(t.elapsed()),
                     _ => errors += 1,
                 }
             }
@@ -360,7 +380,12 @@ fn report(
         serde_json::to_string_pretty(&json!({
             "mode": mode,
             "database": args.url.clone().unwrap_or_else(|| redact(&args.database)),
-            "scenario": if args.hot { "hot_account" } else { "spread" },
+            "scenario": match (args.payments, args.hot) {
+                (true, true) => "payments_hot_account",
+                (true, false) => "payments_spread",
+                (false, true) => "hot_account",
+                (false, false) => "spread",
+            },
             "transfers_ok": latencies.len(), "errors": errors, "concurrency": args.concurrency,
             "idempotency_keys": !args.no_idempotency,
             "seconds": (elapsed.as_secs_f64() * 100.0).round() / 100.0,
