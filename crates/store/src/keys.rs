@@ -67,16 +67,21 @@ pub fn generate_api_key(name: &str, role: Role) -> (ApiKey, String, String) {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let secret = format!("rialto_{}", hex::encode(bytes));
-    let key = ApiKey {
+    let key = new_key(name, role, &secret);
+    let hash = hash_secret(&secret);
+    (key, secret, hash)
+}
+
+/// The stored part of a key for `secret`.
+fn new_key(name: &str, role: Role, secret: &str) -> ApiKey {
+    ApiKey {
         id: rialto_core::ids::new_id(rialto_core::ids::prefix::API_KEY),
         name: name.to_string(),
         role,
         prefix: secret.chars().take(12).collect(),
         created_at_us: now_us(),
         revoked_at_us: None,
-    };
-    let hash = hash_secret(&secret);
-    (key, secret, hash)
+    }
 }
 
 /// SHA-256 of a secret, hex.
@@ -118,14 +123,7 @@ impl Db {
     }
 
     async fn insert_api_key(&self, name: &str, role: Role, secret: &str) -> Result<ApiKey, StoreError> {
-        let key = ApiKey {
-            id: rialto_core::ids::new_id(rialto_core::ids::prefix::API_KEY),
-            name: name.to_string(),
-            role,
-            prefix: secret.chars().take(12).collect(),
-            created_at_us: now_us(),
-            revoked_at_us: None,
-        };
+        let key = new_key(name, role, secret);
         sqlx::query(
             "INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )

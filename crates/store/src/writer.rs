@@ -973,17 +973,7 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
                 id: j.id.clone(),
                 description: j.description.clone(),
                 metadata: j.metadata.clone(),
-                lines: effects
-                    .postings
-                    .iter()
-                    .map(|p| JournalLine {
-                        account_id: p.account_id.clone(),
-                        direction: p.direction,
-                        amount: p.amount,
-                        currency: p.currency,
-                        balance_after: p.balance_after,
-                    })
-                    .collect(),
+                lines: journal_lines(&effects),
                 created_at_us: now,
             };
             writes.journals.push(record.clone());
@@ -1156,6 +1146,21 @@ fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, pr
         ip: ctx.ip.clone(),
         details,
     });
+}
+
+/// A journal entry's lines as posted (with the balance after each).
+fn journal_lines(effects: &Effects) -> Vec<JournalLine> {
+    effects
+        .postings
+        .iter()
+        .map(|p| JournalLine {
+            account_id: p.account_id.clone(),
+            direction: p.direction,
+            amount: p.amount,
+            currency: p.currency,
+            balance_after: p.balance_after,
+        })
+        .collect()
 }
 
 /// Folds a command's effects into the batch records and the pending writes.

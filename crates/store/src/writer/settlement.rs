@@ -224,17 +224,7 @@ pub(crate) fn settle(
                         id: journal_id.clone(),
                         description: Some(format!("settlement {id}")),
                         metadata: Metadata::from([("settlement_id".to_string(), id.clone())]),
-                        lines: effects
-                            .postings
-                            .iter()
-                            .map(|p| JournalLine {
-                                account_id: p.account_id.clone(),
-                                direction: p.direction,
-                                amount: p.amount,
-                                currency: p.currency,
-                                balance_after: p.balance_after,
-                            })
-                            .collect(),
+                        lines: journal_lines(&effects),
                         created_at_us: state.now,
                     });
                     record_effects(state, writes, &effects, None, Some(&journal_id));
