@@ -63,7 +63,11 @@ impl AuthCache {
 /// The role a request needs: reads need `reader`, changes `writer`; key management and the
 /// audit log need `admin`.
 fn required_role(method: &Method, path: &str) -> Role {
-    if path.starts_with("/v1/api-keys") || path.starts_with("/v1/audit") {
+    let reading = method == Method::GET || method == Method::HEAD;
+    if path.starts_with("/v1/api-keys")
+        || path.starts_with("/v1/audit")
+        || (path.starts_with("/v1/risk/rules") && !reading)
+    {
         Role::Admin
     } else if method == Method::POST
         && (path.ends_with("/approve") || path.ends_with("/decline") || is_user_update(path))

@@ -83,7 +83,8 @@ impl From<&CommandError> for ApiError {
         match e {
             CommandError::UserNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg).param("user_id"),
             CommandError::Unavailable(m) => ApiError::unavailable(m.clone()),
-            CommandError::ApiKeyNotFound(_) | CommandError::PaymentNotFound(_) => {
+            CommandError::RuleExists(_) => ApiError::new(S::CONFLICT, "rule_exists", msg).param("id"),
+            CommandError::ApiKeyNotFound(_) | CommandError::PaymentNotFound(_) | CommandError::RuleNotFound(_) => {
                 ApiError::new(S::NOT_FOUND, "not_found", msg)
             }
             CommandError::InvalidStateTransition { .. } => ApiError::new(S::CONFLICT, "invalid_state_transition", msg),

@@ -11,6 +11,7 @@ mod metrics;
 pub mod nats;
 mod payments;
 pub mod present;
+pub mod risk;
 pub mod routes;
 mod tasks;
 pub mod webhooks;
@@ -138,6 +139,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/webhook-endpoints", post(webhooks::create))
         .route("/v1/webhook-endpoints/{id}/deliveries", get(webhooks::deliveries))
         .route("/v1/tasks", get(r::list_tasks))
+        .route("/v1/risk/rules", get(risk::list).post(risk::create))
+        .route("/v1/risk/rules/{id}", get(risk::get).put(risk::replace).delete(risk::delete))
         .route("/v1/events", get(r::list_events))
         .route("/v1/audit-events", get(r::list_audit))
         .route("/v1/audit/verify", get(r::verify_audit))

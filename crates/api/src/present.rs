@@ -126,6 +126,7 @@ pub fn output(o: &Output) -> Value {
             json!({"object": "list", "data": list.iter().map(settlement).collect::<Vec<_>>(), "has_more": false})
         }
         Output::WebhookEndpoint(e) => json!({"id": e.id, "object": "webhook_endpoint", "url": e.url}),
+        Output::Rule(r) => crate::risk::rule_json(r),
         Output::Recorded => json!({"object": "audit_record"}),
     }
 }

@@ -28,5 +28,5 @@ pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
 pub use writer::{
     fee, AuditContext, Command, CommandError, FeeSchedule, Idempotency, NewAccount, NewJournal, NewPayment, NewRefund,
     NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord, Renderer,
-    Reply, SettlementRecord, Transition, Writer, WriterConfig, WriterStats, SETTLEMENT_CLEARINGS_MAX,
+    Reply, RuleRecord, SettlementRecord, Transition, Writer, WriterConfig, WriterStats, SETTLEMENT_CLEARINGS_MAX,
 };

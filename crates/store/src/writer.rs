@@ -29,9 +29,11 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 mod payments;
+mod rules;
 mod settlement;
 
 pub use payments::{NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition};
+pub use rules::RuleRecord;
 pub use settlement::{fee, FeeSchedule, SettlementRecord, SETTLEMENT_CLEARINGS_MAX};
 
 use crate::db::{now_us, Db, DbKind, StoreError};
@@ -186,6 +188,20 @@ pub enum Command {
     },
     /// Register a webhook endpoint.
     CreateWebhookEndpoint(Box<crate::WebhookEndpoint>),
+    /// Create (`create`) or replace a risk rule document (validated by the caller).
+    PutRule {
+        /// Rule id.
+        id: String,
+        /// The JSON document.
+        document: String,
+        /// True: refuse if it exists; false: refuse if it does not.
+        create: bool,
+    },
+    /// Delete a risk rule.
+    DeleteRule {
+        /// Rule id.
+        id: String,
+    },
     /// Settle pending clearings (of one destination account, or all).
     Settle {
         /// Only this merchant account.
@@ -235,6 +251,8 @@ pub enum Output {
     Settlements(Vec<SettlementRecord>),
     /// A webhook endpoint (with its secret).
     WebhookEndpoint(Box<crate::WebhookEndpoint>),
+    /// A risk rule after the change.
+    Rule(RuleRecord),
     /// An audit record was written.
     Recorded,
 }
@@ -254,6 +272,12 @@ pub enum CommandError {
     /// No such payment.
     #[error("no payment `{0}`")]
     PaymentNotFound(String),
+    /// No such risk rule.
+    #[error("no risk rule `{0}`")]
+    RuleNotFound(String),
+    /// A risk rule with this id exists.
+    #[error("a risk rule `{0}` exists; replace it with PUT")]
+    RuleExists(String),
     /// The payment's state machine does not allow it.
     #[error("a {from} payment cannot become {to}")]
     InvalidStateTransition {
@@ -590,6 +614,7 @@ struct Writes {
     clearings: Vec<Vec<Val>>,
     clearing_updates: Vec<Vec<Val>>,
     user_updates: Vec<UserRecord>,
+    rules: Vec<RuleRecord>,
     webhook_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
     system_accounts: Vec<Vec<Val>>,
@@ -607,6 +632,8 @@ struct State {
     /// User id -> recent (count, sum) for the gates.
     velocity: HashMap<String, (i64, i64)>,
     policies: Arc<Policies>,
+    /// Risk rules being changed.
+    rules: HashMap<String, RuleRecord>,
     /// Full rows of users being updated.
     user_records: HashMap<String, UserRecord>,
     /// Pending clearings locked for a settlement run.
@@ -750,9 +777,13 @@ async fn load_state(
     let mut payment_users = BTreeSet::new();
     let mut settle_filter: Option<Option<String>> = None;
     let mut updated_users = BTreeSet::new();
+    let mut rule_ids = BTreeSet::new();
     for c in commands {
         match *c {
             Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) => {}
+            Command::PutRule { id, .. } | Command::DeleteRule { id } => {
+                rule_ids.insert(id.clone());
+            }
             Command::UpdateUser { user_id, .. } => {
                 updated_users.insert(user_id.clone());
             }
@@ -830,6 +861,7 @@ async fn load_state(
         clearings: Vec::new(),
         system_accounts: HashMap::new(),
         user_records: HashMap::new(),
+        rules: HashMap::new(),
         now,
     };
     for row in select_in(conn, kind, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
@@ -849,6 +881,10 @@ async fn load_state(
         let u = crate::records::user_from_row(&row)?;
         state.users.insert(u.id.clone(), (u.status.clone(), u.kyc_status.clone()));
         state.user_records.insert(u.id.clone(), u);
+    }
+    for row in select_in(conn, kind, "SELECT * FROM risk_rules", &rule_ids, lock).await? {
+        let r = rules::from_row(&row)?;
+        state.rules.insert(r.id.clone(), r);
     }
     state.payments = loaded;
     state.clearings = clearings;
@@ -1017,6 +1053,8 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             writes.user_updates.push(u.clone());
             Ok(Output::User(u))
         }
+        Command::PutRule { id, document, create } => rules::put(state, writes, id, document, *create),
+        Command::DeleteRule { id } => rules::delete(state, writes, id),
         Command::CreateWebhookEndpoint(e) => {
             writes.webhook_endpoints.push((**e).clone());
             Ok(Output::WebhookEndpoint(e.clone()))
@@ -1072,6 +1110,10 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
         Command::CreateUser(u) => ("user.create", Some(("user", u.id.clone()))),
         Command::UpdateUser { user_id, .. } => ("user.update", Some(("user", user_id.clone()))),
         Command::CreateWebhookEndpoint(e) => ("webhook_endpoint.create", Some(("webhook_endpoint", e.id.clone()))),
+        Command::PutRule { id, create, .. } => {
+            (if *create { "risk_rule.create" } else { "risk_rule.update" }, Some(("risk_rule", id.clone())))
+        }
+        Command::DeleteRule { id } => ("risk_rule.delete", Some(("risk_rule", id.clone()))),
         Command::CreateAccount(a) => ("account.create", Some(("account", a.id.clone()))),
         Command::Transfer(t) => ("transfer.create", Some(("transfer", t.spec.id.clone()))),
         Command::PostPending { transfer_id, .. } => ("transfer.post", Some(("transfer", transfer_id.clone()))),
@@ -1372,6 +1414,7 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     // After transfers: payments and refunds reference them.
     payments::write(conn, kind, state, &mut w).await?;
     settlement::write(conn, kind, &mut w).await?;
+    rules::write(conn, kind, &mut w).await?;
     if !w.idempotency.is_empty() {
         let n = w.idempotency.len() as u64;
         let done = exec_values(

@@ -1,0 +1,96 @@
+//! Risk rule management: rules are JSON documents, validated by `rialto-risk` (a refusal names
+//! the offending path), versioned and audited by the writer. They take effect without a restart.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use rialto_store::{Command, RuleRecord};
+use serde_json::{json, Value};
+
+use crate::auth::Ctx;
+use crate::error::ApiError;
+use crate::input::PathId;
+use crate::routes::{respond, write, Body};
+use crate::{present, AppState};
+
+fn parse(bytes: &[u8], id_from_path: Option<&str>) -> Result<(String, String), ApiError> {
+    let mut doc: Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+    if let (Some(id), Some(m)) = (id_from_path, doc.as_object_mut()) {
+        match m.get("id") {
+            None => {
+                m.insert("id".into(), json!(id));
+            }
+            Some(v) if v == id => {}
+            Some(_) => return Err(ApiError::invalid("the document's id must match the path").param("$.id")),
+        }
+    }
+    let rule = rialto_risk::Rule::parse(&doc)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_rule", e.message.clone()).param(e.path))?;
+    Ok((rule.id, doc.to_string()))
+}
+
+/// A stored rule as JSON: the document with its version.
+pub fn rule_json(r: &RuleRecord) -> Value {
+    let document: Value = serde_json::from_str(&r.document).unwrap_or(Value::Null);
+    json!({"id": r.id, "object": "risk_rule", "version": r.version, "deleted": r.deleted,
+           "document": document, "updated_at": present::time_text(r.updated_at_us)})
+}
+
+/// `POST /v1/risk/rules`
+pub async fn create(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body) -> Response {
+    write(&s, &ctx, &h, "/v1/risk/rules", body, StatusCode::CREATED, |b| {
+        let (id, document) = parse(b, None)?;
+        Ok(Command::PutRule { id, document, create: true })
+    })
+    .await
+}
+
+/// `PUT /v1/risk/rules/{id}`
+pub async fn replace(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, body: Body) -> Response {
+    let path = format!("/v1/risk/rules/{id}");
+    write(&s, &ctx, &h, &path, body, StatusCode::OK, |b| {
+        let (id, document) = parse(b, Some(&id))?;
+        Ok(Command::PutRule { id, document, create: false })
+    })
+    .await
+}
+
+/// `DELETE /v1/risk/rules/{id}`
+pub async fn delete(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, body: Body) -> Response {
+    let path = format!("/v1/risk/rules/{id}");
+    write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| Ok(Command::DeleteRule { id: id.clone() })).await
+}
+
+/// `GET /v1/risk/rules`
+pub async fn list(State(s): State<AppState>) -> Response {
+    respond(
+        async {
+            let rules = s.db.rules().await?;
+            Ok(json!({"object": "list", "data": rules.iter().map(rule_json).collect::<Vec<_>>(), "has_more": false}))
+        }
+        .await,
+    )
+}
+
+/// `GET /v1/risk/rules/{id}`: the current version and every earlier one.
+pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    respond(
+        async {
+            let r = s.db.rule(&id).await?.ok_or_else(|| ApiError::not_found("risk rule", &id))?;
+            let versions: Vec<Value> =
+                s.db.rule_versions(&id)
+                    .await?
+                    .into_iter()
+                    .map(|(v, doc, at)| {
+                        let document = doc.and_then(|d| serde_json::from_str::<Value>(&d).ok());
+                        json!({"version": v, "document": document, "created_at": present::time_text(at)})
+                    })
+                    .collect();
+            let mut v = rule_json(&r);
+            v["versions"] = Value::Array(versions);
+            Ok(v)
+        }
+        .await,
+    )
+}
