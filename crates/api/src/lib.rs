@@ -141,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tasks", get(r::list_tasks))
         .route("/v1/risk/rules", get(risk::list).post(risk::create))
         .route("/v1/risk/rules/{id}", get(risk::get).put(risk::replace).delete(risk::delete))
+        .route("/v1/risk/assessments/{id}", get(risk::assessment))
         .route("/v1/events", get(r::list_events))
         .route("/v1/audit-events", get(r::list_audit))
         .route("/v1/audit/verify", get(r::verify_audit))

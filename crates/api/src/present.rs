@@ -175,6 +175,7 @@ pub fn payment(p: &PaymentRecord) -> Value {
         "status": p.status.as_str(), "amount_refunded": p.refunded_amount, "transfer_id": p.transfer_id,
         "reference": p.reference, "description": p.description, "metadata": p.metadata, "context": context,
         "failure_code": p.failure_code, "failure_reason": p.failure_reason,
+        "risk_assessment_id": p.risk_assessment_id,
         "history": history, "refunds": p.refunds.iter().map(refund).collect::<Vec<_>>(),
         "created_at": time_text(p.created_at_us), "updated_at": time_text(p.updated_at_us),
     })

@@ -94,3 +94,21 @@ pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
         .await,
     )
 }
+
+/// `GET /v1/risk/assessments/{id}`: the rules that fired with their contributions, the score,
+/// the level and the decision with its reason.
+pub async fn assessment(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    respond(
+        async {
+            let mut a = s.db.risk_assessment(&id).await?.ok_or_else(|| ApiError::not_found("risk assessment", &id))?;
+            if let Some(us) = a.get("created_at_us").and_then(Value::as_i64) {
+                a["created_at"] = present::time_text(us);
+            }
+            if let Some(m) = a.as_object_mut() {
+                m.remove("created_at_us");
+            }
+            Ok(a)
+        }
+        .await,
+    )
+}

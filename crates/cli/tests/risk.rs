@@ -77,3 +77,57 @@ both!(rules_are_validated_versioned_and_audited, |app: App| async move {
     );
     app.stop().await;
 });
+
+both!(rules_decide_payments_and_explain_themselves, |app: App| async move {
+    let (_, u) = app.post("/v1/users", json!({"name": "Payer"})).await;
+    let user = u["id"].as_str().unwrap().to_string();
+    let (_, wallet) = app.funded("USD", 1_000_000).await;
+    let merchant = app.account("USD", false).await;
+    let pay = |amount: i64, device: &str| {
+        json!({"user_id": user, "source_account_id": wallet, "destination_account_id": merchant, "amount": amount,
+               "currency": "USD", "device_id": device, "location": {"country": "DE"}})
+    };
+    // Without rules, payments carry no rule assessment.
+    let (_, p0) = app.post("/v1/payments", pay(100, "d1")).await;
+    assert_eq!((p0["status"].as_str(), p0["risk_assessment_id"].is_null()), (Some("completed"), true));
+
+    app.post(
+        "/v1/risk/rules",
+        json!({"id": "mid_amount", "name": "mid amount", "priority": 1, "weight": 35,
+        "condition": {"field": "amount", "op": "gte", "value": 5000}}),
+    )
+    .await;
+    app.post(
+        "/v1/risk/rules",
+        json!({"id": "device_burst", "name": "device burst", "priority": 2,
+        "condition": {"aggregate": {"fn": "count", "key": "device", "window_seconds": 3600}, "op": "gte", "value": 2},
+        "actions": [{"type": "reject"}]}),
+    )
+    .await;
+
+    // Score 0: approved, with an assessment that explains it.
+    let (_, p1) = app.post("/v1/payments", pay(100, "d2")).await;
+    assert_eq!(p1["status"], "completed", "{p1}");
+    let (_, a1) = app.get(&format!("/v1/risk/assessments/{}", p1["risk_assessment_id"].as_str().unwrap())).await;
+    assert_eq!(
+        (a1["score"].as_i64(), a1["level"].as_str(), a1["decision"].as_str()),
+        (Some(0), Some("low"), Some("approve"))
+    );
+    // Score 35 (medium): held for review, and the assessment names the rule.
+    let (_, p2) = app.post("/v1/payments", pay(6000, "d3")).await;
+    assert_eq!(p2["status"], "requires_review", "{p2}");
+    let (_, a2) = app.get(&format!("/v1/risk/assessments/{}", p2["risk_assessment_id"].as_str().unwrap())).await;
+    assert_eq!((a2["score"].as_i64(), a2["level"].as_str()), (Some(35), Some("medium")));
+    assert_eq!(a2["rules"][0]["rule_id"], "mid_amount");
+    // Device d1 already paid twice (p0, then this one's predecessor): the aggregate rule rejects.
+    let (_, p3) = app.post("/v1/payments", pay(100, "d1")).await;
+    assert_eq!(p3["status"], "completed", "one earlier payment on d1: {p3}");
+    let (_, p4) = app.post("/v1/payments", pay(100, "d1")).await;
+    assert_eq!((p4["status"].as_str(), p4["failure_code"].as_str()), (Some("failed"), Some("risk_rejected")), "{p4}");
+    assert!(p4["failure_reason"].as_str().unwrap().contains("device_burst"));
+    // Rules take effect without a restart: delete the burst rule and d1 pays again.
+    app.http.delete(format!("{}/v1/risk/rules/device_burst", app.base)).bearer_auth(&app.key).send().await.unwrap();
+    assert_eq!(app.post("/v1/payments", pay(100, "d1")).await.1["status"], "completed");
+    app.verify_ok().await;
+    app.stop().await;
+});

@@ -28,6 +28,7 @@ use rialto_core::{Amount, Currency};
 use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
+mod assess;
 mod payments;
 mod rules;
 mod settlement;
@@ -614,6 +615,7 @@ struct Writes {
     clearings: Vec<Vec<Val>>,
     clearing_updates: Vec<Vec<Val>>,
     user_updates: Vec<UserRecord>,
+    assessments: Vec<Vec<Val>>,
     rules: Vec<RuleRecord>,
     webhook_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
@@ -632,6 +634,10 @@ struct State {
     /// User id -> recent (count, sum) for the gates.
     velocity: HashMap<String, (i64, i64)>,
     policies: Arc<Policies>,
+    /// Current risk rules, for payments in the batch.
+    risk_rules: Vec<rialto_risk::Rule>,
+    /// Payment id -> the aggregates its rules ask for.
+    risk_aggregates: HashMap<String, HashMap<rialto_risk::Aggregate, f64>>,
     /// Risk rules being changed.
     rules: HashMap<String, RuleRecord>,
     /// Full rows of users being updated.
@@ -862,6 +868,8 @@ async fn load_state(
         system_accounts: HashMap::new(),
         user_records: HashMap::new(),
         rules: HashMap::new(),
+        risk_rules: Vec::new(),
+        risk_aggregates: HashMap::new(),
         now,
     };
     for row in select_in(conn, kind, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
@@ -886,6 +894,9 @@ async fn load_state(
         let r = rules::from_row(&row)?;
         state.rules.insert(r.id.clone(), r);
     }
+    let new_payments: Vec<&NewPayment> =
+        commands.iter().filter_map(|c| if let Command::CreatePayment(p) = c { Some(&**p) } else { None }).collect();
+    (state.risk_rules, state.risk_aggregates) = assess::load(conn, kind, &new_payments, now).await?;
     state.payments = loaded;
     state.clearings = clearings;
     state.system_accounts = system_accounts;
@@ -1415,6 +1426,7 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     payments::write(conn, kind, state, &mut w).await?;
     settlement::write(conn, kind, &mut w).await?;
     rules::write(conn, kind, &mut w).await?;
+    assess::write(conn, kind, &mut w).await?;
     if !w.idempotency.is_empty() {
         let n = w.idempotency.len() as u64;
         let done = exec_values(

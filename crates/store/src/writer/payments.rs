@@ -159,6 +159,8 @@ pub struct PaymentRecord {
     pub created_at_us: i64,
     /// Last change, µs.
     pub updated_at_us: i64,
+    /// The rule-based risk assessment, if rules ran.
+    pub risk_assessment_id: Option<String>,
     /// Every status change.
     pub transitions: Vec<Transition>,
     /// Refunds.
@@ -167,7 +169,7 @@ pub struct PaymentRecord {
 
 pub(crate) const PAYMENT_COLUMNS: &str = "id, user_id, source_account_id, destination_account_id, amount, currency, \
      type, method, status, refunded_amount, transfer_id, reference, description, metadata, context, failure_code, \
-     failure_reason, created_at, updated_at";
+     failure_reason, created_at, updated_at, device_id, ip_address, country, merchant_id, risk_assessment_id";
 
 pub(crate) fn payment_from_row(r: &sqlx::any::AnyRow) -> Result<PaymentRecord, StoreError> {
     let status: String = r.try_get("status")?;
@@ -193,6 +195,7 @@ pub(crate) fn payment_from_row(r: &sqlx::any::AnyRow) -> Result<PaymentRecord, S
         failure_reason: r.try_get("failure_reason")?,
         created_at_us: r.try_get("created_at")?,
         updated_at_us: r.try_get("updated_at")?,
+        risk_assessment_id: r.try_get("risk_assessment_id")?,
         transitions: Vec::new(),
         refunds: Vec::new(),
     })
@@ -365,6 +368,7 @@ pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
             failure_reason: None,
             created_at_us: now,
             updated_at_us: now,
+            risk_assessment_id: None,
             transitions: vec![first],
             refunds: Vec::new(),
         },
@@ -407,6 +411,21 @@ pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
             Decision::Review(why) => review.push(why),
             Decision::Reject { code, reason } => {
                 fail(state, writes, &n.id, code, reason)?;
+                return output(state, &n.id);
+            }
+        }
+    }
+    // 2b. The risk rules (as data): an explained assessment, stored with the payment.
+    if let Some((assessment_id, a)) = super::assess::assess(state, writes, n) {
+        if let Some(p) = state.payments.get_mut(&n.id) {
+            p.risk_assessment_id = Some(assessment_id);
+        }
+        match a.decision {
+            rialto_risk::Decision::Approve => {}
+            rialto_risk::Decision::Review => review.push(a.reason.clone()),
+            rialto_risk::Decision::Reject | rialto_risk::Decision::Block => {
+                let code = if a.decision == rialto_risk::Decision::Block { "risk_blocked" } else { "risk_rejected" };
+                fail(state, writes, &n.id, code, a.reason)?;
                 return output(state, &n.id);
             }
         }
@@ -570,7 +589,7 @@ pub(crate) fn refund(state: &mut State, writes: &mut Writes, r: &NewRefund) -> O
 /// Rows of the payments a batch created or changed.
 pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, state: &State, w: &mut Writes) -> Result<(), Abort> {
     let row = |p: &PaymentRecord| -> Vec<Val> {
-        vec![
+        let mut row = vec![
             Val::T(p.id.clone()),
             Val::T(p.user_id.clone()),
             Val::T(p.source_account_id.clone()),
@@ -590,11 +609,20 @@ pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, state: &State,
             Val::OT(p.failure_reason.clone()),
             Val::I(p.created_at_us),
             Val::I(p.updated_at_us),
-        ]
+        ];
+        let [device, ip, country, merchant] = super::assess::context_columns(&p.context);
+        row.extend([
+            Val::OT(device),
+            Val::OT(ip),
+            Val::OT(country),
+            Val::OT(merchant),
+            Val::OT(p.risk_assessment_id.clone()),
+        ]);
+        row
     };
     let new: Vec<Vec<Val>> = w.new_payments.iter().filter_map(|id| state.payments.get(id)).map(row).collect();
     if !new.is_empty() {
-        exec_values(conn, kind, &format!("INSERT INTO payments ({PAYMENT_COLUMNS})"), 19, new, "").await?;
+        exec_values(conn, kind, &format!("INSERT INTO payments ({PAYMENT_COLUMNS})"), 24, new, "").await?;
     }
     let changed: Vec<Vec<Val>> = w
         .touched_payments
