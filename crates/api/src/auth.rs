@@ -64,9 +64,7 @@ impl AuthCache {
 /// audit log need `admin`.
 fn required_role(method: &Method, path: &str) -> Role {
     let reading = method == Method::GET || method == Method::HEAD;
-    if path.starts_with("/v1/api-keys")
-        || path.starts_with("/v1/audit")
-        || (path.starts_with("/v1/risk/rules") && !reading)
+    if path.starts_with("/v1/api-keys") || path.starts_with("/v1/audit") || (path.starts_with("/v1/risk/") && !reading)
     {
         Role::Admin
     } else if method == Method::POST

@@ -127,6 +127,9 @@ pub fn output(o: &Output) -> Value {
         }
         Output::WebhookEndpoint(e) => json!({"id": e.id, "object": "webhook_endpoint", "url": e.url}),
         Output::Rule(r) => crate::risk::rule_json(r),
+        Output::ListItem(list, value, on) => {
+            json!({"object": "risk_list_item", "list": list, "value": value, "on_list": on})
+        }
         Output::Recorded => json!({"object": "audit_record"}),
     }
 }

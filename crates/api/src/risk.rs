@@ -112,3 +112,49 @@ pub async fn assessment(State(s): State<AppState>, PathId(id): PathId) -> Respon
         .await,
     )
 }
+
+fn list_name(name: &str) -> Result<String, ApiError> {
+    if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(ApiError::invalid("list names are 1 to 64 letters, digits, `_` or `-`").param("name"));
+    }
+    Ok(name.to_string())
+}
+
+/// `GET /v1/risk/lists/{name}`
+pub async fn get_list(State(s): State<AppState>, PathId(name): PathId) -> Response {
+    respond(
+        async {
+            let name = list_name(&name)?;
+            let values = s.db.risk_list(&name).await?;
+            Ok(json!({"object": "risk_list", "name": name, "values": values}))
+        }
+        .await,
+    )
+}
+
+/// `POST /v1/risk/lists/{name}/items` with `value`: rules test it with `in_list`.
+pub async fn add_item(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(name): PathId, body: Body) -> Response {
+    let path = format!("/v1/risk/lists/{name}/items");
+    write(&s, &ctx, &h, &path, body, StatusCode::OK, |b| {
+        let mut f = crate::input::Fields::parse(b, &["value"])?;
+        let value = f.string("value", 256)?;
+        Ok(Command::ListItem { list: list_name(&name)?, value, add: true })
+    })
+    .await
+}
+
+/// `DELETE /v1/risk/lists/{name}/items/{value}`
+pub async fn remove_item(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    h: HeaderMap,
+    axum::extract::Path((name, value)): axum::extract::Path<(String, String)>,
+    body: Body,
+) -> Response {
+    let path = format!("/v1/risk/lists/{name}/items/{value}");
+    write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| {
+        Ok(Command::ListItem { list: list_name(&name)?, value, add: false })
+    })
+    .await
+}

@@ -131,3 +131,45 @@ both!(rules_decide_payments_and_explain_themselves, |app: App| async move {
     app.verify_ok().await;
     app.stop().await;
 });
+
+both!(named_lists_feed_in_list_conditions, |app: App| async move {
+    let (_, u) = app.post("/v1/users", json!({"name": "Payer"})).await;
+    let (_, wallet) = app.funded("USD", 100_000).await;
+    let merchant = app.account("USD", false).await;
+    let pay = |device: &str| {
+        json!({"user_id": u["id"], "source_account_id": wallet, "destination_account_id": merchant, "amount": 100,
+               "currency": "USD", "device_id": device})
+    };
+    let (s, r) = app
+        .post(
+            "/v1/risk/rules",
+            json!({"id": "blocked_device", "name": "blocked device", "priority": 0,
+        "condition": {"field": "device_id", "in_list": "blocked_devices"}, "actions": [{"type": "block"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(app.post("/v1/payments", pay("bad-1")).await.1["status"], "completed");
+    let (s, item) = app.post("/v1/risk/lists/blocked_devices/items", json!({"value": "bad-1"})).await;
+    assert_eq!((s, item["on_list"].as_bool()), (200, Some(true)), "{item}");
+    let (_, list) = app.get("/v1/risk/lists/blocked_devices").await;
+    assert_eq!(list["values"], json!(["bad-1"]));
+    let (_, p) = app.post("/v1/payments", pay("bad-1")).await;
+    assert_eq!((p["status"].as_str(), p["failure_code"].as_str()), (Some("failed"), Some("risk_blocked")), "{p}");
+    assert_eq!(app.post("/v1/payments", pay("good-1")).await.1["status"], "completed");
+    let r = app
+        .http
+        .delete(format!("{}/v1/risk/lists/blocked_devices/items/bad-1", app.base))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(app.post("/v1/payments", pay("bad-1")).await.1["status"], "completed");
+    assert_eq!(app.post("/v1/risk/lists/bad%20name/items", json!({"value": "x"})).await.0, 400);
+    let (_, audit) = app.get("/v1/audit-events?resource_id=blocked_devices").await;
+    let actions: Vec<&str> = audit["data"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["risk_list.remove", "risk_list.add"]);
+    assert_eq!(audit["data"][1]["details"]["value"], "bad-1");
+    app.verify_ok().await;
+    app.stop().await;
+});

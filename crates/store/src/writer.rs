@@ -203,6 +203,15 @@ pub enum Command {
         /// Rule id.
         id: String,
     },
+    /// Put a value on a named risk list, or take it off.
+    ListItem {
+        /// List name.
+        list: String,
+        /// The value (a user id, device, IP, country, merchant, card BIN...).
+        value: String,
+        /// Add (true) or remove.
+        add: bool,
+    },
     /// Settle pending clearings (of one destination account, or all).
     Settle {
         /// Only this merchant account.
@@ -254,6 +263,8 @@ pub enum Output {
     WebhookEndpoint(Box<crate::WebhookEndpoint>),
     /// A risk rule after the change.
     Rule(RuleRecord),
+    /// A list item after the change: (list, value, on the list now).
+    ListItem(String, String, bool),
     /// An audit record was written.
     Recorded,
 }
@@ -616,6 +627,7 @@ struct Writes {
     clearing_updates: Vec<Vec<Val>>,
     user_updates: Vec<UserRecord>,
     assessments: Vec<Vec<Val>>,
+    list_changes: Vec<(String, String, bool)>,
     rules: Vec<RuleRecord>,
     webhook_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
@@ -638,6 +650,8 @@ struct State {
     risk_rules: Vec<rialto_risk::Rule>,
     /// Payment id -> the aggregates its rules ask for.
     risk_aggregates: HashMap<String, HashMap<rialto_risk::Aggregate, f64>>,
+    /// (list, value) pairs of this batch's payments that are on a list.
+    risk_lists: std::collections::HashSet<(String, String)>,
     /// Risk rules being changed.
     rules: HashMap<String, RuleRecord>,
     /// Full rows of users being updated.
@@ -786,7 +800,7 @@ async fn load_state(
     let mut rule_ids = BTreeSet::new();
     for c in commands {
         match *c {
-            Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) => {}
+            Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) | Command::ListItem { .. } => {}
             Command::PutRule { id, .. } | Command::DeleteRule { id } => {
                 rule_ids.insert(id.clone());
             }
@@ -870,6 +884,7 @@ async fn load_state(
         rules: HashMap::new(),
         risk_rules: Vec::new(),
         risk_aggregates: HashMap::new(),
+        risk_lists: Default::default(),
         now,
     };
     for row in select_in(conn, kind, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
@@ -896,7 +911,7 @@ async fn load_state(
     }
     let new_payments: Vec<&NewPayment> =
         commands.iter().filter_map(|c| if let Command::CreatePayment(p) = c { Some(&**p) } else { None }).collect();
-    (state.risk_rules, state.risk_aggregates) = assess::load(conn, kind, &new_payments, now).await?;
+    (state.risk_rules, state.risk_aggregates, state.risk_lists) = assess::load(conn, kind, &new_payments, now).await?;
     state.payments = loaded;
     state.clearings = clearings;
     state.system_accounts = system_accounts;
@@ -1066,6 +1081,10 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
         }
         Command::PutRule { id, document, create } => rules::put(state, writes, id, document, *create),
         Command::DeleteRule { id } => rules::delete(state, writes, id),
+        Command::ListItem { list, value, add } => {
+            writes.list_changes.push((list.clone(), value.clone(), *add));
+            Ok(Output::ListItem(list.clone(), value.clone(), *add))
+        }
         Command::CreateWebhookEndpoint(e) => {
             writes.webhook_endpoints.push((**e).clone());
             Ok(Output::WebhookEndpoint(e.clone()))
@@ -1125,6 +1144,9 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
             (if *create { "risk_rule.create" } else { "risk_rule.update" }, Some(("risk_rule", id.clone())))
         }
         Command::DeleteRule { id } => ("risk_rule.delete", Some(("risk_rule", id.clone()))),
+        Command::ListItem { list, add, .. } => {
+            (if *add { "risk_list.add" } else { "risk_list.remove" }, Some(("risk_list", list.clone())))
+        }
         Command::CreateAccount(a) => ("account.create", Some(("account", a.id.clone()))),
         Command::Transfer(t) => ("transfer.create", Some(("transfer", t.spec.id.clone()))),
         Command::PostPending { transfer_id, .. } => ("transfer.post", Some(("transfer", transfer_id.clone()))),
@@ -1185,6 +1207,9 @@ fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, pr
     let (action, resource) = action_of(&envelope.command);
     let details = match (&envelope.command, outcome) {
         (Command::Audit { details, .. }, _) => details.clone(),
+        (Command::ListItem { value, .. }, Ok(_)) => {
+            format!("{{\"value\":{}}}", serde_json::Value::from(value.as_str()))
+        }
         (_, Ok(_)) => "{}".to_string(),
         (_, Err(e)) => format!("{{\"error\":{}}}", serde_json::Value::from(e.to_string())),
     };
@@ -1427,6 +1452,7 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     settlement::write(conn, kind, &mut w).await?;
     rules::write(conn, kind, &mut w).await?;
     assess::write(conn, kind, &mut w).await?;
+    assess::write_lists(conn, &mut w, state.now).await?;
     if !w.idempotency.is_empty() {
         let n = w.idempotency.len() as u64;
         let done = exec_values(

@@ -5,22 +5,24 @@
 use rialto_risk::{Aggregate, AggregateFn, Assessment, Facts, Key, Rule, Thresholds};
 use serde_json::{json, Value};
 
+use std::collections::HashSet;
+
 use super::*;
 
 /// What the rules see of one payment.
-pub(crate) struct PaymentRuleFacts {
+pub(crate) struct PaymentRuleFacts<'a> {
     fields: HashMap<&'static str, Value>,
     aggregates: HashMap<Aggregate, f64>,
+    lists: &'a HashSet<(String, String)>,
 }
 
-impl Facts for PaymentRuleFacts {
+impl Facts for PaymentRuleFacts<'_> {
     fn field(&self, name: &str) -> Option<Value> {
         self.fields.get(name).cloned()
     }
 
-    fn on_list(&self, _list: &str, _value: &Value) -> bool {
-        // Named block/allow lists come with the list API; until then no value is on a list.
-        false
+    fn on_list(&self, list: &str, value: &Value) -> bool {
+        value.as_str().is_some_and(|v| self.lists.contains(&(list.to_string(), v.to_string())))
     }
 
     fn aggregate(&self, a: &Aggregate) -> Option<f64> {
@@ -64,26 +66,56 @@ fn column_of_field(field: &str) -> Option<&'static str> {
     })
 }
 
-fn collect(c: &rialto_risk::Condition, out: &mut Vec<Aggregate>) {
+fn collect(c: &rialto_risk::Condition, out: &mut Vec<Aggregate>, lists: &mut Vec<(String, String)>) {
     use rialto_risk::Condition as C;
     match c {
-        C::All(cs) | C::Any(cs) => cs.iter().for_each(|c| collect(c, out)),
-        C::Not(c) => collect(c, out),
+        C::All(cs) | C::Any(cs) => cs.iter().for_each(|c| collect(c, out, lists)),
+        C::Not(c) => collect(c, out, lists),
         C::Aggregate { aggregate, .. } if !out.contains(aggregate) => out.push(aggregate.clone()),
+        C::InList { field, list, .. } => lists.push((list.clone(), field.clone())),
         _ => {}
     }
 }
 
-/// Loads the rules and, for each new payment, the aggregates they ask for.
+/// The payment fields the rules compare.
+fn fields_of(n: &NewPayment, now: i64) -> HashMap<&'static str, Value> {
+    let c = context(n);
+    let [device, ip, country, merchant] = context_columns(&n.context);
+    let mut fields: HashMap<&'static str, Value> = HashMap::from([
+        ("amount", json!(n.amount.minor())),
+        ("currency", json!(n.currency.code())),
+        ("type", json!(n.kind)),
+        ("method", json!(n.method)),
+        ("user_id", json!(n.user_id)),
+    ]);
+    for (name, v) in [("device_id", device), ("ip_address", ip), ("country", country), ("merchant_id", merchant)] {
+        if let Some(v) = v {
+            fields.insert(name, json!(v));
+        }
+    }
+    if let Some(bin) = c["card_bin"].as_str() {
+        fields.insert("card_bin", json!(bin));
+    }
+    // Hour of day and day of week (0 = Monday) in UTC.
+    let secs = now / 1_000_000;
+    fields.insert("hour_of_day", json!((secs / 3600).rem_euclid(24)));
+    fields.insert("day_of_week", json!((secs / 86_400 + 3).rem_euclid(7)));
+    fields
+}
+
+/// Rules, per-payment aggregates, and the (list, value) memberships the batch needs.
+pub(crate) type Loaded = (Vec<Rule>, HashMap<String, HashMap<Aggregate, f64>>, HashSet<(String, String)>);
+
+/// Loads the rules and, for each new payment, the aggregates and list memberships they ask for.
 pub(crate) async fn load(
     conn: &mut AnyConnection,
     kind: DbKind,
     payments: &[&NewPayment],
     now: i64,
-) -> Result<(Vec<Rule>, HashMap<String, HashMap<Aggregate, f64>>), Abort> {
+) -> Result<Loaded, Abort> {
     let mut rules = Vec::new();
     if payments.is_empty() {
-        return Ok((rules, HashMap::new()));
+        return Ok((rules, HashMap::new(), HashSet::new()));
     }
     for row in sqlx::query("SELECT document FROM risk_rules WHERE deleted = 0").fetch_all(&mut *conn).await? {
         let doc: String = row.try_get("document")?;
@@ -96,8 +128,29 @@ pub(crate) async fn load(
         }
     }
     let mut wanted = Vec::new();
+    let mut lists = Vec::new();
     for r in rules.iter().filter(|r| r.enabled) {
-        collect(&r.condition, &mut wanted);
+        collect(&r.condition, &mut wanted, &mut lists);
+    }
+    // List memberships of this batch's values.
+    let mut members = HashSet::new();
+    for p in payments {
+        let fields = fields_of(p, now);
+        for (list, field) in &lists {
+            let Some(v) = fields.get(field.as_str()).and_then(Value::as_str) else { continue };
+            let sql = format!(
+                "SELECT 1 FROM risk_list_items WHERE list_name = {} AND value = {}",
+                placeholders(kind, 1, 1),
+                placeholders(kind, 2, 1)
+            );
+            let found = sqlx::query_with(&sql, args([Val::T(list.clone()), Val::T(v.to_string())])?)
+                .persistent(false)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if found.is_some() {
+                members.insert((list.clone(), v.to_string()));
+            }
+        }
     }
     let mut values = HashMap::new();
     for p in payments {
@@ -142,7 +195,7 @@ pub(crate) async fn load(
         }
         values.insert(p.id.clone(), mine);
     }
-    Ok((rules, values))
+    Ok((rules, values, members))
 }
 
 /// Assesses a new payment with the loaded rules; stores the explained assessment.
@@ -150,28 +203,9 @@ pub(crate) fn assess(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
     if state.risk_rules.is_empty() {
         return None;
     }
-    let c = context(n);
-    let [device, ip, country, merchant] = context_columns(&n.context);
-    let mut fields: HashMap<&'static str, Value> = HashMap::from([
-        ("amount", json!(n.amount.minor())),
-        ("currency", json!(n.currency.code())),
-        ("type", json!(n.kind)),
-        ("method", json!(n.method)),
-        ("user_id", json!(n.user_id)),
-    ]);
-    for (name, v) in [("device_id", device), ("ip_address", ip), ("country", country), ("merchant_id", merchant)] {
-        if let Some(v) = v {
-            fields.insert(name, json!(v));
-        }
-    }
-    if let Some(bin) = c["card_bin"].as_str() {
-        fields.insert("card_bin", json!(bin));
-    }
-    // Hour of day and day of week (0 = Monday) in UTC.
-    let secs = state.now / 1_000_000;
-    fields.insert("hour_of_day", json!((secs / 3600).rem_euclid(24)));
-    fields.insert("day_of_week", json!((secs / 86_400 + 3).rem_euclid(7)));
-    let facts = PaymentRuleFacts { fields, aggregates: state.risk_aggregates.remove(&n.id).unwrap_or_default() };
+    let fields = fields_of(n, state.now);
+    let aggregates = state.risk_aggregates.remove(&n.id).unwrap_or_default();
+    let facts = PaymentRuleFacts { fields, aggregates, lists: &state.risk_lists };
     let a = rialto_risk::assess(&state.risk_rules, &facts, Thresholds::default());
     let id = rialto_core::ids::new_id("ra");
     let fired: Vec<Value> = a
@@ -221,4 +255,32 @@ impl Db {
             "created_at_us": r.try_get::<i64, _>("created_at")?,
         })))
     }
+}
+
+impl Db {
+    /// The values on a named list.
+    pub async fn risk_list(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT value FROM risk_list_items WHERE list_name = $1 ORDER BY value")
+            .bind(name.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| r.try_get("value").map_err(StoreError::from)).collect()
+    }
+}
+
+/// Adds or removes list items (idempotent both ways).
+pub(crate) async fn write_lists(conn: &mut AnyConnection, w: &mut Writes, now: i64) -> Result<(), Abort> {
+    for (list, value, add) in std::mem::take(&mut w.list_changes) {
+        let (sql, vals) = if add {
+            (
+                "INSERT INTO risk_list_items (list_name, value, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (list_name, value) DO NOTHING",
+                vec![Val::T(list), Val::T(value), Val::I(now)],
+            )
+        } else {
+            ("DELETE FROM risk_list_items WHERE list_name = $1 AND value = $2", vec![Val::T(list), Val::T(value)])
+        };
+        sqlx::query_with(sql, args(vals)?).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
