@@ -176,6 +176,9 @@ both_with!(approve_review_decline_reject_cancel, 1000, |app: App| async move {
         let (s, e) = app.post("/v1/payments", bad).await;
         assert_eq!((s, e["error"]["code"].as_str()), (400, Some("invalid_request")), "{field}");
     }
+    // Refused input wrote nothing: still nine payments to the merchant.
+    let (_, all) = app.get(&format!("/v1/payments?account_id={}&limit=100", w.merchant)).await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 9);
     assert_eq!(app.get("/v1/payments/pay_0000000000000000000000000000abcd").await.0, 404);
     app.verify_ok().await;
     app.stop().await;
