@@ -285,6 +285,7 @@ const OPS: &[Op] = &[
     op("put", "/v1/risk/rules/{id}", "Replace a risk rule (new version)", Some("Object"), "200", "Object", Some("admin")),
     op("delete", "/v1/risk/rules/{id}", "Delete a risk rule (its history stays)", None, "200", "Object", Some("admin")),
     op("get", "/v1/risk/assessments/{id}", "An explained risk assessment: rules fired, score, level, decision", None, "200", "Object", Some("reader")),
+    op("get", "/v1/users/{id}/risk", "A user's current risk score and assessment history", None, "200", "Object", Some("reader")),
     op("get", "/v1/risk/lists/{id}", "The values on a named risk list", None, "200", "Object", Some("reader")),
     op("post", "/v1/risk/lists/{id}/items", "Put a value on a named list (rules test it with in_list)", Some("Object"), "200", "Object", Some("admin")),
     op("get", "/v1/events", "Domain events in commit order (`?after=<sequence>&type=`)", None, "200", "EventList", Some("reader")),

@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/risk/rules", get(risk::list).post(risk::create))
         .route("/v1/risk/rules/{id}", get(risk::get).put(risk::replace).delete(risk::delete))
         .route("/v1/risk/assessments/{id}", get(risk::assessment))
+        .route("/v1/users/{id}/risk", get(risk::user_risk))
         .route("/v1/risk/lists/{id}", get(risk::get_list))
         .route("/v1/risk/lists/{id}/items", post(risk::add_item))
         .route("/v1/risk/lists/{name}/items/{value}", axum::routing::delete(risk::remove_item))

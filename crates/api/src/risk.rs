@@ -158,3 +158,27 @@ pub async fn remove_item(
     })
     .await
 }
+
+/// `GET /v1/users/{id}/risk`: the user's current score (latest assessment) and history.
+pub async fn user_risk(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    respond(
+        async {
+            let id = crate::input::id_of("user", rialto_core::ids::prefix::USER, &id)?;
+            if s.db.user(&id).await?.is_none() {
+                return Err(ApiError::not_found("user", &id));
+            }
+            let mut history = s.db.user_assessments(&id, 100).await?;
+            for a in &mut history {
+                if let Some(us) = a.get("created_at_us").and_then(Value::as_i64) {
+                    a["created_at"] = present::time_text(us);
+                }
+                if let Some(m) = a.as_object_mut() {
+                    m.remove("created_at_us");
+                }
+            }
+            let current = history.first().map(|a| json!({"score": a["score"], "level": a["level"]}));
+            Ok(json!({"object": "user_risk", "user_id": id, "current": current, "history": history}))
+        }
+        .await,
+    )
+}

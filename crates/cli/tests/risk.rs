@@ -125,6 +125,12 @@ both!(rules_decide_payments_and_explain_themselves, |app: App| async move {
     let (_, p4) = app.post("/v1/payments", pay(100, "d1")).await;
     assert_eq!((p4["status"].as_str(), p4["failure_code"].as_str()), (Some("failed"), Some("risk_rejected")), "{p4}");
     assert!(p4["failure_reason"].as_str().unwrap().contains("device_burst"));
+    // The user's risk: the latest score first, every assessment in the history.
+    let (_, risk) = app.get(&format!("/v1/users/{user}/risk")).await;
+    assert_eq!(risk["history"].as_array().unwrap().len(), 4, "{risk}");
+    assert_eq!(risk["history"][0]["payment_id"], p4["id"]);
+    assert_eq!(risk["current"]["level"], "low");
+    assert_eq!(app.get("/v1/users/user_0000000000000000000000000000abcd/risk").await.0, 404);
     // Rules take effect without a restart: delete the burst rule and d1 pays again.
     app.http.delete(format!("{}/v1/risk/rules/device_burst", app.base)).bearer_auth(&app.key).send().await.unwrap();
     assert_eq!(app.post("/v1/payments", pay(100, "d1")).await.1["status"], "completed");

@@ -238,6 +238,28 @@ pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes
 }
 
 impl Db {
+    /// A user's assessments, newest first (at most `limit`).
+    pub async fn user_assessments(&self, user_id: &str, limit: usize) -> Result<Vec<Value>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, payment_id, score, level, decision, reason, created_at FROM risk_assessments \
+             WHERE user_id = $1 ORDER BY id DESC LIMIT {limit}"
+        ))
+        .bind(user_id.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(json!({
+                    "id": r.try_get::<String, _>("id")?, "payment_id": r.try_get::<String, _>("payment_id")?,
+                    "score": r.try_get::<i64, _>("score")?, "level": r.try_get::<String, _>("level")?,
+                    "decision": r.try_get::<String, _>("decision")?, "reason": r.try_get::<String, _>("reason")?,
+                    "created_at_us": r.try_get::<i64, _>("created_at")?,
+                }))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     /// A stored risk assessment as JSON-ready parts.
     pub async fn risk_assessment(&self, id: &str) -> Result<Option<Value>, StoreError> {
         let row = sqlx::query("SELECT * FROM risk_assessments WHERE id = $1")
