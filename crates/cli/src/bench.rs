@@ -175,13 +175,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             (latencies, errors)
         });
     }
-    let mut latencies: Vec<Duration> = Vec::with_capacity(args.transfers);
-    let mut errors = 0;
-    while let Some(r) = workers.join_next().await {
-        let (l, e) = r?;
-        latencies.extend(l);
-        errors += e;
-    }
+    let (mut latencies, errors) = gather(workers, args.transfers).await?;
     let elapsed = started.elapsed();
     report(&args, "http", &mut latencies, errors, elapsed)?;
     let metrics = client.http.get(format!("{}/metrics", client.base)).send().await?.text().await?;
@@ -332,13 +326,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
             (latencies, errors)
         });
     }
-    let mut latencies: Vec<Duration> = Vec::with_capacity(args.transfers);
-    let mut errors = 0;
-    while let Some(r) = workers.join_next().await {
-        let (l, e) = r?;
-        latencies.extend(l);
-        errors += e;
-    }
+    let (mut latencies, errors) = gather(workers, args.transfers).await?;
     let elapsed = started.elapsed();
     report(args, "direct", &mut latencies, errors, elapsed)?;
     let stats = writer.stats();
@@ -354,6 +342,21 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
         bail!("{errors} transfers failed");
     }
     Ok(())
+}
+
+/// Waits for every worker and gathers their latencies and error counts.
+async fn gather(
+    mut workers: tokio::task::JoinSet<(Vec<Duration>, usize)>,
+    capacity: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut latencies = Vec::with_capacity(capacity);
+    let mut errors = 0;
+    while let Some(r) = workers.join_next().await {
+        let (l, e) = r?;
+        latencies.extend(l);
+        errors += e;
+    }
+    Ok((latencies, errors))
 }
 
 /// Prints the figures of a run as JSON on stdout.

@@ -160,9 +160,15 @@ impl Db {
         .fetch_all(self.pool())
         .await?;
         let mut out = Vec::new();
+        // Many due deliveries share an endpoint: read each endpoint once per call.
+        let mut endpoints: std::collections::HashMap<String, Option<WebhookEndpoint>> = Default::default();
         for r in rows {
             let d = delivery_from_row(&r)?;
-            let Some(ep) = self.webhook_endpoint(&d.endpoint_id).await? else {
+            if !endpoints.contains_key(&d.endpoint_id) {
+                let ep = self.webhook_endpoint(&d.endpoint_id).await?;
+                endpoints.insert(d.endpoint_id.clone(), ep);
+            }
+            let Some(Some(ep)) = endpoints.get(&d.endpoint_id).cloned() else {
                 continue;
             };
             let ev = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1"))

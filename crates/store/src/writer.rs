@@ -1450,7 +1450,7 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     // After transfers: payments and refunds reference them.
     payments::write(conn, kind, state, &mut w).await?;
     settlement::write(conn, kind, &mut w).await?;
-    rules::write(conn, kind, &mut w).await?;
+    rules::write(conn, &mut w).await?;
     assess::write(conn, kind, &mut w).await?;
     assess::write_lists(conn, &mut w, state.now).await?;
     if !w.idempotency.is_empty() {

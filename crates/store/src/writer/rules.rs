@@ -61,7 +61,7 @@ pub(crate) fn delete(state: &mut State, writes: &mut Writes, id: &str) -> Outcom
     Ok(Output::Rule(record))
 }
 
-pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes) -> Result<(), Abort> {
+pub(crate) async fn write(conn: &mut AnyConnection, w: &mut Writes) -> Result<(), Abort> {
     for r in std::mem::take(&mut w.rules) {
         let upsert = "INSERT INTO risk_rules (id, version, document, deleted, updated_at) VALUES ($1, $2, $3, $4, $5) \
                       ON CONFLICT (id) DO UPDATE SET version = excluded.version, document = excluded.document, \
@@ -79,7 +79,6 @@ pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes
         let values = args([Val::T(r.id), Val::I(r.version), Val::OT(document), Val::I(r.updated_at_us)])?;
         sqlx::query_with(history, values).execute(&mut *conn).await?;
     }
-    let _ = kind;
     Ok(())
 }
 
