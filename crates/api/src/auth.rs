@@ -68,7 +68,10 @@ fn required_role(method: &Method, path: &str) -> Role {
     {
         Role::Admin
     } else if method == Method::POST
-        && (path.ends_with("/approve") || path.ends_with("/decline") || is_user_update(path))
+        && (path.ends_with("/approve")
+            || path.ends_with("/decline")
+            || path.ends_with("/labels")
+            || is_user_update(path))
     {
         Role::Reviewer
     } else if method == Method::GET || method == Method::HEAD {

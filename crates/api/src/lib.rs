@@ -132,6 +132,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/payments/{id}", get(payments::get))
         .route("/v1/payments/{id}/approve", post(payments::approve))
         .route("/v1/payments/{id}/decline", post(payments::decline))
+        .route("/v1/payments/{id}/labels", post(payments::add_label).get(payments::labels))
+        .route("/v1/reviews", get(payments::reviews))
         .route("/v1/payments/{id}/cancel", post(payments::cancel))
         .route("/v1/payments/{id}/refunds", post(payments::refund))
         .route("/v1/settlements", post(payments::settle))

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rialto_core::ids::{new_id, prefix};
 use rialto_core::payment::{PAYMENT_METHODS, PAYMENT_TYPES};
-use rialto_store::{Command, NewPayment, NewRefund, PaymentFilter};
+use rialto_store::{Command, NewLabel, NewPayment, NewRefund, PaymentFilter, ReviewFilter, LABELS, LABEL_SOURCES};
 use serde_json::{Map, Value};
 
 use crate::auth::Ctx;
@@ -18,6 +18,8 @@ use crate::{present, AppState};
 pub const PAYMENT: &str = "pay";
 /// Id prefix of refunds.
 pub const REFUND: &str = "re";
+/// Id prefix of payment labels.
+pub const LABEL: &str = "lbl";
 
 /// The risk context of a payment: a bounded object of known fields.
 fn context(f: &mut Fields) -> Result<String, ApiError> {
@@ -156,12 +158,106 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Response {
 
 async fn decide(s: AppState, ctx: Ctx, headers: HeaderMap, id: String, body: Body, approve: bool) -> Response {
     let path = format!("/v1/payments/{id}/{}", if approve { "approve" } else { "decline" });
+    let actor = ctx.caller.key_id.clone();
     write(&s, &ctx, &headers, &path, body, StatusCode::OK, |b| {
-        let mut f = Fields::parse(b, &["note"])?;
+        let mut f = Fields::parse(b, &["note", "label"])?;
         let note = f.opt_string("note", 1000)?;
-        Ok(Command::ReviewPayment { payment_id: id_of("payment", PAYMENT, &id)?, approve, note })
+        let payment_id = id_of("payment", PAYMENT, &id)?;
+        // The decision labels the payment for training unless told otherwise.
+        let label = match f.opt_string("label", 20)?.as_deref() {
+            None => Some(if approve { "legitimate" } else { "fraud" }.to_string()),
+            Some("none") => None,
+            Some(l) if LABELS.contains(&l) => Some(l.to_string()),
+            Some(_) => return Err(ApiError::invalid("label must be fraud, legitimate or none").param("label")),
+        };
+        let label = label.map(|label| NewLabel {
+            id: new_id(LABEL),
+            payment_id: payment_id.clone(),
+            label,
+            source: "review".into(),
+            note: note.clone(),
+            actor: actor.clone(),
+        });
+        Ok(Command::ReviewPayment { payment_id, approve, note, label })
     })
     .await
+}
+
+/// `POST /v1/payments/{id}/labels` (reviewer): `label` fraud|legitimate, `source`
+/// review|chargeback|manual (default manual), `note`.
+pub async fn add_label(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
+    let path = format!("/v1/payments/{id}/labels");
+    let actor = ctx.caller.key_id.clone();
+    write(&s, &ctx, &h, &path, b, StatusCode::CREATED, |b| {
+        let mut f = Fields::parse(b, &["label", "source", "note"])?;
+        let label = f.string("label", 20)?;
+        if !LABELS.contains(&label.as_str()) {
+            return Err(ApiError::invalid("label must be fraud or legitimate").param("label"));
+        }
+        let source = f.opt_string("source", 20)?.unwrap_or_else(|| "manual".into());
+        if !LABEL_SOURCES.contains(&source.as_str()) {
+            return Err(
+                ApiError::invalid(format!("source must be one of {}", LABEL_SOURCES.join(", "))).param("source")
+            );
+        }
+        let note = f.opt_string("note", 1000)?;
+        Ok(Command::LabelPayment(NewLabel {
+            id: new_id(LABEL),
+            payment_id: id_of("payment", PAYMENT, &id)?,
+            label,
+            source,
+            note,
+            actor,
+        }))
+    })
+    .await
+}
+
+/// `GET /v1/payments/{id}/labels`: oldest first; the last is the payment's label.
+pub async fn labels(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    respond(
+        async {
+            let id = id_of("payment", PAYMENT, &id)?;
+            s.db.payment(&id).await?.ok_or_else(|| ApiError::not_found("payment", &id))?;
+            let data: Vec<Value> = s.db.labels(&id).await?.iter().map(present::label).collect();
+            Ok(serde_json::json!({"object": "list", "data": data}))
+        }
+        .await,
+    )
+}
+
+/// `GET /v1/reviews?user_id=&currency=&min_amount=&from=`: payments held for review, oldest first.
+pub async fn reviews(State(s): State<AppState>, q: Params) -> Response {
+    respond(
+        async {
+            let p =
+                params(q, &["limit", "starting_after", "ending_before", "user_id", "currency", "min_amount", "from"])?;
+            let (cursor, limit) = paging(&p, PAYMENT)?;
+            let currency = match p.get("currency") {
+                Some(c) => Some(
+                    rialto_core::Currency::parse(c)
+                        .map_err(|e| ApiError::invalid(e.to_string()).param("currency"))?
+                        .code()
+                        .to_string(),
+                ),
+                None => None,
+            };
+            let min_amount = match p.get("min_amount") {
+                Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                    ApiError::invalid("min_amount must be a non-negative integer (minor units)").param("min_amount")
+                })?),
+                None => None,
+            };
+            let filter = ReviewFilter {
+                user_id: p.get("user_id").cloned(),
+                currency,
+                min_amount,
+                from_us: time_param(&p, "from")?,
+            };
+            Ok(present::page(&s.db.reviews(&filter, &cursor, limit).await?, present::payment))
+        }
+        .await,
+    )
 }
 
 /// `POST /v1/payments/{id}/approve` (reviewer)

@@ -130,6 +130,7 @@ pub fn output(o: &Output) -> Value {
         Output::ListItem(list, value, on) => {
             json!({"object": "risk_list_item", "list": list, "value": value, "on_list": on})
         }
+        Output::Label(l) => label(l),
         Output::Recorded => json!({"object": "audit_record"}),
     }
 }
@@ -193,5 +194,13 @@ pub fn settlement(s: &rialto_store::SettlementRecord) -> Value {
         "currency": s.currency.code(), "status": s.status, "payment_count": s.payment_count,
         "gross": s.gross, "fees": s.fees, "net": s.net, "journal_entry_id": s.journal_entry_id,
         "failure_reason": s.failure_reason, "payments": payments, "created_at": time_text(s.created_at_us),
+    })
+}
+
+/// A payment label.
+pub fn label(l: &rialto_store::LabelRecord) -> Value {
+    json!({
+        "id": l.id, "object": "payment_label", "payment_id": l.payment_id, "label": l.label,
+        "source": l.source, "note": l.note, "actor": l.actor, "created_at": time_text(l.created_at_us),
     })
 }

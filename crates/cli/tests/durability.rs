@@ -170,8 +170,10 @@ async fn crash_loses_nothing_acknowledged(backend: Backend) {
     let b = app.account("USD", false).await;
 
     let mut tasks = tokio::task::JoinSet::new();
+    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for worker in 0..16 {
         let (client, a, b) = (app.with_key(ADMIN_KEY), a.clone(), b.clone());
+        let acks = acks.clone();
         tasks.spawn(async move {
             let mut acked = Vec::new();
             let mut attempted = Vec::new();
@@ -192,6 +194,7 @@ async fn crash_loses_nothing_acknowledged(backend: Backend) {
                         let v: serde_json::Value = r.json().await.unwrap_or_default();
                         if let Some(id) = v["id"].as_str() {
                             acked.push((key, body, id.to_string(), v["amount"].as_i64().unwrap_or(0)));
+                            acks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
                     }
                     _ => break, // the server died
@@ -200,7 +203,12 @@ async fn crash_loses_nothing_acknowledged(backend: Backend) {
             (acked, attempted)
         });
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Kill it mid-stream, once enough is acknowledged (however loaded this machine is).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while acks.load(std::sync::atomic::Ordering::Relaxed) < 200 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     server.kill();
     let mut acked = Vec::new();
     let mut attempted = Vec::new();

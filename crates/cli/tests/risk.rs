@@ -179,3 +179,96 @@ both!(named_lists_feed_in_list_conditions, |app: App| async move {
     app.verify_ok().await;
     app.stop().await;
 });
+
+both!(review_queue_round_trip_with_labels, |app: App| async move {
+    let (_, u) = app.post("/v1/users", json!({"name": "Payer"})).await;
+    let user = u["id"].as_str().unwrap().to_string();
+    let (_, wallet) = app.funded("USD", 1_000_000).await;
+    let merchant = app.account("USD", false).await;
+    let pay = |amount: i64| {
+        json!({"user_id": user, "source_account_id": wallet, "destination_account_id": merchant, "amount": amount,
+               "currency": "USD"})
+    };
+    app.post(
+        "/v1/risk/rules",
+        json!({"id": "big", "name": "big", "priority": 1,
+        "condition": {"field": "amount", "op": "gte", "value": 5000}, "actions": [{"type": "review"}]}),
+    )
+    .await;
+    let mut held = Vec::new();
+    for amount in [5000, 100, 7000, 9000] {
+        let (_, p) = app.post("/v1/payments", pay(amount)).await;
+        if amount >= 5000 {
+            assert_eq!(p["status"], "requires_review", "{p}");
+            held.push(p["id"].as_str().unwrap().to_string());
+        }
+    }
+    // Oldest first, filters, paging.
+    let (s, q) = app.get("/v1/reviews").await;
+    let ids: Vec<&str> = q["data"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!((s, ids), (200, held.iter().map(String::as_str).collect::<Vec<_>>()));
+    let (_, q) = app.get("/v1/reviews?min_amount=7000").await;
+    assert_eq!(q["data"].as_array().unwrap().len(), 2);
+    let (_, q) = app.get(&format!("/v1/reviews?limit=1&starting_after={}", held[0])).await;
+    assert_eq!((q["data"][0]["id"].as_str(), q["has_more"].as_bool()), (Some(held[1].as_str()), Some(true)));
+    assert_eq!(app.get("/v1/reviews?currency=EUR").await.1["data"].as_array().unwrap().len(), 0);
+    assert_eq!(app.get("/v1/reviews?currency=XXZ").await.0, 400);
+    assert_eq!(app.get("/v1/reviews?min_amount=-1").await.0, 400);
+
+    // A writer cannot decide or label; a reviewer can, with a note; decisions label the payment.
+    let (_, k) = app.post("/v1/api-keys", json!({"name": "w", "role": "writer"})).await;
+    let writer = app.with_key(k["secret"].as_str().unwrap());
+    assert_eq!(writer.post(&format!("/v1/payments/{}/approve", held[0]), json!({})).await.0, 403);
+    let (_, k) = app.post("/v1/api-keys", json!({"name": "r", "role": "reviewer"})).await;
+    let reviewer = app.with_key(k["secret"].as_str().unwrap());
+    let (s, p) = reviewer.post(&format!("/v1/payments/{}/approve", held[0]), json!({"note": "known customer"})).await;
+    assert_eq!((s, p["status"].as_str()), (200, Some("completed")), "{p}");
+    let (s, p) = reviewer.post(&format!("/v1/payments/{}/decline", held[1]), json!({"note": "stolen card"})).await;
+    assert_eq!((s, p["status"].as_str()), (200, Some("failed")), "{p}");
+    let bad = reviewer.post(&format!("/v1/payments/{}/decline", held[2]), json!({"label": "maybe"})).await;
+    assert_eq!((bad.0, bad.1["error"]["param"].as_str()), (400, Some("label")));
+    let (_, p) = reviewer.post(&format!("/v1/payments/{}/decline", held[2]), json!({"label": "none"})).await;
+    assert_eq!(p["status"], "failed");
+    let (_, q) = app.get("/v1/reviews").await;
+    assert_eq!(q["data"].as_array().unwrap().len(), 0, "the queue is worked off");
+
+    let (_, l0) = app.get(&format!("/v1/payments/{}/labels", held[0])).await;
+    assert_eq!(
+        (l0["data"][0]["label"].as_str(), l0["data"][0]["source"].as_str()),
+        (Some("legitimate"), Some("review"))
+    );
+    let (_, l1) = app.get(&format!("/v1/payments/{}/labels", held[1])).await;
+    assert_eq!((l1["data"][0]["label"].as_str(), l1["data"][0]["note"].as_str()), (Some("fraud"), Some("stolen card")));
+    assert_eq!(app.get(&format!("/v1/payments/{}/labels", held[2])).await.1["data"].as_array().unwrap().len(), 0);
+
+    // A chargeback relabels the approved payment; the last label counts.
+    let (s, l) = reviewer
+        .post(&format!("/v1/payments/{}/labels", held[0]), json!({"label": "fraud", "source": "chargeback"}))
+        .await;
+    assert_eq!((s, l["label"].as_str()), (201, Some("fraud")), "{l}");
+    let (_, l0) = app.get(&format!("/v1/payments/{}/labels", held[0])).await;
+    assert_eq!(l0["data"].as_array().unwrap().len(), 2);
+    for (body, param) in [
+        (json!({"label": "evil"}), "label"),
+        (json!({"label": "fraud", "source": "rumour"}), "source"),
+        (json!({}), "label"),
+    ] {
+        let (s, e) = reviewer.post(&format!("/v1/payments/{}/labels", held[0]), body).await;
+        assert_eq!((s, e["error"]["param"].as_str()), (400, Some(param)), "{e}");
+    }
+    let missing = "/v1/payments/pay_0000000000000000000000000000abcd/labels";
+    assert_eq!(reviewer.post(missing, json!({"label": "fraud"})).await.0, 404);
+    assert_eq!(app.get(&format!("/v1/payments/{}/labels", held[0])).await.1["data"].as_array().unwrap().len(), 2);
+
+    // Every decision and label is audited, with the note.
+    let (_, audit) = app.get(&format!("/v1/audit-events?resource_id={}", held[1])).await;
+    let decline = audit["data"].as_array().unwrap().iter().find(|a| a["action"] == "payment.decline").unwrap();
+    assert_eq!(
+        (decline["details"]["note"].as_str(), decline["details"]["label"].as_str()),
+        (Some("stolen card"), Some("fraud"))
+    );
+    let (_, audit) = app.get(&format!("/v1/audit-events?resource_id={}&action=payment.label", held[0])).await;
+    assert_eq!(audit["data"].as_array().unwrap().len(), 1);
+    app.verify_ok().await;
+    app.stop().await;
+});

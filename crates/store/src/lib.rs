@@ -26,7 +26,8 @@ pub use tasks::{TaskRun, TASK_RUNS_KEPT};
 pub use verify::{Mismatch, VerifyReport};
 pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
 pub use writer::{
-    fee, AuditContext, Command, CommandError, FeeSchedule, Idempotency, NewAccount, NewJournal, NewPayment, NewRefund,
-    NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord, Renderer,
-    Reply, RuleRecord, SettlementRecord, Transition, Writer, WriterConfig, WriterStats, SETTLEMENT_CLEARINGS_MAX,
+    fee, AuditContext, Command, CommandError, FeeSchedule, Idempotency, LabelRecord, NewAccount, NewJournal, NewLabel,
+    NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter,
+    RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, Transition, Writer, WriterConfig,
+    WriterStats, LABELS, LABEL_SOURCES, SETTLEMENT_CLEARINGS_MAX,
 };

@@ -46,19 +46,34 @@ pub(crate) async fn page(
     cursor: &Cursor,
     limit: usize,
 ) -> Result<(Vec<AnyRow>, bool), StoreError> {
+    page_ordered(db, select, key, conditions, cursor, limit, false).await
+}
+
+/// [`page`], oldest (smallest) first when `oldest_first`.
+pub(crate) async fn page_ordered(
+    db: &Db,
+    select: &str,
+    key: &str,
+    conditions: &[(&str, Val)],
+    cursor: &Cursor,
+    limit: usize,
+    oldest_first: bool,
+) -> Result<(Vec<AnyRow>, bool), StoreError> {
     let mut clauses = Vec::new();
     let mut vals = Vec::new();
+    let (forward, backward, fwd_cmp, back_cmp) =
+        if oldest_first { ("ASC", "DESC", ">", "<") } else { ("DESC", "ASC", "<", ">") };
     let (order, reverse) = match cursor {
-        Cursor::First => ("DESC", false),
+        Cursor::First => (forward, false),
         Cursor::After(k) => {
             vals.push(cursor_val(key, k));
-            clauses.push(format!("{key} < $1"));
-            ("DESC", false)
+            clauses.push(format!("{key} {fwd_cmp} $1"));
+            (forward, false)
         }
         Cursor::Before(k) => {
             vals.push(cursor_val(key, k));
-            clauses.push(format!("{key} > $1"));
-            ("ASC", true)
+            clauses.push(format!("{key} {back_cmp} $1"));
+            (backward, true)
         }
     };
     for (cond, v) in conditions {

@@ -29,10 +29,12 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 mod assess;
+mod labels;
 mod payments;
 mod rules;
 mod settlement;
 
+pub use labels::{LabelRecord, NewLabel, ReviewFilter, LABELS, LABEL_SOURCES};
 pub use payments::{NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition};
 pub use rules::RuleRecord;
 pub use settlement::{fee, FeeSchedule, SettlementRecord, SETTLEMENT_CLEARINGS_MAX};
@@ -168,7 +170,11 @@ pub enum Command {
         approve: bool,
         /// The reviewer's note.
         note: Option<String>,
+        /// The label the decision gives the payment, if any.
+        label: Option<NewLabel>,
     },
+    /// Label a payment fraud or legitimate.
+    LabelPayment(NewLabel),
     /// Cancel a pending or held payment.
     CancelPayment {
         /// The payment.
@@ -265,6 +271,8 @@ pub enum Output {
     Rule(RuleRecord),
     /// A list item after the change: (list, value, on the list now).
     ListItem(String, String, bool),
+    /// A payment label.
+    Label(LabelRecord),
     /// An audit record was written.
     Recorded,
 }
@@ -628,6 +636,7 @@ struct Writes {
     user_updates: Vec<UserRecord>,
     assessments: Vec<Vec<Val>>,
     list_changes: Vec<(String, String, bool)>,
+    labels: Vec<LabelRecord>,
     rules: Vec<RuleRecord>,
     webhook_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
@@ -833,6 +842,7 @@ async fn load_state(
             }
             Command::ReviewPayment { payment_id, .. }
             | Command::CancelPayment { payment_id, .. }
+            | Command::LabelPayment(NewLabel { payment_id, .. })
             | Command::Refund(NewRefund { payment_id, .. }) => {
                 payment_ids.insert(payment_id.clone());
             }
@@ -1059,9 +1069,14 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             _ => Err(CommandError::ApiKeyNotFound(id.clone())),
         },
         Command::CreatePayment(p) => payments::create(state, writes, p),
-        Command::ReviewPayment { payment_id, approve, note } => {
-            payments::review(state, writes, payment_id, *approve, note.clone())
+        Command::ReviewPayment { payment_id, approve, note, label } => {
+            let out = payments::review(state, writes, payment_id, *approve, note.clone())?;
+            if let Some(l) = label {
+                labels::label(state, writes, l)?;
+            }
+            Ok(out)
         }
+        Command::LabelPayment(l) => labels::label(state, writes, l),
         Command::CancelPayment { payment_id, reason } => payments::cancel(state, writes, payment_id, reason.clone()),
         Command::Refund(r) => payments::refund(state, writes, r),
         Command::UpdateUser { user_id, status, kyc_status } => {
@@ -1112,6 +1127,7 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
             return Some((kind, "payment", p.id.clone()));
         }
         (_, Output::Refund(r)) => return Some(("refund.created", "payment", r.1.id.clone())),
+        (_, Output::Label(l)) => return Some(("payment.labeled", "payment", l.payment_id.clone())),
         (Command::CreateUser(_), Output::User(u)) => return Some(("user.created", "user", u.id.clone())),
         (Command::CreateAccount(_), _) => "account.created",
         (Command::ChangeStatus { change: StatusChange::Freeze, .. }, _) => "account.frozen",
@@ -1169,6 +1185,7 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
             (if *approve { "payment.approve" } else { "payment.decline" }, Some(("payment", payment_id.clone())))
         }
         Command::CancelPayment { payment_id, .. } => ("payment.cancel", Some(("payment", payment_id.clone()))),
+        Command::LabelPayment(l) => ("payment.label", Some(("payment", l.payment_id.clone()))),
         Command::Refund(r) => ("payment.refund", Some(("payment", r.payment_id.clone()))),
         Command::Settle { destination_account_id } => {
             ("settlement.run", destination_account_id.clone().map(|d| ("account", d)))
@@ -1209,6 +1226,12 @@ fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, pr
         (Command::Audit { details, .. }, _) => details.clone(),
         (Command::ListItem { value, .. }, Ok(_)) => {
             format!("{{\"value\":{}}}", serde_json::Value::from(value.as_str()))
+        }
+        (Command::ReviewPayment { note, label, .. }, Ok(_)) => {
+            serde_json::json!({"note": note, "label": label.as_ref().map(|l| &l.label)}).to_string()
+        }
+        (Command::LabelPayment(l), Ok(_)) => {
+            serde_json::json!({"label": l.label, "source": l.source, "note": l.note}).to_string()
         }
         (_, Ok(_)) => "{}".to_string(),
         (_, Err(e)) => format!("{{\"error\":{}}}", serde_json::Value::from(e.to_string())),
@@ -1449,6 +1472,7 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     }
     // After transfers: payments and refunds reference them.
     payments::write(conn, kind, state, &mut w).await?;
+    labels::write(conn, kind, &mut w).await?;
     settlement::write(conn, kind, &mut w).await?;
     rules::write(conn, &mut w).await?;
     assess::write(conn, kind, &mut w).await?;
