@@ -66,6 +66,10 @@ pub struct Config {
     pub nats_subject_prefix: String,
     /// How often the NATS relay runs.
     pub nats_interval: Duration,
+    /// Redis for the risk windows (shared by processes), if any; else they live in memory.
+    pub redis_url: Option<String>,
+    /// Prefix of this deployment's Redis keys.
+    pub redis_prefix: String,
 }
 
 impl Config {
@@ -86,6 +90,8 @@ impl Config {
             nats_stream: "RIALTO_EVENTS".into(),
             nats_subject_prefix: "rialto.events".into(),
             nats_interval: Duration::from_millis(200),
+            redis_url: None,
+            redis_prefix: "rialto".into(),
         }
     }
 }
@@ -220,6 +226,12 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         db.ensure_api_key("RIALTO_ADMIN_KEY", Role::Admin, key).await?;
     }
     let presenter: rialto_store::Presenter = Arc::new(|o| present::output(o).to_string());
+    let mut config = config;
+    if let Some(url) = &config.redis_url {
+        let mut policies = (*config.policies).clone();
+        policies.windows = Arc::new(rialto_store::Windows::redis(url, &config.redis_prefix).await?);
+        config.policies = Arc::new(policies);
+    }
     let writer = Writer::start(&db, config.writer, presenter, config.policies.clone()).await?;
     let nats = match &config.nats_url {
         Some(url) => {

@@ -51,6 +51,18 @@ enum Cmd {
         /// Seconds between settlement runs (0: only on request).
         #[arg(long, env = "RIALTO_SETTLEMENT_INTERVAL_SECONDS", default_value_t = 3600)]
         settlement_interval_seconds: u64,
+        /// Keep the risk windows in this Redis (needed when several processes share PostgreSQL).
+        #[arg(long, env = "RIALTO_REDIS_URL")]
+        redis_url: Option<String>,
+        /// Prefix of Rialto's Redis keys.
+        #[arg(long, env = "RIALTO_REDIS_PREFIX", default_value = "rialto")]
+        redis_prefix: String,
+        /// Time zone of the risk rules' hour_of_day / day_of_week: `UTC` or an offset like `+05:30`.
+        #[arg(long, env = "RIALTO_RISK_TIME_ZONE", default_value = "UTC")]
+        risk_time_zone: String,
+        /// Lowest scores of the medium, high and critical risk levels.
+        #[arg(long, env = "RIALTO_RISK_THRESHOLDS", default_value = "30,60,80")]
+        risk_thresholds: String,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -154,6 +166,10 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             batch_max,
             nats_url,
             settlement_interval_seconds,
+            redis_url,
+            redis_prefix,
+            risk_time_zone,
+            risk_thresholds,
         } => {
             let mut config = rialto_api::Config::new(db.database, listen);
             config.admin_key = admin_key.filter(|k| !k.is_empty());
@@ -162,6 +178,12 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             config.nats_url = nats_url.filter(|u| !u.is_empty());
             config.settlement_interval =
                 (settlement_interval_seconds > 0).then(|| std::time::Duration::from_secs(settlement_interval_seconds));
+            config.redis_url = redis_url.filter(|u| !u.is_empty());
+            config.redis_prefix = redis_prefix;
+            let mut policies = (*config.policies).clone();
+            policies.utc_offset_seconds = parse_utc_offset(&risk_time_zone)?;
+            policies.thresholds = parse_thresholds(&risk_thresholds)?;
+            config.policies = std::sync::Arc::new(policies);
             let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("rialto listening on http://{}", running.addr);
             let stop = running.stopper();
@@ -265,4 +287,55 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// `UTC`, `Z`, or `±HH:MM` → seconds east of UTC.
+fn parse_utc_offset(tz: &str) -> anyhow::Result<i64> {
+    let bad = || anyhow::anyhow!("time zone `{tz}`: use UTC or an offset like +05:30 or -08:00");
+    if matches!(tz, "UTC" | "utc" | "Z" | "") {
+        return Ok(0);
+    }
+    let (sign, rest) = match tz.as_bytes().first() {
+        Some(b'+') => (1, &tz[1..]),
+        Some(b'-') => (-1, &tz[1..]),
+        _ => return Err(bad()),
+    };
+    let (h, m) = rest.split_once(':').ok_or_else(bad)?;
+    let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 14 || m > 59 || h.to_string().len() > 2 {
+        return Err(bad());
+    }
+    Ok(sign * (h * 3600 + m * 60))
+}
+
+/// `medium,high,critical`, strictly increasing within 1..=100.
+fn parse_thresholds(text: &str) -> anyhow::Result<rialto_risk::Thresholds> {
+    let bad = || anyhow::anyhow!("risk thresholds `{text}`: use three increasing scores like 30,60,80");
+    let v: Vec<i64> = text.split(',').map(|p| p.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    match v[..] {
+        [medium, high, critical] if 0 < medium && medium < high && high < critical && critical <= 100 => {
+            Ok(rialto_risk::Thresholds { medium, high, critical })
+        }
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_zones_and_thresholds_parse_or_explain() {
+        assert_eq!(parse_utc_offset("UTC").ok(), Some(0));
+        assert_eq!(parse_utc_offset("+05:30").ok(), Some(19_800));
+        assert_eq!(parse_utc_offset("-08:00").ok(), Some(-28_800));
+        for bad in ["Europe/Berlin", "+5", "+25:00", "+05:60", "05:00"] {
+            assert!(parse_utc_offset(bad).is_err(), "{bad}");
+        }
+        let t = parse_thresholds("20,50,90").ok();
+        assert_eq!(t.map(|t| (t.medium, t.high, t.critical)), Some((20, 50, 90)));
+        for bad in ["30,60", "60,30,80", "30,60,101", "a,b,c", "0,10,20"] {
+            assert!(parse_thresholds(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -25,6 +25,7 @@ fn policies(velocity_max_count: i64) -> Arc<rialto_store::Policies> {
         compliance: Arc::new(KycComplianceGate { kyc_required_above_minor: 50_000 }),
         velocity_window_us: 3_600_000_000,
         fees: rialto_store::FeeSchedule { fixed_minor: 30, bps: 290 },
+        ..Default::default()
     })
 }
 

@@ -19,8 +19,9 @@
 //! caller; this crate does no I/O.
 
 mod rule;
+pub mod window;
 
 pub use rule::{
     assess, Action, Aggregate, AggregateFn, Assessment, Condition, Decision, Facts, Fired, Key, Level, Op, Rule,
-    RuleError, Thresholds, WINDOW_SECONDS_MAX,
+    RuleError, Thresholds, HISTORY_FIELDS, WINDOW_SECONDS_MAX,
 };

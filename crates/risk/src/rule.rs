@@ -10,7 +10,7 @@ const DEPTH_MAX: usize = 8;
 const CONDITIONS_MAX: usize = 64;
 
 /// The payment fields a condition may compare.
-const FIELDS: [(&str, Kind); 12] = [
+const FIELDS: [(&str, Kind); 18] = [
     ("amount", Kind::Number),
     ("currency", Kind::Text),
     ("type", Kind::Text),
@@ -23,12 +23,24 @@ const FIELDS: [(&str, Kind); 12] = [
     ("hour_of_day", Kind::Number),
     ("day_of_week", Kind::Number),
     ("card_bin", Kind::Text),
+    // From the user's history (see [`crate::window::history`]).
+    ("new_device", Kind::Bool),
+    ("new_country", Kind::Bool),
+    ("device_age_seconds", Kind::Number),
+    ("distance_km", Kind::Number),
+    ("travel_kmh", Kind::Number),
+    ("seconds_since_last", Kind::Number),
 ];
+
+/// Fields computed from the user's payment history rather than the payment itself.
+pub const HISTORY_FIELDS: [&str; 6] =
+    ["new_device", "new_country", "device_age_seconds", "distance_km", "travel_kmh", "seconds_since_last"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Number,
     Text,
+    Bool,
 }
 
 /// A refused rule document: where and why.
@@ -357,16 +369,26 @@ fn parse_condition(v: &Value, path: &str, depth: usize, count: &mut usize) -> Re
                 return err(&value_path, "must be a non-empty array of values of the field's type");
             }
         }
+        _ if kind == Kind::Bool && !matches!(op, Op::Eq | Op::Ne) => {
+            return err(&op_path, format!("`{field}` is true or false; use eq or ne"));
+        }
         Op::Contains | Op::NotContains if kind != Kind::Text => {
             return err(&op_path, "contains / not_contains compare text fields");
         }
         Op::Gt | Op::Gte | Op::Lt | Op::Lte if kind != Kind::Number => {
-            return err(&op_path, format!("`{field}` is text; use eq ne in not_in contains not_contains"));
+            return err(&op_path, format!("`{field}` is not a number; use eq ne in not_in contains not_contains"));
         }
         _ if !matches_kind(&value, kind) => {
             return err(
                 &value_path,
-                format!("must be a {} like the field", if kind == Kind::Number { "number" } else { "string" }),
+                format!(
+                    "must be a {} like the field",
+                    match kind {
+                        Kind::Number => "number",
+                        Kind::Text => "string",
+                        Kind::Bool => "boolean",
+                    }
+                ),
             );
         }
         _ => {}
@@ -378,6 +400,7 @@ fn matches_kind(v: &Value, kind: Kind) -> bool {
     match kind {
         Kind::Number => v.is_number(),
         Kind::Text => v.is_string(),
+        Kind::Bool => v.is_boolean(),
     }
 }
 

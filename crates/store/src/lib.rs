@@ -15,6 +15,7 @@ mod sql;
 mod tasks;
 mod verify;
 mod webhooks;
+mod windows;
 mod writer;
 
 pub use db::{now_us, Db, DbKind, StoreError};
@@ -25,6 +26,7 @@ pub use records::{AccountRecord, EntryRecord, JournalLine, JournalRecord, Transf
 pub use tasks::{TaskRun, TASK_RUNS_KEPT};
 pub use verify::{Mismatch, VerifyReport};
 pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
+pub use windows::Windows;
 pub use writer::{
     fee, AuditContext, Command, CommandError, FeeSchedule, Idempotency, LabelRecord, NewAccount, NewJournal, NewLabel,
     NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter,

@@ -424,6 +424,8 @@ impl Writer {
         // The writer runs on its own thread and runtime: when the database answers, the writer
         // continues at once instead of queueing behind hundreds of HTTP tasks, so the database
         // is never left idle waiting for it.
+        let loaded = policies.windows.rebuild(db, now_us()).await?;
+        tracing::info!(payments = loaded, store = policies.windows.kind(), "risk windows rebuilt");
         let (ready_tx, ready_rx) = oneshot::channel();
         let (db, task_stats) = (db.clone(), stats.clone());
         std::thread::Builder::new()
@@ -558,7 +560,12 @@ impl WriterTask {
                 }
             };
             match attempt_batch(conn, kind, &batch, (&presenter, &policies)).await {
-                Ok(replies) => {
+                Ok((replies, window_entries)) => {
+                    // Committed: the windows learn the accepted payments before anyone is
+                    // answered, so a client's next payment sees this one.
+                    if let Err(e) = policies.windows.record(&window_entries).await {
+                        tracing::error!(error = %e, "window store missed committed payments until the next start");
+                    }
                     self.stats.batches.fetch_add(1, Ordering::Relaxed);
                     self.stats.commands.fetch_add(batch.len() as u64, Ordering::Relaxed);
                     let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -637,6 +644,8 @@ struct Writes {
     assessments: Vec<Vec<Val>>,
     list_changes: Vec<(String, String, bool)>,
     labels: Vec<LabelRecord>,
+    window_entries: Vec<rialto_risk::window::Entry>,
+    risk_blocks: Vec<(String, String, i64, String)>,
     rules: Vec<RuleRecord>,
     webhook_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
@@ -655,12 +664,8 @@ struct State {
     /// User id -> recent (count, sum) for the gates.
     velocity: HashMap<String, (i64, i64)>,
     policies: Arc<Policies>,
-    /// Current risk rules, for payments in the batch.
-    risk_rules: Vec<rialto_risk::Rule>,
-    /// Payment id -> the aggregates its rules ask for.
-    risk_aggregates: HashMap<String, HashMap<rialto_risk::Aggregate, f64>>,
-    /// (list, value) pairs of this batch's payments that are on a list.
-    risk_lists: std::collections::HashSet<(String, String)>,
+    /// Current risk rules and what they read, for payments in the batch.
+    risk: assess::Loaded,
     /// Risk rules being changed.
     rules: HashMap<String, RuleRecord>,
     /// Full rows of users being updated.
@@ -678,7 +683,7 @@ async fn attempt_batch(
     kind: DbKind,
     batch: &[Envelope],
     deps: (&Presenter, &Arc<Policies>),
-) -> Result<Vec<Reply>, (Abort, bool)> {
+) -> Result<(Vec<Reply>, Vec<rialto_risk::window::Entry>), (Abort, bool)> {
     let begin = if kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
     sqlx::query(begin).persistent(false).execute(&mut *conn).await.map_err(|e| (e.into(), false))?;
     let replies = apply_batch(conn, kind, batch, deps).await.map_err(|a| (a, false))?;
@@ -691,7 +696,7 @@ async fn apply_batch(
     kind: DbKind,
     batch: &[Envelope],
     (presenter, policies): (&Presenter, &Arc<Policies>),
-) -> Result<Vec<Reply>, Abort> {
+) -> Result<(Vec<Reply>, Vec<rialto_risk::window::Entry>), Abort> {
     let now = now_us();
     let mut replies: Vec<Option<Reply>> = batch.iter().map(|_| None).collect();
     lookup_idempotency(conn, kind, batch, now, &mut replies).await?;
@@ -741,8 +746,9 @@ async fn apply_batch(
         record_outbox(&mut writes, envelope, &outcome, presenter);
         replies[i] = Some(Reply::Done { outcome, stored });
     }
+    let window_entries = std::mem::take(&mut writes.window_entries);
     write_all(conn, kind, &state, writes).await?;
-    Ok(replies.into_iter().map(|r| r.unwrap_or(Reply::KeyReused)).collect())
+    Ok((replies.into_iter().map(|r| r.unwrap_or(Reply::KeyReused)).collect(), window_entries))
 }
 
 async fn lookup_idempotency(
@@ -892,9 +898,7 @@ async fn load_state(
         system_accounts: HashMap::new(),
         user_records: HashMap::new(),
         rules: HashMap::new(),
-        risk_rules: Vec::new(),
-        risk_aggregates: HashMap::new(),
-        risk_lists: Default::default(),
+        risk: assess::Loaded::default(),
         now,
     };
     for row in select_in(conn, kind, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
@@ -921,7 +925,7 @@ async fn load_state(
     }
     let new_payments: Vec<&NewPayment> =
         commands.iter().filter_map(|c| if let Command::CreatePayment(p) = c { Some(&**p) } else { None }).collect();
-    (state.risk_rules, state.risk_aggregates, state.risk_lists) = assess::load(conn, kind, &new_payments, now).await?;
+    state.risk = assess::load(conn, kind, &new_payments, now, policies).await?;
     state.payments = loaded;
     state.clearings = clearings;
     state.system_accounts = system_accounts;

@@ -41,6 +41,15 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
     }
 }
 
+/// The Redis of the shared-window tests, or None (with a message) when not configured.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("RIALTO_TEST_REDIS_URL").ok();
+    if url.is_none() {
+        eprintln!("SKIPPED with Redis: set RIALTO_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379); .ci/run sets it");
+    }
+    url
+}
+
 /// A running server and an HTTP client for it.
 pub struct App {
     pub base: String,
@@ -59,18 +68,23 @@ impl App {
     /// Like `start`, adjusting the configuration first.
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut rialto_api::Config)) -> Option<App> {
         let url = fresh_database(backend).await?;
+        Some(Self::start_on(url, adjust).await)
+    }
+
+    /// Starts a server on an existing database (another process sharing it, or a restart).
+    pub async fn start_on(url: String, adjust: impl FnOnce(&mut rialto_api::Config)) -> App {
         let mut config = rialto_api::Config::new(url.clone(), "127.0.0.1:0".parse().unwrap());
         config.admin_key = Some(ADMIN_KEY.into());
         config.expiry_sweep_interval = Duration::from_millis(100);
         adjust(&mut config);
         let running = rialto_api::start(config).await.expect("server starts");
-        Some(App {
+        App {
             base: format!("http://{}", running.addr),
             http: reqwest::Client::new(),
             key: ADMIN_KEY.into(),
             database_url: url,
             server: Some(running),
-        })
+        }
     }
 
     /// A client for an already running server.

@@ -1,8 +1,11 @@
 //! The rule-based risk assessment of payments inside the writer: the current rules (loaded
-//! per batch, so a change takes effect at once in every process), the windowed aggregates they
-//! ask for (computed from the payments table), and the stored, explained assessment.
+//! per batch, so a change takes effect at once in every process), the windows they read (from
+//! the window store, plus payments accepted earlier in the batch), keys blocked by
+//! `rate_limit`, and the stored, explained assessment with its side effects (`notify` events,
+//! new blocks).
 
-use rialto_risk::{Aggregate, AggregateFn, Assessment, Facts, Key, Rule, Thresholds};
+use rialto_risk::window::{aggregate, history, key_name, window_start, Entry, History};
+use rialto_risk::{Action, Aggregate, Assessment, Facts, Key, Rule, HISTORY_FIELDS, WINDOW_SECONDS_MAX};
 use serde_json::{json, Value};
 
 use std::collections::HashSet;
@@ -41,44 +44,45 @@ pub(crate) fn context_columns(context: &str) -> [Option<String>; 4] {
     [s(&c["device_id"]), s(&c["ip_address"]), s(&c["location"]["country"]), s(&c["merchant_id"])]
 }
 
-fn key_of(n: &NewPayment, key: Key) -> Option<(&'static str, String)> {
-    let [device, ip, _, merchant] = context_columns(&n.context);
-    match key {
-        Key::User => Some(("user_id", n.user_id.clone())),
-        Key::Account => Some(("source_account_id", n.source_account_id.clone())),
-        Key::Device => device.map(|d| ("device_id", d)),
-        Key::Ip => ip.map(|i| ("ip_address", i)),
-        Key::Merchant => merchant.map(|m| ("merchant_id", m)),
-    }
+/// The new payment as the windows will see it.
+pub(crate) fn entry_of(n: &NewPayment, now: i64) -> Entry {
+    crate::windows::entry(
+        n.id.clone(),
+        now,
+        n.amount.minor(),
+        n.user_id.clone(),
+        n.source_account_id.clone(),
+        &n.context,
+    )
 }
 
-fn column_of_field(field: &str) -> Option<&'static str> {
-    Some(match field {
-        "device_id" => "device_id",
-        "ip_address" => "ip_address",
-        "country" => "country",
-        "merchant_id" => "merchant_id",
-        "user_id" => "user_id",
-        "currency" => "currency",
-        "method" => "method",
-        "type" => "type",
-        _ => return None,
-    })
+/// What the enabled rules ask for: aggregates, (list, field) pairs, field names.
+#[derive(Default)]
+struct Needs {
+    aggregates: Vec<Aggregate>,
+    lists: Vec<(String, String)>,
+    fields: HashSet<String>,
 }
 
-fn collect(c: &rialto_risk::Condition, out: &mut Vec<Aggregate>, lists: &mut Vec<(String, String)>) {
+fn collect(c: &rialto_risk::Condition, needs: &mut Needs) {
     use rialto_risk::Condition as C;
     match c {
-        C::All(cs) | C::Any(cs) => cs.iter().for_each(|c| collect(c, out, lists)),
-        C::Not(c) => collect(c, out, lists),
-        C::Aggregate { aggregate, .. } if !out.contains(aggregate) => out.push(aggregate.clone()),
-        C::InList { field, list, .. } => lists.push((list.clone(), field.clone())),
+        C::All(cs) | C::Any(cs) => cs.iter().for_each(|c| collect(c, needs)),
+        C::Not(c) => collect(c, needs),
+        C::Aggregate { aggregate, .. } if !needs.aggregates.contains(aggregate) => {
+            needs.aggregates.push(aggregate.clone());
+        }
+        C::InList { field, list, .. } => needs.lists.push((list.clone(), field.clone())),
+        C::Field { field, .. } => {
+            needs.fields.insert(field.clone());
+        }
         _ => {}
     }
 }
 
-/// The payment fields the rules compare.
-fn fields_of(n: &NewPayment, now: i64) -> HashMap<&'static str, Value> {
+/// The payment fields the rules compare. Hour and day (0 = Monday) are local to the
+/// configured UTC offset.
+fn fields_of(n: &NewPayment, now: i64, utc_offset_seconds: i64) -> HashMap<&'static str, Value> {
     let c = context(n);
     let [device, ip, country, merchant] = context_columns(&n.context);
     let mut fields: HashMap<&'static str, Value> = HashMap::from([
@@ -96,26 +100,60 @@ fn fields_of(n: &NewPayment, now: i64) -> HashMap<&'static str, Value> {
     if let Some(bin) = c["card_bin"].as_str() {
         fields.insert("card_bin", json!(bin));
     }
-    // Hour of day and day of week (0 = Monday) in UTC.
-    let secs = now / 1_000_000;
+    let secs = now.div_euclid(1_000_000) + utc_offset_seconds;
     fields.insert("hour_of_day", json!((secs / 3600).rem_euclid(24)));
-    fields.insert("day_of_week", json!((secs / 86_400 + 3).rem_euclid(7)));
+    // 1970-01-01 was a Thursday (3 with Monday = 0).
+    fields.insert("day_of_week", json!((secs.div_euclid(86_400) + 3).rem_euclid(7)));
     fields
 }
 
-/// Rules, per-payment aggregates, and the (list, value) memberships the batch needs.
-pub(crate) type Loaded = (Vec<Rule>, HashMap<String, HashMap<Aggregate, f64>>, HashSet<(String, String)>);
+fn history_fields(h: &History, fields: &mut HashMap<&'static str, Value>) {
+    let mut put = |name: &'static str, v: Option<Value>| {
+        if let Some(v) = v {
+            fields.insert(name, v);
+        }
+    };
+    put("new_device", h.new_device.map(Value::from));
+    put("new_country", h.new_country.map(Value::from));
+    put("device_age_seconds", h.device_age_seconds.map(Value::from));
+    put("distance_km", h.distance_km.map(Value::from));
+    put("travel_kmh", h.travel_kmh.map(Value::from));
+    put("seconds_since_last", h.seconds_since_last.map(Value::from));
+}
 
-/// Loads the rules and, for each new payment, the aggregates and list memberships they ask for.
+/// What a batch's payments need from the rules, the windows, the lists and the blocks.
+#[derive(Default)]
+pub(crate) struct Loaded {
+    /// Current rules.
+    pub rules: Vec<Rule>,
+    /// Aggregates the enabled rules compute.
+    aggregates: Vec<Aggregate>,
+    /// Whether the rules read history fields (new device, travel...).
+    wants_history: bool,
+    /// Window entries per (key, value), kept current through the batch.
+    pub windows: HashMap<(Key, String), Vec<Entry>>,
+    /// (list, value) pairs of this batch's payments that are on a list.
+    pub lists: HashSet<(String, String)>,
+    /// (key kind, value) -> (blocked until µs, rule id).
+    pub blocks: HashMap<(String, String), (i64, String)>,
+}
+
+/// The grouping keys of a new payment that have a value.
+fn keys_of(e: &Entry) -> Vec<(Key, String)> {
+    rialto_risk::window::KEYS.iter().filter_map(|k| e.key(*k).map(|v| (*k, v.to_string()))).collect()
+}
+
+/// Loads the rules and, for each new payment, the windows, list memberships and blocks.
 pub(crate) async fn load(
     conn: &mut AnyConnection,
     kind: DbKind,
     payments: &[&NewPayment],
     now: i64,
+    policies: &Policies,
 ) -> Result<Loaded, Abort> {
-    let mut rules = Vec::new();
+    let mut loaded = Loaded::default();
     if payments.is_empty() {
-        return Ok((rules, HashMap::new(), HashSet::new()));
+        return Ok(loaded);
     }
     for row in sqlx::query("SELECT document FROM risk_rules WHERE deleted = 0").fetch_all(&mut *conn).await? {
         let doc: String = row.try_get("document")?;
@@ -123,20 +161,53 @@ pub(crate) async fn load(
             .map_err(|e| e.to_string())
             .and_then(|v| Rule::parse(&v).map_err(|e| e.to_string()))
         {
-            Ok(r) => rules.push(r),
+            Ok(r) => loaded.rules.push(r),
             Err(e) => tracing::warn!(error = %e, "a stored risk rule no longer parses; skipped"),
         }
     }
-    let mut wanted = Vec::new();
-    let mut lists = Vec::new();
-    for r in rules.iter().filter(|r| r.enabled) {
-        collect(&r.condition, &mut wanted, &mut lists);
+    let mut needs = Needs::default();
+    for r in loaded.rules.iter().filter(|r| r.enabled) {
+        collect(&r.condition, &mut needs);
+    }
+    loaded.wants_history = HISTORY_FIELDS.iter().any(|f| needs.fields.contains(*f));
+    // Keys blocked by `rate_limit`: any key of any payment in the batch.
+    let entries: Vec<Entry> = payments.iter().map(|p| entry_of(p, now)).collect();
+    let mut all_keys: Vec<(Key, String)> = entries.iter().flat_map(keys_of).collect();
+    all_keys.sort_by(|a, b| (key_name(a.0), &a.1).cmp(&(key_name(b.0), &b.1)));
+    all_keys.dedup();
+    for chunk in all_keys.chunks(400) {
+        let mut vals = Vec::new();
+        let mut tuples = Vec::new();
+        for (k, v) in chunk {
+            let n = vals.len();
+            tuples.push(format!(
+                "(key_kind = {} AND key_value = {})",
+                placeholders(kind, n + 1, 1),
+                placeholders(kind, n + 2, 1)
+            ));
+            vals.push(Val::T(key_name(*k).to_string()));
+            vals.push(Val::T(v.clone()));
+        }
+        vals.push(Val::I(now));
+        let sql = format!(
+            "SELECT key_kind, key_value, until_us, rule_id FROM risk_blocks WHERE ({}) AND until_us > {}",
+            tuples.join(" OR "),
+            placeholders(kind, vals.len(), 1)
+        );
+        for row in sqlx::query_with(&sql, args(vals)?).persistent(false).fetch_all(&mut *conn).await? {
+            loaded.blocks.insert(
+                (row.try_get("key_kind")?, row.try_get("key_value")?),
+                (row.try_get("until_us")?, row.try_get("rule_id")?),
+            );
+        }
+    }
+    if loaded.rules.iter().all(|r| !r.enabled) {
+        return Ok(loaded);
     }
     // List memberships of this batch's values.
-    let mut members = HashSet::new();
     for p in payments {
-        let fields = fields_of(p, now);
-        for (list, field) in &lists {
+        let fields = fields_of(p, now, policies.utc_offset_seconds);
+        for (list, field) in &needs.lists {
             let Some(v) = fields.get(field.as_str()).and_then(Value::as_str) else { continue };
             let sql = format!(
                 "SELECT 1 FROM risk_list_items WHERE list_name = {} AND value = {}",
@@ -148,66 +219,137 @@ pub(crate) async fn load(
                 .fetch_optional(&mut *conn)
                 .await?;
             if found.is_some() {
-                members.insert((list.clone(), v.to_string()));
+                loaded.lists.insert((list.clone(), v.to_string()));
             }
         }
     }
-    let mut values = HashMap::new();
-    for p in payments {
-        let mut mine = HashMap::new();
-        for a in &wanted {
-            let Some((column, key)) = key_of(p, a.key) else { continue };
-            let select = match (a.func, &a.of) {
-                (AggregateFn::Count, _) => "COUNT(*)".to_string(),
-                (AggregateFn::Sum, _) => "CAST(COALESCE(SUM(amount), 0) AS BIGINT)".to_string(),
-                (AggregateFn::Average, _) => "CAST(COALESCE(SUM(amount), 0) AS BIGINT), COUNT(*)".to_string(),
-                (AggregateFn::DistinctCount, Some(f)) => match column_of_field(f) {
-                    Some(col) => format!("COUNT(DISTINCT {col})"),
-                    None => continue,
-                },
-                (AggregateFn::DistinctCount, None) => continue,
-            };
-            let sql = format!(
-                "SELECT {select} FROM payments WHERE {column} = {} AND created_at > {} \
-                 AND status NOT IN ('failed', 'cancelled')",
-                placeholders(kind, 1, 1),
-                placeholders(kind, 2, 1)
-            );
-            let since = now.saturating_sub(a.window_seconds.saturating_mul(1_000_000));
-            let row = sqlx::query_with(&sql, args([Val::T(key), Val::I(since)])?)
-                .persistent(false)
-                .fetch_one(&mut *conn)
-                .await?;
-            let first: i64 = row.try_get(0)?;
-            #[allow(clippy::cast_precision_loss)]
-            let value = match a.func {
-                AggregateFn::Average => {
-                    let n: i64 = row.try_get(1)?;
-                    if n == 0 {
-                        0.0
-                    } else {
-                        first as f64 / n as f64
-                    }
-                }
-                _ => first as f64,
-            };
-            mine.insert(a.clone(), value);
+    // The windows: per (key, value), as far back as the longest window over that key.
+    let mut since: HashMap<(Key, String), i64> = HashMap::new();
+    for e in &entries {
+        let mut want = |key: Key, seconds: i64| {
+            if let Some(v) = e.key(key) {
+                let start = window_start(now, seconds);
+                let s = since.entry((key, v.to_string())).or_insert(start);
+                *s = (*s).min(start);
+            }
+        };
+        for a in &needs.aggregates {
+            want(a.key, a.window_seconds);
         }
-        values.insert(p.id.clone(), mine);
+        if loaded.wants_history {
+            want(Key::User, WINDOW_SECONDS_MAX);
+        }
     }
-    Ok((rules, values, members))
+    let wanted: Vec<(Key, String, i64)> = since.into_iter().map(|((k, v), s)| (k, v, s)).collect();
+    loaded.windows = policies.windows.load(&wanted).await?;
+    loaded.aggregates = needs.aggregates;
+    Ok(loaded)
 }
 
-/// Assesses a new payment with the loaded rules; stores the explained assessment.
-pub(crate) fn assess(state: &mut State, writes: &mut Writes, n: &NewPayment) -> Option<(String, Assessment)> {
-    if state.risk_rules.is_empty() {
+/// The first key of a payment that a `rate_limit` blocked: (kind, value, until, rule).
+pub(crate) fn blocked(state: &State, n: &NewPayment) -> Option<(String, String, i64, String)> {
+    let e = entry_of(n, state.now);
+    keys_of(&e).into_iter().find_map(|(k, v)| {
+        let kind = key_name(k).to_string();
+        state
+            .risk
+            .blocks
+            .get(&(kind.clone(), v.clone()))
+            .filter(|(until, _)| *until > state.now)
+            .map(|(until, rule)| (kind, v, *until, rule.clone()))
+    })
+}
+
+/// Adds an accepted payment to the batch's windows (later payments of the batch see it) and
+/// to what the store records after the commit.
+pub(crate) fn accept(state: &mut State, writes: &mut Writes, n: &NewPayment) {
+    let e = entry_of(n, state.now);
+    for key in keys_of(&e) {
+        if let Some(list) = state.risk.windows.get_mut(&key) {
+            list.push(e.clone());
+        }
+    }
+    writes.window_entries.push(e);
+}
+
+/// Assesses a new payment with the loaded rules; stores the explained assessment and queues
+/// its side effects (a `risk.alert` event for `notify`, blocks for `rate_limit`).
+pub(crate) fn assess(state: &mut State, writes: &mut Writes, n: &NewPayment) -> Option<(String, Assessment, bool)> {
+    if state.risk.rules.iter().all(|r| !r.enabled) {
         return None;
     }
-    let fields = fields_of(n, state.now);
-    let aggregates = state.risk_aggregates.remove(&n.id).unwrap_or_default();
-    let facts = PaymentRuleFacts { fields, aggregates, lists: &state.risk_lists };
-    let a = rialto_risk::assess(&state.risk_rules, &facts, Thresholds::default());
+    let now = state.now;
+    let mut fields = fields_of(n, now, state.policies.utc_offset_seconds);
+    let current = entry_of(n, now);
+    let empty = Vec::new();
+    let window =
+        |key: Key| current.key(key).and_then(|v| state.risk.windows.get(&(key, v.to_string()))).unwrap_or(&empty);
+    let mut aggregates = HashMap::new();
+    for a in &state.risk.aggregates {
+        if current.key(a.key).is_some() {
+            aggregates.insert(a.clone(), aggregate(window(a.key), a, now));
+        }
+    }
+    let mut details = serde_json::Map::new();
+    if state.risk.wants_history {
+        let h = history(window(Key::User), &current);
+        history_fields(&h, &mut fields);
+        let mut hist = serde_json::Map::new();
+        for f in HISTORY_FIELDS {
+            if let Some(v) = fields.get(f) {
+                hist.insert(f.to_string(), v.clone());
+            }
+        }
+        details.insert("history".into(), Value::Object(hist));
+    }
+    let facts = PaymentRuleFacts { fields, aggregates, lists: &state.risk.lists };
+    let mut a = rialto_risk::assess(&state.risk.rules, &facts, state.policies.thresholds);
     let id = rialto_core::ids::new_id("ra");
+    // Side effects of the rules that fired.
+    let mut alerts = Vec::new();
+    let mut flags = Vec::new();
+    let mut second_factor = false;
+    for f in &a.fired {
+        for action in &f.actions {
+            match action {
+                Action::Notify => alerts.push(f.rule_id.clone()),
+                Action::Flag => flags.push(f.rule_id.clone()),
+                Action::Require2fa => second_factor = true,
+                Action::RateLimit { key, seconds } => {
+                    if let Some(v) = current.key(*key) {
+                        let until = now.saturating_add(seconds.saturating_mul(1_000_000));
+                        let k = (key_name(*key).to_string(), v.to_string());
+                        state.risk.blocks.insert(k.clone(), (until, f.rule_id.clone()));
+                        writes.risk_blocks.push((k.0, k.1, until, f.rule_id.clone()));
+                        if let Some(l) = details.entry("rate_limits").or_insert_with(|| json!([])).as_array_mut() {
+                            l.push(json!({"key": key_name(*key), "value": v, "until_us": until}));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // A second factor is asked for by holding the payment until it is confirmed.
+    if second_factor && a.decision == rialto_risk::Decision::Approve {
+        a.decision = rialto_risk::Decision::Review;
+        a.reason = "a second factor is required".into();
+    }
+    details.insert("flags".into(), json!(flags));
+    details.insert("require_2fa".into(), json!(second_factor));
+    details.insert("notified".into(), json!(alerts));
+    details.insert("time_zone_offset_seconds".into(), json!(state.policies.utc_offset_seconds));
+    if !alerts.is_empty() {
+        writes.events.push(crate::outbox::NewEvent {
+            kind: "risk.alert",
+            resource_type: "payment",
+            resource_id: n.id.clone(),
+            data: json!({"object": "risk_alert", "payment_id": n.id, "user_id": n.user_id, "assessment_id": id,
+                "rules": alerts, "score": a.score, "decision": format!("{:?}", a.decision).to_lowercase()})
+            .to_string(),
+            request_id: None,
+        });
+    }
     let fired: Vec<Value> = a
         .fired
         .iter()
@@ -222,17 +364,25 @@ pub(crate) fn assess(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         Val::T(format!("{:?}", a.decision).to_lowercase()),
         Val::T(a.reason.clone()),
         Val::T(Value::Array(fired).to_string()),
-        Val::I(state.now),
+        Val::I(now),
+        Val::T(Value::Object(details).to_string()),
     ]);
-    Some((id, a))
+    Some((id, a, second_factor))
 }
 
 pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes) -> Result<(), Abort> {
     let rows = std::mem::take(&mut w.assessments);
     if !rows.is_empty() {
-        let head =
-            "INSERT INTO risk_assessments (id, payment_id, user_id, score, level, decision, reason, fired, created_at)";
-        exec_values(conn, kind, head, 9, rows, "").await?;
+        let head = "INSERT INTO risk_assessments \
+                    (id, payment_id, user_id, score, level, decision, reason, fired, created_at, details)";
+        exec_values(conn, kind, head, 10, rows, "").await?;
+    }
+    for (key_kind, value, until, rule) in std::mem::take(&mut w.risk_blocks) {
+        let sql = "INSERT INTO risk_blocks (key_kind, key_value, until_us, rule_id, created_at) \
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_kind, key_value) DO UPDATE \
+                   SET until_us = excluded.until_us, rule_id = excluded.rule_id, created_at = excluded.created_at";
+        let vals = vec![Val::T(key_kind), Val::T(value), Val::I(until), Val::T(rule), Val::I(now_us())];
+        sqlx::query_with(sql, args(vals)?).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -274,6 +424,8 @@ impl Db {
             "score": r.try_get::<i64, _>("score")?, "level": r.try_get::<String, _>("level")?,
             "decision": r.try_get::<String, _>("decision")?, "reason": r.try_get::<String, _>("reason")?,
             "rules": serde_json::from_str::<Value>(&fired).unwrap_or(Value::Null),
+            "details": r.try_get::<Option<String>, _>("details")?
+                .and_then(|d| serde_json::from_str::<Value>(&d).ok()).unwrap_or(Value::Null),
             "created_at_us": r.try_get::<i64, _>("created_at")?,
         })))
     }

@@ -10,6 +10,7 @@ use super::*;
 use crate::records::{currency, metadata_from};
 
 /// The gates a payment passes, and the velocity window they see.
+#[derive(Clone)]
 pub struct Policies {
     /// Risk gate.
     pub risk: Arc<dyn RiskGate>,
@@ -19,6 +20,12 @@ pub struct Policies {
     pub velocity_window_us: i64,
     /// Settlement fees.
     pub fees: super::FeeSchedule,
+    /// Where the risk rules' windows live.
+    pub windows: Arc<crate::windows::Windows>,
+    /// Risk score thresholds of the levels.
+    pub thresholds: rialto_risk::Thresholds,
+    /// The time zone of `hour_of_day` / `day_of_week`, as seconds east of UTC.
+    pub utc_offset_seconds: i64,
 }
 
 impl std::fmt::Debug for Policies {
@@ -36,6 +43,9 @@ impl Default for Policies {
             compliance: Arc::new(rialto_core::payment::KycComplianceGate::default()),
             velocity_window_us: window,
             fees: super::FeeSchedule::default(),
+            windows: Arc::new(crate::windows::Windows::memory()),
+            thresholds: rialto_risk::Thresholds::default(),
+            utc_offset_seconds: 0,
         }
     }
 }
@@ -415,8 +425,14 @@ pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
             }
         }
     }
-    // 2b. The risk rules (as data): an explained assessment, stored with the payment.
-    if let Some((assessment_id, a)) = super::assess::assess(state, writes, n) {
+    // 2b. A key (user, device...) that a `rate_limit` rule blocked refuses at once.
+    if let Some((key, value, until, rule)) = super::assess::blocked(state, n) {
+        let reason = format!("{key} `{value}` is blocked by risk rule `{rule}` until {until} µs");
+        fail(state, writes, &n.id, "rate_limited", reason)?;
+        return output(state, &n.id);
+    }
+    // 2c. The risk rules (as data): an explained assessment, stored with the payment.
+    if let Some((assessment_id, a, _)) = super::assess::assess(state, writes, n) {
         if let Some(p) = state.payments.get_mut(&n.id) {
             p.risk_assessment_id = Some(assessment_id);
         }
@@ -461,6 +477,7 @@ pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         },
     );
     record_effects(state, writes, &effects, Some(&spec.id), None);
+    super::assess::accept(state, writes, n);
     let entry = state.velocity.entry(n.user_id.clone()).or_insert((0, 0));
     *entry = (entry.0 + 1, entry.1.saturating_add(n.amount.minor()));
     if let Some(p) = state.payments.get_mut(&n.id) {
