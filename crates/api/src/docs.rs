@@ -284,6 +284,7 @@ const OPS: &[Op] = &[
     op("get", "/v1/tasks", "Recent runs of scheduled tasks (status, duration, errors)", None, "200", "Object", Some("reader")),
     op("get", "/v1/risk/rules", "Current risk rules", None, "200", "Object", Some("reader")),
     op("post", "/v1/risk/rules", "Create a risk rule (a JSON rule document; errors name the path)", Some("Object"), "201", "Object", Some("admin")),
+    op("post", "/v1/risk/rules/backtest", "Replay candidate rules over a time range of payments (changes nothing): hits per rule, changed decisions, precision and recall on labels", Some("Backtest"), "200", "Object", Some("reviewer")),
     op("get", "/v1/risk/rules/{id}", "A risk rule with every earlier version", None, "200", "Object", Some("reader")),
     op("put", "/v1/risk/rules/{id}", "Replace a risk rule (new version)", Some("Object"), "200", "Object", Some("admin")),
     op("delete", "/v1/risk/rules/{id}", "Delete a risk rule (its history stays)", None, "200", "Object", Some("admin")),
@@ -391,6 +392,8 @@ fn schemas() -> Value {
             "payment_count": {"type": "integer"}, "payments": {"type": "array"}, "journal_entry_id": {"type": ["string", "null"]}}},
         "ReviewNote": {"type": "object", "additionalProperties": false, "properties": {"note": {"type": "string"},
             "label": {"enum": ["fraud", "legitimate", "none"], "description": "default: legitimate on approve, fraud on decline"}}},
+        "Backtest": {"type": "object", "additionalProperties": false, "required": ["from"], "properties": {
+            "from": time, "to": time, "rules": {"type": "array", "items": {"type": "object"}, "description": "default: the current rules"}}},
         "LabelCreate": {"type": "object", "additionalProperties": false, "required": ["label"], "properties": {
             "label": {"enum": ["fraud", "legitimate"]}, "source": {"enum": ["review", "chargeback", "manual"]},
             "note": {"type": "string"}}},

@@ -148,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/webhook-endpoints/{id}/deliveries", get(webhooks::deliveries))
         .route("/v1/tasks", get(r::list_tasks))
         .route("/v1/risk/rules", get(risk::list).post(risk::create))
+        .route("/v1/risk/rules/backtest", post(risk::backtest))
         .route("/v1/risk/rules/{id}", get(risk::get).put(risk::replace).delete(risk::delete))
         .route("/v1/risk/assessments/{id}", get(risk::assessment))
         .route("/v1/users/{id}/risk", get(risk::user_risk))

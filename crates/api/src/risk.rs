@@ -182,3 +182,73 @@ pub async fn user_risk(State(s): State<AppState>, PathId(id): PathId) -> Respons
         .await,
     )
 }
+
+/// `POST /v1/risk/rules/backtest` with `from`, `to` (RFC 3339; `to` defaults to now) and
+/// `rules` (candidate rule documents; default: the current rules). Changes nothing.
+pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
+    respond(
+        async {
+            let bytes = crate::routes::body_bytes(body)?;
+            let doc: Value =
+                serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+            let Some(m) = doc.as_object() else { return Err(ApiError::invalid("the body must be a JSON object")) };
+            if let Some(k) = m.keys().find(|k| !["from", "to", "rules"].contains(&k.as_str())) {
+                return Err(ApiError::invalid(format!("unknown field `{k}`")).param(k));
+            }
+            let time = |name: &str| -> Result<Option<i64>, ApiError> {
+                match m.get(name) {
+                    None => Ok(None),
+                    Some(Value::String(t)) => {
+                        let p = std::collections::HashMap::from([(name.to_string(), t.clone())]);
+                        crate::routes::time_param(&p, name)
+                    }
+                    Some(_) => Err(ApiError::invalid(format!("`{name}` must be an RFC 3339 time")).param(name)),
+                }
+            };
+            let from = time("from")?.ok_or_else(|| ApiError::invalid("`from` is required").param("from"))?;
+            let to = time("to")?.unwrap_or_else(rialto_store::now_us);
+            if from >= to {
+                return Err(ApiError::invalid("`from` must be before `to`").param("from"));
+            }
+            let rules = match m.get("rules") {
+                None => {
+                    s.db.rules()
+                        .await?
+                        .iter()
+                        .filter_map(|r| serde_json::from_str::<Value>(&r.document).ok())
+                        .filter_map(|d| rialto_risk::Rule::parse(&d).ok())
+                        .collect()
+                }
+                Some(Value::Array(docs)) if docs.len() <= 1000 => docs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        rialto_risk::Rule::parse(d).map_err(|e| {
+                            let path = e.path.replacen('$', &format!("$.rules[{i}]"), 1);
+                            ApiError::new(StatusCode::BAD_REQUEST, "invalid_rule", e.message.clone()).param(path)
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                Some(_) => {
+                    return Err(ApiError::invalid("`rules` must be an array of at most 1000 rules").param("rules"))
+                }
+            };
+            let mut ids = std::collections::HashSet::new();
+            if let Some(dup) = rules.iter().find(|r| !ids.insert(r.id.clone())) {
+                return Err(ApiError::invalid(format!("rule `{}` appears twice", dup.id)).param("rules"));
+            }
+            let p = &s.config.policies;
+            let mut report =
+                s.db.backtest(&rules, from, to, (p.thresholds, p.utc_offset_seconds)).await.map_err(|e| match e {
+                    rialto_store::BacktestError::TooLarge(_) => {
+                        ApiError::new(StatusCode::BAD_REQUEST, "backtest_too_large", e.to_string()).param("from")
+                    }
+                    rialto_store::BacktestError::Store(e) => e.into(),
+                })?;
+            report["from"] = json!(present::time_text(from));
+            report["to"] = json!(present::time_text(to));
+            Ok(report)
+        }
+        .await,
+    )
+}

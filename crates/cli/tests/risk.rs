@@ -272,3 +272,85 @@ both!(review_queue_round_trip_with_labels, |app: App| async move {
     app.verify_ok().await;
     app.stop().await;
 });
+
+both!(backtests_replay_candidate_rules_without_changing_anything, |app: App| async move {
+    let (_, u) = app.post("/v1/users", json!({"name": "Payer"})).await;
+    let (_, wallet) = app.funded("USD", 1_000_000).await;
+    let merchant = app.account("USD", false).await;
+    let start = time::OffsetDateTime::now_utc() - time::Duration::seconds(5);
+    let mut ids = Vec::new();
+    for amount in [100, 200, 6000, 7000, 150, 8000] {
+        let (_, p) = app
+            .post(
+                "/v1/payments",
+                json!({"user_id": u["id"], "source_account_id": wallet, "destination_account_id": merchant,
+                       "amount": amount, "currency": "USD"}),
+            )
+            .await;
+        assert_eq!(p["status"], "completed");
+        ids.push(p["id"].as_str().unwrap().to_string());
+    }
+    for (i, label) in [(0, "legitimate"), (2, "fraud"), (3, "legitimate"), (5, "fraud")] {
+        let (s, _) =
+            app.post(&format!("/v1/payments/{}/labels", ids[i]), json!({"label": label, "source": "chargeback"})).await;
+        assert_eq!(s, 201);
+    }
+    let from = start.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let rules = json!([
+        {"id": "big", "name": "big", "priority": 1, "condition": {"field": "amount", "op": "gte", "value": 6500},
+         "actions": [{"type": "review"}]},
+        {"id": "burst", "name": "burst", "priority": 2,
+         "condition": {"aggregate": {"fn": "count", "key": "user", "window_seconds": 3600}, "op": "gte", "value": 5},
+         "actions": [{"type": "reject"}]}]);
+    let (_, events_before) = app.get("/v1/events?type=payment.completed&limit=100").await;
+    let (s, r) = app.post("/v1/risk/rules/backtest", json!({"from": from, "rules": rules})).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["payments"], 6);
+    assert_eq!(
+        r["rules"][0],
+        json!({"rule_id": "big", "hits": 2, "hits_fraud": 1, "hits_legitimate": 1, "precision": 0.5})
+    );
+    assert_eq!(r["rules"][1]["hits"], 1, "only the sixth payment has five before it: {r}");
+    assert_eq!(r["decisions"], json!({"approve": 4, "review": 1, "reject": 1}));
+    assert_eq!(r["changed"]["count"], 2);
+    assert_eq!(r["changed"]["by_transition"], json!({"approve->reject": 1, "approve->review": 1}));
+    assert_eq!(r["changed"]["examples"][1]["payment_id"], ids[5].as_str());
+    let l = &r["labels"];
+    assert_eq!(
+        (l["labelled"].as_i64(), l["true_positives"].as_i64(), l["false_positives"].as_i64()),
+        (Some(4), Some(1), Some(1))
+    );
+    assert_eq!(
+        (l["false_negatives"].as_i64(), l["precision"].as_f64(), l["recall"].as_f64()),
+        (Some(1), Some(0.5), Some(0.5))
+    );
+
+    // Nothing changed: no rules, no new events, the payments as they were.
+    assert!(app.get("/v1/risk/rules").await.1["data"].as_array().unwrap().is_empty());
+    assert_eq!(app.get("/v1/events?type=payment.completed&limit=100").await.1, events_before);
+    // Without `rules`, the current (none) rules: every decision stays.
+    let (_, r) = app.post("/v1/risk/rules/backtest", json!({"from": from})).await;
+    assert_eq!((r["payments"].as_i64(), r["changed"]["count"].as_i64()), (Some(6), Some(0)), "{r}");
+
+    // Bad input names the problem; a writer may not run it, a reviewer may.
+    let mut bad_rules = rules.clone();
+    bad_rules[1]["condition"]["op"] = json!("nope");
+    for (body, param) in [
+        (json!({"rules": rules}), "from"),
+        (json!({"from": "yesterday"}), "from"),
+        (json!({"from": from, "to": from}), "from"),
+        (json!({"from": from, "rules": bad_rules}), "$.rules[1].condition.op"),
+        (json!({"from": from, "rules": {"id": "x"}}), "rules"),
+        (json!({"from": from, "colour": 1}), "colour"),
+    ] {
+        let (s, e) = app.post("/v1/risk/rules/backtest", body).await;
+        assert_eq!((s, e["error"]["param"].as_str()), (400, Some(param)), "{e}");
+    }
+    let (_, k) = app.post("/v1/api-keys", json!({"name": "w", "role": "writer"})).await;
+    let writer = app.with_key(k["secret"].as_str().unwrap());
+    assert_eq!(writer.post("/v1/risk/rules/backtest", json!({"from": from})).await.0, 403);
+    let (_, k) = app.post("/v1/api-keys", json!({"name": "r", "role": "reviewer"})).await;
+    let reviewer = app.with_key(k["secret"].as_str().unwrap());
+    assert_eq!(reviewer.post("/v1/risk/rules/backtest", json!({"from": from})).await.0, 200);
+    app.stop().await;
+});

@@ -28,8 +28,8 @@ pub use verify::{Mismatch, VerifyReport};
 pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
 pub use windows::Windows;
 pub use writer::{
-    fee, AuditContext, Command, CommandError, FeeSchedule, Idempotency, LabelRecord, NewAccount, NewJournal, NewLabel,
-    NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter,
-    RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, Transition, Writer, WriterConfig,
-    WriterStats, LABELS, LABEL_SOURCES, SETTLEMENT_CLEARINGS_MAX,
+    fee, AuditContext, BacktestError, Command, CommandError, FeeSchedule, Idempotency, LabelRecord, NewAccount,
+    NewJournal, NewLabel, NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord,
+    Policies, Presenter, RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, Transition, Writer,
+    WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, SETTLEMENT_CLEARINGS_MAX,
 };

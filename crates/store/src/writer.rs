@@ -29,11 +29,13 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 mod assess;
+mod backtest;
 mod labels;
 mod payments;
 mod rules;
 mod settlement;
 
+pub use backtest::{BacktestError, BACKTEST_PAYMENTS_MAX};
 pub use labels::{LabelRecord, NewLabel, ReviewFilter, LABELS, LABEL_SOURCES};
 pub use payments::{NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition};
 pub use rules::RuleRecord;

@@ -33,8 +33,27 @@ impl Facts for PaymentRuleFacts<'_> {
     }
 }
 
-fn context(n: &NewPayment) -> Value {
-    serde_json::from_str(&n.context).unwrap_or(Value::Null)
+/// What the rules read of a payment, new or stored.
+pub(crate) struct View<'a> {
+    pub amount: i64,
+    pub currency: &'a str,
+    pub kind: &'a str,
+    pub method: &'a str,
+    pub user_id: &'a str,
+    pub context: &'a str,
+}
+
+impl<'a> View<'a> {
+    fn of(n: &'a NewPayment) -> View<'a> {
+        View {
+            amount: n.amount.minor(),
+            currency: n.currency.code(),
+            kind: &n.kind,
+            method: &n.method,
+            user_id: &n.user_id,
+            context: &n.context,
+        }
+    }
 }
 
 /// The payment's context values that are also columns: (device, ip, country, merchant).
@@ -58,13 +77,66 @@ pub(crate) fn entry_of(n: &NewPayment, now: i64) -> Entry {
 
 /// What the enabled rules ask for: aggregates, (list, field) pairs, field names.
 #[derive(Default)]
-struct Needs {
-    aggregates: Vec<Aggregate>,
-    lists: Vec<(String, String)>,
-    fields: HashSet<String>,
+pub(crate) struct Needs {
+    pub aggregates: Vec<Aggregate>,
+    pub lists: Vec<(String, String)>,
+    pub fields: HashSet<String>,
 }
 
-fn collect(c: &rialto_risk::Condition, needs: &mut Needs) {
+impl Needs {
+    /// What the enabled rules of a set ask for.
+    pub(crate) fn of(rules: &[Rule]) -> Needs {
+        let mut needs = Needs::default();
+        for r in rules.iter().filter(|r| r.enabled) {
+            collect(&r.condition, &mut needs);
+        }
+        needs
+    }
+
+    /// Whether the rules read history fields (new device, travel...).
+    pub(crate) fn wants_history(&self) -> bool {
+        HISTORY_FIELDS.iter().any(|f| self.fields.contains(*f))
+    }
+}
+
+/// Evaluates rules for one payment, given the windows of its keys: the assessment and what
+/// it saw (history facts) for the explanation.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn evaluate<'w>(
+    rules: &[Rule],
+    aggregates: &[Aggregate],
+    wants_history: bool,
+    view: &View<'_>,
+    current: &Entry,
+    window: impl Fn(Key) -> &'w [Entry],
+    lists: &HashSet<(String, String)>,
+    (thresholds, utc_offset_seconds): (rialto_risk::Thresholds, i64),
+) -> (Assessment, serde_json::Map<String, Value>) {
+    let now = current.at_us;
+    let mut fields = fields_of(view, now, utc_offset_seconds);
+    let mut values = HashMap::new();
+    for a in aggregates {
+        if current.key(a.key).is_some() {
+            values.insert(a.clone(), aggregate(window(a.key), a, now));
+        }
+    }
+    let mut details = serde_json::Map::new();
+    if wants_history {
+        let h = history(window(Key::User), current);
+        history_fields(&h, &mut fields);
+        let mut hist = serde_json::Map::new();
+        for f in HISTORY_FIELDS {
+            if let Some(v) = fields.get(f) {
+                hist.insert(f.to_string(), v.clone());
+            }
+        }
+        details.insert("history".into(), Value::Object(hist));
+    }
+    let facts = PaymentRuleFacts { fields, aggregates: values, lists };
+    (rialto_risk::assess(rules, &facts, thresholds), details)
+}
+
+pub(crate) fn collect(c: &rialto_risk::Condition, needs: &mut Needs) {
     use rialto_risk::Condition as C;
     match c {
         C::All(cs) | C::Any(cs) => cs.iter().for_each(|c| collect(c, needs)),
@@ -82,12 +154,12 @@ fn collect(c: &rialto_risk::Condition, needs: &mut Needs) {
 
 /// The payment fields the rules compare. Hour and day (0 = Monday) are local to the
 /// configured UTC offset.
-fn fields_of(n: &NewPayment, now: i64, utc_offset_seconds: i64) -> HashMap<&'static str, Value> {
-    let c = context(n);
-    let [device, ip, country, merchant] = context_columns(&n.context);
+fn fields_of(n: &View<'_>, now: i64, utc_offset_seconds: i64) -> HashMap<&'static str, Value> {
+    let c: Value = serde_json::from_str(n.context).unwrap_or(Value::Null);
+    let [device, ip, country, merchant] = context_columns(n.context);
     let mut fields: HashMap<&'static str, Value> = HashMap::from([
-        ("amount", json!(n.amount.minor())),
-        ("currency", json!(n.currency.code())),
+        ("amount", json!(n.amount)),
+        ("currency", json!(n.currency)),
         ("type", json!(n.kind)),
         ("method", json!(n.method)),
         ("user_id", json!(n.user_id)),
@@ -165,11 +237,8 @@ pub(crate) async fn load(
             Err(e) => tracing::warn!(error = %e, "a stored risk rule no longer parses; skipped"),
         }
     }
-    let mut needs = Needs::default();
-    for r in loaded.rules.iter().filter(|r| r.enabled) {
-        collect(&r.condition, &mut needs);
-    }
-    loaded.wants_history = HISTORY_FIELDS.iter().any(|f| needs.fields.contains(*f));
+    let needs = Needs::of(&loaded.rules);
+    loaded.wants_history = needs.wants_history();
     // Keys blocked by `rate_limit`: any key of any payment in the batch.
     let entries: Vec<Entry> = payments.iter().map(|p| entry_of(p, now)).collect();
     let mut all_keys: Vec<(Key, String)> = entries.iter().flat_map(keys_of).collect();
@@ -206,7 +275,7 @@ pub(crate) async fn load(
     }
     // List memberships of this batch's values.
     for p in payments {
-        let fields = fields_of(p, now, policies.utc_offset_seconds);
+        let fields = fields_of(&View::of(p), now, policies.utc_offset_seconds);
         for (list, field) in &needs.lists {
             let Some(v) = fields.get(field.as_str()).and_then(Value::as_str) else { continue };
             let sql = format!(
@@ -279,31 +348,22 @@ pub(crate) fn assess(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         return None;
     }
     let now = state.now;
-    let mut fields = fields_of(n, now, state.policies.utc_offset_seconds);
     let current = entry_of(n, now);
     let empty = Vec::new();
-    let window =
-        |key: Key| current.key(key).and_then(|v| state.risk.windows.get(&(key, v.to_string()))).unwrap_or(&empty);
-    let mut aggregates = HashMap::new();
-    for a in &state.risk.aggregates {
-        if current.key(a.key).is_some() {
-            aggregates.insert(a.clone(), aggregate(window(a.key), a, now));
-        }
-    }
-    let mut details = serde_json::Map::new();
-    if state.risk.wants_history {
-        let h = history(window(Key::User), &current);
-        history_fields(&h, &mut fields);
-        let mut hist = serde_json::Map::new();
-        for f in HISTORY_FIELDS {
-            if let Some(v) = fields.get(f) {
-                hist.insert(f.to_string(), v.clone());
-            }
-        }
-        details.insert("history".into(), Value::Object(hist));
-    }
-    let facts = PaymentRuleFacts { fields, aggregates, lists: &state.risk.lists };
-    let mut a = rialto_risk::assess(&state.risk.rules, &facts, state.policies.thresholds);
+    let risk = &state.risk;
+    let window = |key: Key| -> &[Entry] {
+        current.key(key).and_then(|v| risk.windows.get(&(key, v.to_string()))).map_or(&empty[..], |l| &l[..])
+    };
+    let (mut a, mut details) = evaluate(
+        &risk.rules,
+        &risk.aggregates,
+        risk.wants_history,
+        &View::of(n),
+        &current,
+        window,
+        &risk.lists,
+        (state.policies.thresholds, state.policies.utc_offset_seconds),
+    );
     let id = rialto_core::ids::new_id("ra");
     // Side effects of the rules that fired.
     let mut alerts = Vec::new();
