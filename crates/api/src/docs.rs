@@ -285,6 +285,7 @@ const OPS: &[Op] = &[
     op("get", "/v1/risk/rules", "Current risk rules", None, "200", "Object", Some("reader")),
     op("post", "/v1/risk/rules", "Create a risk rule (a JSON rule document; errors name the path)", Some("Object"), "201", "Object", Some("admin")),
     op("post", "/v1/risk/rules/backtest", "Replay candidate rules over a time range of payments (changes nothing): hits per rule, changed decisions, precision and recall on labels", Some("Backtest"), "200", "Object", Some("reviewer")),
+    op("post", "/v1/credit-scores", "Score an applicant: 300-850 scorecard score, grade, risk level, approval probability, reason codes", Some("CreditApplicant"), "200", "Object", Some("writer")),
     op("get", "/v1/risk/rules/{id}", "A risk rule with every earlier version", None, "200", "Object", Some("reader")),
     op("put", "/v1/risk/rules/{id}", "Replace a risk rule (new version)", Some("Object"), "200", "Object", Some("admin")),
     op("delete", "/v1/risk/rules/{id}", "Delete a risk rule (its history stays)", None, "200", "Object", Some("admin")),
@@ -394,6 +395,13 @@ fn schemas() -> Value {
             "label": {"enum": ["fraud", "legitimate", "none"], "description": "default: legitimate on approve, fraud on decline"}}},
         "Backtest": {"type": "object", "additionalProperties": false, "required": ["from"], "properties": {
             "from": time, "to": time, "rules": {"type": "array", "items": {"type": "object"}, "description": "default: the current rules"}}},
+        "CreditApplicant": {"type": "object", "additionalProperties": false,
+            "required": ["age", "income", "employment_years", "total_debt", "defaults"], "properties": {
+            "age": {"type": "number"}, "income": {"type": "number", "description": "per month, same units as total_debt"},
+            "employment_years": {"type": "number"}, "total_debt": {"type": "number"}, "defaults": {"type": "number"},
+            "credit_history_months": {"type": "number"}, "open_accounts": {"type": "number"},
+            "on_time_payments": {"type": "number"}, "late_payments": {"type": "number"},
+            "credit_utilization": {"type": "number"}, "hard_inquiries_6m": {"type": "number"}}},
         "LabelCreate": {"type": "object", "additionalProperties": false, "required": ["label"], "properties": {
             "label": {"enum": ["fraud", "legitimate"]}, "source": {"enum": ["review", "chargeback", "manual"]},
             "note": {"type": "string"}}},

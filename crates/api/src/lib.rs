@@ -2,7 +2,8 @@
 //! Rialto's HTTP API: axum routes, API-key authentication, idempotency, one error shape,
 //! Prometheus metrics, OpenAPI. Only this crate knows HTTP and JSON.
 
-pub mod auth;
+mod auth;
+pub mod credit;
 pub mod docs;
 pub mod error;
 pub mod idem;
@@ -149,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tasks", get(r::list_tasks))
         .route("/v1/risk/rules", get(risk::list).post(risk::create))
         .route("/v1/risk/rules/backtest", post(risk::backtest))
+        .route("/v1/credit-scores", post(credit::score))
         .route("/v1/risk/rules/{id}", get(risk::get).put(risk::replace).delete(risk::delete))
         .route("/v1/risk/assessments/{id}", get(risk::assessment))
         .route("/v1/users/{id}/risk", get(risk::user_risk))

@@ -2,6 +2,7 @@
 //! on the database directly; `bench` measures transfers per second through HTTP.
 
 mod bench;
+mod model;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -82,6 +83,17 @@ enum Cmd {
     Audit(AuditCmd),
     /// Measure posted transfers per second through HTTP.
     Bench(bench::BenchArgs),
+    /// Train and evaluate models.
+    #[command(subcommand)]
+    Model(ModelCmd),
+}
+
+#[derive(Subcommand)]
+enum ModelCmd {
+    /// Train a logistic model on a labelled CSV; print its held-out evaluation.
+    Train(model::TrainArgs),
+    /// Train the credit scorecard of POST /v1/credit-scores on credit_data.csv.
+    TrainCredit(model::CreditArgs),
 }
 
 #[derive(Subcommand)]
@@ -253,6 +265,16 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             }
         }
         Cmd::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Cmd::Model(ModelCmd::Train(args)) => {
+            let report = tokio::task::spawn_blocking(move || model::train(&args)).await??;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Model(ModelCmd::TrainCredit(args)) => {
+            let report = tokio::task::spawn_blocking(move || model::train_credit(&args)).await??;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

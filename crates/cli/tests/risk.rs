@@ -354,3 +354,42 @@ both!(backtests_replay_candidate_rules_without_changing_anything, |app: App| asy
     assert_eq!(reviewer.post("/v1/risk/rules/backtest", json!({"from": from})).await.0, 200);
     app.stop().await;
 });
+
+both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move {
+    let steady = json!({"age": 45, "income": 3000, "employment_years": 15, "total_debt": 0, "defaults": 0,
+                        "late_payments": 0, "hard_inquiries_6m": 1});
+    let (s, good) = app.post("/v1/credit-scores", steady.clone()).await;
+    assert_eq!(s, 200, "{good}");
+    let risky = json!({"age": 21, "income": 800, "employment_years": 0, "total_debt": 20000, "defaults": 2});
+    let (_, bad) = app.post("/v1/credit-scores", risky).await;
+    let (gs, bs) = (good["score"].as_i64().unwrap(), bad["score"].as_i64().unwrap());
+    assert!((300..=850).contains(&gs) && (300..=850).contains(&bs));
+    assert!(gs > bs + 100, "{good} vs {bad}");
+    let p = bad["probability_of_default"].as_f64().unwrap();
+    assert!((bad["approval_probability"].as_f64().unwrap() - (1.0 - p)).abs() < 1e-12);
+    // The score is the scaled log-odds: 600 at 1:19, 50 points to double.
+    let raw = 387.604 - 72.135 * (p / (1.0 - p)).ln();
+    assert!((raw.clamp(300.0, 850.0) - bs as f64).abs() <= 0.51, "{raw} vs {bs}");
+    let codes: Vec<&str> =
+        bad["reason_codes"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"C03") && codes.contains(&"C04"), "{bad}");
+    assert!(bad["reason_codes"][0]["points"].as_f64().unwrap() < 0.0);
+    assert_eq!(good["not_scored"], json!(["late_payments", "hard_inquiries_6m"]));
+    assert_eq!(bad["grade"], if bs >= 500 { "D" } else { "F" });
+    assert!(good["model"]["roc_auc"].as_f64().unwrap() > 0.7);
+    for (change, param) in [
+        (json!({"age": 12}), "age"),
+        (json!({"income": "lots"}), "income"),
+        (json!({"credit_utilization": -1}), "credit_utilization"),
+        (json!({"salary": 1}), "salary"),
+    ] {
+        let mut body = steady.clone();
+        body.as_object_mut().unwrap().extend(change.as_object().unwrap().clone());
+        let (s, e) = app.post("/v1/credit-scores", body).await;
+        assert_eq!((s, e["error"]["param"].as_str()), (400, Some(param)), "{e}");
+    }
+    let mut missing = steady.clone();
+    missing.as_object_mut().unwrap().remove("defaults");
+    assert_eq!(app.post("/v1/credit-scores", missing).await.1["error"]["param"], "defaults");
+    app.stop().await;
+});
