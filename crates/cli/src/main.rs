@@ -94,6 +94,8 @@ enum ModelCmd {
     Train(model::TrainArgs),
     /// Train the credit scorecard of POST /v1/credit-scores on credit_data.csv.
     TrainCredit(model::CreditArgs),
+    /// Measure in-process risk assessment and model inference latency.
+    Bench(model::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -267,6 +269,11 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
         Cmd::Model(ModelCmd::Train(args)) => {
             let report = tokio::task::spawn_blocking(move || model::train(&args)).await??;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Model(ModelCmd::Bench(args)) => {
+            let report = tokio::task::spawn_blocking(move || model::bench(&args)).await??;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }

@@ -286,3 +286,142 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// `rialto model bench`: in-process risk latency. 100 rules (a third of them windowed
+/// aggregates over user, device, IP, merchant and account, some history conditions) against an
+/// in-memory window index of `history` payments, timing per payment: reading the windows,
+/// computing aggregates and history, evaluating the rules; and logistic inference alone.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Payments already in the windows.
+    #[arg(long, default_value_t = 200_000)]
+    history: usize,
+    /// Payments assessed (timed).
+    #[arg(long, default_value_t = 20_000)]
+    payments: usize,
+}
+
+struct BenchFacts {
+    fields: std::collections::HashMap<&'static str, Value>,
+    aggregates: std::collections::HashMap<rialto_risk::Aggregate, f64>,
+}
+
+impl rialto_risk::Facts for BenchFacts {
+    fn field(&self, name: &str) -> Option<Value> {
+        self.fields.get(name).cloned()
+    }
+    fn on_list(&self, _list: &str, _value: &Value) -> bool {
+        false
+    }
+    fn aggregate(&self, a: &rialto_risk::Aggregate) -> Option<f64> {
+        self.aggregates.get(a).copied()
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or(0.0)
+}
+
+/// Runs the risk latency benchmark.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_wrap)]
+pub fn bench(a: &BenchArgs) -> anyhow::Result<Value> {
+    use rialto_risk::window::{aggregate, history, Entry, Index, KEYS};
+    let keys = ["user", "device", "ip", "merchant", "account"];
+    let mut rules = Vec::new();
+    for i in 0..100 {
+        let func = ["count", "sum", "avg"][i % 9 / 3];
+        let window = [300, 3600, 86_400, 2_592_000][i % 4];
+        let doc = match i % 3 {
+            0 => json!({"id": format!("agg{i}"), "name": "velocity", "weight": 5, "condition": {"aggregate":
+                {"fn": func, "key": keys[i % 5], "window_seconds": window},
+                "op": "gt", "value": 10 + i}}),
+            1 => json!({"id": format!("f{i}"), "name": "fields", "weight": 3, "condition": {"all": [
+                {"field": "amount", "op": "gt", "value": 1000 * i}, {"field": "country", "op": "not_in", "value": ["DE", "FR"]}]}}),
+            _ => json!({"id": format!("h{i}"), "name": "history", "weight": 7, "condition": {"any": [
+                {"field": "travel_kmh", "op": "gt", "value": 900}, {"field": "new_device", "op": "eq", "value": true}]}}),
+        };
+        rules.push(rialto_risk::Rule::parse(&doc).map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    let aggregates: Vec<rialto_risk::Aggregate> = rules
+        .iter()
+        .filter_map(|r| match &r.condition {
+            rialto_risk::Condition::Aggregate { aggregate, .. } => Some(aggregate.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut seed = 42u64;
+    let mut next = |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let now = 1_800_000_000_000_000i64;
+    let mut make = |i: usize, at_us: i64| Entry {
+        id: format!("p{i}"),
+        at_us,
+        amount: 100 + next(100_000) as i64,
+        user: format!("u{}", next(20_000)),
+        account: format!("a{}", next(20_000)),
+        device: Some(format!("d{}", next(30_000))),
+        ip: Some(format!("i{}", next(30_000))),
+        country: Some(["DE", "FR", "US", "BR"][next(4) as usize].into()),
+        merchant: Some(format!("m{}", next(500))),
+        location: Some((next(180) as f64 - 90.0, next(360) as f64 - 180.0)),
+    };
+    let mut index = Index::default();
+    let span = 30 * 86_400 * 1_000_000i64;
+    for i in 0..a.history {
+        let e = make(i, now - span + (i as i64) * (span / a.history.max(1) as i64));
+        index.insert(&e);
+    }
+    eprintln!("window index: {} payments under {} keys", a.history, index.keys());
+    let mut times = Vec::with_capacity(a.payments);
+    let mut fired = 0usize;
+    for i in 0..a.payments {
+        let current = make(a.history + i, now + i as i64);
+        let started = std::time::Instant::now();
+        let windows: std::collections::HashMap<rialto_risk::Key, Vec<Entry>> = KEYS
+            .iter()
+            .filter_map(|k| current.key(*k).map(|v| (*k, index.since(*k, v, now - span))))
+            .collect();
+        let mut fields = std::collections::HashMap::from([
+            ("amount", json!(current.amount)),
+            ("country", json!(current.country)),
+        ]);
+        let h = history(&windows[&rialto_risk::Key::User], &current);
+        fields.insert("new_device", json!(h.new_device));
+        if let Some(t) = h.travel_kmh {
+            fields.insert("travel_kmh", json!(t));
+        }
+        let values = aggregates.iter().map(|ag| (ag.clone(), aggregate(&windows[&ag.key], ag, current.at_us))).collect();
+        let facts = BenchFacts { fields, aggregates: values };
+        let assessment = rialto_risk::assess(&rules, &facts, rialto_risk::Thresholds::default());
+        times.push(started.elapsed().as_secs_f64() * 1e6);
+        fired += assessment.fired.len();
+        index.insert(&current);
+    }
+    times.sort_by(f64::total_cmp);
+    // Logistic inference over 30 features (the fraud model's width).
+    let model = Logistic {
+        features: (0..30).map(|i| format!("v{i}")).collect(),
+        weights: (0..30).map(|i| f64::from(i) / 100.0).collect(),
+        bias: -3.0,
+        means: vec![0.0; 30],
+    };
+    let x: Vec<f64> = (0..30).map(f64::from).collect();
+    let mut infer = Vec::with_capacity(100_000);
+    let mut sink = 0.0;
+    for _ in 0..100_000 {
+        let started = std::time::Instant::now();
+        sink += model.probability(std::hint::black_box(&x));
+        infer.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    infer.sort_by(f64::total_cmp);
+    Ok(json!({
+        "rules": rules.len(), "aggregate_rules": aggregates.len(), "history_payments": a.history,
+        "assessed": a.payments, "rules_fired_per_payment": fired as f64 / a.payments.max(1) as f64,
+        "assessment_us": {"p50": percentile(&times, 0.5), "p99": percentile(&times, 0.99), "max": percentile(&times, 1.0)},
+        "logistic_inference_us": {"p50": percentile(&infer, 0.5), "p99": percentile(&infer, 0.99), "checksum": sink > 0.0},
+    }))
+}
