@@ -381,20 +381,17 @@ pub fn bench(a: &BenchArgs) -> anyhow::Result<Value> {
     for i in 0..a.payments {
         let current = make(a.history + i, now + i as i64);
         let started = std::time::Instant::now();
-        let windows: std::collections::HashMap<rialto_risk::Key, Vec<Entry>> = KEYS
-            .iter()
-            .filter_map(|k| current.key(*k).map(|v| (*k, index.since(*k, v, now - span))))
-            .collect();
-        let mut fields = std::collections::HashMap::from([
-            ("amount", json!(current.amount)),
-            ("country", json!(current.country)),
-        ]);
+        let windows: std::collections::HashMap<rialto_risk::Key, Vec<Entry>> =
+            KEYS.iter().filter_map(|k| current.key(*k).map(|v| (*k, index.since(*k, v, now - span)))).collect();
+        let mut fields =
+            std::collections::HashMap::from([("amount", json!(current.amount)), ("country", json!(current.country))]);
         let h = history(&windows[&rialto_risk::Key::User], &current);
         fields.insert("new_device", json!(h.new_device));
         if let Some(t) = h.travel_kmh {
             fields.insert("travel_kmh", json!(t));
         }
-        let values = aggregates.iter().map(|ag| (ag.clone(), aggregate(&windows[&ag.key], ag, current.at_us))).collect();
+        let values =
+            aggregates.iter().map(|ag| (ag.clone(), aggregate(&windows[&ag.key], ag, current.at_us))).collect();
         let facts = BenchFacts { fields, aggregates: values };
         let assessment = rialto_risk::assess(&rules, &facts, rialto_risk::Thresholds::default());
         times.push(started.elapsed().as_secs_f64() * 1e6);
