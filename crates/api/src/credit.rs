@@ -7,8 +7,6 @@
 //! default records, debt and income; the other applicant fields are validated and reported as
 //! `not_scored` until a dataset that has them is trained.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use rialto_risk::ml::{grade, Logistic, Scaling};
 use serde::Deserialize;
@@ -16,7 +14,6 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::routes::{body_bytes, respond, Body};
-use crate::AppState;
 
 /// The scorecard's inputs, in order.
 pub const FEATURES: [&str; 4] = ["age", "employment_years", "has_defaults", "debt_to_income"];
@@ -75,7 +72,7 @@ const FIELDS: [(&str, f64, f64, bool, bool); 11] = [
 ];
 
 /// `POST /v1/credit-scores`
-pub async fn score(State(_s): State<AppState>, _h: HeaderMap, body: Body) -> Response {
+pub async fn score(body: Body) -> Response {
     respond(async { score_body(&body_bytes(body)?) }.await)
 }
 

@@ -235,6 +235,10 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         policies.windows = Arc::new(rialto_store::Windows::redis(url, &config.redis_prefix).await?);
         config.policies = Arc::new(policies);
     }
+    // The risk windows learn the last 30 days before the writer takes its first payment.
+    let windows = &config.policies.windows;
+    let loaded = windows.rebuild(&db, rialto_store::now_us()).await?;
+    tracing::info!(payments = loaded, store = windows.kind(), "risk windows rebuilt");
     let writer = Writer::start(&db, config.writer, presenter, config.policies.clone()).await?;
     let nats = match &config.nats_url {
         Some(url) => {

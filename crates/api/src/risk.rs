@@ -198,10 +198,7 @@ pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
             let time = |name: &str| -> Result<Option<i64>, ApiError> {
                 match m.get(name) {
                     None => Ok(None),
-                    Some(Value::String(t)) => {
-                        let p = std::collections::HashMap::from([(name.to_string(), t.clone())]);
-                        crate::routes::time_param(&p, name)
-                    }
+                    Some(Value::String(t)) => crate::routes::parse_time(name, t).map(Some),
                     Some(_) => Err(ApiError::invalid(format!("`{name}` must be an RFC 3339 time")).param(name)),
                 }
             };

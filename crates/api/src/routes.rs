@@ -653,13 +653,14 @@ pub async fn list_events(State(s): State<AppState>, q: Params) -> Response {
 }
 
 pub(crate) fn time_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
-    p.get(name)
-        .map(|v| {
-            let t = OffsetDateTime::parse(v, &Rfc3339)
-                .map_err(|_| ApiError::invalid(format!("`{name}` must be an RFC 3339 time")).param(name))?;
-            i64::try_from(t.unix_timestamp_nanos() / 1000).map_err(|_| ApiError::invalid("out of range").param(name))
-        })
-        .transpose()
+    p.get(name).map(|v| parse_time(name, v)).transpose()
+}
+
+/// An RFC 3339 time as µs since the epoch; errors name `name`.
+pub(crate) fn parse_time(name: &str, text: &str) -> Result<i64, ApiError> {
+    let t = OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|_| ApiError::invalid(format!("`{name}` must be an RFC 3339 time")).param(name))?;
+    i64::try_from(t.unix_timestamp_nanos() / 1000).map_err(|_| ApiError::invalid("out of range").param(name))
 }
 
 /// `GET /v1/audit-events?actor=&action=&resource_id=&result=&from=&to=` newest first.

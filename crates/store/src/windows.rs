@@ -1,7 +1,7 @@
 //! The window store: the accepted payments of the last 30 days per user, account, device, IP
 //! and merchant, from which the risk rules' aggregates and history facts are computed.
 //!
-//! - In memory (the default): an index rebuilt from the database when the writer starts and
+//! - In memory (the default): an index rebuilt from the database when the server starts and
 //!   kept current by the writer after each commit. Exact in one process.
 //! - In Redis (`RIALTO_REDIS_URL`): one sorted set per key, scored by time, shared by every
 //!   Rialto process on the database. Each process re-adds the last 30 days when it starts

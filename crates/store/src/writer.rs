@@ -426,8 +426,6 @@ impl Writer {
         // The writer runs on its own thread and runtime: when the database answers, the writer
         // continues at once instead of queueing behind hundreds of HTTP tasks, so the database
         // is never left idle waiting for it.
-        let loaded = policies.windows.rebuild(db, now_us()).await?;
-        tracing::info!(payments = loaded, store = policies.windows.kind(), "risk windows rebuilt");
         let (ready_tx, ready_rx) = oneshot::channel();
         let (db, task_stats) = (db.clone(), stats.clone());
         std::thread::Builder::new()

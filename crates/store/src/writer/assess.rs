@@ -113,7 +113,7 @@ pub(crate) fn evaluate<'w>(
     (thresholds, utc_offset_seconds): (rialto_risk::Thresholds, i64),
 ) -> (Assessment, serde_json::Map<String, Value>) {
     let now = current.at_us;
-    let mut fields = fields_of(view, now, utc_offset_seconds);
+    let mut fields = fields_of(view, current, utc_offset_seconds);
     let mut values = HashMap::new();
     for a in aggregates {
         if current.key(a.key).is_some() {
@@ -154,9 +154,11 @@ pub(crate) fn collect(c: &rialto_risk::Condition, needs: &mut Needs) {
 
 /// The payment fields the rules compare. Hour and day (0 = Monday) are local to the
 /// configured UTC offset.
-fn fields_of(n: &View<'_>, now: i64, utc_offset_seconds: i64) -> HashMap<&'static str, Value> {
+fn fields_of(n: &View<'_>, current: &Entry, utc_offset_seconds: i64) -> HashMap<&'static str, Value> {
+    let now = current.at_us;
     let c: Value = serde_json::from_str(n.context).unwrap_or(Value::Null);
-    let [device, ip, country, merchant] = context_columns(n.context);
+    let [device, ip, country, merchant] =
+        [&current.device, &current.ip, &current.country, &current.merchant].map(Clone::clone);
     let mut fields: HashMap<&'static str, Value> = HashMap::from([
         ("amount", json!(n.amount)),
         ("currency", json!(n.currency)),
@@ -274,8 +276,8 @@ pub(crate) async fn load(
         return Ok(loaded);
     }
     // List memberships of this batch's values.
-    for p in payments {
-        let fields = fields_of(&View::of(p), now, policies.utc_offset_seconds);
+    for (p, e) in payments.iter().zip(&entries) {
+        let fields = fields_of(&View::of(p), e, policies.utc_offset_seconds);
         for (list, field) in &needs.lists {
             let Some(v) = fields.get(field.as_str()).and_then(Value::as_str) else { continue };
             let sql = format!(
@@ -316,9 +318,8 @@ pub(crate) async fn load(
 }
 
 /// The first key of a payment that a `rate_limit` blocked: (kind, value, until, rule).
-pub(crate) fn blocked(state: &State, n: &NewPayment) -> Option<(String, String, i64, String)> {
-    let e = entry_of(n, state.now);
-    keys_of(&e).into_iter().find_map(|(k, v)| {
+pub(crate) fn blocked(state: &State, current: &Entry) -> Option<(String, String, i64, String)> {
+    keys_of(current).into_iter().find_map(|(k, v)| {
         let kind = key_name(k).to_string();
         state
             .risk
@@ -331,8 +332,7 @@ pub(crate) fn blocked(state: &State, n: &NewPayment) -> Option<(String, String, 
 
 /// Adds an accepted payment to the batch's windows (later payments of the batch see it) and
 /// to what the store records after the commit.
-pub(crate) fn accept(state: &mut State, writes: &mut Writes, n: &NewPayment) {
-    let e = entry_of(n, state.now);
+pub(crate) fn accept(state: &mut State, writes: &mut Writes, e: Entry) {
     for key in keys_of(&e) {
         if let Some(list) = state.risk.windows.get_mut(&key) {
             list.push(e.clone());
@@ -343,12 +343,16 @@ pub(crate) fn accept(state: &mut State, writes: &mut Writes, n: &NewPayment) {
 
 /// Assesses a new payment with the loaded rules; stores the explained assessment and queues
 /// its side effects (a `risk.alert` event for `notify`, blocks for `rate_limit`).
-pub(crate) fn assess(state: &mut State, writes: &mut Writes, n: &NewPayment) -> Option<(String, Assessment, bool)> {
+pub(crate) fn assess(
+    state: &mut State,
+    writes: &mut Writes,
+    n: &NewPayment,
+    current: &Entry,
+) -> Option<(String, Assessment)> {
     if state.risk.rules.iter().all(|r| !r.enabled) {
         return None;
     }
     let now = state.now;
-    let current = entry_of(n, now);
     let empty = Vec::new();
     let risk = &state.risk;
     let window = |key: Key| -> &[Entry] {
@@ -359,7 +363,7 @@ pub(crate) fn assess(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         &risk.aggregates,
         risk.wants_history,
         &View::of(n),
-        &current,
+        current,
         window,
         &risk.lists,
         (state.policies.thresholds, state.policies.utc_offset_seconds),
@@ -427,7 +431,7 @@ pub(crate) fn assess(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         Val::I(now),
         Val::T(Value::Object(details).to_string()),
     ]);
-    Some((id, a, second_factor))
+    Some((id, a))
 }
 
 pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes) -> Result<(), Abort> {

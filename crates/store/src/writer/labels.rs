@@ -158,14 +158,6 @@ impl Db {
         if let Some(v) = filter.from_us {
             conditions.push(("created_at >= $?", Val::I(v)));
         }
-        let select = format!("SELECT {} FROM payments", payments::PAYMENT_COLUMNS);
-        let (rows, has_more) = crate::read::page_ordered(self, &select, "id", &conditions, cursor, limit, true).await?;
-        let data = rows.iter().map(payments::payment_from_row).collect::<Result<Vec<_>, _>>()?;
-        let order: Vec<String> = data.iter().map(|p| p.id.clone()).collect();
-        let mut map: HashMap<String, PaymentRecord> = data.into_iter().map(|p| (p.id.clone(), p)).collect();
-        let mut conn = self.pool().acquire().await?;
-        payments::load_details(&mut conn, self.kind(), &mut map).await?;
-        let data = order.iter().filter_map(|id| map.remove(id)).collect();
-        Ok(crate::Page { data, has_more })
+        self.payments_page(&conditions, cursor, limit, true).await
     }
 }

@@ -426,13 +426,14 @@ pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         }
     }
     // 2b. A key (user, device...) that a `rate_limit` rule blocked refuses at once.
-    if let Some((key, value, until, rule)) = super::assess::blocked(state, n) {
+    let entry = super::assess::entry_of(n, now);
+    if let Some((key, value, until, rule)) = super::assess::blocked(state, &entry) {
         let reason = format!("{key} `{value}` is blocked by risk rule `{rule}` until {until} µs");
         fail(state, writes, &n.id, "rate_limited", reason)?;
         return output(state, &n.id);
     }
     // 2c. The risk rules (as data): an explained assessment, stored with the payment.
-    if let Some((assessment_id, a, _)) = super::assess::assess(state, writes, n) {
+    if let Some((assessment_id, a)) = super::assess::assess(state, writes, n, &entry) {
         if let Some(p) = state.payments.get_mut(&n.id) {
             p.risk_assessment_id = Some(assessment_id);
         }
@@ -477,7 +478,7 @@ pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> 
         },
     );
     record_effects(state, writes, &effects, Some(&spec.id), None);
-    super::assess::accept(state, writes, n);
+    super::assess::accept(state, writes, entry);
     let entry = state.velocity.entry(n.user_id.clone()).or_insert((0, 0));
     *entry = (entry.0 + 1, entry.1.saturating_add(n.amount.minor()));
     if let Some(p) = state.payments.get_mut(&n.id) {
@@ -736,8 +737,20 @@ impl Db {
         if let Some(v) = filter.to_us {
             conditions.push(("created_at < $?", Val::I(v)));
         }
+        self.payments_page(&conditions, cursor, limit, false).await
+    }
+
+    /// A page of payments matching `conditions`, with their history and refunds.
+    pub(crate) async fn payments_page(
+        &self,
+        conditions: &[(&str, Val)],
+        cursor: &crate::Cursor,
+        limit: usize,
+        oldest_first: bool,
+    ) -> Result<crate::Page<PaymentRecord>, StoreError> {
         let select = format!("SELECT {PAYMENT_COLUMNS} FROM payments");
-        let (rows, has_more) = crate::read::page(self, &select, "id", &conditions, cursor, limit).await?;
+        let (rows, has_more) =
+            crate::read::page_ordered(self, &select, "id", conditions, cursor, limit, oldest_first).await?;
         let data = rows.iter().map(payment_from_row).collect::<Result<Vec<_>, _>>()?;
         let order: Vec<String> = data.iter().map(|p| p.id.clone()).collect();
         let mut map: HashMap<String, PaymentRecord> = data.into_iter().map(|p| (p.id.clone(), p)).collect();
