@@ -84,9 +84,11 @@ impl From<&CommandError> for ApiError {
             CommandError::UserNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg).param("user_id"),
             CommandError::Unavailable(m) => ApiError::unavailable(m.clone()),
             CommandError::RuleExists(_) => ApiError::new(S::CONFLICT, "rule_exists", msg).param("id"),
-            CommandError::ApiKeyNotFound(_) | CommandError::PaymentNotFound(_) | CommandError::RuleNotFound(_) => {
-                ApiError::new(S::NOT_FOUND, "not_found", msg)
-            }
+            CommandError::ModelState(_) => ApiError::new(S::CONFLICT, "model_state", msg),
+            CommandError::ApiKeyNotFound(_)
+            | CommandError::PaymentNotFound(_)
+            | CommandError::RuleNotFound(_)
+            | CommandError::ModelNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
             CommandError::InvalidStateTransition { .. } => ApiError::new(S::CONFLICT, "invalid_state_transition", msg),
             CommandError::RefundExceedsPayment { .. } => {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "refund_exceeds_payment", msg).param("amount")

@@ -9,6 +9,7 @@ pub mod error;
 pub mod idem;
 pub mod input;
 mod metrics;
+pub mod models;
 pub mod nats;
 mod payments;
 pub mod present;
@@ -152,6 +153,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/risk/rules/backtest", post(risk::backtest))
         .route("/v1/credit-scores", post(credit::score))
         .route("/v1/risk/rules/{id}", get(risk::get).put(risk::replace).delete(risk::delete))
+        .route("/v1/risk/models", get(models::list).post(models::create))
+        .route("/v1/risk/models/train", post(models::train))
+        .route("/v1/risk/models/rollback", post(models::rollback))
+        .route("/v1/risk/models/{id}", get(models::get))
+        .route("/v1/risk/models/{id}/deploy", post(models::deploy))
+        .route("/v1/risk/models/{id}/challenger", post(models::challenger))
         .route("/v1/risk/assessments/{id}", get(risk::assessment))
         .route("/v1/users/{id}/risk", get(risk::user_risk))
         .route("/v1/risk/lists/{id}", get(risk::get_list))

@@ -131,6 +131,7 @@ pub fn output(o: &Output) -> Value {
             json!({"object": "risk_list_item", "list": list, "value": value, "on_list": on})
         }
         Output::Label(l) => label(l),
+        Output::Model(m) => crate::models::model_json(m),
         Output::Recorded => json!({"object": "audit_record"}),
     }
 }

@@ -107,6 +107,8 @@ pub async fn assessment(State(s): State<AppState>, PathId(id): PathId) -> Respon
             if let Some(m) = a.as_object_mut() {
                 m.remove("created_at_us");
             }
+            // Every model score recorded for it: the champion's and a challenger's.
+            a["model_scores"] = Value::Array(s.db.payment_model_scores(&id).await?);
             Ok(a)
         }
         .await,

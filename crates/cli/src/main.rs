@@ -64,6 +64,10 @@ enum Cmd {
         /// Lowest scores of the medium, high and critical risk levels.
         #[arg(long, env = "RIALTO_RISK_THRESHOLDS", default_value = "30,60,80")]
         risk_thresholds: String,
+        /// Most milliseconds a fraud model may take for one payment before the assessment
+        /// falls back to the rules.
+        #[arg(long, env = "RIALTO_MODEL_TIMEOUT_MS", default_value_t = 20)]
+        model_timeout_ms: u64,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -184,6 +188,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             redis_prefix,
             risk_time_zone,
             risk_thresholds,
+            model_timeout_ms,
         } => {
             let mut config = rialto_api::Config::new(db.database, listen);
             config.admin_key = admin_key.filter(|k| !k.is_empty());
@@ -197,6 +202,9 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             let mut policies = (*config.policies).clone();
             policies.utc_offset_seconds = parse_utc_offset(&risk_time_zone)?;
             policies.thresholds = parse_thresholds(&risk_thresholds)?;
+            policies.models = std::sync::Arc::new(rialto_store::ModelServer::new(std::time::Duration::from_millis(
+                model_timeout_ms.clamp(1, 10_000),
+            )));
             config.policies = std::sync::Arc::new(policies);
             let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("rialto listening on http://{}", running.addr);

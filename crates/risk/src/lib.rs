@@ -18,8 +18,13 @@
 //! the decision with the reason. The facts (fields, lists, windowed aggregates) come from the
 //! caller; this crate does no I/O.
 
+pub mod features;
 pub mod ml;
+pub mod model;
+#[cfg(feature = "onnx")]
+mod onnx;
 mod rule;
+pub mod training;
 pub mod window;
 
 pub use rule::{

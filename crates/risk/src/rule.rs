@@ -611,6 +611,31 @@ pub struct Thresholds {
     pub critical: i64,
 }
 
+impl Thresholds {
+    /// The level of a score.
+    pub fn level(&self, score: i64) -> Level {
+        match score {
+            s if s >= self.critical => Level::Critical,
+            s if s >= self.high => Level::High,
+            s if s >= self.medium => Level::Medium,
+            _ => Level::Low,
+        }
+    }
+}
+
+impl Level {
+    /// What a level decides on its own: low approves, medium reviews, high rejects,
+    /// critical blocks.
+    pub fn decision(self) -> Decision {
+        match self {
+            Level::Low => Decision::Approve,
+            Level::Medium => Decision::Review,
+            Level::High => Decision::Reject,
+            Level::Critical => Decision::Block,
+        }
+    }
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds { medium: 30, high: 60, critical: 80 }
@@ -685,23 +710,32 @@ pub fn assess(rules: &[Rule], facts: &dyn Facts, thresholds: Thresholds) -> Asse
         }
         fired.push(Fired { rule_id: rule.id.clone(), contribution, actions: rule.actions.clone() });
     }
-    let level = match score {
-        s if s >= thresholds.critical => Level::Critical,
-        s if s >= thresholds.high => Level::High,
-        s if s >= thresholds.medium => Level::Medium,
-        _ => Level::Low,
-    };
-    let by_level = match level {
-        Level::Low => Decision::Approve,
-        Level::Medium => Decision::Review,
-        Level::High => Decision::Reject,
-        Level::Critical => Decision::Block,
-    };
+    let level = thresholds.level(score);
+    let by_level = level.decision();
     let (decision, reason) = match forced {
         Some((d, why)) if d > by_level => (d, why),
         _ => (by_level, format!("score {score} is {level:?}").to_lowercase()),
     };
     Assessment { fired, score, level, decision, reason }
+}
+
+impl Assessment {
+    /// Folds a fraud model's score (0..=100) in: the score is the higher of the rules' and the
+    /// model's, and the decision the stricter of the rules' (actions included) and the level's.
+    pub fn with_model_score(mut self, model_score: i64, thresholds: Thresholds) -> Assessment {
+        let model_score = model_score.clamp(0, 100);
+        if model_score <= self.score {
+            return self;
+        }
+        self.score = model_score;
+        self.level = thresholds.level(model_score);
+        let by_level = self.level.decision();
+        if by_level > self.decision {
+            self.decision = by_level;
+            self.reason = format!("model score {model_score} is {:?}", self.level).to_lowercase();
+        }
+        self
+    }
 }
 
 #[cfg(test)]
@@ -797,6 +831,33 @@ mod tests {
         // Bounds that touch are fine: 100 <= amount <= 100.
         let ok = json!({"id": "r1", "name": "n", "weight": 1, "condition": {"all": [{"field": "amount", "op": "gte", "value": 100}, {"field": "amount", "op": "lte", "value": 100}]}});
         assert!(Rule::parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn a_model_score_raises_the_score_but_never_softens_a_rule() {
+        let t = Thresholds::default();
+        let base = |score, decision| Assessment {
+            fired: vec![],
+            score,
+            level: t.level(score),
+            decision,
+            reason: "rules".into(),
+        };
+        let a = base(10, Decision::Approve).with_model_score(85, t);
+        assert_eq!(
+            (a.score, a.level, a.decision, a.reason.as_str()),
+            (85, Level::Critical, Decision::Block, "model score 85 is critical")
+        );
+        let a = base(10, Decision::Reject).with_model_score(40, t);
+        assert_eq!((a.score, a.decision, a.reason.as_str()), (40, Decision::Reject, "rules"), "a reject action stands");
+        let a = base(70, Decision::Reject).with_model_score(20, t);
+        assert_eq!((a.score, a.decision), (70, Decision::Reject), "a lower model score changes nothing");
+        assert_eq!(
+            base(0, Decision::Approve).with_model_score(30, t).decision,
+            Decision::Review,
+            "30 is the medium edge"
+        );
+        assert_eq!(base(0, Decision::Approve).with_model_score(29, t).decision, Decision::Approve);
     }
 
     #[test]

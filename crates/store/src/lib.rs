@@ -28,8 +28,9 @@ pub use verify::{Mismatch, VerifyReport};
 pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
 pub use windows::Windows;
 pub use writer::{
-    fee, AuditContext, BacktestError, Command, CommandError, FeeSchedule, Idempotency, LabelRecord, NewAccount,
-    NewJournal, NewLabel, NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord,
-    Policies, Presenter, RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, Transition, Writer,
-    WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, SETTLEMENT_CLEARINGS_MAX,
+    fee, merchant_table, AuditContext, BacktestError, Command, CommandError, Example, FeeSchedule, Idempotency,
+    LabelRecord, ModelChange, ModelRecord, ModelServer, NewAccount, NewJournal, NewLabel, NewModel, NewPayment,
+    NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord,
+    Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, Trained, Transition, Writer, WriterConfig,
+    WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, MODEL_STATUSES, SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
 };

@@ -31,15 +31,21 @@ use tokio::sync::{mpsc, oneshot};
 mod assess;
 mod backtest;
 mod labels;
+mod models;
 mod payments;
 mod rules;
 mod settlement;
+mod training;
 
 pub use backtest::{BacktestError, BACKTEST_PAYMENTS_MAX};
 pub use labels::{LabelRecord, NewLabel, ReviewFilter, LABELS, LABEL_SOURCES};
+pub use models::{
+    merchant_table, ModelChange, ModelRecord, ModelServer, NewModel, Trained, MODEL_STATUSES, SHARE_BP_MAX,
+};
 pub use payments::{NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition};
 pub use rules::RuleRecord;
 pub use settlement::{fee, FeeSchedule, SettlementRecord, SETTLEMENT_CLEARINGS_MAX};
+pub use training::Example;
 
 use crate::db::{now_us, Db, DbKind, StoreError};
 use crate::keys::ApiKey;
@@ -225,6 +231,8 @@ pub enum Command {
         /// Only this merchant account.
         destination_account_id: Option<String>,
     },
+    /// Change the fraud model registry.
+    Model(ModelChange),
     /// Record a security event (no other effect): an authentication failure, a refused role.
     Audit {
         /// e.g. `auth.failure`.
@@ -275,6 +283,8 @@ pub enum Output {
     ListItem(String, String, bool),
     /// A payment label.
     Label(LabelRecord),
+    /// A registered model after the change.
+    Model(Box<ModelRecord>),
     /// An audit record was written.
     Recorded,
 }
@@ -300,6 +310,12 @@ pub enum CommandError {
     /// A risk rule with this id exists.
     #[error("a risk rule `{0}` exists; replace it with PUT")]
     RuleExists(String),
+    /// No such model.
+    #[error("no model `{0}`")]
+    ModelNotFound(String),
+    /// The registry does not allow the change.
+    #[error("{0}")]
+    ModelState(String),
     /// The payment's state machine does not allow it.
     #[error("a {from} payment cannot become {to}")]
     InvalidStateTransition {
@@ -647,6 +663,8 @@ struct Writes {
     window_entries: Vec<rialto_risk::window::Entry>,
     risk_blocks: Vec<(String, String, i64, String)>,
     rules: Vec<RuleRecord>,
+    models: Vec<(ModelRecord, Option<String>)>,
+    model_scores: Vec<Vec<Val>>,
     webhook_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
     system_accounts: Vec<Vec<Val>>,
@@ -668,6 +686,8 @@ struct State {
     risk: assess::Loaded,
     /// Risk rules being changed.
     rules: HashMap<String, RuleRecord>,
+    /// The model registry, when the batch changes it.
+    models: HashMap<String, ModelRecord>,
     /// Full rows of users being updated.
     user_records: HashMap<String, UserRecord>,
     /// Pending clearings locked for a settlement run.
@@ -813,6 +833,7 @@ async fn load_state(
     let mut settle_filter: Option<Option<String>> = None;
     let mut updated_users = BTreeSet::new();
     let mut rule_ids = BTreeSet::new();
+    let mut registry = false;
     for c in commands {
         match *c {
             Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) | Command::ListItem { .. } => {}
@@ -859,6 +880,7 @@ async fn load_state(
                     Some(_) => None,
                 });
             }
+            Command::Model(_) => registry = true,
             Command::CreateApiKey { .. } | Command::Audit { .. } => {}
         }
     }
@@ -898,6 +920,7 @@ async fn load_state(
         system_accounts: HashMap::new(),
         user_records: HashMap::new(),
         rules: HashMap::new(),
+        models: HashMap::new(),
         risk: assess::Loaded::default(),
         now,
     };
@@ -922,6 +945,9 @@ async fn load_state(
     for row in select_in(conn, kind, "SELECT * FROM risk_rules", &rule_ids, lock).await? {
         let r = rules::from_row(&row)?;
         state.rules.insert(r.id.clone(), r);
+    }
+    if registry {
+        state.models = models::load(conn, kind).await?;
     }
     let new_payments: Vec<&NewPayment> =
         commands.iter().filter_map(|c| if let Command::CreatePayment(p) = c { Some(&**p) } else { None }).collect();
@@ -1112,6 +1138,7 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             let fees = state.policies.fees;
             settlement::settle(state, writes, destination_account_id.as_deref(), fees)
         }
+        Command::Model(c) => models::change(state, writes, c),
         Command::Audit { .. } => Ok(Output::Recorded),
     }
 }
@@ -1132,6 +1159,9 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
         }
         (_, Output::Refund(r)) => return Some(("refund.created", "payment", r.1.id.clone())),
         (_, Output::Label(l)) => return Some(("payment.labeled", "payment", l.payment_id.clone())),
+        (Command::Model(ModelChange::Deploy { .. } | ModelChange::Rollback), Output::Model(m)) => {
+            return Some(("risk_model.deployed", "risk_model", m.id.clone()))
+        }
         (Command::CreateUser(_), Output::User(u)) => return Some(("user.created", "user", u.id.clone())),
         (Command::CreateAccount(_), _) => "account.created",
         (Command::ChangeStatus { change: StatusChange::Freeze, .. }, _) => "account.frozen",
@@ -1194,6 +1224,10 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
         Command::Settle { destination_account_id } => {
             ("settlement.run", destination_account_id.clone().map(|d| ("account", d)))
         }
+        Command::Model(c) => {
+            let (action, id) = c.action();
+            return (action.to_string(), id.map(|id| ("risk_model", id)));
+        }
         Command::Audit { action, .. } => return (action.clone(), None),
     };
     (action.to_string(), resource)
@@ -1237,6 +1271,18 @@ fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, pr
         (Command::LabelPayment(l), Ok(_)) => {
             serde_json::json!({"label": l.label, "source": l.source, "note": l.note}).to_string()
         }
+        (Command::Model(c), Ok(Output::Model(m))) => match c {
+            ModelChange::Register(n) => {
+                serde_json::json!({"name": n.name, "kind": n.kind.name(), "version": m.version}).to_string()
+            }
+            ModelChange::Trained { result, .. } => {
+                serde_json::json!({"status": m.status, "error": result.as_ref().err()}).to_string()
+            }
+            ModelChange::Challenger { share_bp, .. } => serde_json::json!({"share_bp": share_bp}).to_string(),
+            ModelChange::Deploy { .. } | ModelChange::Rollback => {
+                serde_json::json!({"deployed": m.id, "replaced": m.previous_id}).to_string()
+            }
+        },
         (_, Ok(_)) => "{}".to_string(),
         (_, Err(e)) => format!("{{\"error\":{}}}", serde_json::Value::from(e.to_string())),
     };
@@ -1479,6 +1525,7 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     labels::write(conn, kind, &mut w).await?;
     settlement::write(conn, kind, &mut w).await?;
     rules::write(conn, &mut w).await?;
+    models::write(conn, kind, &mut w).await?;
     assess::write(conn, kind, &mut w).await?;
     assess::write_lists(conn, &mut w, state.now).await?;
     if !w.idempotency.is_empty() {

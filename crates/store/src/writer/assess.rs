@@ -210,6 +210,8 @@ pub(crate) struct Loaded {
     pub lists: HashSet<(String, String)>,
     /// (key kind, value) -> (blocked until µs, rule id).
     pub blocks: HashMap<(String, String), (i64, String)>,
+    /// The fraud models serving this batch.
+    pub serving: super::models::Serving,
 }
 
 /// The grouping keys of a new payment that have a value.
@@ -241,6 +243,7 @@ pub(crate) async fn load(
     }
     let needs = Needs::of(&loaded.rules);
     loaded.wants_history = needs.wants_history();
+    loaded.serving = policies.models.load(conn).await?;
     // Keys blocked by `rate_limit`: any key of any payment in the batch.
     let entries: Vec<Entry> = payments.iter().map(|p| entry_of(p, now)).collect();
     let mut all_keys: Vec<(Key, String)> = entries.iter().flat_map(keys_of).collect();
@@ -272,7 +275,7 @@ pub(crate) async fn load(
             );
         }
     }
-    if loaded.rules.iter().all(|r| !r.enabled) {
+    if loaded.rules.iter().all(|r| !r.enabled) && loaded.serving.is_empty() {
         return Ok(loaded);
     }
     // List memberships of this batch's values.
@@ -307,7 +310,8 @@ pub(crate) async fn load(
         for a in &needs.aggregates {
             want(a.key, a.window_seconds);
         }
-        if loaded.wants_history {
+        // History rules and the models' features read the user's last 30 days.
+        if loaded.wants_history || !loaded.serving.is_empty() {
             want(Key::User, WINDOW_SECONDS_MAX);
         }
     }
@@ -349,7 +353,7 @@ pub(crate) fn assess(
     n: &NewPayment,
     current: &Entry,
 ) -> Option<(String, Assessment)> {
-    if state.risk.rules.iter().all(|r| !r.enabled) {
+    if state.risk.rules.iter().all(|r| !r.enabled) && state.risk.serving.is_empty() {
         return None;
     }
     let now = state.now;
@@ -369,6 +373,85 @@ pub(crate) fn assess(
         (state.policies.thresholds, state.policies.utc_offset_seconds),
     );
     let id = rialto_core::ids::new_id("ra");
+    // The fraud models: the champion's score counts; a challenger's is only recorded.
+    let thresholds = state.policies.thresholds;
+    let server = state.policies.models.clone();
+    let user_window = window(Key::User);
+    let mut score_rows = Vec::new();
+    let mut scored = |live: &super::models::Live, role: &str| -> Value {
+        let model = match &live.model {
+            Ok(m) => m,
+            Err(e) => {
+                score_rows.push((live.id.clone(), role.to_string(), "unavailable", None, 0));
+                return json!({"model_id": live.id, "role": role, "outcome": "unavailable", "error": e});
+            }
+        };
+        let merchant = model.merchant_risk_of(current.merchant.as_deref());
+        let features =
+            rialto_risk::features::extract(current, user_window, state.policies.utc_offset_seconds, merchant);
+        let (r, latency) = server.score(model, features);
+        match r {
+            Ok(p) => {
+                let (score, decision) = super::models::score_of(p.probability, thresholds);
+                score_rows.push((
+                    live.id.clone(),
+                    role.to_string(),
+                    "scored",
+                    Some((p.probability, score, decision)),
+                    latency,
+                ));
+                let top: Vec<Value> =
+                    p.contributions.iter().map(|(f, c)| json!({"feature": f, "contribution": c})).collect();
+                json!({"model_id": live.id, "role": role, "outcome": "scored", "probability": p.probability,
+                    "score": score, "decision": format!("{decision:?}").to_lowercase(), "top_features": top,
+                    "latency_us": latency})
+            }
+            Err(e) => {
+                let outcome = if e.starts_with("timeout") { "timeout" } else { "failed" };
+                score_rows.push((live.id.clone(), role.to_string(), outcome, None, latency));
+                json!({"model_id": live.id, "role": role, "outcome": outcome, "error": e, "latency_us": latency})
+            }
+        }
+    };
+    let serving = &risk.serving;
+    let champion = serving.champion.as_ref().map(|l| scored(l, "champion"));
+    let challenger = serving
+        .challenger
+        .as_ref()
+        .filter(|l| super::models::in_share(&n.id, l.share_bp))
+        .map(|l| scored(l, "challenger"));
+    if let Some(c) = champion {
+        match c["score"].as_i64() {
+            Some(score) => a = a.with_model_score(score, thresholds),
+            None => {
+                a.reason = format!(
+                    "{}; decided by the rules alone: the model gave no answer ({})",
+                    a.reason,
+                    c["outcome"].as_str().unwrap_or("failed")
+                )
+            }
+        }
+        details.insert("model".into(), c);
+    }
+    if let Some(c) = challenger {
+        details.insert("challenger".into(), c);
+    }
+    for (model_id, role, outcome, scored, latency) in score_rows {
+        #[allow(clippy::cast_possible_truncation)]
+        let ppm = scored.map(|(p, _, _)| (p * 1e6).round() as i64);
+        writes.model_scores.push(vec![
+            Val::T(id.clone()),
+            Val::T(model_id),
+            Val::T(n.id.clone()),
+            Val::T(role),
+            Val::T(outcome.to_string()),
+            Val::OI(ppm),
+            Val::OI(scored.map(|s| s.1)),
+            Val::OT(scored.map(|s| format!("{:?}", s.2).to_lowercase())),
+            Val::I(latency),
+            Val::I(now),
+        ]);
+    }
     // Side effects of the rules that fired.
     let mut alerts = Vec::new();
     let mut flags = Vec::new();

@@ -26,6 +26,8 @@ pub struct Policies {
     pub thresholds: rialto_risk::Thresholds,
     /// The time zone of `hour_of_day` / `day_of_week`, as seconds east of UTC.
     pub utc_offset_seconds: i64,
+    /// Fraud model serving (parsed models, the inference runner and its timeout).
+    pub models: Arc<super::ModelServer>,
 }
 
 impl std::fmt::Debug for Policies {
@@ -45,6 +47,7 @@ impl Default for Policies {
             fees: super::FeeSchedule::default(),
             windows: Arc::new(crate::windows::Windows::memory()),
             thresholds: rialto_risk::Thresholds::default(),
+            models: Arc::new(super::ModelServer::default()),
             utc_offset_seconds: 0,
         }
     }

@@ -1,0 +1,323 @@
+//! The fraud model registry over HTTP: register a model (upload an artifact, or train one
+//! from the API's labels in the background), list and inspect models with their live
+//! results, deploy, roll back, and run a challenger on a share of payments. Changes are
+//! admin-only and audited by the writer; reads need a reader key.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rialto_risk::model::{Model, ModelKind, TreeOptions};
+use rialto_store::{Command, ModelChange, ModelRecord, NewModel, Output, Reply};
+use serde_json::{json, Map, Value};
+
+use crate::auth::Ctx;
+use crate::error::ApiError;
+use crate::input::PathId;
+use crate::routes::{body_bytes, respond, write, Body};
+use crate::{present, AppState};
+
+/// Longest model name.
+const NAME_MAX: usize = 100;
+
+/// A model as JSON (without its artifact).
+pub fn model_json(m: &ModelRecord) -> Value {
+    let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+    let time = |t: Option<i64>| t.map(present::time_text);
+    json!({
+        "id": m.id, "object": "risk_model", "name": m.name, "version": m.version, "type": m.kind,
+        "status": m.status, "features": m.features, "metadata": parse(&m.metadata),
+        "merchant_risk": parse(&m.merchant_risk), "dataset_rows": m.dataset_rows,
+        "trained_at": time(m.trained_at_us), "challenger_share_bp": m.challenger_share_bp,
+        "deployed_at": time(m.deployed_at_us), "previous_id": m.previous_id, "error": m.error,
+        "created_by": m.created_by, "created_at": present::time_text(m.created_at_us),
+        "updated_at": present::time_text(m.updated_at_us),
+    })
+}
+
+fn object(bytes: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, ApiError> {
+    let doc: Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+    let Value::Object(m) = doc else { return Err(ApiError::invalid("the body must be a JSON object")) };
+    if let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::invalid(format!("unknown field `{k}`")).param(k));
+    }
+    Ok(m)
+}
+
+fn name_of(m: &Map<String, Value>) -> Result<String, ApiError> {
+    match m.get("name") {
+        Some(Value::String(n)) if !n.trim().is_empty() && n.len() <= NAME_MAX => Ok(n.clone()),
+        _ => Err(ApiError::invalid(format!("`name` is a non-empty string of at most {NAME_MAX} bytes")).param("name")),
+    }
+}
+
+fn kind_of(m: &Map<String, Value>) -> Result<ModelKind, ApiError> {
+    m.get("type")
+        .and_then(Value::as_str)
+        .and_then(ModelKind::parse)
+        .ok_or_else(|| ApiError::invalid("`type` is logistic_regression, gradient_boosting or onnx").param("type"))
+}
+
+fn invalid_model(e: impl std::fmt::Display, param: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_model", e.to_string()).param(param)
+}
+
+/// The merchant risk table of a body: `{"merchants": {"m_1": 0.2}, "default": 0.01}`.
+fn merchant_risk_of(m: &Map<String, Value>) -> Result<(BTreeMap<String, f64>, f64), ApiError> {
+    let Some(v) = m.get("merchant_risk") else { return Ok((BTreeMap::new(), 0.0)) };
+    let bad = || invalid_model("`merchant_risk` is {\"merchants\": {id: rate}, \"default\": rate}", "merchant_risk");
+    let o = v.as_object().ok_or_else(bad)?;
+    if o.keys().any(|k| k != "merchants" && k != "default") {
+        return Err(bad());
+    }
+    let mut table = BTreeMap::new();
+    for (k, r) in o.get("merchants").map(|t| t.as_object().ok_or_else(bad)).transpose()?.into_iter().flatten() {
+        table.insert(k.clone(), r.as_f64().ok_or_else(bad)?);
+    }
+    let default = o.get("default").map(|d| d.as_f64().ok_or_else(bad)).transpose()?.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&default) || table.values().any(|r| !(0.0..=1.0).contains(r)) {
+        return Err(invalid_model("merchant risks are rates in 0..=1", "merchant_risk"));
+    }
+    Ok((table, default))
+}
+
+fn merchant_json(table: &BTreeMap<String, f64>, default: f64) -> String {
+    json!({"merchants": table, "default": default}).to_string()
+}
+
+/// `POST /v1/risk/models`: registers an uploaded model as `testing`. The artifact must load
+/// and read only payment features; a refusal is a 400 `invalid_model` naming the field.
+pub async fn create(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body) -> Response {
+    let actor = ctx.caller.key_id.clone();
+    write(&s, &ctx, &h, "/v1/risk/models", body, StatusCode::CREATED, |b| {
+        let m = object(b, &["name", "type", "features", "artifact", "merchant_risk", "metadata", "dataset_rows"])?;
+        let name = name_of(&m)?;
+        let kind = kind_of(&m)?;
+        let features: Vec<String> = match m.get("features") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|f| f.as_str().map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or_else(|| invalid_model("`features` is a list of payment feature names", "features"))?,
+            _ => return Err(invalid_model("`features` is a list of payment feature names", "features")),
+        };
+        // Logistic and tree artifacts may come as JSON or as its text; ONNX as base64 text.
+        let artifact = match m.get("artifact") {
+            Some(Value::String(t)) => t.clone(),
+            Some(v @ Value::Object(_)) if kind != ModelKind::Onnx => v.to_string(),
+            _ => return Err(invalid_model("`artifact` is required (JSON, or base64 for onnx)", "artifact")),
+        };
+        let (table, default) = merchant_risk_of(&m)?;
+        let metadata = match m.get("metadata") {
+            None => json!({}),
+            Some(v @ Value::Object(_)) => v.clone(),
+            Some(_) => return Err(ApiError::invalid("`metadata` is a JSON object").param("metadata")),
+        };
+        let dataset_rows = match m.get("dataset_rows") {
+            None => 0,
+            Some(v) => v
+                .as_i64()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| ApiError::invalid("`dataset_rows` is a non-negative integer").param("dataset_rows"))?,
+        };
+        Model::load(kind, features.clone(), &artifact, table.clone(), default).map_err(|e| {
+            let param = match e {
+                rialto_risk::model::ModelError::UnknownFeature(_) | rialto_risk::model::ModelError::Features(_) => {
+                    "features"
+                }
+                _ => "artifact",
+            };
+            invalid_model(e, param)
+        })?;
+        Ok(Command::Model(ModelChange::Register(Box::new(NewModel {
+            id: rialto_core::ids::new_id("mdl"),
+            name,
+            kind,
+            features,
+            artifact: Some(artifact),
+            merchant_risk: merchant_json(&table, default),
+            metadata: metadata.to_string(),
+            dataset_rows,
+            created_by: actor,
+        }))))
+    })
+    .await
+}
+
+/// `POST /v1/risk/models/train`: trains a model on the labelled payments of a range (default:
+/// the last 90 days) in the background. Answers 202 with the model in `training`; it becomes
+/// `testing` with its evaluation, or `deprecated` with the error. Too few labels: 422
+/// `not_enough_labels`, and nothing is registered.
+pub async fn train(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response {
+    let prepared = async {
+        let bytes = body_bytes(body)?;
+        let m = object(&bytes, &["name", "type", "from", "to", "rounds", "max_depth", "learning_rate"])?;
+        let name = name_of(&m)?;
+        let kind = kind_of(&m)?;
+        if kind == ModelKind::Onnx {
+            return Err(ApiError::invalid("ONNX models are trained outside Rialto; upload them").param("type"));
+        }
+        let time = |k: &str| match m.get(k) {
+            None => Ok(None),
+            Some(Value::String(t)) => crate::routes::parse_time(k, t).map(Some),
+            Some(_) => Err(ApiError::invalid(format!("`{k}` must be an RFC 3339 time")).param(k)),
+        };
+        let to = time("to")?.unwrap_or_else(|| rialto_store::now_us() + 1);
+        let from = time("from")?.unwrap_or(to - 90 * 86_400 * 1_000_000);
+        if from >= to {
+            return Err(ApiError::invalid("`from` must be before `to`").param("from"));
+        }
+        let int = |k: &str, lo: i64, hi: i64, d: i64| -> Result<i64, ApiError> {
+            match m.get(k) {
+                None => Ok(d),
+                Some(v) => v
+                    .as_i64()
+                    .filter(|n| (lo..=hi).contains(n))
+                    .ok_or_else(|| ApiError::invalid(format!("`{k}` is an integer in {lo}..={hi}")).param(k)),
+            }
+        };
+        let rounds = int("rounds", 1, 2000, 100)?;
+        let max_depth = int("max_depth", 1, 12, 4)?;
+        let learning_rate = match m.get("learning_rate") {
+            None => 0.1,
+            Some(v) => v
+                .as_f64()
+                .filter(|r| *r > 0.0 && *r <= 1.0)
+                .ok_or_else(|| ApiError::invalid("`learning_rate` is a number in (0, 1]").param("learning_rate"))?,
+        };
+        let examples =
+            s.db.training_set(from, to, s.config.policies.utc_offset_seconds).await.map_err(|e| match e {
+                rialto_store::BacktestError::TooLarge(_) => {
+                    ApiError::new(StatusCode::BAD_REQUEST, "training_set_too_large", e.to_string()).param("from")
+                }
+                rialto_store::BacktestError::Store(e) => e.into(),
+            })?;
+        let frauds = examples.iter().filter(|e| e.fraud).count();
+        let min = rialto_risk::training::LABELS_PER_CLASS_MIN;
+        if frauds < min || examples.len() - frauds < min {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_enough_labels",
+                format!(
+                    "training needs at least {min} fraud and {min} legitimate labelled payments in the range; \
+                     there are {frauds} and {}",
+                    examples.len() - frauds
+                ),
+            ));
+        }
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let trees = TreeOptions {
+            rounds: rounds as usize,
+            max_depth: max_depth as usize,
+            learning_rate: learning_rate as f32,
+            parallel: true,
+        };
+        Ok((name, kind, examples, trees))
+    }
+    .await;
+    let (name, kind, examples, trees) = match prepared {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let id = rialto_core::ids::new_id("mdl");
+    let register = Command::Model(ModelChange::Register(Box::new(NewModel {
+        id: id.clone(),
+        name,
+        kind,
+        features: rialto_risk::features::PAYMENT_FEATURES.iter().map(|f| (*f).to_string()).collect(),
+        artifact: None,
+        merchant_risk: merchant_json(&BTreeMap::new(), 0.0),
+        metadata: "{}".into(),
+        dataset_rows: i64::try_from(examples.len()).unwrap_or(i64::MAX),
+        created_by: ctx.caller.key_id.clone(),
+    })));
+    let record = match s.writer.submit(register, None, Some(ctx.audit())).await {
+        Reply::Done { outcome: Ok(Output::Model(m)), .. } => m,
+        Reply::Done { outcome: Err(e), .. } => return ApiError::from(&e).into_response(),
+        _ => return ApiError::unavailable("unexpected answer from the writer").into_response(),
+    };
+    let writer = s.writer.clone();
+    tokio::spawn(async move {
+        let rows: Vec<rialto_risk::training::Labelled> = examples
+            .into_iter()
+            .map(|e| rialto_risk::training::Labelled { features: e.features, merchant: e.merchant, fraud: e.fraud })
+            .collect();
+        let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        let trained =
+            tokio::task::spawn_blocking(move || rialto_risk::training::train(&rows, kind, trees, |_, _, _| {})).await;
+        let result = match trained {
+            Ok(Ok(t)) => Ok(Box::new(rialto_store::Trained {
+                features: t.features,
+                artifact: t.artifact,
+                merchant_risk: merchant_json(&t.merchant_risk, t.default_merchant_risk),
+                metadata: t.metadata.to_string(),
+                dataset_rows: n,
+            })),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("training stopped: {e}")),
+        };
+        let audit = rialto_store::AuditContext { actor: "system:training".into(), request_id: None, ip: None };
+        let reply = writer.submit(Command::Model(ModelChange::Trained { id: id.clone(), result }), None, Some(audit));
+        if let Reply::Done { outcome: Err(e), .. } = reply.await {
+            tracing::error!(model = %id, error = %e, "recording a trained model failed");
+        }
+    });
+    (StatusCode::ACCEPTED, axum::Json(model_json(&record))).into_response()
+}
+
+/// `GET /v1/risk/models`
+pub async fn list(State(s): State<AppState>) -> Response {
+    respond(
+        async {
+            let models = s.db.models().await?;
+            Ok(json!({"object": "list", "data": models.iter().map(model_json).collect::<Vec<_>>(), "has_more": false}))
+        }
+        .await,
+    )
+}
+
+/// `GET /v1/risk/models/{id}`: the model and how it did on live payments.
+pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    respond(
+        async {
+            let m = s.db.model(&id).await?.ok_or_else(|| ApiError::not_found("risk model", &id))?;
+            let mut v = model_json(&m);
+            v["live"] = s.db.model_stats(&id).await?;
+            Ok(v)
+        }
+        .await,
+    )
+}
+
+/// `POST /v1/risk/models/{id}/deploy`
+pub async fn deploy(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, body: Body) -> Response {
+    let path = format!("/v1/risk/models/{id}/deploy");
+    write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| Ok(Command::Model(ModelChange::Deploy { id: id.clone() })))
+        .await
+}
+
+/// `POST /v1/risk/models/rollback`: the champion the current one replaced is deployed again.
+pub async fn rollback(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body) -> Response {
+    write(&s, &ctx, &h, "/v1/risk/models/rollback", body, StatusCode::OK, |_| Ok(Command::Model(ModelChange::Rollback)))
+        .await
+}
+
+/// `POST /v1/risk/models/{id}/challenger` with `share_bp` (basis points of payments, 0 stops).
+pub async fn challenger(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, body: Body) -> Response {
+    let path = format!("/v1/risk/models/{id}/challenger");
+    write(&s, &ctx, &h, &path, body, StatusCode::OK, |b| {
+        let m = object(b, &["share_bp"])?;
+        let share_bp = m
+            .get("share_bp")
+            .and_then(Value::as_i64)
+            .filter(|n| (0..=rialto_store::SHARE_BP_MAX).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid(format!("`share_bp` is an integer in 0..={}", rialto_store::SHARE_BP_MAX))
+                    .param("share_bp")
+            })?;
+        Ok(Command::Model(ModelChange::Challenger { id: id.clone(), share_bp }))
+    })
+    .await
+}

@@ -1,0 +1,607 @@
+//! The model registry in the writer: fraud models registered (uploaded, or trained from
+//! labels), deployed as the champion, rolled back, and run as a challenger on a share of
+//! payments; every change audited in its transaction. And serving: the writer loads the live
+//! models once per batch (artifacts parsed once per version and cached) and scores payments
+//! through a [`Runner`] bounded by a timeout.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rialto_risk::model::{Model, ModelKind, Prediction, RunError, Runner};
+use serde_json::{json, Value};
+
+use super::*;
+
+/// Model statuses.
+pub const MODEL_STATUSES: [&str; 4] = ["training", "testing", "deployed", "deprecated"];
+
+/// Challenger shares are in basis points of payments (10,000 = all).
+pub const SHARE_BP_MAX: i64 = 10_000;
+
+/// A registered model (without its artifact).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRecord {
+    /// `mdl_…`.
+    pub id: String,
+    /// Its name; versions count per name.
+    pub name: String,
+    /// 1, 2, ... per name.
+    pub version: i64,
+    /// `logistic_regression`, `gradient_boosting` or `onnx`.
+    pub kind: String,
+    /// `training`, `testing`, `deployed` or `deprecated`.
+    pub status: String,
+    /// The payment features it reads, in input order.
+    pub features: Vec<String>,
+    /// Merchant risk table, JSON `{"merchants": {...}, "default": r}`.
+    pub merchant_risk: String,
+    /// Metrics, threshold, training settings: JSON object.
+    pub metadata: String,
+    /// Rows it was trained (and evaluated) on.
+    pub dataset_rows: i64,
+    /// When training ended, µs.
+    pub trained_at_us: Option<i64>,
+    /// Share of payments it scores as a challenger, basis points.
+    pub challenger_share_bp: i64,
+    /// When it last became the champion, µs.
+    pub deployed_at_us: Option<i64>,
+    /// The champion its deployment replaced.
+    pub previous_id: Option<String>,
+    /// Why training failed.
+    pub error: Option<String>,
+    /// Who registered it.
+    pub created_by: String,
+    /// µs.
+    pub created_at_us: i64,
+    /// µs.
+    pub updated_at_us: i64,
+}
+
+/// A model to register: with an artifact it is `testing`, without one `training` (its
+/// training is under way and ends with [`ModelChange::Trained`]).
+#[derive(Debug, Clone)]
+pub struct NewModel {
+    /// Pre-assigned id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Kind (validated by the caller by loading the artifact).
+    pub kind: ModelKind,
+    /// Features read.
+    pub features: Vec<String>,
+    /// The artifact (see `rialto_risk::model`).
+    pub artifact: Option<String>,
+    /// Merchant risk JSON.
+    pub merchant_risk: String,
+    /// Metadata JSON object.
+    pub metadata: String,
+    /// Training rows.
+    pub dataset_rows: i64,
+    /// Who.
+    pub created_by: String,
+}
+
+/// What training produced.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// Features read (the trainer may drop constant ones).
+    pub features: Vec<String>,
+    /// The artifact.
+    pub artifact: String,
+    /// Merchant risk JSON.
+    pub merchant_risk: String,
+    /// Metadata JSON (metrics).
+    pub metadata: String,
+    /// Training rows.
+    pub dataset_rows: i64,
+}
+
+/// A change to the registry.
+#[derive(Debug, Clone)]
+pub enum ModelChange {
+    /// Register a model.
+    Register(Box<NewModel>),
+    /// A `training` model's training ended: `testing` with its artifact, or `deprecated` with
+    /// the error.
+    Trained {
+        /// The model.
+        id: String,
+        /// The outcome.
+        result: Result<Box<Trained>, String>,
+    },
+    /// Make a model the champion (the current one is deprecated and remembered for rollback).
+    Deploy {
+        /// The model.
+        id: String,
+    },
+    /// Restore the champion the current one replaced.
+    Rollback,
+    /// Score a share of payments with a `testing` model beside the champion (0 stops it).
+    Challenger {
+        /// The model.
+        id: String,
+        /// Basis points of payments.
+        share_bp: i64,
+    },
+}
+
+impl ModelChange {
+    /// The audit action and the model it names.
+    pub(crate) fn action(&self) -> (&'static str, Option<String>) {
+        match self {
+            ModelChange::Register(m) => ("risk_model.register", Some(m.id.clone())),
+            ModelChange::Trained { id, .. } => ("risk_model.trained", Some(id.clone())),
+            ModelChange::Deploy { id } => ("risk_model.deploy", Some(id.clone())),
+            ModelChange::Rollback => ("risk_model.rollback", None),
+            ModelChange::Challenger { id, .. } => ("risk_model.challenger", Some(id.clone())),
+        }
+    }
+}
+
+pub(crate) const MODEL_COLUMNS: &str = "id, name, version, kind, status, features, merchant_risk, metadata, \
+    dataset_rows, trained_at, challenger_share_bp, deployed_at, previous_id, error, created_by, created_at, updated_at";
+
+pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<ModelRecord, StoreError> {
+    let features: String = r.try_get("features")?;
+    Ok(ModelRecord {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        version: r.try_get("version")?,
+        kind: r.try_get("kind")?,
+        status: r.try_get("status")?,
+        features: serde_json::from_str(&features).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        merchant_risk: r.try_get("merchant_risk")?,
+        metadata: r.try_get("metadata")?,
+        dataset_rows: r.try_get("dataset_rows")?,
+        trained_at_us: r.try_get("trained_at")?,
+        challenger_share_bp: r.try_get("challenger_share_bp")?,
+        deployed_at_us: r.try_get("deployed_at")?,
+        previous_id: r.try_get("previous_id")?,
+        error: r.try_get("error")?,
+        created_by: r.try_get("created_by")?,
+        created_at_us: r.try_get("created_at")?,
+        updated_at_us: r.try_get("updated_at")?,
+    })
+}
+
+/// Loads (and on PostgreSQL locks) the whole registry for a batch that changes it.
+pub(crate) async fn load(conn: &mut AnyConnection, kind: DbKind) -> Result<HashMap<String, ModelRecord>, Abort> {
+    let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
+    let rows = sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM risk_models{lock}")).fetch_all(&mut *conn).await?;
+    let mut models = HashMap::new();
+    for r in &rows {
+        let m = from_row(r)?;
+        models.insert(m.id.clone(), m);
+    }
+    Ok(models)
+}
+
+fn state_error(why: String) -> CommandError {
+    CommandError::ModelState(why)
+}
+
+/// Applies a registry change.
+pub(crate) fn change(state: &mut State, writes: &mut Writes, c: &ModelChange) -> Outcome {
+    let now = state.now;
+    let models = &mut state.models;
+    let get = |models: &HashMap<String, ModelRecord>, id: &str| {
+        models.get(id).cloned().ok_or_else(|| CommandError::ModelNotFound(id.to_string()))
+    };
+    let champion = models.values().find(|m| m.status == "deployed").cloned();
+    let mut changed: Vec<(ModelRecord, Option<String>)> = Vec::new();
+    let out = match c {
+        ModelChange::Register(n) => {
+            let version = models.values().filter(|m| m.name == n.name).map(|m| m.version).max().unwrap_or(0) + 1;
+            let m = ModelRecord {
+                id: n.id.clone(),
+                name: n.name.clone(),
+                version,
+                kind: n.kind.name().to_string(),
+                status: if n.artifact.is_some() { "testing" } else { "training" }.to_string(),
+                features: n.features.clone(),
+                merchant_risk: n.merchant_risk.clone(),
+                metadata: n.metadata.clone(),
+                dataset_rows: n.dataset_rows,
+                trained_at_us: n.artifact.is_some().then_some(now),
+                challenger_share_bp: 0,
+                deployed_at_us: None,
+                previous_id: None,
+                error: None,
+                created_by: n.created_by.clone(),
+                created_at_us: now,
+                updated_at_us: now,
+            };
+            changed.push((m.clone(), n.artifact.clone()));
+            m
+        }
+        ModelChange::Trained { id, result } => {
+            let mut m = get(models, id)?;
+            if m.status != "training" {
+                return Err(state_error(format!("model `{id}` is {}, not training", m.status)));
+            }
+            m.trained_at_us = Some(now);
+            m.updated_at_us = now;
+            match result {
+                Ok(t) => {
+                    m.status = "testing".into();
+                    m.features = t.features.clone();
+                    m.merchant_risk = t.merchant_risk.clone();
+                    m.metadata = t.metadata.clone();
+                    m.dataset_rows = t.dataset_rows;
+                    changed.push((m.clone(), Some(t.artifact.clone())));
+                }
+                Err(e) => {
+                    m.status = "deprecated".into();
+                    m.error = Some(e.clone());
+                    changed.push((m.clone(), None));
+                }
+            }
+            m
+        }
+        ModelChange::Deploy { id } => {
+            let mut m = get(models, id)?;
+            match m.status.as_str() {
+                "deployed" => return Ok(Output::Model(Box::new(m))),
+                "training" => return Err(state_error(format!("model `{id}` is still training"))),
+                _ if m.error.is_some() => return Err(state_error(format!("model `{id}` failed to train"))),
+                _ => {}
+            }
+            if let Some(mut old) = champion {
+                old.status = "deprecated".into();
+                old.updated_at_us = now;
+                m.previous_id = Some(old.id.clone());
+                changed.push((old, None));
+            } else {
+                m.previous_id = None;
+            }
+            m.status = "deployed".into();
+            m.challenger_share_bp = 0;
+            m.deployed_at_us = Some(now);
+            m.updated_at_us = now;
+            changed.push((m.clone(), None));
+            m
+        }
+        ModelChange::Rollback => {
+            let Some(mut current) = champion else {
+                return Err(state_error("no model is deployed".into()));
+            };
+            let Some(prev_id) = current.previous_id.clone() else {
+                return Err(state_error(format!("model `{}` replaced no earlier model", current.id)));
+            };
+            let mut prev = get(models, &prev_id)?;
+            current.status = "deprecated".into();
+            current.updated_at_us = now;
+            prev.status = "deployed".into();
+            prev.challenger_share_bp = 0;
+            prev.deployed_at_us = Some(now);
+            prev.updated_at_us = now;
+            changed.push((current, None));
+            changed.push((prev.clone(), None));
+            prev
+        }
+        ModelChange::Challenger { id, share_bp } => {
+            let mut m = get(models, id)?;
+            if !(0..=SHARE_BP_MAX).contains(share_bp) {
+                return Err(state_error(format!("a share is 0..={SHARE_BP_MAX} basis points")));
+            }
+            if m.status != "testing" || m.error.is_some() {
+                return Err(state_error(format!(
+                    "only a trained testing model can be a challenger; `{id}` is {}",
+                    m.status
+                )));
+            }
+            // One challenger at a time.
+            for other in models.values().filter(|o| o.id != *id && o.challenger_share_bp > 0) {
+                let mut o = other.clone();
+                o.challenger_share_bp = 0;
+                o.updated_at_us = now;
+                changed.push((o, None));
+            }
+            m.challenger_share_bp = *share_bp;
+            m.updated_at_us = now;
+            changed.push((m.clone(), None));
+            m
+        }
+    };
+    for (m, artifact) in changed {
+        models.insert(m.id.clone(), m.clone());
+        writes.models.push((m, artifact));
+    }
+    Ok(Output::Model(Box::new(out)))
+}
+
+pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes) -> Result<(), Abort> {
+    for (m, artifact) in std::mem::take(&mut w.models) {
+        let sql = "INSERT INTO risk_models (id, name, version, kind, status, features, artifact, merchant_risk, \
+                   metadata, dataset_rows, trained_at, challenger_share_bp, deployed_at, previous_id, error, \
+                   created_by, created_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                   ON CONFLICT (id) DO UPDATE SET status = excluded.status, features = excluded.features, \
+                   artifact = COALESCE(excluded.artifact, risk_models.artifact), \
+                   merchant_risk = excluded.merchant_risk, metadata = excluded.metadata, \
+                   dataset_rows = excluded.dataset_rows, trained_at = excluded.trained_at, \
+                   challenger_share_bp = excluded.challenger_share_bp, deployed_at = excluded.deployed_at, \
+                   previous_id = excluded.previous_id, error = excluded.error, updated_at = excluded.updated_at";
+        let vals = vec![
+            Val::T(m.id),
+            Val::T(m.name),
+            Val::I(m.version),
+            Val::T(m.kind),
+            Val::T(m.status),
+            Val::T(serde_json::to_string(&m.features).unwrap_or_else(|_| "[]".into())),
+            Val::OT(artifact),
+            Val::T(m.merchant_risk),
+            Val::T(m.metadata),
+            Val::I(m.dataset_rows),
+            Val::OI(m.trained_at_us),
+            Val::I(m.challenger_share_bp),
+            Val::OI(m.deployed_at_us),
+            Val::OT(m.previous_id),
+            Val::OT(m.error),
+            Val::T(m.created_by),
+            Val::I(m.created_at_us),
+            Val::I(m.updated_at_us),
+        ];
+        sqlx::query_with(sql, args(vals)?).execute(&mut *conn).await?;
+    }
+    let rows = std::mem::take(&mut w.model_scores);
+    if !rows.is_empty() {
+        let head = "INSERT INTO risk_model_scores (assessment_id, model_id, payment_id, role, outcome, \
+                    probability_ppm, score, decision, latency_us, created_at)";
+        exec_values(conn, kind, head, 10, rows, "").await?;
+    }
+    Ok(())
+}
+
+/// A model as loaded from the registry, or why it does not load in this build.
+pub(crate) type Loadable = Result<Arc<Model>, String>;
+
+/// A live model: loaded from the registry, with its role.
+#[derive(Clone)]
+pub(crate) struct Live {
+    pub id: String,
+    /// None when its artifact does not load in this build (it then falls back to the rules).
+    pub model: Loadable,
+    pub share_bp: i64,
+}
+
+/// The models a batch serves: the champion and a challenger.
+#[derive(Clone, Default)]
+pub(crate) struct Serving {
+    pub champion: Option<Live>,
+    pub challenger: Option<Live>,
+}
+
+impl Serving {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.champion.is_none() && self.challenger.is_none()
+    }
+}
+
+/// What serving needs across batches: parsed models by (id, updated_at), the inference
+/// runner and its timeout.
+pub struct ModelServer {
+    cache: Mutex<HashMap<String, (i64, Loadable)>>,
+    runner: Runner,
+    /// The most one inference may take before the assessment falls back to the rules.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ModelServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelServer").field("timeout", &self.timeout).finish_non_exhaustive()
+    }
+}
+
+impl Default for ModelServer {
+    fn default() -> Self {
+        ModelServer::new(Duration::from_millis(20))
+    }
+}
+
+impl ModelServer {
+    /// A server whose inferences answer within `timeout`.
+    pub fn new(timeout: Duration) -> ModelServer {
+        ModelServer { cache: Mutex::new(HashMap::new()), runner: Runner::default(), timeout }
+    }
+
+    /// The live models, read from the registry once per batch of payments.
+    pub(super) async fn load(&self, conn: &mut AnyConnection) -> Result<Serving, Abort> {
+        let rows = sqlx::query(
+            "SELECT id, status, challenger_share_bp, updated_at FROM risk_models \
+             WHERE status = 'deployed' OR (status = 'testing' AND challenger_share_bp > 0)",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut serving = Serving::default();
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let updated: i64 = r.try_get("updated_at")?;
+            let cached = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id).cloned();
+            let model = match cached {
+                Some((at, m)) if at == updated => m,
+                _ => {
+                    let m = load_model(conn, &id).await?;
+                    let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    cache.retain(|_, (at, _)| *at > updated - 86_400_000_000);
+                    cache.insert(id.clone(), (updated, m.clone()));
+                    m
+                }
+            };
+            let live = Live { id, model, share_bp: r.try_get("challenger_share_bp")? };
+            if r.try_get::<String, _>("status")? == "deployed" {
+                serving.champion = Some(live);
+            } else {
+                serving.challenger = Some(live);
+            }
+        }
+        Ok(serving)
+    }
+
+    /// Scores one payment's features with a model, within the timeout: the prediction and
+    /// the time it took, or why there is none (`failed: …`, `timeout`).
+    pub(crate) fn score(&self, model: &Arc<Model>, features: Vec<f64>) -> (Result<Prediction, String>, i64) {
+        let started = std::time::Instant::now();
+        let m = model.clone();
+        let r = match self.runner.run(self.timeout, move || m.predict(&features)) {
+            Ok(Ok(p)) => Ok(p),
+            Ok(Err(e)) => Err(format!("failed: {e}")),
+            Err(RunError::Timeout) => Err(format!("timeout: no answer within {} µs", self.timeout.as_micros())),
+            Err(RunError::Panicked) => Err("failed: the model panicked".into()),
+        };
+        (r, i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX))
+    }
+}
+
+async fn load_model(conn: &mut AnyConnection, id: &str) -> Result<Loadable, Abort> {
+    let row = sqlx::query("SELECT kind, features, artifact, merchant_risk FROM risk_models WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    let kind: String = row.try_get("kind")?;
+    let features: String = row.try_get("features")?;
+    let artifact: Option<String> = row.try_get("artifact")?;
+    let merchant: String = row.try_get("merchant_risk")?;
+    let loaded = (|| {
+        let kind = ModelKind::parse(&kind).ok_or_else(|| format!("unknown model kind `{kind}`"))?;
+        let features: Vec<String> = serde_json::from_str(&features).map_err(|e| e.to_string())?;
+        let (table, default) = merchant_table(&merchant);
+        let artifact = artifact.ok_or("the model has no artifact")?;
+        Model::load(kind, features, &artifact, table, default).map(Arc::new).map_err(|e| e.to_string())
+    })();
+    if let Err(e) = &loaded {
+        tracing::warn!(model = id, error = %e, "a live model does not load; payments fall back to the rules");
+    }
+    Ok(loaded)
+}
+
+/// The merchant risk JSON as (table, default).
+pub fn merchant_table(text: &str) -> (std::collections::BTreeMap<String, f64>, f64) {
+    let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    let table = v["merchants"]
+        .as_object()
+        .map(|o| o.iter().filter_map(|(k, r)| r.as_f64().map(|r| (k.clone(), r))).collect())
+        .unwrap_or_default();
+    (table, v["default"].as_f64().unwrap_or(0.0))
+}
+
+/// Whether a payment is in a challenger's share: a stable hash of its id, so a retry lands the
+/// same way.
+pub(crate) fn in_share(payment_id: &str, share_bp: i64) -> bool {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(payment_id.as_bytes());
+    let n = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]) % 10_000;
+    i64::try_from(n).unwrap_or(0) < share_bp
+}
+
+/// The score (0..=100) of a probability, and its decision alone.
+pub(crate) fn score_of(p: f64, thresholds: rialto_risk::Thresholds) -> (i64, rialto_risk::Decision) {
+    #[allow(clippy::cast_possible_truncation)]
+    let score = (p * 100.0).round().clamp(0.0, 100.0) as i64;
+    (score, thresholds.level(score).decision())
+}
+
+impl Db {
+    /// Registered models, newest first.
+    pub async fn models(&self) -> Result<Vec<ModelRecord>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM risk_models ORDER BY created_at DESC, id DESC"))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// One model.
+    pub async fn model(&self, id: &str) -> Result<Option<ModelRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM risk_models WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// A model's artifact.
+    pub async fn model_artifact(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT artifact FROM risk_models WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get::<Option<String>, _>("artifact")).transpose()?.flatten())
+    }
+
+    /// How a model did on live payments: scores by role and outcome, what it would have
+    /// decided, and against the latest labels (fraud = positive) precision and recall of its
+    /// `review`-or-stricter decisions and ROC AUC of its probabilities.
+    pub async fn model_stats(&self, id: &str) -> Result<Value, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.role, s.outcome, s.probability_ppm, s.decision, s.latency_us, \
+             (SELECT l.label FROM payment_labels l WHERE l.payment_id = s.payment_id ORDER BY l.id DESC LIMIT 1) AS label \
+             FROM risk_model_scores s WHERE s.model_id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_role: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> =
+            Default::default();
+        let mut decisions: std::collections::BTreeMap<String, i64> = Default::default();
+        let (mut scores, mut labels, mut latencies) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut tp, mut fp, mut fn_) = (0i64, 0i64, 0i64);
+        for r in &rows {
+            let role: String = r.try_get("role")?;
+            let outcome: String = r.try_get("outcome")?;
+            *by_role.entry(role).or_default().entry(outcome).or_default() += 1;
+            latencies.push(r.try_get::<i64, _>("latency_us")?);
+            let Some(ppm) = r.try_get::<Option<i64>, _>("probability_ppm")? else { continue };
+            let decision: String = r.try_get::<Option<String>, _>("decision")?.unwrap_or_default();
+            *decisions.entry(decision.clone()).or_default() += 1;
+            let Some(label) = r.try_get::<Option<String>, _>("label")? else { continue };
+            let fraud = label == "fraud";
+            let flagged = decision != "approve";
+            match (flagged, fraud) {
+                (true, true) => tp += 1,
+                (true, false) => fp += 1,
+                (false, true) => fn_ += 1,
+                _ => {}
+            }
+            #[allow(clippy::cast_precision_loss)]
+            scores.push(ppm as f64 / 1e6);
+            labels.push(fraud);
+        }
+        latencies.sort_unstable();
+        let pct = |p: usize| latencies.get((latencies.len().saturating_sub(1)) * p / 100).copied();
+        #[allow(clippy::cast_precision_loss)]
+        let ratio = |a: i64, b: i64| if b > 0 { Some(a as f64 / b as f64) } else { None };
+        let both = labels.iter().any(|l| *l) && labels.iter().any(|l| !*l);
+        Ok(json!({
+            "model_id": id, "scored": rows.len(), "by_role": by_role, "decisions": decisions,
+            "latency_us": {"p50": pct(50), "p99": pct(99)},
+            "labelled": labels.len(),
+            "precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn_),
+            "roc_auc": both.then(|| rialto_risk::ml::roc_auc(&scores, &labels)),
+        }))
+    }
+
+    /// A payment's model scores (champion and challenger).
+    pub async fn payment_model_scores(&self, assessment_id: &str) -> Result<Vec<Value>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT model_id, role, outcome, probability_ppm, score, decision, latency_us FROM risk_model_scores \
+             WHERE assessment_id = $1 ORDER BY role",
+        )
+        .bind(assessment_id.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                #[allow(clippy::cast_precision_loss)]
+                let p = r.try_get::<Option<i64>, _>("probability_ppm")?.map(|ppm| ppm as f64 / 1e6);
+                Ok(json!({
+                    "model_id": r.try_get::<String, _>("model_id")?, "role": r.try_get::<String, _>("role")?,
+                    "outcome": r.try_get::<String, _>("outcome")?, "probability": p,
+                    "score": r.try_get::<Option<i64>, _>("score")?,
+                    "decision": r.try_get::<Option<String>, _>("decision")?,
+                    "latency_us": r.try_get::<i64, _>("latency_us")?,
+                }))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
