@@ -213,6 +213,7 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response 
             max_depth: max_depth as usize,
             learning_rate: learning_rate as f32,
             parallel: true,
+            log_rounds: false,
         };
         Ok((name, kind, examples, trees))
     }

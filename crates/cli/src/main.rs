@@ -94,7 +94,7 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum ModelCmd {
-    /// Train a logistic model on a labelled CSV; print its held-out evaluation.
+    /// Train a logistic model or gradient-boosted trees on a labelled CSV; print the held-out evaluation.
     Train(model::TrainArgs),
     /// Train the credit scorecard of POST /v1/credit-scores on credit_data.csv.
     TrainCredit(model::CreditArgs),
@@ -139,8 +139,11 @@ enum KeyCmd {
 }
 
 fn main() -> ExitCode {
-    init_tracing();
     let cli = Cli::parse();
+    // The model commands print their own progress (training reports rounds through `log`).
+    if !matches!(cli.command, Cmd::Model(_)) {
+        init_tracing();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -257,7 +257,13 @@ async fn a_model_that_does_not_answer_in_time_falls_back_to_the_rules() {
     // A large booster: hundreds of deep trees take far longer than a microsecond.
     let x: Vec<Vec<f64>> = (0..2000).map(|i| vec![f64::from(i % 97), f64::from(i % 13)]).collect();
     let y: Vec<bool> = (0..2000).map(|i| (i % 97) > 50 && (i % 13) < 6).collect();
-    let opts = rialto_risk::model::TreeOptions { rounds: 400, max_depth: 6, learning_rate: 0.1, parallel: false };
+    let opts = rialto_risk::model::TreeOptions {
+        rounds: 400,
+        max_depth: 6,
+        learning_rate: 0.1,
+        parallel: false,
+        log_rounds: false,
+    };
     let artifact = rialto_risk::model::train_trees(&x, &y, opts).unwrap();
     let body = json!({"name": "slow", "type": "gradient_boosting", "features": ["amount_log", "count_24h"], "artifact": artifact});
     let (st, m) = app.post("/v1/risk/models", body).await;

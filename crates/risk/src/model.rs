@@ -72,9 +72,44 @@ pub struct Prediction {
     pub contributions: Vec<(String, f64)>,
 }
 
+/// Gradient-boosted trees (log loss) over any numeric features, checked to be safe to run.
+pub struct Trees(forust_ml::GradientBooster);
+
+impl Trees {
+    /// Loads forust's JSON dump of a log-loss booster over `width` features.
+    pub fn load(artifact: &str, width: usize) -> Result<Trees, ModelError> {
+        let b = forust_ml::GradientBooster::from_json(artifact).map_err(|e| ModelError::Artifact(e.to_string()))?;
+        check_trees(&b, width)?;
+        if !matches!(b.objective_type, forust_ml::objective::ObjectiveType::LogLoss) {
+            return Err(ModelError::Artifact("the booster's objective must be log loss".into()));
+        }
+        Ok(Trees(b))
+    }
+
+    /// The probability of class 1 for each row (rows of the loaded width).
+    pub fn probabilities(&self, rows: &[Vec<f64>], parallel: bool) -> Vec<f64> {
+        let width = rows.first().map_or(0, Vec::len);
+        let mut data = Vec::with_capacity(rows.len() * width);
+        for c in 0..width {
+            data.extend(rows.iter().map(|r| r[c]));
+        }
+        let matrix = forust_ml::Matrix::new(&data, rows.len(), width);
+        self.0.predict(&matrix, parallel).into_iter().map(sigmoid).collect()
+    }
+
+    /// One row's probability and each feature's contribution to its log-odds.
+    fn explain(&self, x: &[f64]) -> (f64, Vec<f64>) {
+        let data = forust_ml::Matrix::new(x, 1, x.len());
+        let log_odds = self.0.predict(&data, false).first().copied().unwrap_or(f64::NAN);
+        // The last contribution is the bias.
+        let c = self.0.predict_contributions(&data, forust_ml::gradientbooster::ContributionsMethod::Weight, false);
+        (sigmoid(log_odds), c.into_iter().take(x.len()).collect())
+    }
+}
+
 enum Inner {
     Logistic(Logistic),
-    Trees(Box<forust_ml::GradientBooster>),
+    Trees(Box<Trees>),
     #[cfg(feature = "onnx")]
     Onnx(crate::onnx::Plan),
 }
@@ -135,14 +170,7 @@ impl Model {
                 }
                 Inner::Logistic(m)
             }
-            ModelKind::GradientBoosting => {
-                let b = forust_ml::GradientBooster::from_json(artifact).map_err(|e| artifact_error(&e))?;
-                check_trees(&b, features.len())?;
-                if !matches!(b.objective_type, forust_ml::objective::ObjectiveType::LogLoss) {
-                    return Err(ModelError::Artifact("the booster's objective must be log loss".into()));
-                }
-                Inner::Trees(Box::new(b))
-            }
+            ModelKind::GradientBoosting => Inner::Trees(Box::new(Trees::load(artifact, features.len())?)),
             #[cfg(feature = "onnx")]
             ModelKind::Onnx => Inner::Onnx(crate::onnx::Plan::load(artifact, features.len())?),
             #[cfg(not(feature = "onnx"))]
@@ -169,13 +197,7 @@ impl Model {
         let x = self.select(all);
         let (probability, contributions) = match &self.inner {
             Inner::Logistic(m) => (m.probability(&x), m.contributions(&x)),
-            Inner::Trees(b) => {
-                let data = forust_ml::Matrix::new(&x, 1, x.len());
-                let log_odds = b.predict(&data, false).first().copied().unwrap_or(f64::NAN);
-                // Contributions of each feature to the log-odds (the last is the bias).
-                let c = b.predict_contributions(&data, forust_ml::gradientbooster::ContributionsMethod::Weight, false);
-                (sigmoid(log_odds), c.into_iter().take(x.len()).collect())
-            }
+            Inner::Trees(t) => t.explain(&x),
             #[cfg(feature = "onnx")]
             Inner::Onnx(plan) => (plan.probability(&x)?, Vec::new()),
         };
@@ -294,11 +316,13 @@ pub struct TreeOptions {
     pub learning_rate: f32,
     /// Use both cores while training.
     pub parallel: bool,
+    /// Report each round through the `log` crate ("Completed iteration i of n").
+    pub log_rounds: bool,
 }
 
 impl Default for TreeOptions {
     fn default() -> Self {
-        TreeOptions { rounds: 100, max_depth: 4, learning_rate: 0.1, parallel: true }
+        TreeOptions { rounds: 100, max_depth: 4, learning_rate: 0.1, parallel: true, log_rounds: false }
     }
 }
 
@@ -322,6 +346,7 @@ pub fn train_trees(x: &[Vec<f64>], y: &[bool], opts: TreeOptions) -> Result<Stri
         .set_learning_rate(opts.learning_rate)
         .set_parallel(opts.parallel)
         .set_seed(7);
+    booster.log_iterations = usize::from(opts.log_rounds);
     booster.fit_unweighted(&matrix, &labels, None).map_err(|e| ModelError::Artifact(e.to_string()))?;
     booster.json_dump().map_err(|e| ModelError::Artifact(e.to_string()))
 }
@@ -415,7 +440,7 @@ mod tests {
             x.push(vec![a, f64::from((i / 12) % 2)]);
             y.push((5.0..8.0).contains(&a));
         }
-        let opts = TreeOptions { rounds: 30, max_depth: 3, learning_rate: 0.3, parallel: false };
+        let opts = TreeOptions { rounds: 30, max_depth: 3, learning_rate: 0.3, parallel: false, log_rounds: false };
         let art = train_trees(&x, &y, opts).expect("trains");
         let model =
             Model::load(ModelKind::GradientBoosting, names(&["amount_log", "new_device"]), &art, BTreeMap::new(), 0.0)
