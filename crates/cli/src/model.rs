@@ -459,6 +459,34 @@ pub fn bench(a: &BenchArgs) -> anyhow::Result<Value> {
         merchant: Some(format!("m{}", next(500))),
         location: Some((next(180) as f64 - 90.0, next(360) as f64 - 180.0)),
     };
+    // The served fraud model: gradient-boosted trees over the payment features (100 rounds,
+    // depth 4) trained on synthetic rows, scored through the runner that bounds inference.
+    let width = rialto_risk::features::PAYMENT_FEATURES.len();
+    let rows: Vec<Vec<f64>> =
+        (0..5000).map(|i| (0..width).map(|j| ((i * 31 + j * 17) % 97) as f64).collect()).collect();
+    let labels: Vec<bool> = rows.iter().map(|r| r[0] + r[5] > 120.0).collect();
+    let opts = rialto_risk::model::TreeOptions {
+        rounds: 100,
+        max_depth: 4,
+        learning_rate: 0.1,
+        parallel: true,
+        log_rounds: false,
+    };
+    let artifact = rialto_risk::model::train_trees(&rows, &labels, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let names: Vec<String> = rialto_risk::features::PAYMENT_FEATURES.iter().map(|f| (*f).to_string()).collect();
+    let trees = std::sync::Arc::new(
+        rialto_risk::model::Model::load(
+            rialto_risk::model::ModelKind::GradientBoosting,
+            names,
+            &artifact,
+            std::collections::BTreeMap::new(),
+            0.01,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let runner = rialto_risk::model::Runner::default();
+    let timeout = std::time::Duration::from_millis(20);
+    let mut with_model = Vec::with_capacity(a.payments);
     let mut index = Index::default();
     let span = 30 * 86_400 * 1_000_000i64;
     for i in 0..a.history {
@@ -485,10 +513,33 @@ pub fn bench(a: &BenchArgs) -> anyhow::Result<Value> {
         let facts = BenchFacts { fields, aggregates: values };
         let assessment = rialto_risk::assess(&rules, &facts, rialto_risk::Thresholds::default());
         times.push(started.elapsed().as_secs_f64() * 1e6);
+        // The champion model on top: features from the same windows, inference on the runner.
+        let features = rialto_risk::features::extract(
+            &current,
+            &windows[&rialto_risk::Key::User],
+            0,
+            trees.merchant_risk_of(current.merchant.as_deref()),
+        );
+        let m = trees.clone();
+        let p = runner.run(timeout, move || m.predict(&features)).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let _ = assessment
+            .clone()
+            .with_model_score((p.map_or(0.0, |p| p.probability) * 100.0) as i64, rialto_risk::Thresholds::default());
+        with_model.push(started.elapsed().as_secs_f64() * 1e6);
         fired += assessment.fired.len();
         index.insert(&current);
     }
     times.sort_by(f64::total_cmp);
+    with_model.sort_by(f64::total_cmp);
+    // Tree inference alone (features given), in this thread.
+    let x = vec![1.0; width];
+    let mut tree_infer = Vec::with_capacity(20_000);
+    for _ in 0..20_000 {
+        let started = std::time::Instant::now();
+        std::hint::black_box(trees.predict(std::hint::black_box(&x)).map(|p| p.probability).unwrap_or(0.0));
+        tree_infer.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    tree_infer.sort_by(f64::total_cmp);
     // Logistic inference over 30 features (the fraud model's width).
     let model = Logistic {
         features: (0..30).map(|i| format!("v{i}")).collect(),
@@ -509,6 +560,9 @@ pub fn bench(a: &BenchArgs) -> anyhow::Result<Value> {
         "rules": rules.len(), "aggregate_rules": aggregates.len(), "history_payments": a.history,
         "assessed": a.payments, "rules_fired_per_payment": fired as f64 / a.payments.max(1) as f64,
         "assessment_us": {"p50": percentile(&times, 0.5), "p99": percentile(&times, 0.99), "max": percentile(&times, 1.0)},
+        "assessment_with_model_us": {"p50": percentile(&with_model, 0.5), "p99": percentile(&with_model, 0.99),
+            "max": percentile(&with_model, 1.0), "model": "gradient_boosting, 100 rounds, depth 4, 18 payment features, on the runner"},
+        "tree_inference_with_contributions_us": {"p50": percentile(&tree_infer, 0.5), "p99": percentile(&tree_infer, 0.99)},
         "logistic_inference_us": {"p50": percentile(&infer, 0.5), "p99": percentile(&infer, 0.99), "checksum": sink > 0.0},
     }))
 }
