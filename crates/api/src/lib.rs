@@ -36,6 +36,8 @@ pub use error::ApiError;
 
 /// Largest request body: 1 MiB.
 pub const BODY_BYTES_MAX: usize = 1 << 20;
+/// Largest model upload (`POST /v1/risk/models`): 64 MiB (a few thousand deep trees).
+pub const MODEL_BODY_BYTES_MAX: usize = 64 << 20;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -153,7 +155,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/risk/rules/backtest", post(risk::backtest))
         .route("/v1/credit-scores", post(credit::score))
         .route("/v1/risk/rules/{id}", get(risk::get).put(risk::replace).delete(risk::delete))
-        .route("/v1/risk/models", get(models::list).post(models::create))
+        .route(
+            "/v1/risk/models",
+            get(models::list).post(models::create).layer(DefaultBodyLimit::max(MODEL_BODY_BYTES_MAX)),
+        )
         .route("/v1/risk/models/train", post(models::train))
         .route("/v1/risk/models/rollback", post(models::rollback))
         .route("/v1/risk/models/{id}", get(models::get))

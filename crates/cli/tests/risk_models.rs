@@ -242,6 +242,14 @@ both!(uploaded_models_are_checked_before_they_are_registered, |app: App| async m
     let prob = a["details"]["model"]["probability"].as_f64().unwrap();
     assert!((prob - 1.0 / (1.0 + (-(0.5 * 80_101f64.ln() - 6.0)).exp())).abs() < 1e-9, "{a}");
     assert_eq!(a["details"]["model"]["top_features"][0]["feature"], "amount_log", "{a}");
+    // Model uploads may exceed the 1 MiB of other requests (large boosters); other routes may not.
+    let notes = "x".repeat(2 << 20);
+    let big = json!({"name": "big", "type": "logistic_regression", "features": ["amount_log", "new_device"],
+                     "artifact": ok, "metadata": {"notes": notes}});
+    let (st, m) = app.post("/v1/risk/models", big).await;
+    assert_eq!((st, m["version"].as_i64()), (201, Some(1)), "{}", m["error"]);
+    let (st, e) = app.post("/v1/risk/rules", json!({"id": "r", "name": notes})).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (413, Some("payload_too_large")));
 });
 
 /// A model too slow for the timeout: the payment is decided by the rules, and says so.
