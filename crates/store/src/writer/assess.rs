@@ -375,51 +375,16 @@ pub(crate) fn assess(
     let id = rialto_core::ids::new_id("ra");
     // The fraud models: the champion's score counts; a challenger's is only recorded.
     let thresholds = state.policies.thresholds;
-    let server = state.policies.models.clone();
-    let user_window = window(Key::User);
-    let mut score_rows = Vec::new();
-    let mut scored = |live: &super::models::Live, role: &str| -> Value {
-        let model = match &live.model {
-            Ok(m) => m,
-            Err(e) => {
-                score_rows.push((live.id.clone(), role.to_string(), "unavailable", None, 0));
-                return json!({"model_id": live.id, "role": role, "outcome": "unavailable", "error": e});
-            }
-        };
-        let merchant = model.merchant_risk_of(current.merchant.as_deref());
-        let features =
-            rialto_risk::features::extract(current, user_window, state.policies.utc_offset_seconds, merchant);
-        let (r, latency) = server.score(model, features);
-        match r {
-            Ok(p) => {
-                let (score, decision) = super::models::score_of(p.probability, thresholds);
-                score_rows.push((
-                    live.id.clone(),
-                    role.to_string(),
-                    "scored",
-                    Some((p.probability, score, decision)),
-                    latency,
-                ));
-                let top: Vec<Value> =
-                    p.contributions.iter().map(|(f, c)| json!({"feature": f, "contribution": c})).collect();
-                json!({"model_id": live.id, "role": role, "outcome": "scored", "probability": p.probability,
-                    "score": score, "decision": format!("{decision:?}").to_lowercase(), "top_features": top,
-                    "latency_us": latency})
-            }
-            Err(e) => {
-                let outcome = if e.starts_with("timeout") { "timeout" } else { "failed" };
-                score_rows.push((live.id.clone(), role.to_string(), outcome, None, latency));
-                json!({"model_id": live.id, "role": role, "outcome": outcome, "error": e, "latency_us": latency})
-            }
-        }
+    let ctx = super::models::ScoreContext {
+        assessment_id: &id,
+        payment_id: &n.id,
+        current,
+        user_window: window(Key::User),
+        utc_offset_seconds: state.policies.utc_offset_seconds,
+        thresholds,
+        now,
     };
-    let serving = &risk.serving;
-    let champion = serving.champion.as_ref().map(|l| scored(l, "champion"));
-    let challenger = serving
-        .challenger
-        .as_ref()
-        .filter(|l| super::models::in_share(&n.id, l.share_bp))
-        .map(|l| scored(l, "challenger"));
+    let (champion, challenger) = state.policies.models.score_payment(&risk.serving, &ctx, &mut writes.model_scores);
     if let Some(c) = champion {
         match c["score"].as_i64() {
             Some(score) => a = a.with_model_score(score, thresholds),
@@ -435,22 +400,6 @@ pub(crate) fn assess(
     }
     if let Some(c) = challenger {
         details.insert("challenger".into(), c);
-    }
-    for (model_id, role, outcome, scored, latency) in score_rows {
-        #[allow(clippy::cast_possible_truncation)]
-        let ppm = scored.map(|(p, _, _)| (p * 1e6).round() as i64);
-        writes.model_scores.push(vec![
-            Val::T(id.clone()),
-            Val::T(model_id),
-            Val::T(n.id.clone()),
-            Val::T(role),
-            Val::T(outcome.to_string()),
-            Val::OI(ppm),
-            Val::OI(scored.map(|s| s.1)),
-            Val::OT(scored.map(|s| format!("{:?}", s.2).to_lowercase())),
-            Val::I(latency),
-            Val::I(now),
-        ]);
     }
     // Side effects of the rules that fired.
     let mut alerts = Vec::new();

@@ -453,6 +453,78 @@ impl ModelServer {
     }
 }
 
+/// What scoring one payment needs.
+pub(crate) struct ScoreContext<'a> {
+    pub assessment_id: &'a str,
+    pub payment_id: &'a str,
+    pub current: &'a rialto_risk::window::Entry,
+    /// The user's window entries (30 days).
+    pub user_window: &'a [rialto_risk::window::Entry],
+    pub utc_offset_seconds: i64,
+    pub thresholds: rialto_risk::Thresholds,
+    pub now: i64,
+}
+
+impl ModelServer {
+    /// Scores a payment with the champion and, if the payment is in its share, the challenger:
+    /// each as the JSON the assessment explains itself with (the champion's `score` present
+    /// only if it answered), and a `risk_model_scores` row each.
+    pub(crate) fn score_payment(
+        &self,
+        serving: &Serving,
+        c: &ScoreContext<'_>,
+        rows: &mut Vec<Vec<Val>>,
+    ) -> (Option<Value>, Option<Value>) {
+        let mut scored = |live: &Live, role: &str| -> Value {
+            let mut row = |outcome: &str, answer: Option<(f64, i64, rialto_risk::Decision)>, latency: i64| {
+                #[allow(clippy::cast_possible_truncation)]
+                let ppm = answer.map(|(p, _, _)| (p * 1e6).round() as i64);
+                rows.push(vec![
+                    Val::T(c.assessment_id.to_string()),
+                    Val::T(live.id.clone()),
+                    Val::T(c.payment_id.to_string()),
+                    Val::T(role.to_string()),
+                    Val::T(outcome.to_string()),
+                    Val::OI(ppm),
+                    Val::OI(answer.map(|a| a.1)),
+                    Val::OT(answer.map(|a| format!("{:?}", a.2).to_lowercase())),
+                    Val::I(latency),
+                    Val::I(c.now),
+                ]);
+            };
+            let model = match &live.model {
+                Ok(m) => m,
+                Err(e) => {
+                    row("unavailable", None, 0);
+                    return json!({"model_id": live.id, "role": role, "outcome": "unavailable", "error": e});
+                }
+            };
+            let merchant = model.merchant_risk_of(c.current.merchant.as_deref());
+            let features = rialto_risk::features::extract(c.current, c.user_window, c.utc_offset_seconds, merchant);
+            match self.score(model, features) {
+                (Ok(p), latency) => {
+                    let (score, decision) = score_of(p.probability, c.thresholds);
+                    row("scored", Some((p.probability, score, decision)), latency);
+                    let top: Vec<Value> =
+                        p.contributions.iter().map(|(f, v)| json!({"feature": f, "contribution": v})).collect();
+                    json!({"model_id": live.id, "role": role, "outcome": "scored", "probability": p.probability,
+                        "score": score, "decision": format!("{decision:?}").to_lowercase(), "top_features": top,
+                        "latency_us": latency})
+                }
+                (Err(e), latency) => {
+                    let outcome = if e.starts_with("timeout") { "timeout" } else { "failed" };
+                    row(outcome, None, latency);
+                    json!({"model_id": live.id, "role": role, "outcome": outcome, "error": e, "latency_us": latency})
+                }
+            }
+        };
+        let champion = serving.champion.as_ref().map(|l| scored(l, "champion"));
+        let challenger =
+            serving.challenger.as_ref().filter(|l| in_share(c.payment_id, l.share_bp)).map(|l| scored(l, "challenger"));
+        (champion, challenger)
+    }
+}
+
 async fn load_model(conn: &mut AnyConnection, id: &str) -> Result<Loadable, Abort> {
     let row = sqlx::query("SELECT kind, features, artifact, merchant_risk FROM risk_models WHERE id = $1")
         .bind(id.to_string())
