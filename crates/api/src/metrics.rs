@@ -117,6 +117,17 @@ impl Metrics {
         for (name, help, v) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         }
+        let (outcomes, time_us) = state.config.policies.models.counters();
+        out.push_str("# HELP rialto_model_scores_total Fraud model scores attempted, by outcome.\n");
+        out.push_str("# TYPE rialto_model_scores_total counter\n");
+        for (outcome, n) in outcomes {
+            let _ = writeln!(out, "rialto_model_scores_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        let name = "rialto_model_score_time_microseconds_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Time spent scoring payments with models.\n# TYPE {name} counter\n{name} {time_us}"
+        );
         out
     }
 }

@@ -284,6 +284,10 @@ async fn a_model_that_does_not_answer_in_time_falls_back_to_the_rules() {
     assert_eq!(a["details"]["model"]["outcome"], "timeout", "{a}");
     assert!(a["reason"].as_str().unwrap().contains("decided by the rules alone"), "{a}");
     assert_eq!(a["model_scores"][0]["outcome"], "timeout", "{a}");
+    // Operators see it in the metrics.
+    let text = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("rialto_model_scores_total{outcome=\"timeout\"} 1"), "{text}");
+    assert!(text.contains("rialto_model_scores_total{outcome=\"scored\"} 0"), "{text}");
     app.stop().await;
 }
 

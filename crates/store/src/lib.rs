@@ -32,5 +32,6 @@ pub use writer::{
     LabelRecord, ModelChange, ModelRecord, ModelServer, NewAccount, NewJournal, NewLabel, NewModel, NewPayment,
     NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord,
     Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, Trained, Transition, Writer, WriterConfig,
-    WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, MODEL_STATUSES, SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
+    WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, MODEL_STATUSES, SCORE_OUTCOMES,
+    SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
 };

@@ -40,7 +40,8 @@ mod training;
 pub use backtest::{BacktestError, BACKTEST_PAYMENTS_MAX};
 pub use labels::{LabelRecord, NewLabel, ReviewFilter, LABELS, LABEL_SOURCES};
 pub use models::{
-    merchant_table, ModelChange, ModelRecord, ModelServer, NewModel, Trained, MODEL_STATUSES, SHARE_BP_MAX,
+    merchant_table, ModelChange, ModelRecord, ModelServer, NewModel, Trained, MODEL_STATUSES, SCORE_OUTCOMES,
+    SHARE_BP_MAX,
 };
 pub use payments::{NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition};
 pub use rules::RuleRecord;

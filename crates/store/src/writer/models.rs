@@ -378,11 +378,17 @@ impl Serving {
     }
 }
 
+/// What a model score can come to.
+pub const SCORE_OUTCOMES: [&str; 4] = ["scored", "failed", "timeout", "unavailable"];
+
 /// What serving needs across batches: parsed models by (id, updated_at), the inference
 /// runner and its timeout.
 pub struct ModelServer {
     cache: Mutex<HashMap<String, (i64, Loadable)>>,
     runner: Runner,
+    /// Scores attempted by outcome (`SCORE_OUTCOMES` order), and their total time, µs.
+    outcomes: [std::sync::atomic::AtomicU64; 4],
+    time_us: std::sync::atomic::AtomicU64,
     /// The most one inference may take before the assessment falls back to the rules.
     pub timeout: Duration,
 }
@@ -402,7 +408,32 @@ impl Default for ModelServer {
 impl ModelServer {
     /// A server whose inferences answer within `timeout`.
     pub fn new(timeout: Duration) -> ModelServer {
-        ModelServer { cache: Mutex::new(HashMap::new()), runner: Runner::default(), timeout }
+        ModelServer {
+            cache: Mutex::new(HashMap::new()),
+            runner: Runner::default(),
+            outcomes: Default::default(),
+            time_us: Default::default(),
+            timeout,
+        }
+    }
+
+    /// Model scores attempted in this process by outcome, and their total time in µs (for
+    /// metrics; a score in a batch that later rolled back still counts).
+    pub fn counters(&self) -> ([(&'static str, u64); 4], u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut out = [("", 0); 4];
+        for (i, name) in SCORE_OUTCOMES.iter().enumerate() {
+            out[i] = (*name, self.outcomes[i].load(Relaxed));
+        }
+        (out, self.time_us.load(Relaxed))
+    }
+
+    fn count(&self, outcome: &str, latency_us: i64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some(i) = SCORE_OUTCOMES.iter().position(|o| *o == outcome) {
+            self.outcomes[i].fetch_add(1, Relaxed);
+        }
+        self.time_us.fetch_add(u64::try_from(latency_us).unwrap_or(0), Relaxed);
     }
 
     /// The live models, read from the registry once per batch of payments.
@@ -477,6 +508,7 @@ impl ModelServer {
     ) -> (Option<Value>, Option<Value>) {
         let mut scored = |live: &Live, role: &str| -> Value {
             let mut row = |outcome: &str, answer: Option<(f64, i64, rialto_risk::Decision)>, latency: i64| {
+                self.count(outcome, latency);
                 #[allow(clippy::cast_possible_truncation)]
                 let ppm = answer.map(|(p, _, _)| (p * 1e6).round() as i64);
                 rows.push(vec![
