@@ -74,6 +74,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of this deployment's Redis keys.
     pub redis_prefix: String,
+    /// A model still `training` this long after its last change, when a server starts, was
+    /// left by a process that stopped: it is marked failed (`deprecated` with the error).
+    pub training_stale_after: Duration,
 }
 
 impl Config {
@@ -96,6 +99,7 @@ impl Config {
             nats_interval: Duration::from_millis(200),
             redis_url: None,
             redis_prefix: "rialto".into(),
+            training_stale_after: Duration::from_secs(3600),
         }
     }
 }
@@ -252,6 +256,16 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let loaded = windows.rebuild(&db, rialto_store::now_us()).await?;
     tracing::info!(payments = loaded, store = windows.kind(), "risk windows rebuilt");
     let writer = Writer::start(&db, config.writer, presenter, config.policies.clone()).await?;
+    // Trainings a stopped process left behind will never finish: say so.
+    let stale_us = i64::try_from(config.training_stale_after.as_micros()).unwrap_or(i64::MAX);
+    for id in db.stale_training_models(rialto_store::now_us().saturating_sub(stale_us)).await? {
+        let result = Err("training did not finish: the process training it stopped".to_string());
+        let audit = rialto_store::AuditContext { actor: "system:training".into(), request_id: None, ip: None };
+        let change = rialto_store::Command::Model(rialto_store::ModelChange::Trained { id: id.clone(), result });
+        if let rialto_store::Reply::Done { outcome: Err(e), .. } = writer.submit(change, None, Some(audit)).await {
+            tracing::warn!(model = %id, error = %e, "could not mark an abandoned training");
+        }
+    }
     let nats = match &config.nats_url {
         Some(url) => {
             Some(Arc::new(nats::NatsRelay::connect(url, &config.nats_stream, &config.nats_subject_prefix).await?))

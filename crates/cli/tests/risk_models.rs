@@ -175,6 +175,20 @@ both!(models_train_from_labels_deploy_challenge_and_roll_back, |app: App| async 
     assert_eq!(live["live"]["by_role"]["champion"]["scored"].as_i64(), live["live"]["scored"].as_i64(), "{live}");
     let (_, gl) = app.get(&format!("/v1/risk/models/{gbt_id}")).await;
     assert_eq!(gl["live"]["by_role"]["challenger"]["scored"], 1, "{gl}");
+    // A training whose process stopped is marked failed when a server starts.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE risk_models SET status = 'training', updated_at = 0 WHERE id = $1")
+        .bind(&gbt_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let url = app.database_url.clone();
+    app.stop().await;
+    let app = App::start_on(url, |_| {}).await;
+    let (_, g) = app.get(&format!("/v1/risk/models/{gbt_id}")).await;
+    assert_eq!((g["status"].as_str(), g["error"].as_str().is_some()), (Some("deprecated"), true), "{g}");
     for action in [
         "risk_model.register",
         "risk_model.trained",

@@ -623,6 +623,15 @@ impl Db {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// Models still `training` with no change since `before_us` (their trainer stopped).
+    pub async fn stale_training_models(&self, before_us: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM risk_models WHERE status = 'training' AND updated_at < $1 ORDER BY id")
+            .bind(before_us)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| r.try_get("id").map_err(StoreError::from)).collect()
+    }
+
     /// A model's artifact.
     pub async fn model_artifact(&self, id: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT artifact FROM risk_models WHERE id = $1")
