@@ -187,13 +187,12 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response 
                 .filter(|r| *r > 0.0 && *r <= 1.0)
                 .ok_or_else(|| ApiError::invalid("`learning_rate` is a number in (0, 1]").param("learning_rate"))?,
         };
-        let examples =
-            s.db.training_set(from, to, s.config.policies.utc_offset_seconds).await.map_err(|e| match e {
-                rialto_store::BacktestError::TooLarge(_) => {
-                    ApiError::new(StatusCode::BAD_REQUEST, "training_set_too_large", e.to_string()).param("from")
-                }
-                rialto_store::BacktestError::Store(e) => e.into(),
-            })?;
+        let examples = s.db.training_set(from, to, &s.config.policies.time_zone).await.map_err(|e| match e {
+            rialto_store::BacktestError::TooLarge(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "training_set_too_large", e.to_string()).param("from")
+            }
+            rialto_store::BacktestError::Store(e) => e.into(),
+        })?;
         let frauds = examples.iter().filter(|e| e.fraud).count();
         let min = rialto_risk::training::LABELS_PER_CLASS_MIN;
         if frauds < min || examples.len() - frauds < min {

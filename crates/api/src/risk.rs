@@ -238,7 +238,7 @@ pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
             }
             let p = &s.config.policies;
             let mut report =
-                s.db.backtest(&rules, from, to, (p.thresholds, p.utc_offset_seconds)).await.map_err(|e| match e {
+                s.db.backtest(&rules, from, to, (p.thresholds, &p.time_zone)).await.map_err(|e| match e {
                     rialto_store::BacktestError::TooLarge(_) => {
                         ApiError::new(StatusCode::BAD_REQUEST, "backtest_too_large", e.to_string()).param("from")
                     }

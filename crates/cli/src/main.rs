@@ -58,7 +58,8 @@ enum Cmd {
         /// Prefix of Rialto's Redis keys.
         #[arg(long, env = "RIALTO_REDIS_PREFIX", default_value = "rialto")]
         redis_prefix: String,
-        /// Time zone of the risk rules' hour_of_day / day_of_week: `UTC` or an offset like `+05:30`.
+        /// Time zone of the risk rules' and models' hour and weekday: `UTC`, an offset like
+        /// `+05:30`, or an IANA name like `Europe/Berlin` (daylight saving followed).
         #[arg(long, env = "RIALTO_RISK_TIME_ZONE", default_value = "UTC")]
         risk_time_zone: String,
         /// Lowest scores of the medium, high and critical risk levels.
@@ -203,7 +204,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             config.redis_url = redis_url.filter(|u| !u.is_empty());
             config.redis_prefix = redis_prefix;
             let mut policies = (*config.policies).clone();
-            policies.utc_offset_seconds = parse_utc_offset(&risk_time_zone)?;
+            policies.time_zone = rialto_risk::TimeZone::parse(&risk_time_zone).map_err(anyhow::Error::msg)?;
             policies.thresholds = parse_thresholds(&risk_thresholds)?;
             policies.models = std::sync::Arc::new(rialto_store::ModelServer::new(std::time::Duration::from_millis(
                 model_timeout_ms.clamp(1, 10_000),
@@ -329,25 +330,6 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// `UTC`, `Z`, or `±HH:MM` → seconds east of UTC.
-fn parse_utc_offset(tz: &str) -> anyhow::Result<i64> {
-    let bad = || anyhow::anyhow!("time zone `{tz}`: use UTC or an offset like +05:30 or -08:00");
-    if matches!(tz, "UTC" | "utc" | "Z" | "") {
-        return Ok(0);
-    }
-    let (sign, rest) = match tz.as_bytes().first() {
-        Some(b'+') => (1, &tz[1..]),
-        Some(b'-') => (-1, &tz[1..]),
-        _ => return Err(bad()),
-    };
-    let (h, m) = rest.split_once(':').ok_or_else(bad)?;
-    let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if h > 14 || m > 59 || h.to_string().len() > 2 {
-        return Err(bad());
-    }
-    Ok(sign * (h * 3600 + m * 60))
-}
-
 /// `medium,high,critical`, strictly increasing within 1..=100.
 fn parse_thresholds(text: &str) -> anyhow::Result<rialto_risk::Thresholds> {
     let bad = || anyhow::anyhow!("risk thresholds `{text}`: use three increasing scores like 30,60,80");
@@ -365,13 +347,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn time_zones_and_thresholds_parse_or_explain() {
-        assert_eq!(parse_utc_offset("UTC").ok(), Some(0));
-        assert_eq!(parse_utc_offset("+05:30").ok(), Some(19_800));
-        assert_eq!(parse_utc_offset("-08:00").ok(), Some(-28_800));
-        for bad in ["Europe/Berlin", "+5", "+25:00", "+05:60", "05:00"] {
-            assert!(parse_utc_offset(bad).is_err(), "{bad}");
-        }
+    fn thresholds_parse_or_explain() {
         let t = parse_thresholds("20,50,90").ok();
         assert_eq!(t.map(|t| (t.medium, t.high, t.critical)), Some((20, 50, 90)));
         for bad in ["30,60", "60,30,80", "30,60,101", "a,b,c", "0,10,20"] {

@@ -393,3 +393,41 @@ both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move 
     assert_eq!(app.post("/v1/credit-scores", missing).await.1["error"]["param"], "defaults");
     app.stop().await;
 });
+
+/// `hour_of_day` is local to the configured zone: an IANA name follows its own offset.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hour_of_day_is_local_to_a_named_time_zone() {
+    let app = common::App::start_with(common::Backend::Sqlite, |c| {
+        let mut p = (*c.policies).clone();
+        // UTC+14 all year: the local hour is never the UTC hour.
+        p.time_zone = rialto_risk::TimeZone::parse("Pacific/Kiritimati").unwrap();
+        c.policies = std::sync::Arc::new(p);
+    })
+    .await
+    .unwrap();
+    let utc_hour = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 3600 % 24;
+    let local = |h: u64| (h + 14) % 24;
+    // This hour or the next one, in case the hour turns during the test.
+    let rule = json!({"id": "local_hour", "name": "local hour", "condition":
+        {"field": "hour_of_day", "op": "in", "value": [local(utc_hour), local(utc_hour + 1)]},
+        "actions": [{"type": "review"}]});
+    assert_eq!(app.post("/v1/risk/rules", rule).await.0, 201);
+    let (_, u) = app.post("/v1/users", json!({"name": "Payer"})).await;
+    let (_, wallet) = app.funded("USD", 100_000).await;
+    let merchant = app.account("USD", false).await;
+    let (_, p) = app
+        .post(
+            "/v1/payments",
+            json!({"user_id": u["id"], "source_account_id": wallet, "destination_account_id": merchant,
+                   "amount": 100, "currency": "USD"}),
+        )
+        .await;
+    assert_eq!(p["status"], "requires_review", "{p}");
+    let (_, a) = app.get(&format!("/v1/risk/assessments/{}", p["risk_assessment_id"].as_str().unwrap())).await;
+    assert_eq!(
+        (a["details"]["time_zone"].as_str(), a["details"]["time_zone_offset_seconds"].as_i64()),
+        (Some("Pacific/Kiritimati"), Some(50_400)),
+        "{a}"
+    );
+    app.stop().await;
+}

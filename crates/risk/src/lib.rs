@@ -25,9 +25,11 @@ pub mod model;
 mod onnx;
 mod rule;
 pub mod training;
+mod tz;
 pub mod window;
 
 pub use rule::{
     assess, Action, Aggregate, AggregateFn, Assessment, Condition, Decision, Facts, Fired, Key, Level, Op, Rule,
     RuleError, Thresholds, HISTORY_FIELDS, WINDOW_SECONDS_MAX,
 };
+pub use tz::TimeZone;

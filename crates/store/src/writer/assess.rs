@@ -280,7 +280,7 @@ pub(crate) async fn load(
     }
     // List memberships of this batch's values.
     for (p, e) in payments.iter().zip(&entries) {
-        let fields = fields_of(&View::of(p), e, policies.utc_offset_seconds);
+        let fields = fields_of(&View::of(p), e, policies.time_zone.offset_at(now));
         for (list, field) in &needs.lists {
             let Some(v) = fields.get(field.as_str()).and_then(Value::as_str) else { continue };
             let sql = format!(
@@ -357,6 +357,7 @@ pub(crate) fn assess(
         return None;
     }
     let now = state.now;
+    let offset = state.policies.time_zone.offset_at(now);
     let empty = Vec::new();
     let risk = &state.risk;
     let window = |key: Key| -> &[Entry] {
@@ -370,7 +371,7 @@ pub(crate) fn assess(
         current,
         window,
         &risk.lists,
-        (state.policies.thresholds, state.policies.utc_offset_seconds),
+        (state.policies.thresholds, offset),
     );
     let id = rialto_core::ids::new_id("ra");
     // The fraud models: the champion's score counts; a challenger's is only recorded.
@@ -380,7 +381,7 @@ pub(crate) fn assess(
         payment_id: &n.id,
         current,
         user_window: window(Key::User),
-        utc_offset_seconds: state.policies.utc_offset_seconds,
+        utc_offset_seconds: offset,
         thresholds,
         now,
     };
@@ -434,7 +435,8 @@ pub(crate) fn assess(
     details.insert("flags".into(), json!(flags));
     details.insert("require_2fa".into(), json!(second_factor));
     details.insert("notified".into(), json!(alerts));
-    details.insert("time_zone_offset_seconds".into(), json!(state.policies.utc_offset_seconds));
+    details.insert("time_zone".into(), json!(state.policies.time_zone.name()));
+    details.insert("time_zone_offset_seconds".into(), json!(offset));
     if !alerts.is_empty() {
         writes.events.push(crate::outbox::NewEvent {
             kind: "risk.alert",

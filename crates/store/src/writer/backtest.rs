@@ -56,7 +56,7 @@ impl Db {
         rules: &[Rule],
         from_us: i64,
         to_us: i64,
-        (thresholds, utc_offset_seconds): (Thresholds, i64),
+        (thresholds, time_zone): (Thresholds, &rialto_risk::TimeZone),
     ) -> Result<Value, BacktestError> {
         let needs = Needs::of(rules);
         let wants_history = needs.wants_history();
@@ -157,7 +157,7 @@ impl Db {
                     &current,
                     window,
                     &lists,
-                    (thresholds, utc_offset_seconds),
+                    (thresholds, time_zone.offset_at(at)),
                 );
                 let now = decision_name(a.decision);
                 *decisions.entry(now).or_default() += 1;

@@ -24,8 +24,8 @@ pub struct Policies {
     pub windows: Arc<crate::windows::Windows>,
     /// Risk score thresholds of the levels.
     pub thresholds: rialto_risk::Thresholds,
-    /// The time zone of `hour_of_day` / `day_of_week`, as seconds east of UTC.
-    pub utc_offset_seconds: i64,
+    /// The time zone of `hour_of_day` / `day_of_week` (rules and models).
+    pub time_zone: rialto_risk::TimeZone,
     /// Fraud model serving (parsed models, the inference runner and its timeout).
     pub models: Arc<super::ModelServer>,
 }
@@ -48,7 +48,7 @@ impl Default for Policies {
             windows: Arc::new(crate::windows::Windows::memory()),
             thresholds: rialto_risk::Thresholds::default(),
             models: Arc::new(super::ModelServer::default()),
-            utc_offset_seconds: 0,
+            time_zone: rialto_risk::TimeZone::default(),
         }
     }
 }

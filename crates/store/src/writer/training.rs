@@ -29,7 +29,7 @@ impl Db {
         &self,
         from_us: i64,
         to_us: i64,
-        utc_offset_seconds: i64,
+        time_zone: &rialto_risk::TimeZone,
     ) -> Result<Vec<Example>, BacktestError> {
         let labels = self.labels_between(from_us, to_us).await?;
         let start = window_start(from_us, WINDOW_SECONDS_MAX);
@@ -72,7 +72,7 @@ impl Db {
             );
             if let Some(&fraud) = labels.get(&id).filter(|_| at >= from_us) {
                 let earlier = index.since(Key::User, &current.user, window_start(at, WINDOW_SECONDS_MAX));
-                let mut features = extract(&current, &earlier, utc_offset_seconds, 0.0);
+                let mut features = extract(&current, &earlier, time_zone.offset_at(at), 0.0);
                 if let Some(m) = merchant_at {
                     features[m] = 0.0;
                 }
