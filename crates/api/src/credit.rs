@@ -7,13 +7,19 @@
 //! default records, debt and income; the other applicant fields are validated and reported as
 //! `not_scored` until a dataset that has them is trained.
 
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rialto_risk::ml::{grade, Logistic, Scaling};
+use rialto_store::{Command, CreditScoreRecord};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::auth::Ctx;
 use crate::error::ApiError;
-use crate::routes::{body_bytes, respond, Body};
+use crate::input::PathId;
+use crate::routes::{respond, write, Body};
+use crate::AppState;
 
 /// The scorecard's inputs, in order.
 pub const FEATURES: [&str; 4] = ["age", "employment_years", "has_defaults", "debt_to_income"];
@@ -71,12 +77,51 @@ const FIELDS: [(&str, f64, f64, bool, bool); 11] = [
     ("hard_inquiries_6m", 0.0, 1000.0, false, false),
 ];
 
-/// `POST /v1/credit-scores`
-pub async fn score(body: Body) -> Response {
-    respond(async { score_body(&body_bytes(body)?) }.await)
+/// `POST /v1/credit-scores`: scores the applicant and keeps the answer (with the applicant's
+/// features) so it can be shown again; audited in the same transaction. Answers 201.
+pub async fn score(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body) -> Response {
+    let actor = ctx.caller.key_id.clone();
+    write(&s, &ctx, &h, "/v1/credit-scores", body, StatusCode::CREATED, |b| {
+        let (applicant, mut answer) = score_body(b)?;
+        let id = rialto_core::ids::new_id("cs");
+        answer["id"] = json!(id);
+        let score = answer["score"].as_i64().unwrap_or(0);
+        let grade = answer["grade"].as_str().unwrap_or("F").to_string();
+        Ok(Command::RecordCreditScore(Box::new(CreditScoreRecord {
+            id,
+            applicant: applicant.to_string(),
+            answer: answer.to_string(),
+            score,
+            grade,
+            created_by: actor,
+            created_at_us: 0,
+        })))
+    })
+    .await
 }
 
-fn score_body(bytes: &[u8]) -> Result<Value, ApiError> {
+/// A kept credit score as JSON: the answer as given, its applicant and time.
+pub fn record_json(r: &CreditScoreRecord) -> Value {
+    let mut v: Value = serde_json::from_str(&r.answer).unwrap_or_else(|_| json!({}));
+    v["id"] = json!(r.id);
+    v["applicant"] = serde_json::from_str(&r.applicant).unwrap_or(Value::Null);
+    v["created_at"] = crate::present::time_text(r.created_at_us);
+    v
+}
+
+/// `GET /v1/credit-scores/{id}`
+pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    respond(
+        async {
+            let r = s.db.credit_score(&id).await?.ok_or_else(|| ApiError::not_found("credit score", &id))?;
+            Ok(record_json(&r))
+        }
+        .await,
+    )
+}
+
+/// The applicant's validated features and the answer.
+fn score_body(bytes: &[u8]) -> Result<(Value, Value), ApiError> {
     let doc: Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
     let Some(m) = doc.as_object() else { return Err(ApiError::invalid("the body must be a JSON object")) };
@@ -130,11 +175,15 @@ fn score_body(bytes: &[u8]) -> Result<Value, ApiError> {
         p if p < 0.50 => "high",
         _ => "very_high",
     };
-    Ok(json!({
-        "object": "credit_score", "score": score, "grade": grade(score), "risk_level": level,
-        "probability_of_default": p_bad, "approval_probability": 1.0 - p_bad,
-        "reason_codes": reasons, "not_scored": not_scored,
-        "model": {"type": c.metadata["type"], "dataset": c.metadata["dataset"], "trained_at": c.metadata["trained_at"],
-                  "roc_auc": c.metadata["metrics"]["roc_auc"], "ks": c.metadata["metrics"]["ks"]},
-    }))
+    let applicant = Value::Object(m.clone());
+    Ok((
+        applicant,
+        json!({
+            "object": "credit_score", "score": score, "grade": grade(score), "risk_level": level,
+            "probability_of_default": p_bad, "approval_probability": 1.0 - p_bad,
+            "reason_codes": reasons, "not_scored": not_scored,
+            "model": {"type": c.metadata["type"], "dataset": c.metadata["dataset"], "trained_at": c.metadata["trained_at"],
+                      "roc_auc": c.metadata["metrics"]["roc_auc"], "ks": c.metadata["metrics"]["ks"]},
+        }),
+    ))
 }

@@ -158,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/risk/rules", get(risk::list).post(risk::create))
         .route("/v1/risk/rules/backtest", post(risk::backtest))
         .route("/v1/credit-scores", post(credit::score))
+        .route("/v1/credit-scores/{id}", get(credit::get))
         .route("/v1/risk/rules/{id}", get(risk::get).put(risk::replace).delete(risk::delete))
         .route(
             "/v1/risk/models",

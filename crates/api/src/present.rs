@@ -132,6 +132,7 @@ pub fn output(o: &Output) -> Value {
         }
         Output::Label(l) => label(l),
         Output::Model(m) => crate::models::model_json(m),
+        Output::CreditScore(c) => crate::credit::record_json(c),
         Output::Recorded => json!({"object": "audit_record"}),
     }
 }

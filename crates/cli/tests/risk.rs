@@ -359,7 +359,18 @@ both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move 
     let steady = json!({"age": 45, "income": 3000, "employment_years": 15, "total_debt": 0, "defaults": 0,
                         "late_payments": 0, "hard_inquiries_6m": 1});
     let (s, good) = app.post("/v1/credit-scores", steady.clone()).await;
-    assert_eq!(s, 200, "{good}");
+    assert_eq!(s, 201, "{good}");
+    // Kept as answered, with the applicant, and audited.
+    let (s, kept) = app.get(&format!("/v1/credit-scores/{}", good["id"].as_str().unwrap())).await;
+    assert_eq!(s, 200, "{kept}");
+    assert_eq!(
+        (kept["score"].clone(), kept["reason_codes"].clone()),
+        (good["score"].clone(), good["reason_codes"].clone())
+    );
+    assert_eq!(kept["applicant"], steady);
+    let (_, audit) = app.get("/v1/audit-events?action=credit_score.create").await;
+    assert_eq!(audit["data"][0]["resource_id"], good["id"], "{audit}");
+    assert_eq!(app.get("/v1/credit-scores/cs_nope").await.0, 404);
     let risky = json!({"age": 21, "income": 800, "employment_years": 0, "total_debt": 20000, "defaults": 2});
     let (_, bad) = app.post("/v1/credit-scores", risky).await;
     let (gs, bs) = (good["score"].as_i64().unwrap(), bad["score"].as_i64().unwrap());
@@ -391,6 +402,9 @@ both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move 
     let mut missing = steady.clone();
     missing.as_object_mut().unwrap().remove("defaults");
     assert_eq!(app.post("/v1/credit-scores", missing).await.1["error"]["param"], "defaults");
+    // Refused applications keep nothing: two kept, both audited.
+    let (_, audit) = app.get("/v1/audit-events?action=credit_score.create").await;
+    assert_eq!(audit["data"].as_array().unwrap().len(), 2, "{audit}");
     app.stop().await;
 });
 

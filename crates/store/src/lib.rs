@@ -28,10 +28,10 @@ pub use verify::{Mismatch, VerifyReport};
 pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
 pub use windows::Windows;
 pub use writer::{
-    fee, merchant_table, AuditContext, BacktestError, Command, CommandError, Example, FeeSchedule, Idempotency,
-    LabelRecord, ModelChange, ModelRecord, ModelServer, NewAccount, NewJournal, NewLabel, NewModel, NewPayment,
-    NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord,
-    Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, Trained, Transition, Writer, WriterConfig,
-    WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, MODEL_STATUSES, SCORE_OUTCOMES,
+    fee, merchant_table, AuditContext, BacktestError, Command, CommandError, CreditScoreRecord, Example, FeeSchedule,
+    Idempotency, LabelRecord, ModelChange, ModelRecord, ModelServer, NewAccount, NewJournal, NewLabel, NewModel,
+    NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter,
+    RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, Trained, Transition, Writer,
+    WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, MODEL_STATUSES, SCORE_OUTCOMES,
     SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
 };

@@ -234,6 +234,8 @@ pub enum Command {
     },
     /// Change the fraud model registry.
     Model(ModelChange),
+    /// Keep a credit score as it was answered.
+    RecordCreditScore(Box<CreditScoreRecord>),
     /// Record a security event (no other effect): an authentication failure, a refused role.
     Audit {
         /// e.g. `auth.failure`.
@@ -241,6 +243,45 @@ pub enum Command {
         /// JSON details.
         details: String,
     },
+}
+
+/// A credit score as answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreditScoreRecord {
+    /// `cs_…`.
+    pub id: String,
+    /// The applicant's features, JSON.
+    pub applicant: String,
+    /// The answer, JSON (score, grade, reason codes, model).
+    pub answer: String,
+    /// Score.
+    pub score: i64,
+    /// Grade.
+    pub grade: String,
+    /// The key that asked.
+    pub created_by: String,
+    /// Set by the writer, µs.
+    pub created_at_us: i64,
+}
+
+impl Db {
+    /// A kept credit score.
+    pub async fn credit_score(&self, id: &str) -> Result<Option<CreditScoreRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM credit_scores WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(CreditScoreRecord {
+            id: r.try_get("id")?,
+            applicant: r.try_get("applicant")?,
+            answer: r.try_get("answer")?,
+            score: r.try_get("score")?,
+            grade: r.try_get("grade")?,
+            created_by: r.try_get("created_by")?,
+            created_at_us: r.try_get("created_at")?,
+        }))
+    }
 }
 
 /// Who asked, for the audit record of a command.
@@ -286,6 +327,8 @@ pub enum Output {
     Label(LabelRecord),
     /// A registered model after the change.
     Model(Box<ModelRecord>),
+    /// A kept credit score.
+    CreditScore(Box<CreditScoreRecord>),
     /// An audit record was written.
     Recorded,
 }
@@ -665,6 +708,7 @@ struct Writes {
     risk_blocks: Vec<(String, String, i64, String)>,
     rules: Vec<RuleRecord>,
     models: Vec<(ModelRecord, Option<String>)>,
+    credit_scores: Vec<CreditScoreRecord>,
     model_scores: Vec<Vec<Val>>,
     webhook_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
@@ -882,6 +926,7 @@ async fn load_state(
                 });
             }
             Command::Model(_) => registry = true,
+            Command::RecordCreditScore(_) => {}
             Command::CreateApiKey { .. } | Command::Audit { .. } => {}
         }
     }
@@ -1140,6 +1185,12 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             settlement::settle(state, writes, destination_account_id.as_deref(), fees)
         }
         Command::Model(c) => models::change(state, writes, c),
+        Command::RecordCreditScore(r) => {
+            let mut r = (**r).clone();
+            r.created_at_us = now;
+            writes.credit_scores.push(r.clone());
+            Ok(Output::CreditScore(Box::new(r)))
+        }
         Command::Audit { .. } => Ok(Output::Recorded),
     }
 }
@@ -1225,6 +1276,7 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
         Command::Settle { destination_account_id } => {
             ("settlement.run", destination_account_id.clone().map(|d| ("account", d)))
         }
+        Command::RecordCreditScore(r) => ("credit_score.create", Some(("credit_score", r.id.clone()))),
         Command::Model(c) => {
             let (action, id) = c.action();
             return (action.to_string(), id.map(|id| ("risk_model", id)));
@@ -1549,6 +1601,20 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     for u in std::mem::take(&mut w.user_updates) {
         let q = "UPDATE users SET status = $1, kyc_status = $2, updated_at = $3 WHERE id = $4";
         let values = args([Val::T(u.status), Val::T(u.kyc_status), Val::I(u.updated_at_us), Val::T(u.id)])?;
+        sqlx::query_with(q, values).execute(&mut *conn).await?;
+    }
+    for c in std::mem::take(&mut w.credit_scores) {
+        let q = "INSERT INTO credit_scores (id, applicant, answer, score, grade, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let values = args([
+            Val::T(c.id),
+            Val::T(c.applicant),
+            Val::T(c.answer),
+            Val::I(c.score),
+            Val::T(c.grade),
+            Val::T(c.created_by),
+            Val::I(c.created_at_us),
+        ])?;
         sqlx::query_with(q, values).execute(&mut *conn).await?;
     }
     for e in std::mem::take(&mut w.webhook_endpoints) {
