@@ -454,7 +454,6 @@ impl ModelServer {
                 _ => {
                     let m = load_model(conn, &id).await?;
                     let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    cache.retain(|_, (at, _)| *at > updated - 86_400_000_000);
                     cache.insert(id.clone(), (updated, m.clone()));
                     m
                 }
@@ -466,6 +465,13 @@ impl ModelServer {
                 serving.challenger = Some(live);
             }
         }
+        // Only live models stay parsed.
+        let live: Vec<&str> =
+            [&serving.champion, &serving.challenger].into_iter().flatten().map(|l| l.id.as_str()).collect();
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|id, _| live.contains(&id.as_str()));
         Ok(serving)
     }
 
