@@ -101,6 +101,24 @@ enum ModelCmd {
     TrainCredit(model::CreditArgs),
     /// Measure in-process risk assessment and model inference latency.
     Bench(model::BenchArgs),
+    /// Write the labelled payments of a range with their payment features as CSV (to train a
+    /// model elsewhere, e.g. scikit-learn exported to ONNX).
+    Features {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Start of the range (RFC 3339); default 90 days before `--to`.
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the range (RFC 3339, exclusive); default now.
+        #[arg(long)]
+        to: Option<String>,
+        /// Time zone of the hour and weekday features (as `serve --risk-time-zone`).
+        #[arg(long, env = "RIALTO_RISK_TIME_ZONE", default_value = "UTC")]
+        risk_time_zone: String,
+        /// Where to write the CSV (default: standard output).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -279,6 +297,25 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             }
         }
         Cmd::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Cmd::Model(ModelCmd::Features { db, from, to, risk_time_zone, out }) => {
+            let parse = |t: &str| -> anyhow::Result<i64> {
+                let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .with_context(|| format!("`{t}` is not an RFC 3339 time"))?;
+                i64::try_from(at.unix_timestamp_nanos() / 1000).context("time out of range")
+            };
+            let to = to.as_deref().map(parse).transpose()?.unwrap_or_else(|| rialto_store::now_us() + 1);
+            let from = from.as_deref().map(parse).transpose()?.unwrap_or(to - 90 * 86_400 * 1_000_000);
+            let tz = rialto_risk::TimeZone::parse(&risk_time_zone).map_err(anyhow::Error::msg)?;
+            let db = open(&db).await?;
+            let examples = db.training_set(from, to, &tz).await?;
+            let sink: Box<dyn std::io::Write> = match &out {
+                Some(path) => Box::new(std::fs::File::create(path)?),
+                None => Box::new(std::io::stdout()),
+            };
+            let n = model::write_features(sink, &examples)?;
+            eprintln!("{n} labelled payments ({} fraud)", examples.iter().filter(|e| e.fraud).count());
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Model(ModelCmd::Train(args)) => {
             let report = tokio::task::spawn_blocking(move || model::train(&args)).await??;
             println!("{}", serde_json::to_string_pretty(&report)?);

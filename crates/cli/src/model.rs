@@ -360,6 +360,25 @@ pub fn train_credit(a: &CreditArgs) -> anyhow::Result<Value> {
     Ok(report)
 }
 
+/// Labelled payments as CSV: id, time, merchant, the payment features, `fraud` (1 or 0). The
+/// `merchant_risk` column is 0: a model trained elsewhere learns its own merchant table (upload
+/// it as `merchant_risk`).
+pub fn write_features(sink: impl std::io::Write, examples: &[rialto_store::Example]) -> anyhow::Result<usize> {
+    let mut w = csv::Writer::from_writer(sink);
+    let mut header = vec!["payment_id", "created_at_us", "merchant_id"];
+    header.extend(rialto_risk::features::PAYMENT_FEATURES);
+    header.push("fraud");
+    w.write_record(&header)?;
+    for e in examples {
+        let mut row = vec![e.payment_id.clone(), e.at_us.to_string(), e.merchant.clone().unwrap_or_default()];
+        row.extend(e.features.iter().map(f64::to_string));
+        row.push(if e.fraud { "1" } else { "0" }.into());
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(examples.len())
+}
+
 fn now_text() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

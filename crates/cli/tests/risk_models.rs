@@ -116,6 +116,21 @@ both!(models_train_from_labels_deploy_challenge_and_roll_back, |app: App| async 
     }
     let (lr_id, gbt_id) = (lr["id"].as_str().unwrap().to_string(), gbt["id"].as_str().unwrap().to_string());
 
+    // The same labelled features, as CSV for training elsewhere.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rialto"))
+        .args(["model", "features", "--database", &app.database_url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!((header[0], header[3], header.last().copied()), ("payment_id", "amount_log", Some("fraud")), "{csv}");
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 60);
+    assert_eq!(rows.iter().filter(|r| r.last() == Some(&"1")).count(), 10);
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+
     // Not deployed yet: payments are not scored.
     let p = s.pay(&app, 100, true).await;
     assert!(p["risk_assessment_id"].is_null(), "{p}");
