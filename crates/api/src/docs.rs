@@ -437,6 +437,10 @@ fn schemas() -> Value {
 /// The OpenAPI document.
 pub fn spec() -> Value {
     let mut paths = serde_json::Map::new();
+    // POSTs that take no Idempotency-Key: creating a key or an endpoint answers a secret once
+    // (a stored answer would keep it), a second revocation changes nothing, a backtest changes nothing.
+    const WITHOUT_IDEMPOTENCY: [&str; 4] =
+        ["/v1/api-keys", "/v1/api-keys/{id}/revoke", "/v1/webhook-endpoints", "/v1/risk/rules/backtest"];
     for o in OPS {
         let mut operation = json!({
             "summary": o.summary,
@@ -456,7 +460,7 @@ pub fn spec() -> Value {
         if o.path.contains("{id}") {
             parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}));
         }
-        if o.method == "post" && o.role != Some("admin") {
+        if o.method == "post" && !WITHOUT_IDEMPOTENCY.contains(&o.path) {
             parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
                 "schema": {"type": "string", "maxLength": 255}}));
         }

@@ -102,9 +102,25 @@ pub async fn run(
     state: &AppState,
     ctx: &Ctx,
     headers: &HeaderMap,
+    request: (&str, &str, &[u8]),
+    command: Command,
+    success: StatusCode,
+) -> Response {
+    run_then(state, ctx, headers, request, command, success, |_| {}).await
+}
+
+/// As [`run`], and calls `applied` with the outcome when the command was applied (or
+/// refused) by this request: not for a replayed answer, a reused key or a key in flight. Work
+/// that follows a change (a background training) starts there, so a retried request with
+/// the same key does not start it twice.
+pub async fn run_then(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
     (method, path, body): (&str, &str, &[u8]),
     command: Command,
     success: StatusCode,
+    applied: impl FnOnce(&Outcome),
 ) -> Response {
     let key = match idempotency_key(headers) {
         Ok(k) => k,
@@ -163,8 +179,12 @@ pub async fn run(
         None => state.writer.submit(command, idempotency, Some(ctx.audit())).await,
     };
     match reply {
-        Reply::Done { stored: Some((status, body)), .. } => stored_response(status, body, false),
+        Reply::Done { outcome, stored: Some((status, body)) } => {
+            applied(&outcome);
+            stored_response(status, body, false)
+        }
         Reply::Done { outcome, stored: None } => {
+            applied(&outcome);
             let (status, body) = render(&outcome, success);
             (status, axum::Json(body)).into_response()
         }

@@ -150,7 +150,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Bod
 /// the last 90 days) in the background. Answers 202 with the model in `training`; it becomes
 /// `testing` with its evaluation, or `deprecated` with the error. Too few labels: 422
 /// `not_enough_labels`, and nothing is registered.
-pub async fn train(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response {
+pub async fn train(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body) -> Response {
     let prepared = async {
         let bytes = body_bytes(body)?;
         let m = object(&bytes, &["name", "type", "from", "to", "rounds", "max_depth", "learning_rate"])?;
@@ -214,16 +214,15 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response 
             parallel: true,
             log_rounds: false,
         };
-        Ok((name, kind, examples, trees))
+        Ok((bytes, name, kind, examples, trees))
     }
     .await;
-    let (name, kind, examples, trees) = match prepared {
+    let (bytes, name, kind, examples, trees) = match prepared {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let id = rialto_core::ids::new_id("mdl");
     let register = Command::Model(ModelChange::Register(Box::new(NewModel {
-        id: id.clone(),
+        id: rialto_core::ids::new_id("mdl"),
         name,
         kind,
         features: rialto_risk::features::PAYMENT_FEATURES.iter().map(|f| (*f).to_string()).collect(),
@@ -233,12 +232,25 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response 
         dataset_rows: i64::try_from(examples.len()).unwrap_or(i64::MAX),
         created_by: ctx.caller.key_id.clone(),
     })));
-    let record = match s.writer.submit(register, None, Some(ctx.audit())).await {
-        Reply::Done { outcome: Ok(Output::Model(m)), .. } => m,
-        Reply::Done { outcome: Err(e), .. } => return ApiError::from(&e).into_response(),
-        _ => return ApiError::unavailable("unexpected answer from the writer").into_response(),
-    };
+    // Under the request's Idempotency-Key: a retry answers the first 202 and trains nothing.
+    let request = ("POST", "/v1/risk/models/train", &bytes[..]);
     let writer = s.writer.clone();
+    crate::idem::run_then(&s, &ctx, &h, request, register, StatusCode::ACCEPTED, move |outcome| {
+        if let Ok(Output::Model(m)) = outcome {
+            spawn_training(writer, m.id.clone(), examples, kind, trees);
+        }
+    })
+    .await
+}
+
+/// Trains in a blocking thread and records the result (or the error) with the model.
+fn spawn_training(
+    writer: rialto_store::Writer,
+    id: String,
+    examples: Vec<rialto_store::Example>,
+    kind: ModelKind,
+    trees: TreeOptions,
+) {
     tokio::spawn(async move {
         let rows: Vec<rialto_risk::training::Labelled> = examples
             .into_iter()
@@ -264,7 +276,6 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response 
             tracing::error!(model = %id, error = %e, "recording a trained model failed");
         }
     });
-    (StatusCode::ACCEPTED, axum::Json(model_json(&record))).into_response()
 }
 
 /// `GET /v1/risk/models`

@@ -100,9 +100,16 @@ both!(models_train_from_labels_deploy_challenge_and_roll_back, |app: App| async 
     let s = &payers[5];
     let (st, lr) = app.post("/v1/risk/models/train", json!({"name": "fraud", "type": "logistic_regression"})).await;
     assert_eq!((st, lr["status"].as_str(), lr["version"].as_i64()), (202, Some("training"), Some(1)), "{lr}");
+    // Under an Idempotency-Key a retried training answers the first 202 and trains nothing more.
     let body = json!({"name": "fraud", "type": "gradient_boosting", "rounds": 30, "max_depth": 3});
-    let (st, gbt) = app.post("/v1/risk/models/train", body).await;
-    assert_eq!((st, gbt["version"].as_i64()), (202, Some(2)), "{gbt}");
+    let (st, gbt, replayed) = app.post_idem("/v1/risk/models/train", body.clone(), "train-gbt-1").await;
+    assert_eq!((st, gbt["version"].as_i64(), replayed), (202, Some(2), false), "{gbt}");
+    let (st, again, replayed) = app.post_idem("/v1/risk/models/train", body, "train-gbt-1").await;
+    assert_eq!((st, &again["id"], replayed), (202, &gbt["id"], true), "{again}");
+    let other = json!({"name": "fraud", "type": "gradient_boosting", "rounds": 31});
+    let (st, e, _) = app.post_idem("/v1/risk/models/train", other, "train-gbt-1").await;
+    assert_eq!((st, e["error"]["code"].as_str()), (422, Some("idempotency_key_reused")), "{e}");
+    assert_eq!(app.get("/v1/risk/models").await.1["data"].as_array().unwrap().len(), 2);
     let lr = trained(&app, lr["id"].as_str().unwrap()).await;
     let gbt = trained(&app, gbt["id"].as_str().unwrap()).await;
     for m in [&lr, &gbt] {
