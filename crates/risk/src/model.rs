@@ -247,16 +247,36 @@ pub enum RunError {
     Timeout,
     /// The inference panicked.
     Panicked,
+    /// Not run: this many earlier calls are still running past their timeout (a stuck model
+    /// is not given another thread, nor another payment's time, until one of them ends).
+    Stuck(usize),
 }
+
+/// Abandoned workers still running past their timeout, after which the runner stops starting
+/// new ones and answers [`RunError::Stuck`] at once.
+pub const STUCK_WORKERS_MAX: usize = 4;
 
 type Job = Box<dyn FnOnce() + Send>;
 
 /// Runs inference on a worker thread and waits at most a timeout for it, so a slow or stuck
 /// model costs a payment no more than the timeout. After a timeout the worker is abandoned
-/// (it exits when its job ends) and the next job gets a fresh one.
+/// (it exits when its job ends) and the next job gets a fresh one, unless
+/// [`STUCK_WORKERS_MAX`] abandoned workers are still running: then jobs are refused at once
+/// (a hung model costs neither a thread nor the timeout per payment) until one of them ends.
 #[derive(Default)]
 pub struct Runner {
     worker: std::sync::Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    /// Worker threads alive: the current one and abandoned ones still running.
+    alive: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a worker thread out when it ends.
+struct Alive(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl std::fmt::Debug for Runner {
@@ -278,11 +298,23 @@ impl Runner {
             let _ = reply.send(r.ok());
         });
         let mut worker = self.worker.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if worker.is_none() {
+            // With no current worker every live one is an abandoned one.
+            let stuck = self.alive.load(std::sync::atomic::Ordering::SeqCst);
+            if stuck >= STUCK_WORKERS_MAX {
+                return Err(RunError::Stuck(stuck));
+            }
+        }
         let sender = worker.get_or_insert_with(|| {
             let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            self.alive.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let alive = Alive(self.alive.clone());
             std::thread::Builder::new()
                 .name("rialto-model".into())
-                .spawn(move || rx.into_iter().for_each(|job| job()))
+                .spawn(move || {
+                    let _alive = alive;
+                    rx.into_iter().for_each(|job| job());
+                })
                 .map(|_| tx)
                 .unwrap_or_else(|_| std::sync::mpsc::channel().0)
         });
@@ -302,6 +334,12 @@ impl Runner {
                 Err(RunError::Panicked)
             }
         }
+    }
+
+    /// Abandoned workers still running past their timeout.
+    pub fn stuck(&self) -> usize {
+        let worker = self.worker.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.alive.load(std::sync::atomic::Ordering::SeqCst).saturating_sub(usize::from(worker.is_some()))
     }
 }
 
@@ -382,6 +420,32 @@ mod tests {
         assert_eq!(r.run(ms(1000), || 5), Ok(5));
         assert_eq!(r.run(ms(1000), || -> i32 { panic!("a broken model") }), Err(RunError::Panicked));
         assert_eq!(r.run(ms(1000), || 6), Ok(6), "a panic does not take the worker down");
+    }
+
+    #[test]
+    fn the_runner_stops_feeding_a_model_that_hangs_and_recovers_when_it_returns() {
+        let r = Runner::default();
+        let ms = std::time::Duration::from_millis;
+        // Each hanging call waits on its own channel until the test lets it go.
+        let mut release = Vec::new();
+        for _ in 0..STUCK_WORKERS_MAX {
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            release.push(tx);
+            assert_eq!(r.run(ms(10), move || rx.recv().is_ok()), Err(RunError::Timeout));
+        }
+        assert_eq!(r.stuck(), STUCK_WORKERS_MAX);
+        // No further thread is started; the call is refused without waiting for the timeout.
+        assert_eq!(r.run(ms(60_000), || 1), Err(RunError::Stuck(STUCK_WORKERS_MAX)));
+        assert_eq!(r.stuck(), STUCK_WORKERS_MAX);
+        drop(release);
+        for _ in 0..500 {
+            if r.stuck() == 0 {
+                break;
+            }
+            std::thread::sleep(ms(10));
+        }
+        assert_eq!(r.stuck(), 0, "the released workers end");
+        assert_eq!(r.run(ms(1000), || 7), Ok(7));
     }
 
     #[test]

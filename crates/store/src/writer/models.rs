@@ -485,6 +485,9 @@ impl ModelServer {
             Ok(Err(e)) => Err(format!("failed: {e}")),
             Err(RunError::Timeout) => Err(format!("timeout: no answer within {} µs", self.timeout.as_micros())),
             Err(RunError::Panicked) => Err("failed: the model panicked".into()),
+            Err(RunError::Stuck(n)) => {
+                Err(format!("timeout: not called, {n} earlier calls are still running past the timeout"))
+            }
         };
         (r, i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX))
     }
