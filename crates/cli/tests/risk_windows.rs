@@ -237,3 +237,51 @@ async fn two_processes_share_windows_through_redis() {
     let Some(apart) = two_processes(None).await else { return };
     assert_eq!(apart, ["completed", "completed", "completed", "completed"], "separate memories each see half");
 }
+
+/// Two processes on one PostgreSQL with Redis, payments from one device sent to both at once
+/// (by different payers, so no account lock orders them): the windows are exact across
+/// processes, so "three an hour per device" lets exactly three through. Each process reads a
+/// key's window only after the other has recorded what it committed under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_count_concurrent_payments_once_through_redis() {
+    let Some(redis) = common::redis_url() else { return };
+    let Some(url) = common::fresh_database(Backend::Postgres).await else { return };
+    let prefix = format!("rialto-test-{}", uuid::Uuid::new_v4().simple());
+    let config = |c: &mut rialto_api::Config| {
+        c.redis_url = Some(redis.clone());
+        c.redis_prefix = prefix.clone();
+    };
+    let a = App::start_on(url.clone(), config).await;
+    let b = App::start_on(url, config).await;
+    rule(
+        &a,
+        json!({"id": "three_an_hour", "name": "three an hour per device", "priority": 1,
+        "condition": {"aggregate": {"fn": "count", "key": "device", "window_seconds": 3600}, "op": "gte", "value": 3},
+        "actions": [{"type": "reject"}]}),
+    )
+    .await;
+    let mut payers = Vec::new();
+    for _ in 0..12 {
+        payers.push(payer(&a).await);
+    }
+    for round in 0..3 {
+        let device = format!("shared-{round}");
+        let mut sends = tokio::task::JoinSet::new();
+        for (i, p) in payers.iter().enumerate() {
+            let app = if i % 2 == 0 { &a } else { &b };
+            let body = p.pay(100, &device, "DE", BERLIN);
+            let (http, url, key) = (app.http.clone(), format!("{}/v1/payments", app.base), app.key.clone());
+            sends.spawn(async move {
+                let r = http.post(url).bearer_auth(key).json(&body).send().await.unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            });
+        }
+        let answers = sends.join_all().await;
+        assert!(answers.iter().all(|(s, _)| *s == 201), "round {round}: {answers:?}");
+        let completed = answers.iter().filter(|(_, v)| v["status"] == "completed").count();
+        assert_eq!(completed, 3, "round {round}: three an hour across both processes: {answers:?}");
+    }
+    rialto_store::Windows::redis(&redis, &prefix).await.unwrap().clear().await.unwrap();
+    a.stop().await;
+    b.stop().await;
+}

@@ -70,6 +70,11 @@ impl Windows {
         }
     }
 
+    /// Whether other processes share these windows (Redis).
+    pub fn shared(&self) -> bool {
+        matches!(self.backend, Backend::Redis { .. })
+    }
+
     fn redis_key(prefix: &str, key: Key, value: &str) -> String {
         format!("{prefix}:w:{}:{value}", key_name(key))
     }

@@ -619,12 +619,18 @@ impl WriterTask {
                     continue;
                 }
             };
+            // Shared windows are read under advisory locks that outlive the transaction.
+            let window_locks = kind == DbKind::Postgres && policies.windows.shared();
             match attempt_batch(conn, kind, &batch, (&presenter, &policies)).await {
                 Ok((replies, window_entries)) => {
                     // Committed: the windows learn the accepted payments before anyone is
                     // answered, so a client's next payment sees this one.
                     if let Err(e) = policies.windows.record(&window_entries).await {
                         tracing::error!(error = %e, "window store missed committed payments until the next start");
+                    }
+                    if window_locks && assess::unlock_windows(conn).await.is_err() {
+                        // Closing the session releases them.
+                        self.conn = None;
                     }
                     self.stats.batches.fetch_add(1, Ordering::Relaxed);
                     self.stats.commands.fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -637,7 +643,7 @@ impl WriterTask {
                 }
                 Err((abort, committed_unknown)) => {
                     let rolled_back = sqlx::query("ROLLBACK").persistent(false).execute(&mut *conn).await.is_ok();
-                    if !rolled_back {
+                    if !rolled_back || (window_locks && assess::unlock_windows(conn).await.is_err()) {
                         self.conn = None;
                     }
                     if committed_unknown {

@@ -316,9 +316,55 @@ pub(crate) async fn load(
         }
     }
     let wanted: Vec<(Key, String, i64)> = since.into_iter().map(|((k, v), s)| (k, v, s)).collect();
+    if kind == DbKind::Postgres && policies.windows.shared() {
+        lock_windows(conn, &wanted).await?;
+    }
     loaded.windows = policies.windows.load(&wanted).await?;
+    // A payment another process committed after this batch took its time (while the batch
+    // waited for the window lock, or from a clock ahead of ours) happened before this batch
+    // in commit order: it counts as one microsecond before now.
+    for e in loaded.windows.values_mut().flatten() {
+        e.at_us = e.at_us.min(now - 1);
+    }
     loaded.aggregates = needs.aggregates;
     Ok(loaded)
+}
+
+/// The advisory lock of a window key: FNV-1a over its kind and value, the same in every process.
+fn window_lock_id(key: Key, value: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key_name(key).bytes().chain([0]).chain(value.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(h.to_ne_bytes())
+}
+
+/// Windows shared by processes (Redis on PostgreSQL) are read under a session-level advisory
+/// lock per key, which the writer releases only after COMMIT and the window store has
+/// recorded the batch's payments ([`unlock_windows`]): a process reading a key's window
+/// therefore sees every payment another process accepted under it, even at the same instant.
+/// Locks are taken in one order (sorted ids), so batches of two processes wait for each other
+/// rather than deadlock; PostgreSQL's deadlock detector covers the rest (the batch retries).
+async fn lock_windows(conn: &mut AnyConnection, wanted: &[(Key, String, i64)]) -> Result<(), Abort> {
+    let mut ids: Vec<i64> = wanted.iter().map(|(k, v, _)| window_lock_id(*k, v)).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    // The ids are our own integers, so they are written into the statement; unnest keeps the
+    // array's order.
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql =
+        format!("SELECT count(pg_advisory_lock(k)) FROM unnest(ARRAY[{list}]::int8[]) WITH ORDINALITY AS t(k, n)");
+    sqlx::query(&sql).persistent(false).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Releases the window locks of [`lock_windows`] (after COMMIT and the window store's record,
+/// or after ROLLBACK).
+pub(crate) async fn unlock_windows(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_unlock_all()").persistent(false).execute(&mut *conn).await.map(|_| ())
 }
 
 /// The first key of a payment that a `rate_limit` blocked: (kind, value, until, rule).
