@@ -197,35 +197,63 @@ both!(windows_are_rebuilt_after_a_restart, |app: App| async move {
     app.stop().await;
 });
 
+/// Two processes on one fresh PostgreSQL database, sharing windows through Redis if given,
+/// with the rule "three an hour" over `key` (rejects a payment after three).
+struct TwoProcesses {
+    a: App,
+    b: App,
+    redis: Option<String>,
+    prefix: String,
+}
+
+impl TwoProcesses {
+    async fn start(redis: Option<String>, key: &str) -> Option<TwoProcesses> {
+        let url = common::fresh_database(Backend::Postgres).await?;
+        let prefix = format!("rialto-test-{}", uuid::Uuid::new_v4().simple());
+        let config = |c: &mut rialto_api::Config| {
+            c.redis_url = redis.clone();
+            c.redis_prefix = prefix.clone();
+        };
+        let a = App::start_on(url.clone(), config).await;
+        let b = App::start_on(url, config).await;
+        rule(
+            &a,
+            json!({"id": "three_an_hour", "name": "three an hour", "priority": 1,
+            "condition": {"aggregate": {"fn": "count", "key": key, "window_seconds": 3600}, "op": "gte", "value": 3},
+            "actions": [{"type": "reject"}]}),
+        )
+        .await;
+        Some(TwoProcesses { a, b, redis, prefix })
+    }
+
+    /// The process for the `i`th request: they alternate.
+    fn app(&self, i: usize) -> &App {
+        if i.is_multiple_of(2) {
+            &self.a
+        } else {
+            &self.b
+        }
+    }
+
+    async fn stop(self) {
+        if let Some(r) = &self.redis {
+            rialto_store::Windows::redis(r, &self.prefix).await.unwrap().clear().await.unwrap();
+        }
+        self.a.stop().await;
+        self.b.stop().await;
+    }
+}
+
 /// Two processes on one PostgreSQL alternate a user's payments. With Redis they see one
 /// window; each with its own memory sees only half (the reason Redis exists).
 async fn two_processes(redis: Option<String>) -> Option<Vec<String>> {
-    let url = common::fresh_database(Backend::Postgres).await?;
-    let prefix = format!("rialto-test-{}", uuid::Uuid::new_v4().simple());
-    let config = |c: &mut rialto_api::Config| {
-        c.redis_url = redis.clone();
-        c.redis_prefix = prefix.clone();
-    };
-    let a = App::start_on(url.clone(), config).await;
-    let b = App::start_on(url, config).await;
-    rule(
-        &a,
-        json!({"id": "three_an_hour", "name": "three an hour", "priority": 1,
-        "condition": {"aggregate": {"fn": "count", "key": "user", "window_seconds": 3600}, "op": "gte", "value": 3},
-        "actions": [{"type": "reject"}]}),
-    )
-    .await;
-    let p = payer(&a).await;
+    let two = TwoProcesses::start(redis, "user").await?;
+    let p = payer(&two.a).await;
     let mut statuses = Vec::new();
     for i in 0..4 {
-        let app = if i % 2 == 0 { &a } else { &b };
-        statuses.push(app.post("/v1/payments", p.plain(100)).await.1["status"].as_str().unwrap().to_string());
+        statuses.push(two.app(i).post("/v1/payments", p.plain(100)).await.1["status"].as_str().unwrap().to_string());
     }
-    if let Some(r) = &redis {
-        rialto_store::Windows::redis(r, &prefix).await.unwrap().clear().await.unwrap();
-    }
-    a.stop().await;
-    b.stop().await;
+    two.stop().await;
     Some(statuses)
 }
 
@@ -245,30 +273,16 @@ async fn two_processes_share_windows_through_redis() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_count_concurrent_payments_once_through_redis() {
     let Some(redis) = common::redis_url() else { return };
-    let Some(url) = common::fresh_database(Backend::Postgres).await else { return };
-    let prefix = format!("rialto-test-{}", uuid::Uuid::new_v4().simple());
-    let config = |c: &mut rialto_api::Config| {
-        c.redis_url = Some(redis.clone());
-        c.redis_prefix = prefix.clone();
-    };
-    let a = App::start_on(url.clone(), config).await;
-    let b = App::start_on(url, config).await;
-    rule(
-        &a,
-        json!({"id": "three_an_hour", "name": "three an hour per device", "priority": 1,
-        "condition": {"aggregate": {"fn": "count", "key": "device", "window_seconds": 3600}, "op": "gte", "value": 3},
-        "actions": [{"type": "reject"}]}),
-    )
-    .await;
+    let Some(two) = TwoProcesses::start(Some(redis), "device").await else { return };
     let mut payers = Vec::new();
     for _ in 0..12 {
-        payers.push(payer(&a).await);
+        payers.push(payer(&two.a).await);
     }
     for round in 0..3 {
         let device = format!("shared-{round}");
         let mut sends = tokio::task::JoinSet::new();
         for (i, p) in payers.iter().enumerate() {
-            let app = if i % 2 == 0 { &a } else { &b };
+            let app = two.app(i);
             let body = p.pay(100, &device, "DE", BERLIN);
             let (http, url, key) = (app.http.clone(), format!("{}/v1/payments", app.base), app.key.clone());
             sends.spawn(async move {
@@ -281,7 +295,5 @@ async fn two_processes_count_concurrent_payments_once_through_redis() {
         let completed = answers.iter().filter(|(_, v)| v["status"] == "completed").count();
         assert_eq!(completed, 3, "round {round}: three an hour across both processes: {answers:?}");
     }
-    rialto_store::Windows::redis(&redis, &prefix).await.unwrap().clear().await.unwrap();
-    a.stop().await;
-    b.stop().await;
+    two.stop().await;
 }

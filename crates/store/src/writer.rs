@@ -620,7 +620,7 @@ impl WriterTask {
                 }
             };
             // Shared windows are read under advisory locks that outlive the transaction.
-            let window_locks = kind == DbKind::Postgres && policies.windows.shared();
+            let window_locks = assess::window_locks(kind, &policies);
             match attempt_batch(conn, kind, &batch, (&presenter, &policies)).await {
                 Ok((replies, window_entries)) => {
                     // Committed: the windows learn the accepted payments before anyone is

@@ -316,7 +316,7 @@ pub(crate) async fn load(
         }
     }
     let wanted: Vec<(Key, String, i64)> = since.into_iter().map(|((k, v), s)| (k, v, s)).collect();
-    if kind == DbKind::Postgres && policies.windows.shared() {
+    if window_locks(kind, policies) {
         lock_windows(conn, &wanted).await?;
     }
     loaded.windows = policies.windows.load(&wanted).await?;
@@ -337,6 +337,12 @@ fn window_lock_id(key: Key, value: &str) -> i64 {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     i64::from_ne_bytes(h.to_ne_bytes())
+}
+
+/// Whether a batch reads its windows under advisory locks (Redis on PostgreSQL), which the
+/// writer must then release.
+pub(crate) fn window_locks(kind: DbKind, policies: &Policies) -> bool {
+    kind == DbKind::Postgres && policies.windows.shared()
 }
 
 /// Windows shared by processes (Redis on PostgreSQL) are read under a session-level advisory
