@@ -14,6 +14,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use rialto_core::ids;
 use rialto_risk::ml::{grade, Logistic, Scaling};
 use rialto_store::{Command, CreditScoreRecord};
 use serde::Deserialize;
@@ -113,7 +114,7 @@ pub async fn score(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body
     let actor = ctx.caller.key_id.clone();
     write(&s, &ctx, &h, "/v1/credit-scores", body, StatusCode::CREATED, |b| {
         let (applicant, mut answer) = score_body(b)?;
-        let id = rialto_core::ids::new_id("cs");
+        let id = ids::new_id::<ids::CreditScoreId>();
         answer["id"] = json!(id);
         let score = answer["score"].as_i64().unwrap_or(0);
         let grade = answer["grade"].as_str().unwrap_or("F").to_string();

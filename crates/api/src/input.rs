@@ -1,6 +1,7 @@
 //! Parsing request bodies into domain types at the edge, with precise errors: which field,
 //! which code. Bodies are JSON objects; unknown fields are refused.
 
+use rialto_core::ids::Id;
 use std::collections::BTreeMap;
 
 use rialto_core::{Amount, AmountError, Currency};
@@ -182,12 +183,12 @@ pub fn parse_amount(name: &str, v: &Value) -> Result<Amount, ApiError> {
     Amount::new(minor).map_err(|e| err(e.to_string()))
 }
 
-/// Validates an id path or body value: the shape `<prefix>_<32 hex>` or 404.
-pub fn id_of(kind: &str, prefix: &str, id: &str) -> Result<String, ApiError> {
-    if rialto_core::ids::looks_like(id, prefix) {
-        Ok(id.to_string())
-    } else {
-        Err(ApiError::not_found(kind, id))
+/// Validates an id path or body value: an id of kind `I` (`<prefix>_<32 hex>`) or 404 naming
+/// the kind. Returns the id as text while records hold ids as text.
+pub fn id_of<I: Id>(id: &str) -> Result<String, ApiError> {
+    match I::parse(id) {
+        Some(parsed) => Ok(parsed.to_string()),
+        None => Err(ApiError::not_found(I::NOUN, id)),
     }
 }
 

@@ -3,6 +3,7 @@
 //! results, deploy, roll back, and run a challenger on a share of payments. Changes are
 //! admin-only and audited by the writer; reads need a reader key.
 
+use rialto_core::ids;
 use std::collections::BTreeMap;
 
 use axum::extract::State;
@@ -132,7 +133,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Bod
             invalid_model(e, param)
         })?;
         Ok(Command::Model(ModelChange::Register(Box::new(NewModel {
-            id: rialto_core::ids::new_id("mdl"),
+            id: ids::new_id::<ids::ModelId>(),
             name,
             kind,
             features,
@@ -222,7 +223,7 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body
         Err(e) => return e.into_response(),
     };
     let register = Command::Model(ModelChange::Register(Box::new(NewModel {
-        id: rialto_core::ids::new_id("mdl"),
+        id: ids::new_id::<ids::ModelId>(),
         name,
         kind,
         features: rialto_risk::features::PAYMENT_FEATURES.iter().map(|f| (*f).to_string()).collect(),

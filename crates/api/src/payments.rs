@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use rialto_core::ids::{new_id, prefix};
+use rialto_core::ids::{self, new_id, Id};
 use rialto_core::payment::{PAYMENT_METHODS, PAYMENT_TYPES};
 use rialto_store::{Command, NewLabel, NewPayment, NewRefund, PaymentFilter, ReviewFilter, LABELS, LABEL_SOURCES};
 use serde_json::{Map, Value};
@@ -13,13 +13,6 @@ use crate::error::ApiError;
 use crate::input::{id_of, Fields, PathId};
 use crate::routes::{paging, params, respond, time_param, write, Body, Params};
 use crate::{present, AppState};
-
-/// Id prefix of payments.
-pub const PAYMENT: &str = "pay";
-/// Id prefix of refunds.
-pub const REFUND: &str = "re";
-/// Id prefix of payment labels.
-pub const LABEL: &str = "lbl";
 
 /// The risk context of a payment: a bounded object of known fields.
 fn context(f: &mut Fields) -> Result<String, ApiError> {
@@ -76,11 +69,11 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, bod
         let amount = f.amount("amount")?;
         let currency = f.currency("currency")?;
         let user_id = f.string("user_id", 64)?;
-        let user_id = id_of("user", prefix::USER, &user_id).map_err(|e| e.param("user_id"))?;
+        let user_id = id_of::<ids::UserId>(&user_id).map_err(|e| e.param("user_id"))?;
         let src = f.string("source_account_id", 64)?;
         let dst = f.string("destination_account_id", 64)?;
-        let src = id_of("account", prefix::ACCOUNT, &src).map_err(|e| e.param("source_account_id"))?;
-        let dst = id_of("account", prefix::ACCOUNT, &dst).map_err(|e| e.param("destination_account_id"))?;
+        let src = id_of::<ids::AccountId>(&src).map_err(|e| e.param("source_account_id"))?;
+        let dst = id_of::<ids::AccountId>(&dst).map_err(|e| e.param("destination_account_id"))?;
         if src == dst {
             return Err(ApiError::invalid("source and destination must differ").param("destination_account_id"));
         }
@@ -99,8 +92,8 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, bod
         let metadata = f.metadata("metadata")?;
         let context = context(&mut f)?;
         Ok(Command::CreatePayment(Box::new(NewPayment {
-            id: new_id(PAYMENT),
-            transfer_id: new_id(prefix::TRANSFER),
+            id: new_id::<ids::PaymentId>(),
+            transfer_id: new_id::<ids::TransferId>(),
             user_id,
             source_account_id: src,
             destination_account_id: dst,
@@ -121,7 +114,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, bod
 pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
-            let id = id_of("payment", PAYMENT, &id)?;
+            let id = id_of::<ids::PaymentId>(&id)?;
             let p = s.db.payment(&id).await?.ok_or_else(|| ApiError::not_found("payment", &id))?;
             Ok(present::payment(&p))
         }
@@ -137,7 +130,7 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Response {
                 q,
                 &["limit", "starting_after", "ending_before", "user_id", "account_id", "status", "from", "to"],
             )?;
-            let (cursor, limit) = paging(&p, PAYMENT)?;
+            let (cursor, limit) = paging(&p, ids::PaymentId::PREFIX)?;
             if let Some(st) = p.get("status") {
                 if rialto_core::payment::PaymentStatus::parse(st).is_none() {
                     return Err(ApiError::invalid(format!("unknown status `{st}`")).param("status"));
@@ -162,7 +155,7 @@ async fn decide(s: AppState, ctx: Ctx, headers: HeaderMap, id: String, body: Bod
     write(&s, &ctx, &headers, &path, body, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["note", "label"])?;
         let note = f.opt_string("note", 1000)?;
-        let payment_id = id_of("payment", PAYMENT, &id)?;
+        let payment_id = id_of::<ids::PaymentId>(&id)?;
         // The decision labels the payment for training unless told otherwise.
         let label = match f.opt_string("label", 20)?.as_deref() {
             None => Some(if approve { "legitimate" } else { "fraud" }.to_string()),
@@ -171,7 +164,7 @@ async fn decide(s: AppState, ctx: Ctx, headers: HeaderMap, id: String, body: Bod
             Some(_) => return Err(ApiError::invalid("label must be fraud, legitimate or none").param("label")),
         };
         let label = label.map(|label| NewLabel {
-            id: new_id(LABEL),
+            id: new_id::<ids::LabelId>(),
             payment_id: payment_id.clone(),
             label,
             source: "review".into(),
@@ -202,8 +195,8 @@ pub async fn add_label(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId
         }
         let note = f.opt_string("note", 1000)?;
         Ok(Command::LabelPayment(NewLabel {
-            id: new_id(LABEL),
-            payment_id: id_of("payment", PAYMENT, &id)?,
+            id: new_id::<ids::LabelId>(),
+            payment_id: id_of::<ids::PaymentId>(&id)?,
             label,
             source,
             note,
@@ -217,7 +210,7 @@ pub async fn add_label(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId
 pub async fn labels(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
-            let id = id_of("payment", PAYMENT, &id)?;
+            let id = id_of::<ids::PaymentId>(&id)?;
             s.db.payment(&id).await?.ok_or_else(|| ApiError::not_found("payment", &id))?;
             let data: Vec<Value> = s.db.labels(&id).await?.iter().map(present::label).collect();
             Ok(serde_json::json!({"object": "list", "data": data}))
@@ -232,7 +225,7 @@ pub async fn reviews(State(s): State<AppState>, q: Params) -> Response {
         async {
             let p =
                 params(q, &["limit", "starting_after", "ending_before", "user_id", "currency", "min_amount", "from"])?;
-            let (cursor, limit) = paging(&p, PAYMENT)?;
+            let (cursor, limit) = paging(&p, ids::PaymentId::PREFIX)?;
             let currency = match p.get("currency") {
                 Some(c) => Some(
                     rialto_core::Currency::parse(c)
@@ -276,7 +269,7 @@ pub async fn cancel(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id
     write(&s, &ctx, &h, &path, b, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["reason"])?;
         let reason = f.opt_string("reason", 1000)?;
-        Ok(Command::CancelPayment { payment_id: id_of("payment", PAYMENT, &id)?, reason })
+        Ok(Command::CancelPayment { payment_id: id_of::<ids::PaymentId>(&id)?, reason })
     })
     .await
 }
@@ -289,9 +282,9 @@ pub async fn refund(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id
         let amount = f.opt_amount("amount")?;
         let reason = f.opt_string("reason", 1000)?;
         Ok(Command::Refund(NewRefund {
-            payment_id: id_of("payment", PAYMENT, &id)?,
-            refund_id: new_id(REFUND),
-            transfer_id: new_id(prefix::TRANSFER),
+            payment_id: id_of::<ids::PaymentId>(&id)?,
+            refund_id: new_id::<ids::RefundId>(),
+            transfer_id: new_id::<ids::TransferId>(),
             amount,
             reason,
         }))
@@ -306,7 +299,7 @@ pub async fn settle(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, b: Body) 
         let mut f = Fields::parse(b, &["destination_account_id"])?;
         let destination_account_id = f
             .opt_string("destination_account_id", 64)?
-            .map(|d| id_of("account", prefix::ACCOUNT, &d).map_err(|e| e.param("destination_account_id")))
+            .map(|d| id_of::<ids::AccountId>(&d).map_err(|e| e.param("destination_account_id")))
             .transpose()?;
         Ok(Command::Settle { destination_account_id })
     })
@@ -317,7 +310,7 @@ pub async fn settle(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, b: Body) 
 pub async fn get_settlement(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
-            let id = id_of("settlement", "stl", &id)?;
+            let id = id_of::<ids::SettlementId>(&id)?;
             let st = s.db.settlement(&id).await?.ok_or_else(|| ApiError::not_found("settlement", &id))?;
             Ok(present::settlement(&st))
         }

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use rialto_core::ids;
 use rialto_store::{Command, RuleRecord};
 use serde_json::{json, Value};
 
@@ -165,7 +166,7 @@ pub async fn remove_item(
 pub async fn user_risk(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
-            let id = crate::input::id_of("user", rialto_core::ids::prefix::USER, &id)?;
+            let id = crate::input::id_of::<ids::UserId>(&id)?;
             if s.db.user(&id).await?.is_none() {
                 return Err(ApiError::not_found("user", &id));
             }

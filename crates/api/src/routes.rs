@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rialto_core::ids::{new_id, prefix};
+use rialto_core::ids::{self, new_id, Id};
 use rialto_core::ledger::{Direction, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
 use rialto_store::{
     Command, Cursor, NewAccount, NewJournal, NewTransfer, NewUser, Output, Reply, Role, TransferFilter,
@@ -165,7 +165,7 @@ pub async fn create_user(State(s): State<AppState>, caller: Ctx, headers: Header
         if !["customer", "merchant", "admin", "support"].contains(&role.as_str()) {
             return Err(ApiError::invalid("role must be customer, merchant, admin or support").param("role"));
         }
-        Ok(Command::CreateUser(NewUser { id: new_id(prefix::USER), name, email, phone, role }))
+        Ok(Command::CreateUser(NewUser { id: new_id::<ids::UserId>(), name, email, phone, role }))
     })
     .await
 }
@@ -188,7 +188,7 @@ fn valid_phone(p: &str) -> bool {
 pub async fn get_user(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
-            let id = id_of("user", prefix::USER, &id)?;
+            let id = id_of::<ids::UserId>(&id)?;
             let u = s.db.user(&id).await?.ok_or_else(|| ApiError::not_found("user", &id))?;
             Ok(present::user(&u))
         }
@@ -219,7 +219,7 @@ pub async fn update_user(
         if status.is_none() && kyc_status.is_none() {
             return Err(ApiError::invalid("give status and/or kyc_status"));
         }
-        Ok(Command::UpdateUser { user_id: id_of("user", prefix::USER, &id)?, status, kyc_status })
+        Ok(Command::UpdateUser { user_id: id_of::<ids::UserId>(&id)?, status, kyc_status })
     })
     .await
 }
@@ -229,7 +229,7 @@ pub async fn list_users(State(s): State<AppState>, q: Params) -> Response {
     respond(
         async {
             let p = params(q, &["limit", "starting_after", "ending_before"])?;
-            let (cursor, limit) = paging(&p, prefix::USER)?;
+            let (cursor, limit) = paging(&p, ids::UserId::PREFIX)?;
             Ok(present::page(&s.db.users(&cursor, limit).await?, present::user))
         }
         .await,
@@ -246,12 +246,12 @@ pub async fn create_account(State(s): State<AppState>, caller: Ctx, headers: Hea
         let name = f.opt_string("name", 200)?;
         let user_id = f.opt_string("user_id", 64)?;
         if let Some(u) = &user_id {
-            id_of("user", prefix::USER, u).map_err(|e| e.param("user_id"))?;
+            id_of::<ids::UserId>(u).map_err(|e| e.param("user_id"))?;
         }
         let allow_negative_balance = f.opt_bool("allow_negative_balance")?.unwrap_or(false);
         let metadata = f.metadata("metadata")?;
         Ok(Command::CreateAccount(NewAccount {
-            id: new_id(prefix::ACCOUNT),
+            id: new_id::<ids::AccountId>(),
             currency,
             user_id,
             name,
@@ -266,7 +266,7 @@ pub async fn create_account(State(s): State<AppState>, caller: Ctx, headers: Hea
 pub async fn get_account(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
-            let id = id_of("account", prefix::ACCOUNT, &id)?;
+            let id = id_of::<ids::AccountId>(&id)?;
             let a = s.db.account(&id).await?.ok_or_else(|| ApiError::not_found("account", &id))?;
             Ok(present::account(&a))
         }
@@ -279,7 +279,7 @@ pub async fn list_accounts(State(s): State<AppState>, q: Params) -> Response {
     respond(
         async {
             let p = params(q, &["limit", "starting_after", "ending_before", "user_id"])?;
-            let (cursor, limit) = paging(&p, prefix::ACCOUNT)?;
+            let (cursor, limit) = paging(&p, ids::AccountId::PREFIX)?;
             Ok(present::page(
                 &s.db.accounts(p.get("user_id").map(String::as_str), &cursor, limit).await?,
                 present::account,
@@ -305,7 +305,7 @@ async fn account_status(
     let path = format!("/v1/accounts/{id}/{action}");
     write(&s, &caller, &headers, &path, body, StatusCode::OK, |b| {
         Fields::parse(b, &[])?;
-        let account_id = id_of("account", prefix::ACCOUNT, &id)?;
+        let account_id = id_of::<ids::AccountId>(&id)?;
         Ok(Command::ChangeStatus { account_id, change })
     })
     .await
@@ -332,7 +332,7 @@ pub async fn list_entries(State(s): State<AppState>, PathId(id): PathId, q: Para
         async {
             let p = params(q, &["limit", "starting_after", "ending_before"])?;
             let (cursor, limit) = paging_with(&p, "ent", Some(SeqCursor::Entry))?;
-            let id = id_of("account", prefix::ACCOUNT, &id)?;
+            let id = id_of::<ids::AccountId>(&id)?;
             if s.db.account(&id).await?.is_none() {
                 return Err(ApiError::not_found("account", &id));
             }
@@ -347,7 +347,7 @@ pub async fn balance_at(State(s): State<AppState>, PathId(id): PathId, q: Params
     respond(
         async {
             let p = params(q, &["at"])?;
-            let id = id_of("account", prefix::ACCOUNT, &id)?;
+            let id = id_of::<ids::AccountId>(&id)?;
             let account = s.db.account(&id).await?.ok_or_else(|| ApiError::not_found("account", &id))?;
             let Some(at) = p.get("at") else {
                 let mut v = present::account(&account)["balance"].clone();
@@ -394,8 +394,8 @@ pub async fn create_transfer(State(s): State<AppState>, caller: Ctx, headers: He
         let currency = f.currency("currency")?;
         let src = f.string("source_account_id", 64)?;
         let dst = f.string("destination_account_id", 64)?;
-        let src = id_of("account", prefix::ACCOUNT, &src).map_err(|e| e.param("source_account_id"))?;
-        let dst = id_of("account", prefix::ACCOUNT, &dst).map_err(|e| e.param("destination_account_id"))?;
+        let src = id_of::<ids::AccountId>(&src).map_err(|e| e.param("source_account_id"))?;
+        let dst = id_of::<ids::AccountId>(&dst).map_err(|e| e.param("destination_account_id"))?;
         if src == dst {
             return Err(
                 ApiError::invalid("source and destination must be different accounts").param("destination_account_id")
@@ -415,7 +415,7 @@ pub async fn create_transfer(State(s): State<AppState>, caller: Ctx, headers: He
             expires_in.map(|secs| rialto_store::now_us().saturating_add(secs.saturating_mul(1_000_000)));
         Ok(Command::Transfer(NewTransfer {
             spec: TransferSpec {
-                id: new_id(prefix::TRANSFER),
+                id: new_id::<ids::TransferId>(),
                 source_account_id: src,
                 destination_account_id: dst,
                 amount,
@@ -435,7 +435,7 @@ pub async fn create_transfer(State(s): State<AppState>, caller: Ctx, headers: He
 pub async fn get_transfer(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
-            let id = id_of("transfer", prefix::TRANSFER, &id)?;
+            let id = id_of::<ids::TransferId>(&id)?;
             let t = s.db.transfer(&id).await?.ok_or_else(|| ApiError::not_found("transfer", &id))?;
             Ok(present::transfer(&t))
         }
@@ -448,7 +448,7 @@ pub async fn list_transfers(State(s): State<AppState>, q: Params) -> Response {
     respond(
         async {
             let p = params(q, &["limit", "starting_after", "ending_before", "account_id"])?;
-            let (cursor, limit) = paging(&p, prefix::TRANSFER)?;
+            let (cursor, limit) = paging(&p, ids::TransferId::PREFIX)?;
             let filter = TransferFilter { account_id: p.get("account_id").cloned() };
             Ok(present::page(&s.db.transfers(&filter, &cursor, limit).await?, present::transfer))
         }
@@ -462,7 +462,7 @@ pub async fn post_transfer(State(s): State<AppState>, c: Ctx, h: HeaderMap, Path
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["amount"])?;
         let amount = f.opt_amount("amount")?;
-        Ok(Command::PostPending { transfer_id: id_of("transfer", prefix::TRANSFER, &id)?, amount })
+        Ok(Command::PostPending { transfer_id: id_of::<ids::TransferId>(&id)?, amount })
     })
     .await
 }
@@ -472,7 +472,7 @@ pub async fn void_transfer(State(s): State<AppState>, c: Ctx, h: HeaderMap, Path
     let path = format!("/v1/transfers/{id}/void");
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         Fields::parse(b, &[])?;
-        Ok(Command::VoidPending { transfer_id: id_of("transfer", prefix::TRANSFER, &id)? })
+        Ok(Command::VoidPending { transfer_id: id_of::<ids::TransferId>(&id)? })
     })
     .await
 }
@@ -488,10 +488,7 @@ pub async fn reverse_transfer(
     let path = format!("/v1/transfers/{id}/reverse");
     write(&s, &c, &h, &path, b, StatusCode::CREATED, |b| {
         Fields::parse(b, &[])?;
-        Ok(Command::Reverse {
-            transfer_id: id_of("transfer", prefix::TRANSFER, &id)?,
-            new_id: new_id(prefix::TRANSFER),
-        })
+        Ok(Command::Reverse { transfer_id: id_of::<ids::TransferId>(&id)?, new_id: new_id::<ids::TransferId>() })
     })
     .await
 }
@@ -519,7 +516,7 @@ pub async fn create_journal(State(s): State<AppState>, caller: Ctx, headers: Hea
                 .get("account_id")
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::invalid("each line needs an account_id string").param(at("account_id")))?;
-            let account_id = id_of("account", prefix::ACCOUNT, account_id).map_err(|e| e.param(at("account_id")))?;
+            let account_id = id_of::<ids::AccountId>(account_id).map_err(|e| e.param(at("account_id")))?;
             let direction = m
                 .get("direction")
                 .and_then(Value::as_str)
@@ -533,7 +530,7 @@ pub async fn create_journal(State(s): State<AppState>, caller: Ctx, headers: Hea
         }
         let description = f.opt_string("description", 1000)?;
         let metadata = f.metadata("metadata")?;
-        Ok(Command::Journal(NewJournal { id: new_id(prefix::JOURNAL), lines, description, metadata }))
+        Ok(Command::Journal(NewJournal { id: new_id::<ids::JournalId>(), lines, description, metadata }))
     })
     .await
 }
@@ -542,7 +539,7 @@ pub async fn create_journal(State(s): State<AppState>, caller: Ctx, headers: Hea
 pub async fn get_journal(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
-            let id = id_of("journal entry", prefix::JOURNAL, &id)?;
+            let id = id_of::<ids::JournalId>(&id)?;
             let j = s.db.journal_entry(&id).await?.ok_or_else(|| ApiError::not_found("journal entry", &id))?;
             Ok(present::journal(&j))
         }

@@ -3,6 +3,7 @@
 //! Rialto processes sharing one database run each task once per interval. Runs are recorded
 //! (`GET /v1/tasks`).
 
+use rialto_core::ids;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
@@ -94,7 +95,7 @@ async fn run_loop(state: AppState, mut stop: watch::Receiver<bool>, task: Task, 
             continue;
         }
         let run = TaskRun {
-            id: rialto_core::ids::new_id("run"),
+            id: ids::new_id::<ids::TaskRunId>(),
             name: task.name.to_string(),
             owner: owner.clone(),
             status: status.to_string(),

@@ -8,6 +8,7 @@
 //! [`WEBHOOK_ATTEMPTS_MAX`] attempts the delivery is `failed`. A receiver that is down loses
 //! nothing: deliveries wait in the database.
 
+use rialto_core::ids::{self, Id};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -82,7 +83,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response
             let mut secret = [0u8; 32];
             rand::rngs::OsRng.fill(&mut secret);
             let endpoint = WebhookEndpoint {
-                id: rialto_core::ids::new_id("we"),
+                id: ids::new_id::<ids::WebhookEndpointId>(),
                 url,
                 secret: format!("whsec_{}", hex::encode(secret)),
                 event_types,
@@ -106,8 +107,8 @@ pub async fn deliveries(State(s): State<AppState>, PathId(id): PathId, q: Params
     respond(
         async {
             let p = params(q, &["limit", "starting_after", "ending_before"])?;
-            let (cursor, limit) = paging(&p, "whd")?;
-            let id = id_of("webhook endpoint", "we", &id)?;
+            let (cursor, limit) = paging(&p, ids::WebhookDeliveryId::PREFIX)?;
+            let id = id_of::<ids::WebhookEndpointId>(&id)?;
             if s.db.webhook_endpoint(&id).await?.is_none() {
                 return Err(ApiError::not_found("webhook endpoint", &id));
             }

@@ -224,7 +224,7 @@ fn redact(url: &str) -> String {
 
 /// `--direct`: the same workload submitted to the writer in-process, without HTTP.
 async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
-    use rialto_core::ids::{new_id, prefix};
+    use rialto_core::ids::{self, new_id};
     use rialto_core::ledger::TransferSpec;
     use rialto_core::{Amount, Currency};
     use rialto_store::{Command, Idempotency, NewAccount, NewTransfer, Output, Reply, Writer, WriterConfig};
@@ -238,7 +238,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
         let writer = writer.clone();
         async move {
             let cmd = Command::CreateAccount(NewAccount {
-                id: new_id(prefix::ACCOUNT),
+                id: new_id::<ids::AccountId>(),
                 currency: usd,
                 user_id: None,
                 name: None,
@@ -254,7 +254,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
     let transfer = move |src: String, dst: String, amount: i64| -> anyhow::Result<Command> {
         Ok(Command::Transfer(NewTransfer {
             spec: TransferSpec {
-                id: new_id(prefix::TRANSFER),
+                id: new_id::<ids::TransferId>(),
                 source_account_id: src,
                 destination_account_id: dst,
                 amount: Amount::new(amount)?,

@@ -2,6 +2,7 @@
 //! double-entry posting engine. This crate does no I/O and reads no clock.
 
 pub mod currency;
+pub mod enums;
 pub mod ids;
 pub mod ledger;
 pub mod money;

@@ -100,19 +100,20 @@ impl Op {
     }
 }
 
-/// What an aggregate is keyed by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Key {
-    /// The paying user.
-    User,
-    /// The source account.
-    Account,
-    /// The device.
-    Device,
-    /// The client IP.
-    Ip,
-    /// The merchant.
-    Merchant,
+rialto_core::string_enum! {
+    /// What an aggregate is keyed by.
+    pub enum Key {
+        /// The paying user.
+        User = "user",
+        /// The source account.
+        Account = "account",
+        /// The device.
+        Device = "device",
+        /// The client IP.
+        Ip = "ip",
+        /// The merchant.
+        Merchant = "merchant",
+    }
 }
 
 /// Aggregate functions.
@@ -203,6 +204,26 @@ pub enum Action {
         /// For how long.
         seconds: i64,
     },
+}
+
+impl Action {
+    /// The action as a rule document writes it (`{"type": "increase_score", "by": 40}`): the
+    /// stable form stored with assessments and shown to clients.
+    pub fn to_json(&self) -> Value {
+        let kind = match self {
+            Action::Reject => "reject",
+            Action::Review => "review",
+            Action::Block => "block",
+            Action::Flag => "flag",
+            Action::Notify => "notify",
+            Action::Require2fa => "require_2fa",
+            Action::IncreaseScore(by) => return serde_json::json!({"type": "increase_score", "by": by}),
+            Action::RateLimit { key, seconds } => {
+                return serde_json::json!({"type": "rate_limit", "key": key.as_str(), "seconds": seconds})
+            }
+        };
+        serde_json::json!({ "type": kind })
+    }
 }
 
 /// A validated rule.
@@ -414,13 +435,8 @@ fn parse_aggregate(v: &Value, path: &str) -> Result<Aggregate, RuleError> {
         Some("avg") => AggregateFn::Average,
         _ => return err(&format!("{path}.fn"), "must be count, sum, distinct_count or avg"),
     };
-    let key = match m.get("key").and_then(Value::as_str) {
-        Some("user") => Key::User,
-        Some("account") => Key::Account,
-        Some("device") => Key::Device,
-        Some("ip") => Key::Ip,
-        Some("merchant") => Key::Merchant,
-        _ => return err(&format!("{path}.key"), "must be user, account, device, ip or merchant"),
+    let Some(key) = m.get("key").and_then(Value::as_str).and_then(Key::parse) else {
+        return err(&format!("{path}.key"), &format!("must be {}", Key::names()));
     };
     let window_seconds = int(m, path, "window_seconds", (1, WINDOW_SECONDS_MAX), 0)?;
     if window_seconds == 0 {
@@ -587,17 +603,18 @@ fn compare(actual: &Value, op: Op, expected: &Value) -> bool {
     }
 }
 
-/// Risk levels by score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// Below `medium`.
-    Low,
-    /// From `medium`.
-    Medium,
-    /// From `high`.
-    High,
-    /// From `critical`.
-    Critical,
+rialto_core::string_enum! {
+    /// Risk levels by score.
+    pub enum Level {
+        /// Below `medium`.
+        Low = "low",
+        /// From `medium`.
+        Medium = "medium",
+        /// From `high`.
+        High = "high",
+        /// From `critical`.
+        Critical = "critical",
+    }
 }
 
 /// Score thresholds of the levels (defaults 30, 60, 80).
@@ -642,17 +659,18 @@ impl Default for Thresholds {
     }
 }
 
-/// The outcome for the payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Decision {
-    /// Go on.
-    Approve,
-    /// Hold for a reviewer.
-    Review,
-    /// Refuse.
-    Reject,
-    /// Refuse and block.
-    Block,
+rialto_core::string_enum! {
+    /// The outcome for the payment.
+    pub enum Decision {
+        /// Go on.
+        Approve = "approve",
+        /// Hold for a reviewer.
+        Review = "review",
+        /// Refuse.
+        Reject = "reject",
+        /// Refuse and block.
+        Block = "block",
+    }
 }
 
 /// A rule that fired and what it added.
@@ -705,7 +723,7 @@ pub fn assess(rules: &[Rule], facts: &dyn Facts, thresholds: Thresholds) -> Asse
                 _ => continue,
             };
             if forced.as_ref().is_none_or(|(f, _)| d > *f) {
-                forced = Some((d, format!("rule `{}` asks to {}", rule.id, format!("{d:?}").to_lowercase())));
+                forced = Some((d, format!("rule `{}` asks to {d}", rule.id)));
             }
         }
         fired.push(Fired { rule_id: rule.id.clone(), contribution, actions: rule.actions.clone() });
@@ -714,7 +732,7 @@ pub fn assess(rules: &[Rule], facts: &dyn Facts, thresholds: Thresholds) -> Asse
     let by_level = level.decision();
     let (decision, reason) = match forced {
         Some((d, why)) if d > by_level => (d, why),
-        _ => (by_level, format!("score {score} is {level:?}").to_lowercase()),
+        _ => (by_level, format!("score {score} is {level}")),
     };
     Assessment { fired, score, level, decision, reason }
 }

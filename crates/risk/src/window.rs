@@ -70,13 +70,7 @@ pub const KEYS: [Key; 5] = [Key::User, Key::Account, Key::Device, Key::Ip, Key::
 
 /// The name of a key in storage (`user`, `device`...).
 pub fn key_name(key: Key) -> &'static str {
-    match key {
-        Key::User => "user",
-        Key::Account => "account",
-        Key::Device => "device",
-        Key::Ip => "ip",
-        Key::Merchant => "merchant",
-    }
+    key.as_str()
 }
 
 /// The oldest time a window of `seconds` at `now_us` still holds is just after this.

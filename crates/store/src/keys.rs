@@ -3,6 +3,7 @@
 //! add latency to every request here).
 
 use rand::RngCore;
+use rialto_core::ids;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -75,7 +76,7 @@ pub fn generate_api_key(name: &str, role: Role) -> (ApiKey, String, String) {
 /// The stored part of a key for `secret`.
 fn new_key(name: &str, role: Role, secret: &str) -> ApiKey {
     ApiKey {
-        id: rialto_core::ids::new_id(rialto_core::ids::prefix::API_KEY),
+        id: ids::new_id::<ids::ApiKeyId>(),
         name: name.to_string(),
         role,
         prefix: secret.chars().take(12).collect(),

@@ -10,6 +10,7 @@
 //! record breaks the chain at that point, and the head row holds the last hash so that removing
 //! the newest records shows too.
 
+use rialto_core::ids;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
@@ -174,7 +175,7 @@ pub(crate) async fn append(
             event_seq += 1;
             vec![
                 Val::I(event_seq),
-                Val::T(rialto_core::ids::new_id("evt")),
+                Val::T(ids::new_id::<ids::EventId>()),
                 Val::T(e.kind.into()),
                 Val::T(e.resource_type.into()),
                 Val::T(e.resource_id),
@@ -188,7 +189,7 @@ pub(crate) async fn append(
         .into_iter()
         .map(|a| {
             audit_seq += 1;
-            let id = rialto_core::ids::new_id("aud");
+            let id = ids::new_id::<ids::AuditId>();
             let prev = std::mem::take(&mut hash);
             hash = chain_hash(&prev, audit_seq, &id, &a, now);
             vec![

@@ -1,6 +1,7 @@
 //! Webhook endpoints and deliveries: fan-out from the event stream, and the delivery ledger
 //! (attempts, next attempt, outcome).
 
+use rialto_core::ids;
 use sqlx::Row;
 
 use crate::db::{Db, StoreError};
@@ -129,7 +130,7 @@ impl Db {
                      created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) \
                      ON CONFLICT (endpoint_id, event_seq) DO NOTHING",
                 )
-                .bind(rialto_core::ids::new_id("whd"))
+                .bind(ids::new_id::<ids::WebhookDeliveryId>())
                 .bind(ep.id.clone())
                 .bind(e.seq)
                 .bind(now_us)

@@ -958,7 +958,6 @@ async fn load_state(
         loaded.insert(p.id.clone(), p);
     }
     payments::load_details(conn, kind, &mut loaded).await?;
-    let velocity = payments::load_velocity(conn, kind, &payment_users, now - policies.velocity_window_us).await?;
     let mut state = State {
         book: Book::default(),
         accounts: HashMap::new(),
@@ -988,6 +987,14 @@ async fn load_state(
         state.book.accounts.insert(a.account.id.clone(), a.account.clone());
         state.accounts.insert(a.account.id.clone(), a);
     }
+    // Users after accounts, in one statement: the ones being updated and the payers. A payer's
+    // row is locked before its velocity is counted, so two processes paying for one user
+    // count each other's committed payments (the limit is exact across processes).
+    let locked_users: BTreeSet<String> = updated_users.union(&payment_users).cloned().collect();
+    if kind == DbKind::Postgres {
+        select_in(conn, kind, "SELECT id FROM users", &locked_users, lock).await?;
+    }
+    let velocity = payments::load_velocity(conn, kind, &payment_users, now - policies.velocity_window_us).await?;
     let select = format!("SELECT {} FROM users", crate::records::USER_COLUMNS);
     for row in select_in(conn, kind, &select, &updated_users, lock).await? {
         let u = crate::records::user_from_row(&row)?;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rialto_core::ids::{new_id, prefix};
+use rialto_core::ids::{self, new_id};
 use rialto_core::ledger::TransferSpec;
 use rialto_core::{Amount, Currency};
 use rialto_store::{
@@ -19,7 +19,7 @@ async fn sqlite() -> Db {
 }
 
 fn uuid_like() -> String {
-    new_id("t")
+    new_id::<ids::TransferId>()
 }
 
 fn usd() -> Currency {
@@ -28,7 +28,7 @@ fn usd() -> Currency {
 
 async fn account(w: &Writer, allow_negative: bool) -> String {
     let cmd = Command::CreateAccount(NewAccount {
-        id: new_id(prefix::ACCOUNT),
+        id: new_id::<ids::AccountId>(),
         currency: usd(),
         user_id: None,
         name: None,
@@ -44,7 +44,7 @@ async fn account(w: &Writer, allow_negative: bool) -> String {
 fn transfer(src: &str, dst: &str, amount: i64) -> Command {
     Command::Transfer(NewTransfer {
         spec: TransferSpec {
-            id: new_id(prefix::TRANSFER),
+            id: new_id::<ids::TransferId>(),
             source_account_id: src.into(),
             destination_account_id: dst.into(),
             amount: Amount::new(amount).unwrap(),
@@ -140,7 +140,7 @@ async fn a_command_the_database_refuses_fails_alone_postgres() {
         return;
     };
     let admin = Db::connect(&base).await.unwrap();
-    let name = format!("rialto_t_{}", new_id("w").trim_start_matches("w_"));
+    let name = format!("rialto_t_{}", new_id::<ids::TransferId>().trim_start_matches("tr_"));
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.unwrap();
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap();

@@ -4,6 +4,7 @@
 //! `rate_limit`, and the stored, explained assessment with its side effects (`notify` events,
 //! new blocks).
 
+use rialto_core::ids;
 use rialto_risk::window::{aggregate, history, key_name, window_start, Entry, History};
 use rialto_risk::{Action, Aggregate, Assessment, Facts, Key, Rule, HISTORY_FIELDS, WINDOW_SECONDS_MAX};
 use serde_json::{json, Value};
@@ -425,7 +426,7 @@ pub(crate) fn assess(
         &risk.lists,
         (state.policies.thresholds, offset),
     );
-    let id = rialto_core::ids::new_id("ra");
+    let id = ids::new_id::<ids::AssessmentId>();
     // The fraud models: the champion's score counts; a challenger's is only recorded.
     let thresholds = state.policies.thresholds;
     let ctx = super::models::ScoreContext {
@@ -495,7 +496,7 @@ pub(crate) fn assess(
             resource_type: "payment",
             resource_id: n.id.clone(),
             data: json!({"object": "risk_alert", "payment_id": n.id, "user_id": n.user_id, "assessment_id": id,
-                "rules": alerts, "score": a.score, "decision": format!("{:?}", a.decision).to_lowercase()})
+                "rules": alerts, "score": a.score, "decision": a.decision.as_str()})
             .to_string(),
             request_id: None,
         });
@@ -503,15 +504,18 @@ pub(crate) fn assess(
     let fired: Vec<Value> = a
         .fired
         .iter()
-        .map(|f| json!({"rule_id": f.rule_id, "contribution": f.contribution, "actions": format!("{:?}", f.actions)}))
+        .map(|f| {
+            let actions: Vec<Value> = f.actions.iter().map(rialto_risk::Action::to_json).collect();
+            json!({"rule_id": f.rule_id, "contribution": f.contribution, "actions": actions})
+        })
         .collect();
     writes.assessments.push(vec![
         Val::T(id.clone()),
         Val::T(n.id.clone()),
         Val::T(n.user_id.clone()),
         Val::I(a.score),
-        Val::T(format!("{:?}", a.level).to_lowercase()),
-        Val::T(format!("{:?}", a.decision).to_lowercase()),
+        Val::T(a.level.as_str().to_string()),
+        Val::T(a.decision.as_str().to_string()),
         Val::T(a.reason.clone()),
         Val::T(Value::Array(fired).to_string()),
         Val::I(now),

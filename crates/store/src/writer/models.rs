@@ -391,6 +391,8 @@ pub struct ModelServer {
     time_us: std::sync::atomic::AtomicU64,
     /// The most one inference may take before the assessment falls back to the rules.
     pub timeout: Duration,
+    /// Runs on the inference worker before each prediction (tests hold a model with it).
+    before_predict: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl std::fmt::Debug for ModelServer {
@@ -414,7 +416,16 @@ impl ModelServer {
             outcomes: Default::default(),
             time_us: Default::default(),
             timeout,
+            before_predict: None,
         }
+    }
+
+    /// Runs `hook` on the inference worker before every prediction. A test makes a model
+    /// that cannot answer in time with a hook that blocks until the test releases it, so the
+    /// outcome does not depend on how fast the machine is.
+    pub fn with_before_predict(mut self, hook: Arc<dyn Fn() + Send + Sync>) -> ModelServer {
+        self.before_predict = Some(hook);
+        self
     }
 
     /// Model scores attempted in this process by outcome, and their total time in µs (for
@@ -479,8 +490,14 @@ impl ModelServer {
     /// the time it took, or why there is none (`failed: …`, `timeout`).
     pub(crate) fn score(&self, model: &Arc<Model>, features: Vec<f64>) -> (Result<Prediction, String>, i64) {
         let started = std::time::Instant::now();
-        let m = model.clone();
-        let r = match self.runner.run(self.timeout, move || m.predict(&features)) {
+        let (m, hook) = (model.clone(), self.before_predict.clone());
+        let predict = move || {
+            if let Some(hook) = hook {
+                hook();
+            }
+            m.predict(&features)
+        };
+        let r = match self.runner.run(self.timeout, predict) {
             Ok(Ok(p)) => Ok(p),
             Ok(Err(e)) => Err(format!("failed: {e}")),
             Err(RunError::Timeout) => Err(format!("timeout: no answer within {} µs", self.timeout.as_micros())),
@@ -528,7 +545,7 @@ impl ModelServer {
                     Val::T(outcome.to_string()),
                     Val::OI(ppm),
                     Val::OI(answer.map(|a| a.1)),
-                    Val::OT(answer.map(|a| format!("{:?}", a.2).to_lowercase())),
+                    Val::OT(answer.map(|a| a.2.as_str().to_string())),
                     Val::I(latency),
                     Val::I(c.now),
                 ]);
@@ -549,7 +566,7 @@ impl ModelServer {
                     let top: Vec<Value> =
                         p.contributions.iter().map(|(f, v)| json!({"feature": f, "contribution": v})).collect();
                     json!({"model_id": live.id, "role": role, "outcome": "scored", "probability": p.probability,
-                        "score": score, "decision": format!("{decision:?}").to_lowercase(), "top_features": top,
+                        "score": score, "decision": decision.as_str(), "top_features": top,
                         "latency_us": latency})
                 }
                 (Err(e), latency) => {

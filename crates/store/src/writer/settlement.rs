@@ -9,6 +9,7 @@
 //! rounding is up to the next minor unit. What remains of a payment after its refunds is what
 //! settles; a clearing with nothing left is `reversed`.
 
+use rialto_core::ids;
 use std::collections::BTreeMap;
 
 use rialto_core::ledger::{Direction, Line};
@@ -119,7 +120,7 @@ pub const SETTLEMENT_CLEARINGS_MAX: usize = 10_000;
 pub(crate) fn clear(state: &State, writes: &mut Writes, payment_id: &str) {
     if let Some(p) = state.payments.get(payment_id) {
         writes.clearings.push(vec![
-            Val::T(rialto_core::ids::new_id("clr")),
+            Val::T(ids::new_id::<ids::ClearingId>()),
             Val::T(p.id.clone()),
             Val::T(p.destination_account_id.clone()),
             Val::T(p.currency.code().into()),
@@ -137,7 +138,7 @@ fn system_account(state: &mut State, writes: &mut Writes, purpose: &str, currenc
     if let Some(id) = state.system_accounts.get(&key) {
         return id.clone();
     }
-    let id = rialto_core::ids::new_id(rialto_core::ids::prefix::ACCOUNT);
+    let id = ids::new_id::<ids::AccountId>();
     let account = rialto_core::ledger::Account::new(id.clone(), currency, false);
     state.book.accounts.insert(id.clone(), account.clone());
     state.accounts.insert(
@@ -189,7 +190,7 @@ pub(crate) fn settle(
         let count = i64::try_from(payments.len()).unwrap_or(i64::MAX);
         let fees = fee(schedule, count, gross).ok_or(LedgerError::Overflow)?;
         let net = gross - fees;
-        let id = rialto_core::ids::new_id("stl");
+        let id = ids::new_id::<ids::SettlementId>();
         let mut record = SettlementRecord {
             id: id.clone(),
             destination_account_id: dest.clone(),
@@ -219,7 +220,7 @@ pub(crate) fn settle(
             }
             match state.book.journal(&lines) {
                 Ok(effects) => {
-                    let journal_id = rialto_core::ids::new_id(rialto_core::ids::prefix::JOURNAL);
+                    let journal_id = ids::new_id::<ids::JournalId>();
                     writes.journals.push(JournalRecord {
                         id: journal_id.clone(),
                         description: Some(format!("settlement {id}")),

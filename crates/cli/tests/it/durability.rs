@@ -1,12 +1,10 @@
 //! Concurrency, crashes, several processes on one database, and tamper detection.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{App, Backend, ADMIN_KEY};
+use crate::common::{App, Backend, ADMIN_KEY};
 use serde_json::json;
 
 both!(concurrent_spending_never_overdraws, |app: App| async move {
@@ -161,7 +159,7 @@ impl Drop for Server {
 }
 
 async fn crash_loses_nothing_acknowledged(backend: Backend) {
-    let Some(url) = common::fresh_database(backend).await else {
+    let Some(url) = crate::common::fresh_database(backend).await else {
         return;
     };
     let server = Server::start(&url).await;
@@ -247,12 +245,13 @@ async fn crash_loses_nothing_acknowledged_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
 async fn crash_loses_nothing_acknowledged_postgres() {
     crash_loses_nothing_acknowledged(Backend::Postgres).await;
 }
 
 async fn two_processes_share_one_database(backend: Backend) {
-    let Some(url) = common::fresh_database(backend).await else {
+    let Some(url) = crate::common::fresh_database(backend).await else {
         return;
     };
     let s1 = Server::start(&url).await;
@@ -333,6 +332,7 @@ async fn two_processes_share_one_database_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
 async fn two_processes_share_one_database_postgres() {
     two_processes_share_one_database(Backend::Postgres).await;
 }

@@ -2,9 +2,7 @@
 //! must answer a 4xx with a stable code and write nothing.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::App;
+use crate::common::App;
 use serde_json::{json, Value};
 
 both!(bad_input_gets_a_clear_error_and_writes_nothing, |app: App| async move {

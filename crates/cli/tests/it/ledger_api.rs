@@ -2,9 +2,7 @@
 //! statements, lists. Every test runs on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::App;
+use crate::common::App;
 use serde_json::json;
 
 both!(transfer_moves_money_and_writes_entries, |app: App| async move {

@@ -1,9 +1,7 @@
 //! The event outbox and the hash-chained audit log, on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::App;
+use crate::common::App;
 use serde_json::{json, Value};
 
 /// POST returning status, body and the `Request-Id` header.

@@ -3,11 +3,9 @@
 //! what a hand calculation says.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{App, Backend};
+use crate::common::{App, Backend};
 use rialto_core::payment::{KycComplianceGate, LimitsRiskGate};
 use serde_json::{json, Value};
 
@@ -41,6 +39,7 @@ macro_rules! both_with {
                 ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
             async fn postgres() {
                 let Some(app) = App::start_with(Backend::Postgres, |c| c.policies = policies($velocity)).await else {
                     return;
@@ -371,3 +370,41 @@ both_with!(kyc_and_blocking_feed_the_compliance_gate, 1000, |app: App| async mov
     );
     app.stop().await;
 });
+
+/// Two processes on one PostgreSQL, 40 payments of one user fired at both at once, each from
+/// its own wallet (so no account lock orders them) and to its own merchant: the velocity
+/// limit (20 an hour) lets exactly 20 through and holds the rest for review, in every round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+async fn velocity_is_exact_across_two_processes() {
+    let url = crate::common::fresh_database(Backend::Postgres).await.unwrap();
+    let a = App::start_on(url.clone(), |c| c.policies = policies(20)).await;
+    let b = App::start_on(url, |c| c.policies = policies(20)).await;
+    for round in 0..2 {
+        let (_, u) = a.post("/v1/users", json!({"name": format!("Payer {round}")})).await;
+        let user = u["id"].as_str().unwrap().to_string();
+        let mut bodies = Vec::new();
+        for _ in 0..40 {
+            let (_, wallet) = a.funded("USD", 1_000).await;
+            let merchant = a.account("USD", false).await;
+            bodies.push(pay(&World { user: user.clone(), wallet, merchant }, 100));
+        }
+        let mut sends = tokio::task::JoinSet::new();
+        for (i, body) in bodies.into_iter().enumerate() {
+            let app = if i % 2 == 0 { &a } else { &b };
+            let (http, url, key) = (app.http.clone(), format!("{}/v1/payments", app.base), app.key.clone());
+            sends.spawn(async move {
+                let r = http.post(url).bearer_auth(key).json(&body).send().await.unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            });
+        }
+        let answers = sends.join_all().await;
+        assert!(answers.iter().all(|(s, _)| *s == 201), "round {round}: {answers:?}");
+        let count = |status: &str| answers.iter().filter(|(_, p)| p["status"] == status).count();
+        let statuses: Vec<&Value> = answers.iter().map(|(_, p)| &p["status"]).collect();
+        assert_eq!((count("completed"), count("requires_review")), (20, 20), "round {round}: {statuses:?}");
+    }
+    a.verify_ok().await;
+    a.stop().await;
+    b.stop().await;
+}

@@ -4,11 +4,9 @@
 //! not answer in time leaves the decision to the rules.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{App, Backend};
+use crate::common::{App, Backend};
 use serde_json::{json, Value};
 
 struct Shop {
@@ -288,22 +286,29 @@ both!(uploaded_models_are_checked_before_they_are_registered, |app: App| async m
     assert_eq!((st, e["error"]["code"].as_str()), (413, Some("payload_too_large")));
 });
 
-/// A model too slow for the timeout: the payment is decided by the rules, and says so.
+/// A model that does not answer within the timeout (it is held until the test releases it):
+/// the payment is decided by the rules, and says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_that_does_not_answer_in_time_falls_back_to_the_rules() {
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let held = std::sync::Mutex::new(held);
+    let hold: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(move || {
+        // Returns when the test drops `release`.
+        let _ = held.lock().map(|rx| rx.recv());
+    });
     let app = App::start_with(Backend::Sqlite, |c| {
         let mut p = (*c.policies).clone();
-        p.models = std::sync::Arc::new(rialto_store::ModelServer::new(Duration::from_micros(1)));
+        let server = rialto_store::ModelServer::new(Duration::from_millis(50)).with_before_predict(hold);
+        p.models = std::sync::Arc::new(server);
         c.policies = std::sync::Arc::new(p);
     })
     .await
     .unwrap();
-    // A large booster: hundreds of deep trees take far longer than a microsecond.
-    let x: Vec<Vec<f64>> = (0..2000).map(|i| vec![f64::from(i % 97), f64::from(i % 13)]).collect();
-    let y: Vec<bool> = (0..2000).map(|i| (i % 97) > 50 && (i % 13) < 6).collect();
+    let x: Vec<Vec<f64>> = (0..200).map(|i| vec![f64::from(i % 97), f64::from(i % 13)]).collect();
+    let y: Vec<bool> = (0..200).map(|i| (i % 97) > 50 && (i % 13) < 6).collect();
     let opts = rialto_risk::model::TreeOptions {
-        rounds: 400,
-        max_depth: 6,
+        rounds: 10,
+        max_depth: 3,
         learning_rate: 0.1,
         parallel: false,
         log_rounds: false,
@@ -324,6 +329,7 @@ async fn a_model_that_does_not_answer_in_time_falls_back_to_the_rules() {
     let text = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(text.contains("rialto_model_scores_total{outcome=\"timeout\"} 1"), "{text}");
     assert!(text.contains("rialto_model_scores_total{outcome=\"scored\"} 0"), "{text}");
+    drop(release);
     app.stop().await;
 }
 

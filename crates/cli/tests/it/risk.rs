@@ -1,9 +1,7 @@
 //! Risk rules as data over HTTP: validation with paths, versions, audit, roles.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::App;
+use crate::common::App;
 use serde_json::json;
 
 both!(rules_are_validated_versioned_and_audited, |app: App| async move {
@@ -420,7 +418,7 @@ both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move 
 /// `hour_of_day` is local to the configured zone: an IANA name follows its own offset.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hour_of_day_is_local_to_a_named_time_zone() {
-    let app = common::App::start_with(common::Backend::Sqlite, |c| {
+    let app = crate::common::App::start_with(crate::common::Backend::Sqlite, |c| {
         let mut p = (*c.policies).clone();
         // UTC+14 all year: the local hour is never the UTC hour.
         p.time_zone = rialto_risk::TimeZone::parse("Pacific/Kiritimati").unwrap();
