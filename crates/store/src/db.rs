@@ -77,13 +77,13 @@ impl Db {
         Ok(Db { pool, kind, options })
     }
 
-    /// Applies the embedded migrations for this database.
+    /// Applies the embedded migrations for this database, then the data migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.kind {
             DbKind::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
             DbKind::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
         }
-        Ok(())
+        self.migrate_data().await
     }
 
     /// The pool (reads and short writes outside the ledger).

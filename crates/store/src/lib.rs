@@ -6,6 +6,7 @@
 //! opens write transactions, so each batch's balances, entries, transfers and idempotency
 //! records commit together or not at all.
 
+mod data_migrations;
 mod db;
 mod keys;
 mod outbox;

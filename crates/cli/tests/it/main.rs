@@ -15,4 +15,5 @@ mod payments;
 mod risk;
 mod risk_models;
 mod risk_windows;
+mod upgrade;
 mod webhooks;
