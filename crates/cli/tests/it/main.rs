@@ -6,6 +6,8 @@
 #[macro_use]
 mod common;
 
+mod architecture;
+
 mod durability;
 mod edges;
 mod ledger_api;
