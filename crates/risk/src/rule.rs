@@ -436,7 +436,7 @@ fn parse_aggregate(v: &Value, path: &str) -> Result<Aggregate, RuleError> {
         _ => return err(&format!("{path}.fn"), "must be count, sum, distinct_count or avg"),
     };
     let Some(key) = m.get("key").and_then(Value::as_str).and_then(Key::parse) else {
-        return err(&format!("{path}.key"), &format!("must be {}", Key::names()));
+        return err(&format!("{path}.key"), format!("must be {}", Key::names()));
     };
     let window_seconds = int(m, path, "window_seconds", (1, WINDOW_SECONDS_MAX), 0)?;
     if window_seconds == 0 {

@@ -118,6 +118,7 @@ fn legacy_action(text: &str) -> Option<(Value, &str)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rialto_risk::{Action, Key};

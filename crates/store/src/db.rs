@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
 
+use crate::sql::Conn;
+
 /// A storage failure that is not the client's fault.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -45,6 +47,8 @@ pub struct Db {
     pool: AnyPool,
     kind: DbKind,
     options: AnyConnectOptions,
+    /// The SQLite file (for the writer's own rusqlite connection).
+    sqlite_path: Option<String>,
 }
 
 /// Readers in the pool. SQLite in WAL mode lets them run beside the single writer.
@@ -74,7 +78,8 @@ impl Db {
             })
             .connect_with(options.clone())
             .await?;
-        Ok(Db { pool, kind, options })
+        let sqlite_path = (kind == DbKind::Sqlite).then(|| sqlite_path(&url));
+        Ok(Db { pool, kind, options, sqlite_path })
     }
 
     /// Applies the embedded migrations for this database, then the data migrations.
@@ -96,13 +101,13 @@ impl Db {
         self.kind
     }
 
-    /// Opens a connection outside the pool (the writer's).
-    pub(crate) async fn dedicated(&self) -> Result<AnyConnection, StoreError> {
-        let mut conn = self.options.connect().await?;
-        if self.kind == DbKind::Sqlite {
-            configure_sqlite(&mut conn).await?;
+    /// Opens the writer's connection, outside the pool: rusqlite on SQLite (used on the
+    /// writer's thread), sqlx on PostgreSQL.
+    pub(crate) async fn writer_connection(&self) -> Result<Conn, StoreError> {
+        match &self.sqlite_path {
+            Some(path) => Ok(Conn::open_sqlite(path, &sqlite_pragmas())?),
+            None => Ok(Conn::Postgres(self.options.connect().await?)),
         }
-        Ok(conn)
     }
 
     /// True when the database answers a trivial query.
@@ -119,7 +124,15 @@ impl Db {
 /// WAL for concurrent readers; `synchronous=FULL` so that a commit is on disk (fsync of the
 /// WAL) before it is acknowledged: a power loss cannot take back an acknowledged transfer.
 async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    for pragma in [
+    for pragma in sqlite_pragmas() {
+        conn.execute(sqlx::raw_sql(&pragma)).await?;
+    }
+    Ok(())
+}
+
+/// The settings of every SQLite connection, the pool's and the writer's.
+fn sqlite_pragmas() -> Vec<String> {
+    vec![
         "PRAGMA journal_mode = WAL".to_string(),
         "PRAGMA synchronous = FULL".to_string(),
         "PRAGMA foreign_keys = ON".to_string(),
@@ -128,10 +141,13 @@ async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         // re-read B-tree pages from the OS on every batch.
         format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"),
         "PRAGMA temp_store = MEMORY".to_string(),
-    ] {
-        conn.execute(sqlx::raw_sql(&pragma)).await?;
-    }
-    Ok(())
+    ]
+}
+
+/// The file of a normalised `sqlite://PATH?...` URL.
+fn sqlite_path(url: &str) -> String {
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    path.split_once('?').map_or(path, |(p, _)| p).to_string()
 }
 
 fn normalise_url(url: &str) -> Result<(DbKind, String), StoreError> {
@@ -160,5 +176,7 @@ mod tests {
         );
         assert_eq!(normalise_url("postgres://u@h/db").ok().map(|x| x.0), Some(DbKind::Postgres));
         assert!(normalise_url("mysql://x").is_err());
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db?mode=rwc"), "/tmp/x.db");
+        assert_eq!(sqlite_path("sqlite://rialto.db?mode=rwc"), "rialto.db");
     }
 }

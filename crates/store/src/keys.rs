@@ -2,10 +2,10 @@
 //! enough (a slow password hash such as Argon2 guards low-entropy secrets; it would only
 //! add latency to every request here).
 
+use crate::sql::Get;
 use rand::RngCore;
 use rialto_core::ids;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::db::{now_us, Db, StoreError};
 
@@ -90,15 +90,15 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-pub(crate) fn key_from_row(r: &sqlx::any::AnyRow) -> Result<ApiKey, StoreError> {
-    let role: String = r.try_get("role")?;
+pub(crate) fn key_from_row(r: &impl Get) -> Result<ApiKey, StoreError> {
+    let role: String = r.col("role")?;
     Ok(ApiKey {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
+        id: r.col("id")?,
+        name: r.col("name")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
-        prefix: r.try_get("prefix")?,
-        created_at_us: r.try_get("created_at")?,
-        revoked_at_us: r.try_get("revoked_at")?,
+        prefix: r.col("prefix")?,
+        created_at_us: r.col("created_at")?,
+        revoked_at_us: r.col("revoked_at")?,
     })
 }
 

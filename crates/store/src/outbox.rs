@@ -12,11 +12,10 @@
 
 use rialto_core::ids;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
 
 use crate::db::{Db, StoreError};
 use crate::read::{Cursor, Page};
-use crate::sql::{args, exec_values, Val};
+use crate::sql::{args, exec_values, Conn, Get, Val};
 use crate::DbKind;
 
 /// An event about to be appended.
@@ -154,8 +153,7 @@ fn chain_hash(prev: &str, seq: i64, id: &str, a: &NewAudit, created_at_us: i64) 
 
 /// Appends the batch's events and audit records, under the head lock.
 pub(crate) async fn append(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     now: i64,
     events: Vec<NewEvent>,
     audits: Vec<NewAudit>,
@@ -163,12 +161,12 @@ pub(crate) async fn append(
     if events.is_empty() && audits.is_empty() {
         return Ok(());
     }
-    let lock = if kind == DbKind::Postgres { " FOR UPDATE" } else { "" };
-    let head = sqlx::query(&format!("SELECT event_seq, audit_seq, audit_hash FROM ledger_heads WHERE id = 1{lock}"))
-        .fetch_one(&mut *conn)
+    let lock = if conn.kind() == DbKind::Postgres { " FOR UPDATE" } else { "" };
+    let head = conn
+        .fetch_one(&format!("SELECT event_seq, audit_seq, audit_hash FROM ledger_heads WHERE id = 1{lock}"), [])
         .await?;
-    let (mut event_seq, mut audit_seq): (i64, i64) = (head.try_get("event_seq")?, head.try_get("audit_seq")?);
-    let mut hash: String = head.try_get("audit_hash")?;
+    let (mut event_seq, mut audit_seq): (i64, i64) = (head.col("event_seq")?, head.col("audit_seq")?);
+    let mut hash: String = head.col("audit_hash")?;
     let event_rows: Vec<Vec<Val>> = events
         .into_iter()
         .map(|e| {
@@ -212,7 +210,6 @@ pub(crate) async fn append(
     if !event_rows.is_empty() {
         exec_values(
             conn,
-            kind,
             "INSERT INTO events (seq, id, type, resource_type, resource_id, data, request_id, created_at)",
             8,
             event_rows,
@@ -223,7 +220,6 @@ pub(crate) async fn append(
     if !audit_rows.is_empty() {
         exec_values(
             conn,
-            kind,
             "INSERT INTO audit_events (seq, id, actor, action, resource_type, resource_id, result, request_id, ip, \
              details, created_at, prev_hash, hash)",
             13,
@@ -233,8 +229,7 @@ pub(crate) async fn append(
         .await?;
     }
     let q = "UPDATE ledger_heads SET event_seq = $1, audit_seq = $2, audit_hash = $3 WHERE id = 1";
-    let values = args([Val::I(event_seq), Val::I(audit_seq), Val::T(hash)])?;
-    sqlx::query_with(q, values).execute(&mut *conn).await?;
+    conn.execute(q, [Val::I(event_seq), Val::I(audit_seq), Val::T(hash)]).await?;
     Ok(())
 }
 
@@ -242,34 +237,34 @@ pub(crate) const EVENT_COLUMNS: &str = "seq, id, type, resource_type, resource_i
 const AUDIT_COLUMNS: &str = "seq, id, actor, action, resource_type, resource_id, result, request_id, ip, details, \
      created_at, prev_hash, hash";
 
-pub(crate) fn event_from_row(r: &sqlx::any::AnyRow) -> Result<EventRecord, StoreError> {
+pub(crate) fn event_from_row(r: &impl Get) -> Result<EventRecord, StoreError> {
     Ok(EventRecord {
-        seq: r.try_get("seq")?,
-        id: r.try_get("id")?,
-        kind: r.try_get("type")?,
-        resource_type: r.try_get("resource_type")?,
-        resource_id: r.try_get("resource_id")?,
-        data: r.try_get("data")?,
-        request_id: r.try_get("request_id")?,
-        created_at_us: r.try_get("created_at")?,
+        seq: r.col("seq")?,
+        id: r.col("id")?,
+        kind: r.col("type")?,
+        resource_type: r.col("resource_type")?,
+        resource_id: r.col("resource_id")?,
+        data: r.col("data")?,
+        request_id: r.col("request_id")?,
+        created_at_us: r.col("created_at")?,
     })
 }
 
-fn audit_from_row(r: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
+fn audit_from_row(r: &impl Get) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
-        seq: r.try_get("seq")?,
-        id: r.try_get("id")?,
-        actor: r.try_get("actor")?,
-        action: r.try_get("action")?,
-        resource_type: r.try_get("resource_type")?,
-        resource_id: r.try_get("resource_id")?,
-        result: r.try_get("result")?,
-        request_id: r.try_get("request_id")?,
-        ip: r.try_get("ip")?,
-        details: r.try_get("details")?,
-        created_at_us: r.try_get("created_at")?,
-        prev_hash: r.try_get("prev_hash")?,
-        hash: r.try_get("hash")?,
+        seq: r.col("seq")?,
+        id: r.col("id")?,
+        actor: r.col("actor")?,
+        action: r.col("action")?,
+        resource_type: r.col("resource_type")?,
+        resource_id: r.col("resource_id")?,
+        result: r.col("result")?,
+        request_id: r.col("request_id")?,
+        ip: r.col("ip")?,
+        details: r.col("details")?,
+        created_at_us: r.col("created_at")?,
+        prev_hash: r.col("prev_hash")?,
+        hash: r.col("hash")?,
     })
 }
 
@@ -373,7 +368,7 @@ impl Db {
         if first_broken.is_none() {
             let head =
                 sqlx::query("SELECT audit_seq, audit_hash FROM ledger_heads WHERE id = 1").fetch_one(&mut *tx).await?;
-            let (head_seq, head_hash): (i64, String) = (head.try_get("audit_seq")?, head.try_get("audit_hash")?);
+            let (head_seq, head_hash): (i64, String) = (head.col("audit_seq")?, head.col("audit_hash")?);
             if head_seq != expected_seq || head_hash != prev {
                 first_broken = Some((
                     expected_seq + 1,

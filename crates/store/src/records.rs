@@ -2,10 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::sql::Get;
 use rialto_core::ledger::{Account, AccountStatus, Direction, Transfer, TransferStatus};
 use rialto_core::Currency;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 use crate::db::StoreError;
 
@@ -142,43 +141,43 @@ pub(crate) fn metadata_text(m: &Metadata) -> String {
 
 pub(crate) const USER_COLUMNS: &str = "id, name, email, phone, role, status, kyc_status, created_at, updated_at";
 
-pub(crate) fn user_from_row(r: &AnyRow) -> Result<UserRecord, StoreError> {
+pub(crate) fn user_from_row(r: &impl Get) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        email: r.try_get("email")?,
-        phone: r.try_get("phone")?,
-        role: r.try_get("role")?,
-        status: r.try_get("status")?,
-        kyc_status: r.try_get("kyc_status")?,
-        created_at_us: r.try_get("created_at")?,
-        updated_at_us: r.try_get("updated_at")?,
+        id: r.col("id")?,
+        name: r.col("name")?,
+        email: r.col("email")?,
+        phone: r.col("phone")?,
+        role: r.col("role")?,
+        status: r.col("status")?,
+        kyc_status: r.col("kyc_status")?,
+        created_at_us: r.col("created_at")?,
+        updated_at_us: r.col("updated_at")?,
     })
 }
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, user_id, name, currency, allow_negative_balance, status, \
      debits_posted, credits_posted, debits_pending, credits_pending, metadata, created_at, updated_at";
 
-pub(crate) fn account_from_row(r: &AnyRow) -> Result<AccountRecord, StoreError> {
-    let status: String = r.try_get("status")?;
-    let currency_code: String = r.try_get("currency")?;
-    let metadata: String = r.try_get("metadata")?;
+pub(crate) fn account_from_row(r: &impl Get) -> Result<AccountRecord, StoreError> {
+    let status: String = r.col("status")?;
+    let currency_code: String = r.col("currency")?;
+    let metadata: String = r.col("metadata")?;
     Ok(AccountRecord {
         account: Account {
-            id: r.try_get("id")?,
+            id: r.col("id")?,
             currency: currency(&currency_code)?,
-            allow_negative_balance: r.try_get::<i64, _>("allow_negative_balance")? != 0,
+            allow_negative_balance: r.col::<i64>("allow_negative_balance")? != 0,
             status: AccountStatus::parse(&status).ok_or_else(|| corrupt(format!("account status {status}")))?,
-            debits_posted: r.try_get("debits_posted")?,
-            credits_posted: r.try_get("credits_posted")?,
-            debits_pending: r.try_get("debits_pending")?,
-            credits_pending: r.try_get("credits_pending")?,
+            debits_posted: r.col("debits_posted")?,
+            credits_posted: r.col("credits_posted")?,
+            debits_pending: r.col("debits_pending")?,
+            credits_pending: r.col("credits_pending")?,
         },
-        user_id: r.try_get("user_id")?,
-        name: r.try_get("name")?,
+        user_id: r.col("user_id")?,
+        name: r.col("name")?,
         metadata: metadata_from(&metadata)?,
-        created_at_us: r.try_get("created_at")?,
-        updated_at_us: r.try_get("updated_at")?,
+        created_at_us: r.col("created_at")?,
+        updated_at_us: r.col("updated_at")?,
     })
 }
 
@@ -186,47 +185,47 @@ pub(crate) const TRANSFER_COLUMNS: &str = "id, source_account_id, destination_ac
      posted_amount, status, pending, description, reference, metadata, expires_at, reversal_of, reversed_by, \
      created_at, updated_at";
 
-pub(crate) fn transfer_from_row(r: &AnyRow) -> Result<TransferRecord, StoreError> {
-    let status: String = r.try_get("status")?;
-    let currency_code: String = r.try_get("currency")?;
-    let metadata: String = r.try_get("metadata")?;
+pub(crate) fn transfer_from_row(r: &impl Get) -> Result<TransferRecord, StoreError> {
+    let status: String = r.col("status")?;
+    let currency_code: String = r.col("currency")?;
+    let metadata: String = r.col("metadata")?;
     Ok(TransferRecord {
         transfer: Transfer {
-            id: r.try_get("id")?,
-            source_account_id: r.try_get("source_account_id")?,
-            destination_account_id: r.try_get("destination_account_id")?,
+            id: r.col("id")?,
+            source_account_id: r.col("source_account_id")?,
+            destination_account_id: r.col("destination_account_id")?,
             currency: currency(&currency_code)?,
-            amount: r.try_get("amount")?,
-            posted_amount: r.try_get("posted_amount")?,
+            amount: r.col("amount")?,
+            posted_amount: r.col("posted_amount")?,
             status: TransferStatus::parse(&status).ok_or_else(|| corrupt(format!("transfer status {status}")))?,
-            expires_at_us: r.try_get("expires_at")?,
-            reversal_of: r.try_get("reversal_of")?,
-            reversed_by: r.try_get("reversed_by")?,
+            expires_at_us: r.col("expires_at")?,
+            reversal_of: r.col("reversal_of")?,
+            reversed_by: r.col("reversed_by")?,
         },
-        pending: r.try_get::<i64, _>("pending")? != 0,
-        description: r.try_get("description")?,
-        reference: r.try_get("reference")?,
+        pending: r.col::<i64>("pending")? != 0,
+        description: r.col("description")?,
+        reference: r.col("reference")?,
         metadata: metadata_from(&metadata)?,
-        created_at_us: r.try_get("created_at")?,
-        updated_at_us: r.try_get("updated_at")?,
+        created_at_us: r.col("created_at")?,
+        updated_at_us: r.col("updated_at")?,
     })
 }
 
 pub(crate) const ENTRY_COLUMNS: &str =
     "seq, account_id, transfer_id, journal_entry_id, direction, amount, currency, balance_after, created_at";
 
-pub(crate) fn entry_from_row(r: &AnyRow) -> Result<EntryRecord, StoreError> {
-    let direction: String = r.try_get("direction")?;
-    let currency_code: String = r.try_get("currency")?;
+pub(crate) fn entry_from_row(r: &impl Get) -> Result<EntryRecord, StoreError> {
+    let direction: String = r.col("direction")?;
+    let currency_code: String = r.col("currency")?;
     Ok(EntryRecord {
-        seq: r.try_get("seq")?,
-        account_id: r.try_get("account_id")?,
-        transfer_id: r.try_get("transfer_id")?,
-        journal_entry_id: r.try_get("journal_entry_id")?,
+        seq: r.col("seq")?,
+        account_id: r.col("account_id")?,
+        transfer_id: r.col("transfer_id")?,
+        journal_entry_id: r.col("journal_entry_id")?,
         direction: Direction::parse(&direction).ok_or_else(|| corrupt(format!("direction {direction}")))?,
-        amount: r.try_get("amount")?,
+        amount: r.col("amount")?,
         currency: currency(&currency_code)?,
-        balance_after: r.try_get("balance_after")?,
-        created_at_us: r.try_get("created_at")?,
+        balance_after: r.col("balance_after")?,
+        created_at_us: r.col("created_at")?,
     })
 }

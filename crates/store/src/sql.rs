@@ -1,11 +1,19 @@
-//! Building multi-row statements and binding loosely typed values to them.
+//! The ledger writer's connection and the values, rows and multi-row statements it uses.
+//!
+//! The writer talks to SQLite through rusqlite on its own thread (no worker-thread hop per
+//! statement and row, statements prepared once and cached), and to PostgreSQL through sqlx.
+//! Writer code is written once against [`Conn`]; SQL uses `$n` placeholders, which the SQLite
+//! side reads as `?n`. Rows from either side (and from the read pool) are read through
+//! [`Get::col`].
 
-use sqlx::any::{AnyArguments, AnyQueryResult};
+use std::sync::Arc;
+
+use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{AnyConnection, Arguments};
 
 use crate::DbKind;
 
-/// A bindable value. Only the types every backend of `Any` supports.
+/// A bindable value. Only the types both databases store the same way.
 #[derive(Debug, Clone)]
 pub(crate) enum Val {
     /// BIGINT.
@@ -21,6 +29,9 @@ pub(crate) enum Val {
 /// SQLite allows 32,766 parameters per statement and PostgreSQL 65,535: stay under both.
 const PARAMS_PER_STATEMENT_MAX: usize = 30_000;
 
+/// Statements the SQLite writer keeps prepared (the multi-row shapes vary with batch size).
+const SQLITE_STATEMENTS_CACHED: usize = 512;
+
 pub(crate) fn args(vals: impl IntoIterator<Item = Val>) -> Result<AnyArguments<'static>, sqlx::Error> {
     let mut a = AnyArguments::default();
     for v in vals {
@@ -35,9 +46,19 @@ pub(crate) fn args(vals: impl IntoIterator<Item = Val>) -> Result<AnyArguments<'
     Ok(a)
 }
 
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        Ok(match self {
+            Val::I(x) | Val::OI(Some(x)) => ToSqlOutput::Owned(Value::Integer(*x)),
+            Val::T(s) | Val::OT(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Val::OT(None) | Val::OI(None) => ToSqlOutput::Owned(Value::Null),
+        })
+    }
+}
+
 /// `n` placeholders numbered from `start`: `$start, $start+1, ...` on PostgreSQL, and
-/// anonymous `?` on SQLite (sqlx resolves a named SQLite parameter by scanning the statement's
-/// parameter list, which is quadratic in statements with thousands of parameters).
+/// anonymous `?` on SQLite.
 pub(crate) fn placeholders(kind: DbKind, start: usize, n: usize) -> String {
     match kind {
         DbKind::Sqlite => vec!["?"; n].join(", "),
@@ -45,29 +66,308 @@ pub(crate) fn placeholders(kind: DbKind, start: usize, n: usize) -> String {
     }
 }
 
-/// Runs `prefix VALUES (..), (..) suffix` over `rows` (each of `width` values), in as many
-/// statements as the parameter limit needs. `prefix` must end where `VALUES` would start.
-/// Returns the total rows affected.
+/// The writer's own connection.
+pub(crate) enum Conn {
+    /// SQLite through rusqlite, used on the writer thread only.
+    Sqlite(rusqlite::Connection),
+    /// PostgreSQL through sqlx.
+    Postgres(AnyConnection),
+}
+
+/// A row from the writer's connection.
+pub(crate) enum Row {
+    /// From PostgreSQL (or the read pool).
+    Any(AnyRow),
+    /// From SQLite: the statement's column names and this row's values.
+    Sqlite(Arc<[String]>, Vec<rusqlite::types::Value>),
+}
+
+fn sqlite_error(e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::AnyDriverError(Box::new(e))
+}
+
+/// `$n` placeholders as SQLite's `?n` (same numbering); other text unchanged.
+fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.contains('$') {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+impl Conn {
+    /// Opens the writer's SQLite connection on `path` with the pool's settings.
+    pub(crate) fn open_sqlite(path: &str, pragmas: &[String]) -> Result<Conn, sqlx::Error> {
+        let conn = rusqlite::Connection::open(path).map_err(sqlite_error)?;
+        for pragma in pragmas {
+            // Some pragmas answer with a row (journal_mode): read and drop it.
+            conn.query_row(pragma, [], |_| Ok(())).or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(()),
+                e => Err(sqlite_error(e)),
+            })?;
+        }
+        conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENTS_CACHED);
+        Ok(Conn::Sqlite(conn))
+    }
+
+    /// Which database this is.
+    pub(crate) fn kind(&self) -> DbKind {
+        match self {
+            Conn::Sqlite(_) => DbKind::Sqlite,
+            Conn::Postgres(_) => DbKind::Postgres,
+        }
+    }
+
+    /// Runs a statement; the rows it changed.
+    pub(crate) async fn execute(&mut self, sql: &str, vals: impl IntoIterator<Item = Val>) -> Result<u64, sqlx::Error> {
+        match self {
+            Conn::Sqlite(c) => {
+                let vals: Vec<Val> = vals.into_iter().collect();
+                let mut stmt = c.prepare_cached(&sqlite_sql(sql)).map_err(sqlite_error)?;
+                let n = stmt.execute(rusqlite::params_from_iter(vals.iter())).map_err(sqlite_error)?;
+                Ok(n as u64)
+            }
+            Conn::Postgres(c) => {
+                let done = sqlx::query_with(sql, args(vals)?).persistent(false).execute(&mut *c).await?;
+                Ok(done.rows_affected())
+            }
+        }
+    }
+
+    /// Runs a query; every row.
+    pub(crate) async fn fetch_all(
+        &mut self,
+        sql: &str,
+        vals: impl IntoIterator<Item = Val>,
+    ) -> Result<Vec<Row>, sqlx::Error> {
+        match self {
+            Conn::Sqlite(c) => {
+                let vals: Vec<Val> = vals.into_iter().collect();
+                let mut stmt = c.prepare_cached(&sqlite_sql(sql)).map_err(sqlite_error)?;
+                let names: Arc<[String]> = stmt.column_names().iter().map(|n| n.to_string()).collect();
+                let width = names.len();
+                let mut rows = stmt.query(rusqlite::params_from_iter(vals.iter())).map_err(sqlite_error)?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next().map_err(sqlite_error)? {
+                    let mut cells = Vec::with_capacity(width);
+                    for i in 0..width {
+                        cells.push(r.get::<_, rusqlite::types::Value>(i).map_err(sqlite_error)?);
+                    }
+                    out.push(Row::Sqlite(names.clone(), cells));
+                }
+                Ok(out)
+            }
+            Conn::Postgres(c) => {
+                let rows = sqlx::query_with(sql, args(vals)?).persistent(false).fetch_all(&mut *c).await?;
+                Ok(rows.into_iter().map(Row::Any).collect())
+            }
+        }
+    }
+
+    /// Runs a query; its first row, if any.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        vals: impl IntoIterator<Item = Val>,
+    ) -> Result<Option<Row>, sqlx::Error> {
+        Ok(self.fetch_all(sql, vals).await?.into_iter().next())
+    }
+
+    /// Runs a query that answers one row.
+    pub(crate) async fn fetch_one(
+        &mut self,
+        sql: &str,
+        vals: impl IntoIterator<Item = Val>,
+    ) -> Result<Row, sqlx::Error> {
+        self.fetch_optional(sql, vals).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+}
+
+/// Queries that run both on the writer's connection and on one taken from the read pool.
+pub(crate) trait Fetch: Send {
+    /// Which database this is.
+    fn db_kind(&self) -> DbKind;
+    /// Runs a query; every row.
+    fn fetch_rows(
+        &mut self,
+        sql: &str,
+        vals: Vec<Val>,
+    ) -> impl std::future::Future<Output = Result<Vec<Row>, sqlx::Error>> + Send;
+}
+
+impl Fetch for Conn {
+    fn db_kind(&self) -> DbKind {
+        self.kind()
+    }
+    async fn fetch_rows(&mut self, sql: &str, vals: Vec<Val>) -> Result<Vec<Row>, sqlx::Error> {
+        self.fetch_all(sql, vals).await
+    }
+}
+
+impl Fetch for AnyConnection {
+    fn db_kind(&self) -> DbKind {
+        match self.backend_name() {
+            "PostgreSQL" => DbKind::Postgres,
+            _ => DbKind::Sqlite,
+        }
+    }
+    async fn fetch_rows(&mut self, sql: &str, vals: Vec<Val>) -> Result<Vec<Row>, sqlx::Error> {
+        let rows = sqlx::query_with(sql, args(vals)?).persistent(false).fetch_all(&mut *self).await?;
+        Ok(rows.into_iter().map(Row::Any).collect())
+    }
+}
+
+/// Runs `prefix VALUES (..), (..) suffix` over `rows` (each of `width` values) and returns the
+/// rows affected. `prefix` must end where `VALUES` would start. On PostgreSQL: as many
+/// multi-row statements as the parameter limit needs (one round trip each). On SQLite: one
+/// cached single-row statement run per row, which is cheapest for an in-process database.
 pub(crate) async fn exec_values(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     prefix: &str,
     width: usize,
     rows: Vec<Vec<Val>>,
     suffix: &str,
 ) -> Result<u64, sqlx::Error> {
-    let rows_per_statement = (PARAMS_PER_STATEMENT_MAX / width).max(1);
+    debug_assert!(rows.iter().all(|r| r.len() == width));
+    let kind = conn.kind();
     let mut affected = 0;
+    if kind == DbKind::Sqlite {
+        let one = (1..=width).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("{prefix} VALUES ({one}) {suffix}");
+        for row in rows {
+            affected += conn.execute(&sql, row).await?;
+        }
+        return Ok(affected);
+    }
+    let rows_per_statement = (PARAMS_PER_STATEMENT_MAX / width).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Val>> = rows.by_ref().take(rows_per_statement).collect();
         let groups: Vec<String> =
             (0..chunk.len()).map(|i| format!("({})", placeholders(kind, 1 + i * width, width))).collect();
         let sql = format!("{prefix} VALUES {} {suffix}", groups.join(", "));
-        debug_assert!(chunk.iter().all(|r| r.len() == width));
-        let arguments = args(chunk.into_iter().flatten())?;
-        let result: AnyQueryResult = sqlx::query_with(&sql, arguments).persistent(false).execute(&mut *conn).await?;
-        affected += result.rows_affected();
+        affected += conn.execute(&sql, chunk.into_iter().flatten()).await?;
     }
     Ok(affected)
+}
+
+/// A value a column can be read as, from either driver.
+pub(crate) trait Column: Sized + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> {
+    /// The value from a SQLite cell; None when the cell holds another type.
+    fn from_sqlite(v: &rusqlite::types::Value) -> Option<Self>;
+}
+
+impl Column for i64 {
+    fn from_sqlite(v: &rusqlite::types::Value) -> Option<Self> {
+        match v {
+            rusqlite::types::Value::Integer(x) => Some(*x),
+            _ => None,
+        }
+    }
+}
+
+impl Column for String {
+    fn from_sqlite(v: &rusqlite::types::Value) -> Option<Self> {
+        match v {
+            rusqlite::types::Value::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Column for bool {
+    fn from_sqlite(v: &rusqlite::types::Value) -> Option<Self> {
+        i64::from_sqlite(v).map(|x| x != 0)
+    }
+}
+
+impl Column for f64 {
+    fn from_sqlite(v: &rusqlite::types::Value) -> Option<Self> {
+        match v {
+            rusqlite::types::Value::Real(x) => Some(*x),
+            #[allow(clippy::cast_precision_loss)]
+            rusqlite::types::Value::Integer(x) => Some(*x as f64),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Column> Column for Option<T> {
+    fn from_sqlite(v: &rusqlite::types::Value) -> Option<Self> {
+        match v {
+            rusqlite::types::Value::Null => Some(None),
+            v => T::from_sqlite(v).map(Some),
+        }
+    }
+}
+
+/// Reading a column by name, from any row the store handles.
+pub(crate) trait Get {
+    /// The column `name` as a `T`.
+    fn col<T: Column>(&self, name: &str) -> Result<T, sqlx::Error>;
+}
+
+impl Get for AnyRow {
+    fn col<T: Column>(&self, name: &str) -> Result<T, sqlx::Error> {
+        sqlx::Row::try_get(self, name)
+    }
+}
+
+impl Get for Row {
+    fn col<T: Column>(&self, name: &str) -> Result<T, sqlx::Error> {
+        match self {
+            Row::Any(r) => r.col(name),
+            Row::Sqlite(names, cells) => {
+                let index =
+                    names.iter().position(|n| n == name).ok_or_else(|| sqlx::Error::ColumnNotFound(name.into()))?;
+                T::from_sqlite(&cells[index]).ok_or_else(|| sqlx::Error::ColumnDecode {
+                    index: name.into(),
+                    source: format!("unexpected {:?}", cells[index].data_type()).into(),
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_placeholders_become_numbered_question_marks() {
+        assert_eq!(sqlite_sql("SELECT 1"), "SELECT 1");
+        assert_eq!(
+            sqlite_sql("UPDATE t SET a = $2 WHERE id = $1 AND b = $10"),
+            "UPDATE t SET a = ?2 WHERE id = ?1 AND b = ?10"
+        );
+    }
+
+    #[tokio::test]
+    async fn sqlite_rows_read_by_name_and_multi_row_inserts_count() {
+        let mut conn = Conn::open_sqlite(":memory:", &[]).unwrap();
+        conn.execute("CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT, note TEXT)", []).await.unwrap();
+        let rows = vec![
+            vec![Val::T("a".into()), Val::I(1), Val::OT(None)],
+            vec![Val::T("b".into()), Val::I(2), Val::OT(Some("x".into()))],
+        ];
+        assert_eq!(exec_values(&mut conn, "INSERT INTO t (id, n, note)", 3, rows, "").await.unwrap(), 2);
+        let again = vec![vec![Val::T("a".into()), Val::I(9), Val::OT(None)]];
+        let n = exec_values(&mut conn, "INSERT INTO t (id, n, note)", 3, again, "ON CONFLICT (id) DO NOTHING").await;
+        assert_eq!(n.unwrap(), 0);
+        let rows = conn.fetch_all("SELECT id, n, note FROM t WHERE n >= $1 ORDER BY id", [Val::I(1)]).await.unwrap();
+        let read: Vec<(String, i64, Option<String>)> =
+            rows.iter().map(|r| (r.col("id").unwrap(), r.col("n").unwrap(), r.col("note").unwrap())).collect();
+        assert_eq!(read, [("a".into(), 1, None), ("b".into(), 2, Some("x".into()))]);
+        assert!(rows[0].col::<i64>("id").is_err(), "text is not an integer");
+        assert!(rows[0].col::<i64>("missing").is_err());
+    }
 }

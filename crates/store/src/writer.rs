@@ -25,7 +25,6 @@ use std::time::Duration;
 use rialto_core::ledger::{Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
 use rialto_core::payment::PaymentStatus;
 use rialto_core::{Amount, Currency};
-use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 mod assess;
@@ -55,7 +54,7 @@ use crate::records::{
     account_from_row, metadata_text, transfer_from_row, AccountRecord, JournalLine, JournalRecord, Metadata,
     TransferRecord, UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
 };
-use crate::sql::{args, exec_values, placeholders, Val};
+use crate::sql::{exec_values, placeholders, Conn, Get, Row, Val};
 
 /// A new user.
 #[derive(Debug, Clone)]
@@ -273,13 +272,13 @@ impl Db {
             .await?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some(CreditScoreRecord {
-            id: r.try_get("id")?,
-            applicant: r.try_get("applicant")?,
-            answer: r.try_get("answer")?,
-            score: r.try_get("score")?,
-            grade: r.try_get("grade")?,
-            created_by: r.try_get("created_by")?,
-            created_at_us: r.try_get("created_at")?,
+            id: r.col("id")?,
+            applicant: r.col("applicant")?,
+            answer: r.col("answer")?,
+            score: r.col("score")?,
+            grade: r.col("grade")?,
+            created_by: r.col("created_by")?,
+            created_at_us: r.col("created_at")?,
         }))
     }
 }
@@ -499,7 +498,7 @@ impl Writer {
                     }
                 };
                 runtime.block_on(async move {
-                    let conn = match db.dedicated().await {
+                    let conn = match db.writer_connection().await {
                         Ok(c) => c,
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
@@ -539,7 +538,7 @@ impl Writer {
 
 struct WriterTask {
     db: Db,
-    conn: Option<AnyConnection>,
+    conn: Option<Conn>,
     rx: mpsc::Receiver<Envelope>,
     config: WriterConfig,
     stats: Arc<WriterStats>,
@@ -607,7 +606,6 @@ impl WriterTask {
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
             }
-            let kind = self.db.kind();
             let (presenter, policies) = (self.presenter.clone(), self.policies.clone());
             let conn = match self.connection().await {
                 Ok(c) => c,
@@ -620,8 +618,8 @@ impl WriterTask {
                 }
             };
             // Shared windows are read under advisory locks that outlive the transaction.
-            let window_locks = assess::window_locks(kind, &policies);
-            match attempt_batch(conn, kind, &batch, (&presenter, &policies)).await {
+            let window_locks = assess::window_locks(conn.kind(), &policies);
+            match attempt_batch(conn, &batch, (&presenter, &policies)).await {
                 Ok((replies, window_entries)) => {
                     // Committed: the windows learn the accepted payments before anyone is
                     // answered, so a client's next payment sees this one.
@@ -642,7 +640,7 @@ impl WriterTask {
                     return None;
                 }
                 Err((abort, committed_unknown)) => {
-                    let rolled_back = sqlx::query("ROLLBACK").persistent(false).execute(&mut *conn).await.is_ok();
+                    let rolled_back = conn.execute("ROLLBACK", []).await.is_ok();
                     if !rolled_back || (window_locks && assess::unlock_windows(conn).await.is_err()) {
                         self.conn = None;
                     }
@@ -677,9 +675,9 @@ impl WriterTask {
         None
     }
 
-    async fn connection(&mut self) -> Result<&mut AnyConnection, StoreError> {
+    async fn connection(&mut self) -> Result<&mut Conn, StoreError> {
         if self.conn.is_none() {
-            self.conn = Some(self.db.dedicated().await?);
+            self.conn = Some(self.db.writer_connection().await?);
         }
         self.conn.as_mut().ok_or_else(|| StoreError::Corrupt("no connection".into()))
     }
@@ -750,30 +748,28 @@ struct State {
 
 /// One attempt of a batch. On error, the bool says whether COMMIT itself failed.
 async fn attempt_batch(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     batch: &[Envelope],
     deps: (&Presenter, &Arc<Policies>),
 ) -> Result<(Vec<Reply>, Vec<rialto_risk::window::Entry>), (Abort, bool)> {
-    let begin = if kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
-    sqlx::query(begin).persistent(false).execute(&mut *conn).await.map_err(|e| (e.into(), false))?;
-    let replies = apply_batch(conn, kind, batch, deps).await.map_err(|a| (a, false))?;
-    sqlx::query("COMMIT").persistent(false).execute(&mut *conn).await.map_err(|e| (e.into(), true))?;
+    let begin = if conn.kind() == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+    conn.execute(begin, []).await.map_err(|e| (e.into(), false))?;
+    let replies = apply_batch(conn, batch, deps).await.map_err(|a| (a, false))?;
+    conn.execute("COMMIT", []).await.map_err(|e| (e.into(), true))?;
     Ok(replies)
 }
 
 async fn apply_batch(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     batch: &[Envelope],
     (presenter, policies): (&Presenter, &Arc<Policies>),
 ) -> Result<(Vec<Reply>, Vec<rialto_risk::window::Entry>), Abort> {
     let now = now_us();
     let mut replies: Vec<Option<Reply>> = batch.iter().map(|_| None).collect();
-    lookup_idempotency(conn, kind, batch, now, &mut replies).await?;
+    lookup_idempotency(conn, batch, now, &mut replies).await?;
     let live: Vec<usize> = (0..batch.len()).filter(|&i| replies[i].is_none()).collect();
     let commands: Vec<&Command> = live.iter().map(|&i| &batch[i].command).collect();
-    let mut state = load_state(conn, kind, &commands, now, policies).await?;
+    let mut state = load_state(conn, &commands, now, policies).await?;
     let mut writes = Writes::default();
     // A key may appear twice in one batch (a client retrying after its first connection
     // dropped): the first occurrence runs, later ones are answered from it.
@@ -818,13 +814,12 @@ async fn apply_batch(
         replies[i] = Some(Reply::Done { outcome, stored });
     }
     let window_entries = std::mem::take(&mut writes.window_entries);
-    write_all(conn, kind, &state, writes).await?;
+    write_all(conn, &state, writes).await?;
     Ok((replies.into_iter().map(|r| r.unwrap_or(Reply::KeyReused)).collect(), window_entries))
 }
 
 async fn lookup_idempotency(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     batch: &[Envelope],
     now: i64,
     replies: &mut [Option<Reply>],
@@ -833,6 +828,7 @@ async fn lookup_idempotency(
     if keys.is_empty() {
         return Ok(());
     }
+    let kind = conn.kind();
     let mut found = HashMap::new();
     for chunk in keys.chunks(1000) {
         let sql = format!(
@@ -842,13 +838,11 @@ async fn lookup_idempotency(
         );
         let mut vals: Vec<Val> = chunk.iter().map(|k| Val::T(k.to_string())).collect();
         vals.push(Val::I(now));
-        let arguments = args(vals)?;
-        let rows = sqlx::query_with(&sql, arguments).persistent(false).fetch_all(&mut *conn).await?;
-        for row in rows {
-            let id: String = row.try_get("id")?;
-            let hash: String = row.try_get("request_hash")?;
-            let status: i64 = row.try_get("status_code")?;
-            let body: String = row.try_get("body")?;
+        for row in conn.fetch_all(&sql, vals).await? {
+            let id: String = row.col("id")?;
+            let hash: String = row.col("request_hash")?;
+            let status: i64 = row.col("status_code")?;
+            let body: String = row.col("body")?;
             found.insert(id, (hash, status, body));
         }
     }
@@ -868,12 +862,12 @@ async fn lookup_idempotency(
 /// Loads (and on PostgreSQL locks) what the commands touch: transfers first, then accounts,
 /// each in id order, so concurrent writers in other processes cannot deadlock with us.
 async fn load_state(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     commands: &[&Command],
     now: i64,
     policies: &Arc<Policies>,
 ) -> Result<State, Abort> {
+    let kind = conn.kind();
     let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
     let mut transfer_ids = BTreeSet::new();
     let mut account_ids = BTreeSet::new();
@@ -940,7 +934,7 @@ async fn load_state(
     let mut clearings = Vec::new();
     let mut system_accounts = HashMap::new();
     if let Some(filter) = &settle_filter {
-        (clearings, system_accounts) = settlement::load(conn, kind, filter.as_deref()).await?;
+        (clearings, system_accounts) = settlement::load(conn, filter.as_deref()).await?;
         for c in &clearings {
             payment_ids.insert(c.payment_id.clone());
             account_ids.insert(c.destination_account_id.clone());
@@ -950,14 +944,14 @@ async fn load_state(
     // Payments first: they name the transfers and accounts to lock next.
     let select = format!("SELECT {} FROM payments", payments::PAYMENT_COLUMNS);
     let mut loaded = HashMap::new();
-    for row in select_in(conn, kind, &select, &payment_ids, lock).await? {
+    for row in select_in(conn, &select, &payment_ids, lock).await? {
         let p = payments::payment_from_row(&row)?;
         transfer_ids.extend(p.transfer_id.clone());
         account_ids.insert(p.source_account_id.clone());
         account_ids.insert(p.destination_account_id.clone());
         loaded.insert(p.id.clone(), p);
     }
-    payments::load_details(conn, kind, &mut loaded).await?;
+    payments::load_details(conn, &mut loaded).await?;
     let mut state = State {
         book: Book::default(),
         accounts: HashMap::new(),
@@ -975,14 +969,14 @@ async fn load_state(
         risk: assess::Loaded::default(),
         now,
     };
-    for row in select_in(conn, kind, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
+    for row in select_in(conn, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
         let t = transfer_from_row(&row)?;
         account_ids.insert(t.transfer.source_account_id.clone());
         account_ids.insert(t.transfer.destination_account_id.clone());
         state.book.transfers.insert(t.transfer.id.clone(), t.transfer.clone());
         state.transfers.insert(t.transfer.id.clone(), t);
     }
-    for row in select_in(conn, kind, &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"), &account_ids, lock).await? {
+    for row in select_in(conn, &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"), &account_ids, lock).await? {
         let a = account_from_row(&row)?;
         state.book.accounts.insert(a.account.id.clone(), a.account.clone());
         state.accounts.insert(a.account.id.clone(), a);
@@ -992,34 +986,34 @@ async fn load_state(
     // count each other's committed payments (the limit is exact across processes).
     let locked_users: BTreeSet<String> = updated_users.union(&payment_users).cloned().collect();
     if kind == DbKind::Postgres {
-        select_in(conn, kind, "SELECT id FROM users", &locked_users, lock).await?;
+        select_in(conn, "SELECT id FROM users", &locked_users, lock).await?;
     }
-    let velocity = payments::load_velocity(conn, kind, &payment_users, now - policies.velocity_window_us).await?;
+    let velocity = payments::load_velocity(conn, &payment_users, now - policies.velocity_window_us).await?;
     let select = format!("SELECT {} FROM users", crate::records::USER_COLUMNS);
-    for row in select_in(conn, kind, &select, &updated_users, lock).await? {
+    for row in select_in(conn, &select, &updated_users, lock).await? {
         let u = crate::records::user_from_row(&row)?;
         state.users.insert(u.id.clone(), (u.status.clone(), u.kyc_status.clone()));
         state.user_records.insert(u.id.clone(), u);
     }
-    for row in select_in(conn, kind, "SELECT * FROM risk_rules", &rule_ids, lock).await? {
+    for row in select_in(conn, "SELECT * FROM risk_rules", &rule_ids, lock).await? {
         let r = rules::from_row(&row)?;
         state.rules.insert(r.id.clone(), r);
     }
     if registry {
-        state.models = models::load(conn, kind).await?;
+        state.models = models::load(conn).await?;
     }
     let new_payments: Vec<&NewPayment> =
         commands.iter().filter_map(|c| if let Command::CreatePayment(p) = c { Some(&**p) } else { None }).collect();
-    state.risk = assess::load(conn, kind, &new_payments, now, policies).await?;
+    state.risk = assess::load(conn, &new_payments, now, policies).await?;
     state.payments = loaded;
     state.clearings = clearings;
     state.system_accounts = system_accounts;
     state.velocity = velocity;
-    for row in select_in(conn, kind, "SELECT id, status, kyc_status FROM users", &user_ids, "").await? {
-        state.users.insert(row.try_get("id")?, (row.try_get("status")?, row.try_get("kyc_status")?));
+    for row in select_in(conn, "SELECT id, status, kyc_status FROM users", &user_ids, "").await? {
+        state.users.insert(row.col("id")?, (row.col("status")?, row.col("kyc_status")?));
     }
     let select = "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys";
-    for row in select_in(conn, kind, select, &key_ids, "").await? {
+    for row in select_in(conn, select, &key_ids, "").await? {
         let key = crate::keys::key_from_row(&row)?;
         state.api_keys.insert(key.id.clone(), key);
     }
@@ -1027,20 +1021,17 @@ async fn load_state(
 }
 
 async fn select_in(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     select: &str,
     ids: &BTreeSet<String>,
     suffix: &str,
-) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+) -> Result<Vec<Row>, sqlx::Error> {
     let ids: Vec<&String> = ids.iter().collect();
     let mut rows = Vec::new();
     for chunk in ids.chunks(1000) {
-        let sql = format!("{select} WHERE id IN ({}){suffix}", placeholders(kind, 1, chunk.len()));
+        let sql = format!("{select} WHERE id IN ({}){suffix}", placeholders(conn.kind(), 1, chunk.len()));
         let vals: Vec<Val> = chunk.iter().map(|id| Val::T((*id).clone())).collect();
-        let arguments = args(vals)?;
-        let fetched = sqlx::query_with(&sql, arguments).persistent(false).fetch_all(&mut *conn).await?;
-        rows.extend(fetched);
+        rows.extend(conn.fetch_all(&sql, vals).await?);
     }
     Ok(rows)
 }
@@ -1421,7 +1412,7 @@ fn record_effects(
 }
 
 /// Writes everything the batch did, in foreign-key order.
-async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w: Writes) -> Result<(), Abort> {
+async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), Abort> {
     let users: Vec<Vec<Val>> = w
         .users
         .iter()
@@ -1442,7 +1433,6 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     if !users.is_empty() {
         exec_values(
             conn,
-            kind,
             "INSERT INTO users (id, name, email, phone, role, status, kyc_status, created_at, updated_at)",
             9,
             users,
@@ -1471,7 +1461,7 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     };
     let new_accounts: Vec<Vec<Val>> = w.new_accounts.iter().map(account_row).collect();
     if !new_accounts.is_empty() {
-        exec_values(conn, kind, &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS})"), 13, new_accounts, "").await?;
+        exec_values(conn, &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS})"), 13, new_accounts, "").await?;
     }
     let updated: Vec<Vec<Val>> = w
         .touched_accounts
@@ -1494,7 +1484,6 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
         let n = updated.len() as u64;
         let done = exec_values(
             conn,
-            kind,
             "WITH v (id, status, dp, cp, dpe, cpe, upd) AS (",
             7,
             updated,
@@ -1519,7 +1508,7 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
         })
         .collect();
     if !journals.is_empty() {
-        exec_values(conn, kind, "INSERT INTO journal_entries (id, description, metadata, created_at)", 4, journals, "")
+        exec_values(conn, "INSERT INTO journal_entries (id, description, metadata, created_at)", 4, journals, "")
             .await?;
     }
     let transfer_row = |id: &String| -> Vec<Val> {
@@ -1546,7 +1535,7 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     };
     let new_transfers: Vec<Vec<Val>> = w.new_transfers.iter().map(transfer_row).collect();
     if !new_transfers.is_empty() {
-        exec_values(conn, kind, &format!("INSERT INTO transfers ({TRANSFER_COLUMNS})"), 16, new_transfers, "").await?;
+        exec_values(conn, &format!("INSERT INTO transfers ({TRANSFER_COLUMNS})"), 16, new_transfers, "").await?;
     }
     let updated: Vec<Vec<Val>> = w
         .touched_transfers
@@ -1566,7 +1555,6 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     if !updated.is_empty() {
         exec_values(
             conn,
-            kind,
             "WITH v (id, status, posted, reversed_by, upd) AS (",
             5,
             updated,
@@ -1578,7 +1566,6 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     if !w.entries.is_empty() {
         exec_values(
             conn,
-            kind,
             "INSERT INTO entries (account_id, transfer_id, journal_entry_id, direction, amount, currency, balance_after, created_at)",
             8,
             std::mem::take(&mut w.entries),
@@ -1587,18 +1574,17 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
         .await?;
     }
     // After transfers: payments and refunds reference them.
-    payments::write(conn, kind, state, &mut w).await?;
-    labels::write(conn, kind, &mut w).await?;
-    settlement::write(conn, kind, &mut w).await?;
+    payments::write(conn, state, &mut w).await?;
+    labels::write(conn, &mut w).await?;
+    settlement::write(conn, &mut w).await?;
     rules::write(conn, &mut w).await?;
-    models::write(conn, kind, &mut w).await?;
-    assess::write(conn, kind, &mut w).await?;
+    models::write(conn, &mut w).await?;
+    assess::write(conn, &mut w).await?;
     assess::write_lists(conn, &mut w, state.now).await?;
     if !w.idempotency.is_empty() {
         let n = w.idempotency.len() as u64;
         let done = exec_values(
             conn,
-            kind,
             "INSERT INTO idempotency_keys (id, request_hash, status_code, body, created_at, expires_at)",
             6,
             std::mem::take(&mut w.idempotency),
@@ -1613,53 +1599,54 @@ async fn write_all(conn: &mut AnyConnection, kind: DbKind, state: &State, mut w:
     }
     for u in std::mem::take(&mut w.user_updates) {
         let q = "UPDATE users SET status = $1, kyc_status = $2, updated_at = $3 WHERE id = $4";
-        let values = args([Val::T(u.status), Val::T(u.kyc_status), Val::I(u.updated_at_us), Val::T(u.id)])?;
-        sqlx::query_with(q, values).execute(&mut *conn).await?;
+        conn.execute(q, [Val::T(u.status), Val::T(u.kyc_status), Val::I(u.updated_at_us), Val::T(u.id)]).await?;
     }
     for c in std::mem::take(&mut w.credit_scores) {
         let q = "INSERT INTO credit_scores (id, applicant, answer, score, grade, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        let values = args([
-            Val::T(c.id),
-            Val::T(c.applicant),
-            Val::T(c.answer),
-            Val::I(c.score),
-            Val::T(c.grade),
-            Val::T(c.created_by),
-            Val::I(c.created_at_us),
-        ])?;
-        sqlx::query_with(q, values).execute(&mut *conn).await?;
+        conn.execute(
+            q,
+            [
+                Val::T(c.id),
+                Val::T(c.applicant),
+                Val::T(c.answer),
+                Val::I(c.score),
+                Val::T(c.grade),
+                Val::T(c.created_by),
+                Val::I(c.created_at_us),
+            ],
+        )
+        .await?;
     }
     for e in std::mem::take(&mut w.webhook_endpoints) {
         let types = serde_json::to_string(&e.event_types).unwrap_or_else(|_| "[]".into());
         let q = "INSERT INTO webhook_endpoints (id, url, secret, event_types, status, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)";
-        let values = args([
-            Val::T(e.id),
-            Val::T(e.url),
-            Val::T(e.secret),
-            Val::T(types),
-            Val::T(e.status),
-            Val::I(e.created_at_us),
-        ])?;
-        sqlx::query_with(q, values).execute(&mut *conn).await?;
+        conn.execute(
+            q,
+            [Val::T(e.id), Val::T(e.url), Val::T(e.secret), Val::T(types), Val::T(e.status), Val::I(e.created_at_us)],
+        )
+        .await?;
     }
     for (key, hash) in std::mem::take(&mut w.api_keys) {
         let q = "INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        let values = args([
-            Val::T(key.id),
-            Val::T(key.name),
-            Val::T(key.role.as_str().into()),
-            Val::T(hash),
-            Val::T(key.prefix),
-            Val::I(key.created_at_us),
-        ])?;
-        sqlx::query_with(q, values).execute(&mut *conn).await?;
+        conn.execute(
+            q,
+            [
+                Val::T(key.id),
+                Val::T(key.name),
+                Val::T(key.role.as_str().into()),
+                Val::T(hash),
+                Val::T(key.prefix),
+                Val::I(key.created_at_us),
+            ],
+        )
+        .await?;
     }
     for id in std::mem::take(&mut w.revoked_keys) {
         let q = "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
-        sqlx::query_with(q, args([Val::I(state.now), Val::T(id)])?).execute(&mut *conn).await?;
+        conn.execute(q, [Val::I(state.now), Val::T(id)]).await?;
     }
-    outbox::append(conn, kind, state.now, std::mem::take(&mut w.events), std::mem::take(&mut w.audits)).await?;
+    outbox::append(conn, state.now, std::mem::take(&mut w.events), std::mem::take(&mut w.audits)).await?;
     Ok(())
 }

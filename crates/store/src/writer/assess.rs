@@ -222,18 +222,18 @@ fn keys_of(e: &Entry) -> Vec<(Key, String)> {
 
 /// Loads the rules and, for each new payment, the windows, list memberships and blocks.
 pub(crate) async fn load(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     payments: &[&NewPayment],
     now: i64,
     policies: &Policies,
 ) -> Result<Loaded, Abort> {
+    let kind = conn.kind();
     let mut loaded = Loaded::default();
     if payments.is_empty() {
         return Ok(loaded);
     }
-    for row in sqlx::query("SELECT document FROM risk_rules WHERE deleted = 0").fetch_all(&mut *conn).await? {
-        let doc: String = row.try_get("document")?;
+    for row in conn.fetch_all("SELECT document FROM risk_rules WHERE deleted = 0", []).await? {
+        let doc: String = row.col("document")?;
         match serde_json::from_str::<Value>(&doc)
             .map_err(|e| e.to_string())
             .and_then(|v| Rule::parse(&v).map_err(|e| e.to_string()))
@@ -269,11 +269,10 @@ pub(crate) async fn load(
             tuples.join(" OR "),
             placeholders(kind, vals.len(), 1)
         );
-        for row in sqlx::query_with(&sql, args(vals)?).persistent(false).fetch_all(&mut *conn).await? {
-            loaded.blocks.insert(
-                (row.try_get("key_kind")?, row.try_get("key_value")?),
-                (row.try_get("until_us")?, row.try_get("rule_id")?),
-            );
+        for row in conn.fetch_all(&sql, vals).await? {
+            loaded
+                .blocks
+                .insert((row.col("key_kind")?, row.col("key_value")?), (row.col("until_us")?, row.col("rule_id")?));
         }
     }
     if loaded.rules.iter().all(|r| !r.enabled) && loaded.serving.is_empty() {
@@ -289,10 +288,7 @@ pub(crate) async fn load(
                 placeholders(kind, 1, 1),
                 placeholders(kind, 2, 1)
             );
-            let found = sqlx::query_with(&sql, args([Val::T(list.clone()), Val::T(v.to_string())])?)
-                .persistent(false)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let found = conn.fetch_optional(&sql, [Val::T(list.clone()), Val::T(v.to_string())]).await?;
             if found.is_some() {
                 loaded.lists.insert((list.clone(), v.to_string()));
             }
@@ -352,7 +348,7 @@ pub(crate) fn window_locks(kind: DbKind, policies: &Policies) -> bool {
 /// therefore sees every payment another process accepted under it, even at the same instant.
 /// Locks are taken in one order (sorted ids), so batches of two processes wait for each other
 /// rather than deadlock; PostgreSQL's deadlock detector covers the rest (the batch retries).
-async fn lock_windows(conn: &mut AnyConnection, wanted: &[(Key, String, i64)]) -> Result<(), Abort> {
+async fn lock_windows(conn: &mut Conn, wanted: &[(Key, String, i64)]) -> Result<(), Abort> {
     let mut ids: Vec<i64> = wanted.iter().map(|(k, v, _)| window_lock_id(*k, v)).collect();
     if ids.is_empty() {
         return Ok(());
@@ -364,14 +360,14 @@ async fn lock_windows(conn: &mut AnyConnection, wanted: &[(Key, String, i64)]) -
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let sql =
         format!("SELECT count(pg_advisory_lock(k)) FROM unnest(ARRAY[{list}]::int8[]) WITH ORDINALITY AS t(k, n)");
-    sqlx::query(&sql).persistent(false).execute(&mut *conn).await?;
+    conn.fetch_all(&sql, []).await?;
     Ok(())
 }
 
 /// Releases the window locks of [`lock_windows`] (after COMMIT and the window store's record,
 /// or after ROLLBACK).
-pub(crate) async fn unlock_windows(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_unlock_all()").persistent(false).execute(&mut *conn).await.map(|_| ())
+pub(crate) async fn unlock_windows(conn: &mut Conn) -> Result<(), sqlx::Error> {
+    conn.fetch_all("SELECT pg_advisory_unlock_all()", []).await.map(|_| ())
 }
 
 /// The first key of a payment that a `rate_limit` blocked: (kind, value, until, rule).
@@ -524,19 +520,19 @@ pub(crate) fn assess(
     Some((id, a))
 }
 
-pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes) -> Result<(), Abort> {
+pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> {
     let rows = std::mem::take(&mut w.assessments);
     if !rows.is_empty() {
         let head = "INSERT INTO risk_assessments \
                     (id, payment_id, user_id, score, level, decision, reason, fired, created_at, details)";
-        exec_values(conn, kind, head, 10, rows, "").await?;
+        exec_values(conn, head, 10, rows, "").await?;
     }
     for (key_kind, value, until, rule) in std::mem::take(&mut w.risk_blocks) {
         let sql = "INSERT INTO risk_blocks (key_kind, key_value, until_us, rule_id, created_at) \
                    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_kind, key_value) DO UPDATE \
                    SET until_us = excluded.until_us, rule_id = excluded.rule_id, created_at = excluded.created_at";
         let vals = vec![Val::T(key_kind), Val::T(value), Val::I(until), Val::T(rule), Val::I(now_us())];
-        sqlx::query_with(sql, args(vals)?).execute(&mut *conn).await?;
+        conn.execute(sql, vals).await?;
     }
     Ok(())
 }
@@ -554,10 +550,10 @@ impl Db {
         rows.iter()
             .map(|r| {
                 Ok(json!({
-                    "id": r.try_get::<String, _>("id")?, "payment_id": r.try_get::<String, _>("payment_id")?,
-                    "score": r.try_get::<i64, _>("score")?, "level": r.try_get::<String, _>("level")?,
-                    "decision": r.try_get::<String, _>("decision")?, "reason": r.try_get::<String, _>("reason")?,
-                    "created_at_us": r.try_get::<i64, _>("created_at")?,
+                    "id": r.col::<String>("id")?, "payment_id": r.col::<String>("payment_id")?,
+                    "score": r.col::<i64>("score")?, "level": r.col::<String>("level")?,
+                    "decision": r.col::<String>("decision")?, "reason": r.col::<String>("reason")?,
+                    "created_at_us": r.col::<i64>("created_at")?,
                 }))
             })
             .collect::<Result<_, sqlx::Error>>()
@@ -571,16 +567,16 @@ impl Db {
             .fetch_optional(self.pool())
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let fired: String = r.try_get("fired")?;
+        let fired: String = r.col("fired")?;
         Ok(Some(json!({
-            "id": r.try_get::<String, _>("id")?, "object": "risk_assessment",
-            "payment_id": r.try_get::<String, _>("payment_id")?, "user_id": r.try_get::<String, _>("user_id")?,
-            "score": r.try_get::<i64, _>("score")?, "level": r.try_get::<String, _>("level")?,
-            "decision": r.try_get::<String, _>("decision")?, "reason": r.try_get::<String, _>("reason")?,
+            "id": r.col::<String>("id")?, "object": "risk_assessment",
+            "payment_id": r.col::<String>("payment_id")?, "user_id": r.col::<String>("user_id")?,
+            "score": r.col::<i64>("score")?, "level": r.col::<String>("level")?,
+            "decision": r.col::<String>("decision")?, "reason": r.col::<String>("reason")?,
             "rules": serde_json::from_str::<Value>(&fired).unwrap_or(Value::Null),
-            "details": r.try_get::<Option<String>, _>("details")?
+            "details": r.col::<Option<String>>("details")?
                 .and_then(|d| serde_json::from_str::<Value>(&d).ok()).unwrap_or(Value::Null),
-            "created_at_us": r.try_get::<i64, _>("created_at")?,
+            "created_at_us": r.col::<i64>("created_at")?,
         })))
     }
 }
@@ -592,12 +588,12 @@ impl Db {
             .bind(name.to_string())
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(|r| r.try_get("value").map_err(StoreError::from)).collect()
+        rows.iter().map(|r| r.col("value").map_err(StoreError::from)).collect()
     }
 }
 
 /// Adds or removes list items (idempotent both ways).
-pub(crate) async fn write_lists(conn: &mut AnyConnection, w: &mut Writes, now: i64) -> Result<(), Abort> {
+pub(crate) async fn write_lists(conn: &mut Conn, w: &mut Writes, now: i64) -> Result<(), Abort> {
     for (list, value, add) in std::mem::take(&mut w.list_changes) {
         let (sql, vals) = if add {
             (
@@ -608,7 +604,7 @@ pub(crate) async fn write_lists(conn: &mut AnyConnection, w: &mut Writes, now: i
         } else {
             ("DELETE FROM risk_list_items WHERE list_name = $1 AND value = $2", vec![Val::T(list), Val::T(value)])
         };
-        sqlx::query_with(sql, args(vals)?).execute(&mut *conn).await?;
+        conn.execute(sql, vals).await?;
     }
     Ok(())
 }

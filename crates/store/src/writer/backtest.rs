@@ -74,7 +74,7 @@ impl Db {
             .fetch_one(self.pool())
             .await
             .map_err(StoreError::from)?
-            .try_get("n")
+            .col("n")
             .map_err(StoreError::from)?;
         if count > BACKTEST_PAYMENTS_MAX {
             return Err(BacktestError::TooLarge(count));
@@ -85,10 +85,7 @@ impl Db {
             .await
             .map_err(StoreError::from)?
         {
-            lists.insert((
-                r.try_get("list_name").map_err(StoreError::from)?,
-                r.try_get("value").map_err(StoreError::from)?,
-            ));
+            lists.insert((r.col("list_name").map_err(StoreError::from)?, r.col("value").map_err(StoreError::from)?));
         }
         let mut was: HashMap<String, String> = HashMap::new();
         let rows =
@@ -99,10 +96,7 @@ impl Db {
                 .await
                 .map_err(StoreError::from)?;
         for r in rows {
-            was.insert(
-                r.try_get("payment_id").map_err(StoreError::from)?,
-                r.try_get("decision").map_err(StoreError::from)?,
-            );
+            was.insert(r.col("payment_id").map_err(StoreError::from)?, r.col("decision").map_err(StoreError::from)?);
         }
         let labels = self.labels_between(from_us, to_us).await?;
 
@@ -124,13 +118,13 @@ impl Db {
         let (mut assessed, mut changed) = (0u64, 0u64);
         let (mut tp, mut fp, mut fneg, mut labelled_fraud) = (0u64, 0u64, 0u64, 0u64);
         for r in &rows {
-            let get = |c: &str| r.try_get::<String, _>(c).map_err(StoreError::from);
+            let get = |c: &str| r.col::<String>(c).map_err(StoreError::from);
             let (id, user, account, context) =
                 (get("id")?, get("user_id")?, get("source_account_id")?, get("context")?);
             let (currency, kind, method) = (get("currency")?, get("type")?, get("method")?);
-            let at: i64 = r.try_get("created_at").map_err(StoreError::from)?;
-            let amount: i64 = r.try_get("amount").map_err(StoreError::from)?;
-            let accepted = r.try_get::<Option<String>, _>("transfer_id").map_err(StoreError::from)?.is_some();
+            let at: i64 = r.col("created_at").map_err(StoreError::from)?;
+            let amount: i64 = r.col("amount").map_err(StoreError::from)?;
+            let accepted = r.col::<Option<String>>("transfer_id").map_err(StoreError::from)?.is_some();
             let current = crate::windows::entry(id.clone(), at, amount, user.clone(), account, &context);
             if at >= from_us {
                 assessed += 1;

@@ -63,7 +63,7 @@ pub(crate) fn label(state: &mut State, writes: &mut Writes, l: &NewLabel) -> Out
     Ok(Output::Label(record))
 }
 
-pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes) -> Result<(), Abort> {
+pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> {
     let rows: Vec<Vec<Val>> = std::mem::take(&mut w.labels)
         .into_iter()
         .map(|l| {
@@ -80,20 +80,20 @@ pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes
         .collect();
     if !rows.is_empty() {
         let head = "INSERT INTO payment_labels (id, payment_id, label, source, note, actor, created_at)";
-        exec_values(conn, kind, head, 7, rows, "").await?;
+        exec_values(conn, head, 7, rows, "").await?;
     }
     Ok(())
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<LabelRecord, sqlx::Error> {
+fn from_row(r: &impl Get) -> Result<LabelRecord, sqlx::Error> {
     Ok(LabelRecord {
-        id: r.try_get("id")?,
-        payment_id: r.try_get("payment_id")?,
-        label: r.try_get("label")?,
-        source: r.try_get("source")?,
-        note: r.try_get("note")?,
-        actor: r.try_get("actor")?,
-        created_at_us: r.try_get("created_at")?,
+        id: r.col("id")?,
+        payment_id: r.col("payment_id")?,
+        label: r.col("label")?,
+        source: r.col("source")?,
+        note: r.col("note")?,
+        actor: r.col("actor")?,
+        created_at_us: r.col("created_at")?,
     })
 }
 
@@ -132,8 +132,8 @@ impl Db {
         .await?;
         let mut out = HashMap::new();
         for r in rows {
-            let label: String = r.try_get("label")?;
-            out.insert(r.try_get("payment_id")?, label == "fraud");
+            let label: String = r.col("label")?;
+            out.insert(r.col("payment_id")?, label == "fraud");
         }
         Ok(out)
     }

@@ -141,33 +141,33 @@ impl ModelChange {
 pub(crate) const MODEL_COLUMNS: &str = "id, name, version, kind, status, features, merchant_risk, metadata, \
     dataset_rows, trained_at, challenger_share_bp, deployed_at, previous_id, error, created_by, created_at, updated_at";
 
-pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<ModelRecord, StoreError> {
-    let features: String = r.try_get("features")?;
+pub(crate) fn from_row(r: &impl Get) -> Result<ModelRecord, StoreError> {
+    let features: String = r.col("features")?;
     Ok(ModelRecord {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        version: r.try_get("version")?,
-        kind: r.try_get("kind")?,
-        status: r.try_get("status")?,
+        id: r.col("id")?,
+        name: r.col("name")?,
+        version: r.col("version")?,
+        kind: r.col("kind")?,
+        status: r.col("status")?,
         features: serde_json::from_str(&features).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        merchant_risk: r.try_get("merchant_risk")?,
-        metadata: r.try_get("metadata")?,
-        dataset_rows: r.try_get("dataset_rows")?,
-        trained_at_us: r.try_get("trained_at")?,
-        challenger_share_bp: r.try_get("challenger_share_bp")?,
-        deployed_at_us: r.try_get("deployed_at")?,
-        previous_id: r.try_get("previous_id")?,
-        error: r.try_get("error")?,
-        created_by: r.try_get("created_by")?,
-        created_at_us: r.try_get("created_at")?,
-        updated_at_us: r.try_get("updated_at")?,
+        merchant_risk: r.col("merchant_risk")?,
+        metadata: r.col("metadata")?,
+        dataset_rows: r.col("dataset_rows")?,
+        trained_at_us: r.col("trained_at")?,
+        challenger_share_bp: r.col("challenger_share_bp")?,
+        deployed_at_us: r.col("deployed_at")?,
+        previous_id: r.col("previous_id")?,
+        error: r.col("error")?,
+        created_by: r.col("created_by")?,
+        created_at_us: r.col("created_at")?,
+        updated_at_us: r.col("updated_at")?,
     })
 }
 
 /// Loads (and on PostgreSQL locks) the whole registry for a batch that changes it.
-pub(crate) async fn load(conn: &mut AnyConnection, kind: DbKind) -> Result<HashMap<String, ModelRecord>, Abort> {
-    let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
-    let rows = sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM risk_models{lock}")).fetch_all(&mut *conn).await?;
+pub(crate) async fn load(conn: &mut Conn) -> Result<HashMap<String, ModelRecord>, Abort> {
+    let lock = if conn.kind() == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
+    let rows = conn.fetch_all(&format!("SELECT {MODEL_COLUMNS} FROM risk_models{lock}"), []).await?;
     let mut models = HashMap::new();
     for r in &rows {
         let m = from_row(r)?;
@@ -310,7 +310,7 @@ pub(crate) fn change(state: &mut State, writes: &mut Writes, c: &ModelChange) ->
     Ok(Output::Model(Box::new(out)))
 }
 
-pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes) -> Result<(), Abort> {
+pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> {
     for (m, artifact) in std::mem::take(&mut w.models) {
         let sql = "INSERT INTO risk_models (id, name, version, kind, status, features, artifact, merchant_risk, \
                    metadata, dataset_rows, trained_at, challenger_share_bp, deployed_at, previous_id, error, \
@@ -342,13 +342,13 @@ pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes
             Val::I(m.created_at_us),
             Val::I(m.updated_at_us),
         ];
-        sqlx::query_with(sql, args(vals)?).execute(&mut *conn).await?;
+        conn.execute(sql, vals).await?;
     }
     let rows = std::mem::take(&mut w.model_scores);
     if !rows.is_empty() {
         let head = "INSERT INTO risk_model_scores (assessment_id, model_id, payment_id, role, outcome, \
                     probability_ppm, score, decision, latency_us, created_at)";
-        exec_values(conn, kind, head, 10, rows, "").await?;
+        exec_values(conn, head, 10, rows, "").await?;
     }
     Ok(())
 }
@@ -448,17 +448,14 @@ impl ModelServer {
     }
 
     /// The live models, read from the registry once per batch of payments.
-    pub(super) async fn load(&self, conn: &mut AnyConnection) -> Result<Serving, Abort> {
-        let rows = sqlx::query(
-            "SELECT id, status, challenger_share_bp, updated_at FROM risk_models \
-             WHERE status = 'deployed' OR (status = 'testing' AND challenger_share_bp > 0)",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+    pub(super) async fn load(&self, conn: &mut Conn) -> Result<Serving, Abort> {
+        let sql = "SELECT id, status, challenger_share_bp, updated_at FROM risk_models \
+                   WHERE status = 'deployed' OR (status = 'testing' AND challenger_share_bp > 0)";
+        let rows = conn.fetch_all(sql, []).await?;
         let mut serving = Serving::default();
         for r in rows {
-            let id: String = r.try_get("id")?;
-            let updated: i64 = r.try_get("updated_at")?;
+            let id: String = r.col("id")?;
+            let updated: i64 = r.col("updated_at")?;
             let cached = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id).cloned();
             let model = match cached {
                 Some((at, m)) if at == updated => m,
@@ -469,8 +466,8 @@ impl ModelServer {
                     m
                 }
             };
-            let live = Live { id, model, share_bp: r.try_get("challenger_share_bp")? };
-            if r.try_get::<String, _>("status")? == "deployed" {
+            let live = Live { id, model, share_bp: r.col("challenger_share_bp")? };
+            if r.col::<String>("status")? == "deployed" {
                 serving.champion = Some(live);
             } else {
                 serving.challenger = Some(live);
@@ -583,15 +580,13 @@ impl ModelServer {
     }
 }
 
-async fn load_model(conn: &mut AnyConnection, id: &str) -> Result<Loadable, Abort> {
-    let row = sqlx::query("SELECT kind, features, artifact, merchant_risk FROM risk_models WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_one(&mut *conn)
-        .await?;
-    let kind: String = row.try_get("kind")?;
-    let features: String = row.try_get("features")?;
-    let artifact: Option<String> = row.try_get("artifact")?;
-    let merchant: String = row.try_get("merchant_risk")?;
+async fn load_model(conn: &mut Conn, id: &str) -> Result<Loadable, Abort> {
+    let sql = "SELECT kind, features, artifact, merchant_risk FROM risk_models WHERE id = $1";
+    let row = conn.fetch_one(sql, [Val::T(id.to_string())]).await?;
+    let kind: String = row.col("kind")?;
+    let features: String = row.col("features")?;
+    let artifact: Option<String> = row.col("artifact")?;
+    let merchant: String = row.col("merchant_risk")?;
     let loaded = (|| {
         let kind = ModelKind::parse(&kind).ok_or_else(|| format!("unknown model kind `{kind}`"))?;
         let features: Vec<String> = serde_json::from_str(&features).map_err(|e| e.to_string())?;
@@ -655,7 +650,7 @@ impl Db {
             .bind(before_us)
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(|r| r.try_get("id").map_err(StoreError::from)).collect()
+        rows.iter().map(|r| r.col("id").map_err(StoreError::from)).collect()
     }
 
     /// A model's artifact.
@@ -664,7 +659,7 @@ impl Db {
             .bind(id.to_string())
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(|r| r.try_get::<Option<String>, _>("artifact")).transpose()?.flatten())
+        Ok(row.map(|r| r.col::<Option<String>>("artifact")).transpose()?.flatten())
     }
 
     /// How a model did on live payments: scores by role and outcome, what it would have
@@ -685,14 +680,14 @@ impl Db {
         let (mut scores, mut labels, mut latencies) = (Vec::new(), Vec::new(), Vec::new());
         let (mut tp, mut fp, mut fn_) = (0i64, 0i64, 0i64);
         for r in &rows {
-            let role: String = r.try_get("role")?;
-            let outcome: String = r.try_get("outcome")?;
+            let role: String = r.col("role")?;
+            let outcome: String = r.col("outcome")?;
             *by_role.entry(role).or_default().entry(outcome).or_default() += 1;
-            latencies.push(r.try_get::<i64, _>("latency_us")?);
-            let Some(ppm) = r.try_get::<Option<i64>, _>("probability_ppm")? else { continue };
-            let decision: String = r.try_get::<Option<String>, _>("decision")?.unwrap_or_default();
+            latencies.push(r.col::<i64>("latency_us")?);
+            let Some(ppm) = r.col::<Option<i64>>("probability_ppm")? else { continue };
+            let decision: String = r.col::<Option<String>>("decision")?.unwrap_or_default();
             *decisions.entry(decision.clone()).or_default() += 1;
-            let Some(label) = r.try_get::<Option<String>, _>("label")? else { continue };
+            let Some(label) = r.col::<Option<String>>("label")? else { continue };
             let fraud = label == "fraud";
             let flagged = decision != "approve";
             match (flagged, fraud) {
@@ -731,13 +726,13 @@ impl Db {
         rows.iter()
             .map(|r| {
                 #[allow(clippy::cast_precision_loss)]
-                let p = r.try_get::<Option<i64>, _>("probability_ppm")?.map(|ppm| ppm as f64 / 1e6);
+                let p = r.col::<Option<i64>>("probability_ppm")?.map(|ppm| ppm as f64 / 1e6);
                 Ok(json!({
-                    "model_id": r.try_get::<String, _>("model_id")?, "role": r.try_get::<String, _>("role")?,
-                    "outcome": r.try_get::<String, _>("outcome")?, "probability": p,
-                    "score": r.try_get::<Option<i64>, _>("score")?,
-                    "decision": r.try_get::<Option<String>, _>("decision")?,
-                    "latency_us": r.try_get::<i64, _>("latency_us")?,
+                    "model_id": r.col::<String>("model_id")?, "role": r.col::<String>("role")?,
+                    "outcome": r.col::<String>("outcome")?, "probability": p,
+                    "score": r.col::<Option<i64>>("score")?,
+                    "decision": r.col::<Option<String>>("decision")?,
+                    "latency_us": r.col::<i64>("latency_us")?,
                 }))
             })
             .collect::<Result<_, sqlx::Error>>()

@@ -8,6 +8,7 @@ use rialto_core::payment::{ComplianceGate, Decision, PaymentFacts, PaymentStatus
 
 use super::*;
 use crate::records::{currency, metadata_from};
+use crate::sql::Fetch;
 
 /// The gates a payment passes, and the velocity window they see.
 #[derive(Clone)]
@@ -184,31 +185,31 @@ pub(crate) const PAYMENT_COLUMNS: &str = "id, user_id, source_account_id, destin
      type, method, status, refunded_amount, transfer_id, reference, description, metadata, context, failure_code, \
      failure_reason, created_at, updated_at, device_id, ip_address, country, merchant_id, risk_assessment_id";
 
-pub(crate) fn payment_from_row(r: &sqlx::any::AnyRow) -> Result<PaymentRecord, StoreError> {
-    let status: String = r.try_get("status")?;
-    let code: String = r.try_get("currency")?;
-    let metadata: String = r.try_get("metadata")?;
+pub(crate) fn payment_from_row(r: &impl Get) -> Result<PaymentRecord, StoreError> {
+    let status: String = r.col("status")?;
+    let code: String = r.col("currency")?;
+    let metadata: String = r.col("metadata")?;
     Ok(PaymentRecord {
-        id: r.try_get("id")?,
-        user_id: r.try_get("user_id")?,
-        source_account_id: r.try_get("source_account_id")?,
-        destination_account_id: r.try_get("destination_account_id")?,
-        amount: r.try_get("amount")?,
+        id: r.col("id")?,
+        user_id: r.col("user_id")?,
+        source_account_id: r.col("source_account_id")?,
+        destination_account_id: r.col("destination_account_id")?,
+        amount: r.col("amount")?,
         currency: currency(&code)?,
-        kind: r.try_get("type")?,
-        method: r.try_get("method")?,
+        kind: r.col("type")?,
+        method: r.col("method")?,
         status: PaymentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("payment status {status}")))?,
-        refunded_amount: r.try_get("refunded_amount")?,
-        transfer_id: r.try_get("transfer_id")?,
-        reference: r.try_get("reference")?,
-        description: r.try_get("description")?,
+        refunded_amount: r.col("refunded_amount")?,
+        transfer_id: r.col("transfer_id")?,
+        reference: r.col("reference")?,
+        description: r.col("description")?,
         metadata: metadata_from(&metadata)?,
-        context: r.try_get("context")?,
-        failure_code: r.try_get("failure_code")?,
-        failure_reason: r.try_get("failure_reason")?,
-        created_at_us: r.try_get("created_at")?,
-        updated_at_us: r.try_get("updated_at")?,
-        risk_assessment_id: r.try_get("risk_assessment_id")?,
+        context: r.col("context")?,
+        failure_code: r.col("failure_code")?,
+        failure_reason: r.col("failure_reason")?,
+        created_at_us: r.col("created_at")?,
+        updated_at_us: r.col("updated_at")?,
+        risk_assessment_id: r.col("risk_assessment_id")?,
         transitions: Vec::new(),
         refunds: Vec::new(),
     })
@@ -216,10 +217,10 @@ pub(crate) fn payment_from_row(r: &sqlx::any::AnyRow) -> Result<PaymentRecord, S
 
 /// Loads the history and refunds of `payments` (on the given connection).
 pub(crate) async fn load_details(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut impl Fetch,
     payments: &mut HashMap<String, PaymentRecord>,
 ) -> Result<(), StoreError> {
+    let kind = conn.db_kind();
     if payments.is_empty() {
         return Ok(());
     }
@@ -231,16 +232,16 @@ pub(crate) async fn load_details(
             "SELECT payment_id, seq, from_status, to_status, reason, created_at FROM payment_transitions \
              WHERE payment_id IN ({marks}) ORDER BY payment_id, seq"
         );
-        let rows = sqlx::query_with(&sql, args(vals.clone())?).persistent(false).fetch_all(&mut *conn).await?;
+        let rows = conn.fetch_rows(&sql, vals.clone()).await?;
         for r in rows {
-            let id: String = r.try_get("payment_id")?;
+            let id: String = r.col("payment_id")?;
             if let Some(p) = payments.get_mut(&id) {
                 p.transitions.push(Transition {
-                    seq: r.try_get("seq")?,
-                    from: r.try_get("from_status")?,
-                    to: r.try_get("to_status")?,
-                    reason: r.try_get("reason")?,
-                    at_us: r.try_get("created_at")?,
+                    seq: r.col("seq")?,
+                    from: r.col("from_status")?,
+                    to: r.col("to_status")?,
+                    reason: r.col("reason")?,
+                    at_us: r.col("created_at")?,
                 });
             }
         }
@@ -248,17 +249,17 @@ pub(crate) async fn load_details(
             "SELECT id, payment_id, amount, transfer_id, reason, created_at FROM refunds \
              WHERE payment_id IN ({marks}) ORDER BY id"
         );
-        let rows = sqlx::query_with(&sql, args(vals)?).persistent(false).fetch_all(&mut *conn).await?;
+        let rows = conn.fetch_rows(&sql, vals).await?;
         for r in rows {
-            let id: String = r.try_get("payment_id")?;
+            let id: String = r.col("payment_id")?;
             if let Some(p) = payments.get_mut(&id) {
                 p.refunds.push(RefundRecord {
-                    id: r.try_get("id")?,
+                    id: r.col("id")?,
                     payment_id: id.clone(),
-                    amount: r.try_get("amount")?,
-                    transfer_id: r.try_get("transfer_id")?,
-                    reason: r.try_get("reason")?,
-                    created_at_us: r.try_get("created_at")?,
+                    amount: r.col("amount")?,
+                    transfer_id: r.col("transfer_id")?,
+                    reason: r.col("reason")?,
+                    created_at_us: r.col("created_at")?,
                 });
             }
         }
@@ -268,11 +269,11 @@ pub(crate) async fn load_details(
 
 /// Per-user counts of recent payments (not failed or cancelled), for the gates.
 pub(crate) async fn load_velocity(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     users: &BTreeSet<String>,
     since_us: i64,
 ) -> Result<HashMap<String, (i64, i64)>, Abort> {
+    let kind = conn.kind();
     let mut out = HashMap::new();
     let users: Vec<&String> = users.iter().collect();
     for chunk in users.chunks(1000) {
@@ -284,9 +285,8 @@ pub(crate) async fn load_velocity(
         );
         let mut vals: Vec<Val> = chunk.iter().map(|u| Val::T((*u).clone())).collect();
         vals.push(Val::I(since_us));
-        let rows = sqlx::query_with(&sql, args(vals)?).persistent(false).fetch_all(&mut *conn).await?;
-        for r in rows {
-            out.insert(r.try_get::<String, _>("user_id")?, (r.try_get::<i64, _>("n")?, r.try_get::<i64, _>("total")?));
+        for r in conn.fetch_all(&sql, vals).await? {
+            out.insert(r.col::<String>("user_id")?, (r.col::<i64>("n")?, r.col::<i64>("total")?));
         }
     }
     Ok(out)
@@ -608,7 +608,7 @@ pub(crate) fn refund(state: &mut State, writes: &mut Writes, r: &NewRefund) -> O
 }
 
 /// Rows of the payments a batch created or changed.
-pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, state: &State, w: &mut Writes) -> Result<(), Abort> {
+pub(crate) async fn write(conn: &mut Conn, state: &State, w: &mut Writes) -> Result<(), Abort> {
     let row = |p: &PaymentRecord| -> Vec<Val> {
         let mut row = vec![
             Val::T(p.id.clone()),
@@ -643,7 +643,7 @@ pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, state: &State,
     };
     let new: Vec<Vec<Val>> = w.new_payments.iter().filter_map(|id| state.payments.get(id)).map(row).collect();
     if !new.is_empty() {
-        exec_values(conn, kind, &format!("INSERT INTO payments ({PAYMENT_COLUMNS})"), 24, new, "").await?;
+        exec_values(conn, &format!("INSERT INTO payments ({PAYMENT_COLUMNS})"), 24, new, "").await?;
     }
     let changed: Vec<Vec<Val>> = w
         .touched_payments
@@ -665,7 +665,6 @@ pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, state: &State,
     if !changed.is_empty() {
         exec_values(
             conn,
-            kind,
             "WITH v (id, status, refunded, transfer_id, code, reason, upd) AS (",
             7,
             changed,
@@ -677,12 +676,12 @@ pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, state: &State,
     let transitions = std::mem::take(&mut w.transitions);
     if !transitions.is_empty() {
         let head = "INSERT INTO payment_transitions (payment_id, seq, from_status, to_status, reason, created_at)";
-        exec_values(conn, kind, head, 6, transitions, "").await?;
+        exec_values(conn, head, 6, transitions, "").await?;
     }
     let refunds = std::mem::take(&mut w.refunds);
     if !refunds.is_empty() {
         let head = "INSERT INTO refunds (id, payment_id, amount, transfer_id, reason, created_at)";
-        exec_values(conn, kind, head, 6, refunds, "").await?;
+        exec_values(conn, head, 6, refunds, "").await?;
     }
     Ok(())
 }
@@ -713,7 +712,7 @@ impl Db {
         let Some(row) = row else { return Ok(None) };
         let p = payment_from_row(&row)?;
         let mut map = HashMap::from([(p.id.clone(), p)]);
-        load_details(&mut conn, self.kind(), &mut map).await?;
+        load_details(&mut *conn, &mut map).await?;
         Ok(map.into_values().next())
     }
 
@@ -758,7 +757,7 @@ impl Db {
         let order: Vec<String> = data.iter().map(|p| p.id.clone()).collect();
         let mut map: HashMap<String, PaymentRecord> = data.into_iter().map(|p| (p.id.clone(), p)).collect();
         let mut conn = self.pool().acquire().await?;
-        load_details(&mut conn, self.kind(), &mut map).await?;
+        load_details(&mut *conn, &mut map).await?;
         let data = order.iter().filter_map(|id| map.remove(id)).collect();
         Ok(crate::Page { data, has_more })
     }

@@ -18,13 +18,13 @@ pub struct RuleRecord {
     pub updated_at_us: i64,
 }
 
-pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<RuleRecord, StoreError> {
+pub(crate) fn from_row(r: &impl Get) -> Result<RuleRecord, StoreError> {
     Ok(RuleRecord {
-        id: r.try_get("id")?,
-        version: r.try_get("version")?,
-        document: r.try_get("document")?,
-        deleted: r.try_get::<i64, _>("deleted")? != 0,
-        updated_at_us: r.try_get("updated_at")?,
+        id: r.col("id")?,
+        version: r.col("version")?,
+        document: r.col("document")?,
+        deleted: r.col::<i64>("deleted")? != 0,
+        updated_at_us: r.col("updated_at")?,
     })
 }
 
@@ -61,23 +61,23 @@ pub(crate) fn delete(state: &mut State, writes: &mut Writes, id: &str) -> Outcom
     Ok(Output::Rule(record))
 }
 
-pub(crate) async fn write(conn: &mut AnyConnection, w: &mut Writes) -> Result<(), Abort> {
+pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> {
     for r in std::mem::take(&mut w.rules) {
         let upsert = "INSERT INTO risk_rules (id, version, document, deleted, updated_at) VALUES ($1, $2, $3, $4, $5) \
                       ON CONFLICT (id) DO UPDATE SET version = excluded.version, document = excluded.document, \
                       deleted = excluded.deleted, updated_at = excluded.updated_at";
-        let values = args([
+        let values = [
             Val::T(r.id.clone()),
             Val::I(r.version),
             Val::T(r.document.clone()),
             Val::I(i64::from(r.deleted)),
             Val::I(r.updated_at_us),
-        ])?;
-        sqlx::query_with(upsert, values).execute(&mut *conn).await?;
+        ];
+        conn.execute(upsert, values).await?;
         let history = "INSERT INTO risk_rule_versions (rule_id, version, document, created_at) VALUES ($1, $2, $3, $4)";
         let document = (!r.deleted).then(|| r.document.clone());
-        let values = args([Val::T(r.id), Val::I(r.version), Val::OT(document), Val::I(r.updated_at_us)])?;
-        sqlx::query_with(history, values).execute(&mut *conn).await?;
+        let values = [Val::T(r.id), Val::I(r.version), Val::OT(document), Val::I(r.updated_at_us)];
+        conn.execute(history, values).await?;
     }
     Ok(())
 }
@@ -107,7 +107,7 @@ impl Db {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("version")?, r.try_get("document")?, r.try_get("created_at")?)))
+            .map(|r| Ok((r.col("version")?, r.col("document")?, r.col("created_at")?)))
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }

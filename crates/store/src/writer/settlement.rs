@@ -82,10 +82,10 @@ pub(crate) const SYSTEM_SETTLEMENT: &str = "settlement";
 
 /// Loads and locks the pending clearings a settlement run may take, and the system accounts.
 pub(crate) async fn load(
-    conn: &mut AnyConnection,
-    kind: DbKind,
+    conn: &mut Conn,
     destination: Option<&str>,
 ) -> Result<(Vec<Clearing>, HashMap<(String, String), String>), Abort> {
+    let kind = conn.kind();
     let lock = if kind == DbKind::Postgres { " FOR UPDATE" } else { "" };
     let mut sql =
         String::from("SELECT id, payment_id, destination_account_id, currency FROM clearings WHERE status = 'pending'");
@@ -95,20 +95,20 @@ pub(crate) async fn load(
         vals.push(Val::T(d.to_string()));
     }
     sql.push_str(&format!(" ORDER BY payment_id LIMIT {SETTLEMENT_CLEARINGS_MAX}{lock}"));
-    let rows = sqlx::query_with(&sql, args(vals)?).persistent(false).fetch_all(&mut *conn).await?;
+    let rows = conn.fetch_all(&sql, vals).await?;
     let mut clearings = Vec::with_capacity(rows.len());
     for r in rows {
-        let code: String = r.try_get("currency")?;
+        let code: String = r.col("currency")?;
         clearings.push(Clearing {
-            id: r.try_get("id")?,
-            payment_id: r.try_get("payment_id")?,
-            destination_account_id: r.try_get("destination_account_id")?,
+            id: r.col("id")?,
+            payment_id: r.col("payment_id")?,
+            destination_account_id: r.col("destination_account_id")?,
             currency: crate::records::currency(&code)?,
         });
     }
     let mut system = HashMap::new();
-    for r in sqlx::query("SELECT purpose, currency, account_id FROM system_accounts").fetch_all(&mut *conn).await? {
-        system.insert((r.try_get("purpose")?, r.try_get("currency")?), r.try_get("account_id")?);
+    for r in conn.fetch_all("SELECT purpose, currency, account_id FROM system_accounts", []).await? {
+        system.insert((r.col("purpose")?, r.col("currency")?), r.col("account_id")?);
     }
     Ok((clearings, system))
 }
@@ -267,29 +267,28 @@ pub(crate) fn settle(
 }
 
 /// Rows of the run: system accounts, settlements, then new and updated clearings.
-pub(crate) async fn write(conn: &mut AnyConnection, kind: DbKind, w: &mut Writes) -> Result<(), Abort> {
+pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> {
     let system = std::mem::take(&mut w.system_accounts);
     if !system.is_empty() {
-        exec_values(conn, kind, "INSERT INTO system_accounts (purpose, currency, account_id)", 3, system, "").await?;
+        exec_values(conn, "INSERT INTO system_accounts (purpose, currency, account_id)", 3, system, "").await?;
     }
     let settlements = std::mem::take(&mut w.settlements);
     if !settlements.is_empty() {
         let head =
             "INSERT INTO settlements (id, destination_account_id, currency, status, payment_count, gross, fees, \
                     net, journal_entry_id, failure_reason, created_at)";
-        exec_values(conn, kind, head, 11, settlements, "").await?;
+        exec_values(conn, head, 11, settlements, "").await?;
     }
     let clearings = std::mem::take(&mut w.clearings);
     if !clearings.is_empty() {
         let head = "INSERT INTO clearings (id, payment_id, destination_account_id, currency, status, amount, \
                     settlement_id, created_at, updated_at)";
-        exec_values(conn, kind, head, 9, clearings, "").await?;
+        exec_values(conn, head, 9, clearings, "").await?;
     }
     let updates = std::mem::take(&mut w.clearing_updates);
     if !updates.is_empty() {
         exec_values(
             conn,
-            kind,
             "WITH v (id, status, settlement_id, upd) AS (",
             4,
             updates,
@@ -312,7 +311,7 @@ impl Db {
         .fetch_optional(self.pool())
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let code: String = r.try_get("currency")?;
+        let code: String = r.col("currency")?;
         let rows = sqlx::query(
             "SELECT c.payment_id, p.amount - p.refunded_amount AS settled FROM clearings c \
              JOIN payments p ON p.id = c.payment_id WHERE c.settlement_id = $1 ORDER BY c.payment_id",
@@ -322,20 +321,20 @@ impl Db {
         .await?;
         let payments = rows
             .iter()
-            .map(|r| Ok((r.try_get("payment_id")?, r.try_get("settled")?)))
+            .map(|r| Ok((r.col("payment_id")?, r.col("settled")?)))
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         Ok(Some(SettlementRecord {
-            id: r.try_get("id")?,
-            destination_account_id: r.try_get("destination_account_id")?,
+            id: r.col("id")?,
+            destination_account_id: r.col("destination_account_id")?,
             currency: crate::records::currency(&code)?,
-            status: r.try_get("status")?,
-            payment_count: r.try_get("payment_count")?,
-            gross: r.try_get("gross")?,
-            fees: r.try_get("fees")?,
-            net: r.try_get("net")?,
-            journal_entry_id: r.try_get("journal_entry_id")?,
-            failure_reason: r.try_get("failure_reason")?,
-            created_at_us: r.try_get("created_at")?,
+            status: r.col("status")?,
+            payment_count: r.col("payment_count")?,
+            gross: r.col("gross")?,
+            fees: r.col("fees")?,
+            net: r.col("net")?,
+            journal_entry_id: r.col("journal_entry_id")?,
+            failure_reason: r.col("failure_reason")?,
+            created_at_us: r.col("created_at")?,
             payments,
         }))
     }

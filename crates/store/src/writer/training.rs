@@ -39,7 +39,7 @@ impl Db {
             .fetch_one(self.pool())
             .await
             .map_err(StoreError::from)?
-            .try_get("n")
+            .col("n")
             .map_err(StoreError::from)?;
         if count > BACKTEST_PAYMENTS_MAX {
             return Err(BacktestError::TooLarge(count));
@@ -57,11 +57,11 @@ impl Db {
         let mut index = Index::default();
         let mut out = Vec::new();
         for r in &rows {
-            let get = |c: &str| r.try_get::<String, _>(c).map_err(StoreError::from);
+            let get = |c: &str| r.col::<String>(c).map_err(StoreError::from);
             let id = get("id")?;
-            let at: i64 = r.try_get("created_at").map_err(StoreError::from)?;
-            let amount: i64 = r.try_get("amount").map_err(StoreError::from)?;
-            let accepted = r.try_get::<Option<String>, _>("transfer_id").map_err(StoreError::from)?.is_some();
+            let at: i64 = r.col("created_at").map_err(StoreError::from)?;
+            let amount: i64 = r.col("amount").map_err(StoreError::from)?;
+            let accepted = r.col::<Option<String>>("transfer_id").map_err(StoreError::from)?.is_some();
             let current = crate::windows::entry(
                 id.clone(),
                 at,
