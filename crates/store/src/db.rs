@@ -101,11 +101,21 @@ impl Db {
         self.kind
     }
 
+    /// The SQLite file, when this is SQLite.
+    pub(crate) fn sqlite_file(&self) -> Option<&str> {
+        self.sqlite_path.as_deref()
+    }
+
     /// Opens the writer's connection, outside the pool: rusqlite on SQLite (used on the
     /// writer's thread), sqlx on PostgreSQL.
     pub(crate) async fn writer_connection(&self) -> Result<Conn, StoreError> {
         match &self.sqlite_path {
-            Some(path) => Ok(Conn::open_sqlite(path, &sqlite_pragmas())?),
+            Some(path) => {
+                // The checkpointer thread copies the WAL into the database, off the commit path.
+                let mut pragmas = sqlite_pragmas();
+                pragmas.push("PRAGMA wal_autocheckpoint = 0".into());
+                Ok(Conn::open_sqlite(path, &pragmas)?)
+            }
             None => Ok(Conn::Postgres(self.options.connect().await?)),
         }
     }
@@ -131,7 +141,7 @@ async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 }
 
 /// The settings of every SQLite connection, the pool's and the writer's.
-fn sqlite_pragmas() -> Vec<String> {
+pub(crate) fn sqlite_pragmas() -> Vec<String> {
     vec![
         "PRAGMA journal_mode = WAL".to_string(),
         "PRAGMA synchronous = FULL".to_string(),
