@@ -21,7 +21,7 @@ pub fn time_text(us: i64) -> Value {
 pub fn user(u: &UserRecord) -> Value {
     json!({
         "id": u.id, "object": "user", "name": u.name, "email": u.email, "phone": u.phone,
-        "role": u.role, "status": u.status, "kyc_status": u.kyc_status,
+        "role": u.role, "status": u.status.as_str(), "kyc_status": u.kyc_status.as_str(),
         "created_at": time_text(u.created_at_us), "updated_at": time_text(u.updated_at_us),
     })
 }

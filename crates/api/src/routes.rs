@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rialto_core::ids::{self, new_id, Id};
 use rialto_core::ledger::{Direction, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
+use rialto_core::payment::{KycStatus, UserStatus};
 use rialto_store::{
     Command, Cursor, NewAccount, NewJournal, NewTransfer, NewUser, Output, Reply, Role, TransferFilter,
 };
@@ -208,14 +209,19 @@ pub async fn update_user(
     let path = format!("/v1/users/{id}");
     write(&s, &ctx, &headers, &path, body, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["status", "kyc_status"])?;
-        let status = f.opt_string("status", 20)?;
-        if status.as_deref().is_some_and(|st| !["active", "blocked"].contains(&st)) {
-            return Err(ApiError::invalid("status must be active or blocked").param("status"));
-        }
-        let kyc_status = f.opt_string("kyc_status", 20)?;
-        if kyc_status.as_deref().is_some_and(|k| !["pending", "verified", "rejected"].contains(&k)) {
-            return Err(ApiError::invalid("kyc_status must be pending, verified or rejected").param("kyc_status"));
-        }
+        let status =
+            match f.opt_string("status", 20)? {
+                None => None,
+                Some(st) => Some(UserStatus::parse(&st).ok_or_else(|| {
+                    ApiError::invalid(format!("status must be {}", UserStatus::names())).param("status")
+                })?),
+            };
+        let kyc_status = match f.opt_string("kyc_status", 20)? {
+            None => None,
+            Some(k) => Some(KycStatus::parse(&k).ok_or_else(|| {
+                ApiError::invalid(format!("kyc_status must be {}", KycStatus::names())).param("kyc_status")
+            })?),
+        };
         if status.is_none() && kyc_status.is_none() {
             return Err(ApiError::invalid("give status and/or kyc_status"));
         }

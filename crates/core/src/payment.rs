@@ -73,6 +73,28 @@ pub const PAYMENT_TYPES: [&str; 4] = ["transfer", "deposit", "withdrawal", "fee"
 /// Payment methods.
 pub const PAYMENT_METHODS: [&str; 4] = ["card", "bank", "wallet", "cash"];
 
+crate::string_enum! {
+    /// Whether a user may pay.
+    pub enum UserStatus {
+        /// May pay.
+        Active = "active",
+        /// Every payment is refused (`user_blocked`).
+        Blocked = "blocked",
+    }
+}
+
+crate::string_enum! {
+    /// Where a user's identity check stands.
+    pub enum KycStatus {
+        /// Not checked yet (a new user).
+        Pending = "pending",
+        /// Checked: may pay above the KYC threshold.
+        Verified = "verified",
+        /// Failed the check.
+        Rejected = "rejected",
+    }
+}
+
 /// What the gates know about a payment when they decide.
 #[derive(Debug, Clone)]
 pub struct PaymentFacts {
@@ -81,7 +103,7 @@ pub struct PaymentFacts {
     /// Currency.
     pub currency: Currency,
     /// The paying user: (status, kyc_status), if the user exists.
-    pub user: Option<(String, String)>,
+    pub user: Option<(UserStatus, KycStatus)>,
     /// The user's payments in the velocity window before this one: count and sum (minor units).
     pub recent_count: i64,
     /// Sum of those payments, minor units.
@@ -193,10 +215,10 @@ impl ComplianceGate for KycComplianceGate {
         let Some((status, kyc)) = &f.user else {
             return Decision::Reject { code: "user_not_found", reason: "the paying user does not exist".into() };
         };
-        if status != "active" {
+        if *status != UserStatus::Active {
             return Decision::Reject { code: "user_blocked", reason: format!("the paying user is {status}") };
         }
-        if f.amount_minor > self.kyc_required_above_minor && kyc != "verified" {
+        if f.amount_minor > self.kyc_required_above_minor && *kyc != KycStatus::Verified {
             return Decision::Reject {
                 code: "kyc_required",
                 reason: format!("payments over {} need a verified user; KYC is {kyc}", self.kyc_required_above_minor),
@@ -249,7 +271,12 @@ mod tests {
         PaymentFacts {
             amount_minor: amount,
             currency: Currency::parse("USD").unwrap_or_else(|_| unreachable!()),
-            user: user.map(|(s, k)| (s.to_string(), k.to_string())),
+            user: user.map(|(s, k)| {
+                (
+                    UserStatus::parse(s).unwrap_or_else(|| unreachable!()),
+                    KycStatus::parse(k).unwrap_or_else(|| unreachable!()),
+                )
+            }),
             recent_count: count,
             recent_sum_minor: sum,
         }

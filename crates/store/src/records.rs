@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::sql::Get;
 use rialto_core::ledger::{Account, AccountStatus, Direction, Transfer, TransferStatus};
+use rialto_core::payment::{KycStatus, UserStatus};
 use rialto_core::Currency;
 
 use crate::db::StoreError;
@@ -25,9 +26,9 @@ pub struct UserRecord {
     /// `customer|merchant|admin|support`.
     pub role: String,
     /// `active|blocked`.
-    pub status: String,
+    pub status: UserStatus,
     /// `pending|verified|rejected`.
-    pub kyc_status: String,
+    pub kyc_status: KycStatus,
     /// Creation time, µs since epoch.
     pub created_at_us: i64,
     /// Last change, µs since epoch.
@@ -141,6 +142,16 @@ pub(crate) fn metadata_text(m: &Metadata) -> String {
 
 pub(crate) const USER_COLUMNS: &str = "id, name, email, phone, role, status, kyc_status, created_at, updated_at";
 
+/// A stored user status.
+pub(crate) fn user_status(text: &str) -> Result<UserStatus, StoreError> {
+    UserStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("user status {text}")))
+}
+
+/// A stored KYC status.
+pub(crate) fn kyc_status(text: &str) -> Result<KycStatus, StoreError> {
+    KycStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("kyc status {text}")))
+}
+
 pub(crate) fn user_from_row(r: &impl Get) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
         id: r.col("id")?,
@@ -148,8 +159,8 @@ pub(crate) fn user_from_row(r: &impl Get) -> Result<UserRecord, StoreError> {
         email: r.col("email")?,
         phone: r.col("phone")?,
         role: r.col("role")?,
-        status: r.col("status")?,
-        kyc_status: r.col("kyc_status")?,
+        status: user_status(&r.col::<String>("status")?)?,
+        kyc_status: kyc_status(&r.col::<String>("kyc_status")?)?,
         created_at_us: r.col("created_at")?,
         updated_at_us: r.col("updated_at")?,
     })

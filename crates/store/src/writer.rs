@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rialto_core::ledger::{Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
-use rialto_core::payment::PaymentStatus;
+use rialto_core::payment::{KycStatus, PaymentStatus, UserStatus};
 use rialto_core::{Amount, Currency};
 use tokio::sync::{mpsc, oneshot};
 
@@ -197,9 +197,9 @@ pub enum Command {
         /// The user.
         user_id: String,
         /// New status.
-        status: Option<String>,
+        status: Option<UserStatus>,
         /// New KYC status.
-        kyc_status: Option<String>,
+        kyc_status: Option<KycStatus>,
     },
     /// Register a webhook endpoint.
     CreateWebhookEndpoint(Box<crate::WebhookEndpoint>),
@@ -749,7 +749,7 @@ struct State {
     accounts: HashMap<String, AccountRecord>,
     transfers: HashMap<String, TransferRecord>,
     /// User id -> (status, kyc_status).
-    users: HashMap<String, (String, String)>,
+    users: HashMap<String, (UserStatus, KycStatus)>,
     api_keys: HashMap<String, ApiKey>,
     payments: HashMap<String, PaymentRecord>,
     /// User id -> recent (count, sum) for the gates.
@@ -1009,14 +1009,16 @@ async fn load_state(
     // row is locked before its velocity is counted, so two processes paying for one user
     // count each other's committed payments (the limit is exact across processes).
     let locked_users: BTreeSet<String> = updated_users.union(&payment_users).cloned().collect();
-    if kind == DbKind::Postgres {
-        select_in(conn, "SELECT id FROM users", &locked_users, lock).await?;
+    // The gates' view of the payers comes with the lock (and with SQLite's write lock).
+    for row in select_in(conn, "SELECT id, status, kyc_status FROM users", &locked_users, lock).await? {
+        let (status, kyc): (String, String) = (row.col("status")?, row.col("kyc_status")?);
+        state.users.insert(row.col("id")?, (crate::records::user_status(&status)?, crate::records::kyc_status(&kyc)?));
     }
     let velocity = payments::load_velocity(conn, &payment_users, now - policies.velocity_window_us).await?;
     let select = format!("SELECT {} FROM users", crate::records::USER_COLUMNS);
     for row in select_in(conn, &select, &updated_users, lock).await? {
         let u = crate::records::user_from_row(&row)?;
-        state.users.insert(u.id.clone(), (u.status.clone(), u.kyc_status.clone()));
+        state.users.insert(u.id.clone(), (u.status, u.kyc_status));
         state.user_records.insert(u.id.clone(), u);
     }
     for row in select_in(conn, "SELECT * FROM risk_rules", &rule_ids, lock).await? {
@@ -1033,8 +1035,11 @@ async fn load_state(
     state.clearings = clearings;
     state.system_accounts = system_accounts;
     state.velocity = velocity;
-    for row in select_in(conn, "SELECT id, status, kyc_status FROM users", &user_ids, "").await? {
-        state.users.insert(row.col("id")?, (row.col("status")?, row.col("kyc_status")?));
+    // The other users read (owners of new accounts): payers and updated users are loaded.
+    let unread: BTreeSet<String> = user_ids.difference(&locked_users).cloned().collect();
+    for row in select_in(conn, "SELECT id, status, kyc_status FROM users", &unread, "").await? {
+        let (status, kyc): (String, String) = (row.col("status")?, row.col("kyc_status")?);
+        state.users.insert(row.col("id")?, (crate::records::user_status(&status)?, crate::records::kyc_status(&kyc)?));
     }
     let select = "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys";
     for row in select_in(conn, select, &key_ids, "").await? {
@@ -1071,12 +1076,12 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
                 email: u.email.clone(),
                 phone: u.phone.clone(),
                 role: u.role.clone(),
-                status: "active".into(),
-                kyc_status: "pending".into(),
+                status: UserStatus::Active,
+                kyc_status: KycStatus::Pending,
                 created_at_us: now,
                 updated_at_us: now,
             };
-            state.users.insert(user.id.clone(), (user.status.clone(), user.kyc_status.clone()));
+            state.users.insert(user.id.clone(), (user.status, user.kyc_status));
             writes.users.push(user.clone());
             Ok(Output::User(user))
         }
@@ -1186,14 +1191,14 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
         Command::UpdateUser { user_id, status, kyc_status } => {
             let u = state.user_records.get_mut(user_id).ok_or_else(|| CommandError::UserNotFound(user_id.clone()))?;
             if let Some(st) = status {
-                u.status = st.clone();
+                u.status = *st;
             }
             if let Some(k) = kyc_status {
-                u.kyc_status = k.clone();
+                u.kyc_status = *k;
             }
             u.updated_at_us = now;
             let u = u.clone();
-            state.users.insert(u.id.clone(), (u.status.clone(), u.kyc_status.clone()));
+            state.users.insert(u.id.clone(), (u.status, u.kyc_status));
             writes.user_updates.retain(|x| x.id != u.id);
             writes.user_updates.push(u.clone());
             Ok(Output::User(u))
@@ -1447,8 +1452,8 @@ async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), 
                 Val::OT(u.email.clone()),
                 Val::OT(u.phone.clone()),
                 Val::T(u.role.clone()),
-                Val::T(u.status.clone()),
-                Val::T(u.kyc_status.clone()),
+                Val::T(u.status.as_str().into()),
+                Val::T(u.kyc_status.as_str().into()),
                 Val::I(u.created_at_us),
                 Val::I(u.updated_at_us),
             ]
@@ -1623,7 +1628,13 @@ async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), 
     }
     for u in std::mem::take(&mut w.user_updates) {
         let q = "UPDATE users SET status = $1, kyc_status = $2, updated_at = $3 WHERE id = $4";
-        conn.execute(q, [Val::T(u.status), Val::T(u.kyc_status), Val::I(u.updated_at_us), Val::T(u.id)]).await?;
+        let vals = [
+            Val::T(u.status.as_str().into()),
+            Val::T(u.kyc_status.as_str().into()),
+            Val::I(u.updated_at_us),
+            Val::T(u.id),
+        ];
+        conn.execute(q, vals).await?;
     }
     for c in std::mem::take(&mut w.credit_scores) {
         let q = "INSERT INTO credit_scores (id, applicant, answer, score, grade, created_by, created_at) \
