@@ -101,21 +101,11 @@ impl Db {
         self.kind
     }
 
-    /// The SQLite file, when this is SQLite.
-    pub(crate) fn sqlite_file(&self) -> Option<&str> {
-        self.sqlite_path.as_deref()
-    }
-
     /// Opens the writer's connection, outside the pool: rusqlite on SQLite (used on the
     /// writer's thread), sqlx on PostgreSQL.
     pub(crate) async fn writer_connection(&self) -> Result<Conn, StoreError> {
         match &self.sqlite_path {
-            Some(path) => {
-                // The checkpointer thread copies the WAL into the database, off the commit path.
-                let mut pragmas = sqlite_pragmas();
-                pragmas.push("PRAGMA wal_autocheckpoint = 0".into());
-                Ok(Conn::open_sqlite(path, &pragmas)?)
-            }
+            Some(path) => Ok(Conn::open_sqlite(path, &sqlite_pragmas())?),
             None => Ok(Conn::Postgres(self.options.connect().await?)),
         }
     }
@@ -141,7 +131,7 @@ async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 }
 
 /// The settings of every SQLite connection, the pool's and the writer's.
-pub(crate) fn sqlite_pragmas() -> Vec<String> {
+fn sqlite_pragmas() -> Vec<String> {
     vec![
         "PRAGMA journal_mode = WAL".to_string(),
         "PRAGMA synchronous = FULL".to_string(),

@@ -74,48 +74,6 @@ pub(crate) enum Conn {
     Postgres(AnyConnection),
 }
 
-/// Copies the WAL into the SQLite database file on its own thread and connection, so the
-/// writer's commits never wait for a checkpoint (the writer's connection has
-/// `wal_autocheckpoint = 0`). Woken after each commit; checkpoints `PASSIVE` (never blocks the
-/// writer or readers) at most every [`CHECKPOINT_INTERVAL`]. Ends when the writer drops it.
-pub(crate) struct Checkpointer {
-    wake: std::sync::mpsc::SyncSender<()>,
-}
-
-/// The shortest time between two checkpoints.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
-
-impl Checkpointer {
-    /// Starts the thread on its own connection to `path`.
-    pub(crate) fn start(path: &str) -> Result<Checkpointer, sqlx::Error> {
-        let Conn::Sqlite(conn) = Conn::open_sqlite(path, &crate::db::sqlite_pragmas())? else {
-            unreachable!("open_sqlite opens SQLite")
-        };
-        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
-        std::thread::Builder::new()
-            .name("rialto-checkpoint".into())
-            .spawn(move || {
-                while woken.recv().is_ok() {
-                    let started = std::time::Instant::now();
-                    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
-                    if let Err(e) = done {
-                        tracing::warn!(error = %e, "SQLite checkpoint failed; retrying after the next commit");
-                    }
-                    std::thread::sleep(CHECKPOINT_INTERVAL.saturating_sub(started.elapsed()));
-                }
-                // The writer stopped: a last checkpoint leaves the file complete.
-                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
-            })
-            .map_err(sqlx::Error::Io)?;
-        Ok(Checkpointer { wake })
-    }
-
-    /// Asks for a checkpoint (coalesced with one already asked for).
-    pub(crate) fn wake(&self) {
-        let _ = self.wake.try_send(());
-    }
-}
-
 /// A row from the writer's connection.
 pub(crate) enum Row {
     /// From PostgreSQL (or the read pool).

@@ -505,27 +505,8 @@ impl Writer {
                             return;
                         }
                     };
-                    let checkpoint = match db.sqlite_file() {
-                        Some(path) => match crate::sql::Checkpointer::start(path) {
-                            Ok(c) => Some(c),
-                            Err(e) => {
-                                let _ = ready_tx.send(Err(e.into()));
-                                return;
-                            }
-                        },
-                        None => None,
-                    };
                     let _ = ready_tx.send(Ok(()));
-                    let task = WriterTask {
-                        db,
-                        conn: Some(conn),
-                        rx,
-                        config,
-                        stats: task_stats,
-                        presenter,
-                        policies,
-                        checkpoint,
-                    };
+                    let task = WriterTask { db, conn: Some(conn), rx, config, stats: task_stats, presenter, policies };
                     task.run().await;
                 });
             })
@@ -563,8 +544,6 @@ struct WriterTask {
     stats: Arc<WriterStats>,
     presenter: Presenter,
     policies: Arc<Policies>,
-    /// SQLite: wakes the checkpointer after each commit.
-    checkpoint: Option<crate::sql::Checkpointer>,
 }
 
 /// Why a batch attempt stopped.
@@ -650,9 +629,6 @@ impl WriterTask {
                     if window_locks && assess::unlock_windows(conn).await.is_err() {
                         // Closing the session releases them.
                         self.conn = None;
-                    }
-                    if let Some(c) = &self.checkpoint {
-                        c.wake();
                     }
                     self.stats.batches.fetch_add(1, Ordering::Relaxed);
                     self.stats.commands.fetch_add(batch.len() as u64, Ordering::Relaxed);
