@@ -981,22 +981,20 @@ async fn load_state(
         state.book.accounts.insert(a.account.id.clone(), a.account.clone());
         state.accounts.insert(a.account.id.clone(), a);
     }
-    // Users after accounts, in one statement: the ones being updated and the payers. A payer's
-    // row is locked before its velocity is counted, so two processes paying for one user
-    // count each other's committed payments (the limit is exact across processes).
-    let locked_users: BTreeSet<String> = updated_users.union(&payment_users).cloned().collect();
-    // The gates' view of the payers comes with the lock (and with SQLite's write lock).
-    for row in select_in(conn, "SELECT id, status, kyc_status FROM users", &locked_users, lock).await? {
-        let (status, kyc): (String, String) = (row.col("status")?, row.col("kyc_status")?);
-        state.users.insert(row.col("id")?, (crate::records::user_status(&status)?, crate::records::kyc_status(&kyc)?));
-    }
-    let velocity = payments::load_velocity(conn, &payment_users, now - policies.velocity_window_us).await?;
+    // Users after accounts: the rows being updated are locked; then (PostgreSQL) each payer's
+    // velocity lock, a transaction-level advisory lock, before its velocity is counted, so
+    // two processes paying for one user count each other's committed payments (the limit is
+    // exact across processes). An advisory lock writes nothing, unlike FOR UPDATE on the row.
     let select = format!("SELECT {} FROM users", crate::records::USER_COLUMNS);
     for row in select_in(conn, &select, &updated_users, lock).await? {
         let u = crate::records::user_from_row(&row)?;
         state.users.insert(u.id.clone(), (u.status, u.kyc_status));
         state.user_records.insert(u.id.clone(), u);
     }
+    if kind == DbKind::Postgres {
+        payments::lock_velocity(conn, &payment_users).await?;
+    }
+    let velocity = payments::load_velocity(conn, &payment_users, now - policies.velocity_window_us).await?;
     for row in select_in(conn, "SELECT * FROM risk_rules", &rule_ids, lock).await? {
         let r = rules::from_row(&row)?;
         state.rules.insert(r.id.clone(), r);
@@ -1011,8 +1009,8 @@ async fn load_state(
     state.clearings = clearings;
     state.system_accounts = system_accounts;
     state.velocity = velocity;
-    // The other users read (owners of new accounts): payers and updated users are loaded.
-    let unread: BTreeSet<String> = user_ids.difference(&locked_users).cloned().collect();
+    // The other users the gates read (payers, owners of new accounts).
+    let unread: BTreeSet<String> = user_ids.difference(&updated_users).cloned().collect();
     for row in select_in(conn, "SELECT id, status, kyc_status FROM users", &unread, "").await? {
         let (status, kyc): (String, String) = (row.col("status")?, row.col("kyc_status")?);
         state.users.insert(row.col("id")?, (crate::records::user_status(&status)?, crate::records::kyc_status(&kyc)?));

@@ -191,6 +191,22 @@ impl App {
     }
 }
 
+/// Sends every `(app, body)` as `POST path` at once (each on its own task) and returns the
+/// answers (status, body) in the order given.
+pub async fn post_all(path: &str, sends: Vec<(&App, Value)>) -> Vec<(u16, Value)> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, (app, body)) in sends.into_iter().enumerate() {
+        let (http, url, key) = (app.http.clone(), format!("{}{path}", app.base), app.key.clone());
+        tasks.spawn(async move {
+            let r = http.post(url).bearer_auth(key).json(&body).send().await.unwrap();
+            (i, r.status().as_u16(), r.json::<Value>().await.unwrap())
+        });
+    }
+    let mut answers = tasks.join_all().await;
+    answers.sort_by_key(|(i, _, _)| *i);
+    answers.into_iter().map(|(_, s, v)| (s, v)).collect()
+}
+
 /// Generates `sqlite` and `postgres` variants of an async test body taking `App`.
 #[macro_export]
 macro_rules! both {

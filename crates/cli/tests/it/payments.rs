@@ -389,16 +389,8 @@ async fn velocity_is_exact_across_two_processes() {
             let merchant = a.account("USD", false).await;
             bodies.push(pay(&World { user: user.clone(), wallet, merchant }, 100));
         }
-        let mut sends = tokio::task::JoinSet::new();
-        for (i, body) in bodies.into_iter().enumerate() {
-            let app = if i % 2 == 0 { &a } else { &b };
-            let (http, url, key) = (app.http.clone(), format!("{}/v1/payments", app.base), app.key.clone());
-            sends.spawn(async move {
-                let r = http.post(url).bearer_auth(key).json(&body).send().await.unwrap();
-                (r.status().as_u16(), r.json::<Value>().await.unwrap())
-            });
-        }
-        let answers = sends.join_all().await;
+        let sends = bodies.into_iter().enumerate().map(|(i, body)| (if i % 2 == 0 { &a } else { &b }, body)).collect();
+        let answers = crate::common::post_all("/v1/payments", sends).await;
         assert!(answers.iter().all(|(s, _)| *s == 201), "round {round}: {answers:?}");
         let count = |status: &str| answers.iter().filter(|(_, p)| p["status"] == status).count();
         let statuses: Vec<&Value> = answers.iter().map(|(_, p)| &p["status"]).collect();

@@ -286,17 +286,8 @@ async fn two_processes_count_concurrent_payments_once_through_redis() {
     }
     for round in 0..3 {
         let device = format!("shared-{round}");
-        let mut sends = tokio::task::JoinSet::new();
-        for (i, p) in payers.iter().enumerate() {
-            let app = two.app(i);
-            let body = p.pay(100, &device, "DE", BERLIN);
-            let (http, url, key) = (app.http.clone(), format!("{}/v1/payments", app.base), app.key.clone());
-            sends.spawn(async move {
-                let r = http.post(url).bearer_auth(key).json(&body).send().await.unwrap();
-                (r.status().as_u16(), r.json::<Value>().await.unwrap())
-            });
-        }
-        let answers = sends.join_all().await;
+        let sends = payers.iter().enumerate().map(|(i, p)| (two.app(i), p.pay(100, &device, "DE", BERLIN))).collect();
+        let answers = crate::common::post_all("/v1/payments", sends).await;
         assert!(answers.iter().all(|(s, _)| *s == 201), "round {round}: {answers:?}");
         let completed = answers.iter().filter(|(_, v)| v["status"] == "completed").count();
         assert_eq!(completed, 3, "round {round}: three an hour across both processes: {answers:?}");
