@@ -225,6 +225,36 @@ impl Fetch for AnyConnection {
     }
 }
 
+/// An advisory-lock key for `parts`: FNV-1a over them, NUL-separated, the same in every process.
+/// Two names that hash alike merely share a lock.
+pub(crate) fn lock_key(parts: &[&str]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in parts.iter().enumerate() {
+        let separator: &[u8] = if i == 0 { &[] } else { &[0] };
+        for b in separator.iter().copied().chain(part.bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    i64::from_ne_bytes(h.to_ne_bytes())
+}
+
+/// Takes PostgreSQL advisory locks `keys` with `function` (`pg_advisory_lock` for the session,
+/// `pg_advisory_xact_lock` until COMMIT) in one statement, sorted, so that batches of two
+/// processes wait for each other rather than deadlock.
+pub(crate) async fn advisory_locks(conn: &mut Conn, function: &str, mut keys: Vec<i64>) -> Result<(), sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    // The keys are our own integers, so they are written into the statement; unnest keeps the
+    // array's order.
+    let list = keys.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!("SELECT count({function}(k)) FROM unnest(ARRAY[{list}]::int8[]) WITH ORDINALITY AS t(k, n)");
+    conn.fetch_all(&sql, []).await?;
+    Ok(())
+}
+
 /// Runs `prefix VALUES (..), (..) suffix` over `rows` (each of `width` values) and returns the
 /// rows affected. `prefix` must end where `VALUES` would start. On PostgreSQL: as many
 /// multi-row statements as the parameter limit needs (one round trip each). On SQLite: one
@@ -341,6 +371,13 @@ impl Get for Row {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lock_keys_separate_their_parts() {
+        assert_eq!(lock_key(&["user", "u1"]), lock_key(&["user", "u1"]));
+        assert_ne!(lock_key(&["user", "u1"]), lock_key(&["useru", "1"]));
+        assert_ne!(lock_key(&["velocity", "u1"]), lock_key(&["user", "u1"]));
+    }
 
     #[test]
     fn dollar_placeholders_become_numbered_question_marks() {

@@ -327,15 +327,6 @@ pub(crate) async fn load(
     Ok(loaded)
 }
 
-/// The advisory lock of a window key: FNV-1a over its kind and value, the same in every process.
-fn window_lock_id(key: Key, value: &str) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key_name(key).bytes().chain([0]).chain(value.bytes()) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    i64::from_ne_bytes(h.to_ne_bytes())
-}
-
 /// Whether a batch reads its windows under advisory locks (Redis on PostgreSQL), which the
 /// writer must then release.
 pub(crate) fn window_locks(kind: DbKind, policies: &Policies) -> bool {
@@ -349,18 +340,8 @@ pub(crate) fn window_locks(kind: DbKind, policies: &Policies) -> bool {
 /// Locks are taken in one order (sorted ids), so batches of two processes wait for each other
 /// rather than deadlock; PostgreSQL's deadlock detector covers the rest (the batch retries).
 async fn lock_windows(conn: &mut Conn, wanted: &[(Key, String, i64)]) -> Result<(), Abort> {
-    let mut ids: Vec<i64> = wanted.iter().map(|(k, v, _)| window_lock_id(*k, v)).collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    // The ids are our own integers, so they are written into the statement; unnest keeps the
-    // array's order.
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let sql =
-        format!("SELECT count(pg_advisory_lock(k)) FROM unnest(ARRAY[{list}]::int8[]) WITH ORDINALITY AS t(k, n)");
-    conn.fetch_all(&sql, []).await?;
+    let keys = wanted.iter().map(|(k, v, _)| crate::sql::lock_key(&[key_name(*k), v])).collect();
+    crate::sql::advisory_locks(conn, "pg_advisory_lock", keys).await?;
     Ok(())
 }
 

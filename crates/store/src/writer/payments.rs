@@ -267,33 +267,12 @@ pub(crate) async fn load_details(
     Ok(())
 }
 
-/// The advisory-lock class of velocity locks (`pg_advisory_xact_lock(class, key)`), apart from
-/// the window locks' single-key space.
-const VELOCITY_LOCK_CLASS: i32 = 0x7665_6c6f; // "velo"
-
-/// Takes each payer's velocity lock (PostgreSQL, released at COMMIT or ROLLBACK), in one
-/// statement, sorted, so batches of two processes wait for each other rather than deadlock.
-/// Two users whose ids hash alike merely share a lock.
+/// Takes each payer's velocity lock (PostgreSQL, released at COMMIT or ROLLBACK), sorted, in
+/// one statement. Keyed apart from the window locks (`velocity` is not a window key).
 pub(crate) async fn lock_velocity(conn: &mut Conn, users: &BTreeSet<String>) -> Result<(), Abort> {
-    let mut keys: Vec<i32> = users.iter().map(|u| velocity_lock_key(u)).collect();
-    if keys.is_empty() {
-        return Ok(());
-    }
-    keys.sort_unstable();
-    keys.dedup();
-    // Our own integers, written into the statement; unnest keeps the array's order.
-    let list = keys.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
-    let sql = format!(
-        "SELECT count(pg_advisory_xact_lock({VELOCITY_LOCK_CLASS}, k)) FROM unnest(ARRAY[{list}]::int4[]) WITH ORDINALITY AS t(k, n)"
-    );
-    conn.fetch_all(&sql, []).await?;
+    let keys = users.iter().map(|u| crate::sql::lock_key(&["velocity", u])).collect();
+    crate::sql::advisory_locks(conn, "pg_advisory_xact_lock", keys).await?;
     Ok(())
-}
-
-/// FNV-1a of the user id, the same in every process.
-fn velocity_lock_key(user_id: &str) -> i32 {
-    let hash = user_id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    i32::from_ne_bytes(hash.to_ne_bytes())
 }
 
 /// Per-user counts of recent payments (not failed or cancelled), for the gates.
