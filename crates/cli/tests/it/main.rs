@@ -17,5 +17,6 @@ mod payments;
 mod risk;
 mod risk_models;
 mod risk_windows;
+mod snapshots;
 mod upgrade;
 mod webhooks;
