@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rialto_core::ids::{self, new_id, Id};
-use rialto_core::payment::{PAYMENT_METHODS, PAYMENT_TYPES};
+use rialto_payments::{PAYMENT_METHODS, PAYMENT_TYPES};
 use rialto_store::{Command, NewLabel, NewPayment, NewRefund, PaymentFilter, ReviewFilter, LABELS, LABEL_SOURCES};
 use serde_json::{Map, Value};
 
@@ -132,7 +132,7 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Response {
             )?;
             let (cursor, limit) = paging(&p, ids::PaymentId::PREFIX)?;
             if let Some(st) = p.get("status") {
-                if rialto_core::payment::PaymentStatus::parse(st).is_none() {
+                if rialto_payments::PaymentStatus::parse(st).is_none() {
                     return Err(ApiError::invalid(format!("unknown status `{st}`")).param("status"));
                 }
             }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rialto_core::ids::{self, new_id, Id};
 use rialto_core::ledger::{Direction, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
-use rialto_core::payment::{KycStatus, UserStatus};
+use rialto_payments::{KycStatus, UserStatus};
 use rialto_store::{
     Command, Cursor, NewAccount, NewJournal, NewTransfer, NewUser, Output, Reply, Role, TransferFilter,
 };

@@ -6,7 +6,9 @@ pub mod enums;
 pub mod ids;
 pub mod ledger;
 pub mod money;
-pub mod payment;
 
 pub use currency::{Currency, UnknownCurrency};
 pub use money::{Amount, AmountError, AMOUNT_MAX_MINOR};
+
+/// Free-form key/value pairs a client attaches to a resource (accounts, transfers, payments).
+pub type Metadata = std::collections::BTreeMap<String, String>;

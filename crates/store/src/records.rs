@@ -1,16 +1,13 @@
 //! Database rows as Rust values, and their conversion from `Any` rows.
 
-use std::collections::BTreeMap;
-
 use crate::sql::Get;
 use rialto_core::ledger::{Account, AccountStatus, Direction, Transfer, TransferStatus};
-use rialto_core::payment::{KycStatus, UserStatus};
 use rialto_core::Currency;
+use rialto_payments::{KycStatus, UserStatus};
 
 use crate::db::StoreError;
 
-/// Free-form string pairs attached to accounts, transfers and journal entries.
-pub type Metadata = BTreeMap<String, String>;
+pub use rialto_core::Metadata;
 
 /// A user (customer, merchant, staff).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rialto_core::ledger::{Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
-use rialto_core::payment::{KycStatus, PaymentStatus, UserStatus};
 use rialto_core::{Amount, Currency};
+use rialto_payments::{KycStatus, PaymentStatus, UserStatus};
 use tokio::sync::{mpsc, oneshot};
 
 mod assess;
@@ -43,8 +43,9 @@ pub use models::{
     SHARE_BP_MAX,
 };
 pub use payments::{NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition};
+pub use rialto_payments::{fee, FeeSchedule};
 pub use rules::RuleRecord;
-pub use settlement::{fee, FeeSchedule, SettlementRecord, SETTLEMENT_CLEARINGS_MAX};
+pub use settlement::{SettlementRecord, SETTLEMENT_CLEARINGS_MAX};
 pub use training::Example;
 
 use crate::db::{now_us, Db, DbKind, StoreError};
@@ -1151,17 +1152,20 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             }
             _ => Err(CommandError::ApiKeyNotFound(id.clone())),
         },
-        Command::CreatePayment(p) => payments::create(state, writes, p),
+        Command::CreatePayment(p) => payments::run(state, writes, |cx, risk| rialto_payments::create(cx, risk, p)),
         Command::ReviewPayment { payment_id, approve, note, label } => {
-            let out = payments::review(state, writes, payment_id, *approve, note.clone())?;
+            let out =
+                payments::run(state, writes, |cx, _| rialto_payments::review(cx, payment_id, *approve, note.clone()))?;
             if let Some(l) = label {
                 labels::label(state, writes, l)?;
             }
             Ok(out)
         }
         Command::LabelPayment(l) => labels::label(state, writes, l),
-        Command::CancelPayment { payment_id, reason } => payments::cancel(state, writes, payment_id, reason.clone()),
-        Command::Refund(r) => payments::refund(state, writes, r),
+        Command::CancelPayment { payment_id, reason } => {
+            payments::run(state, writes, |cx, _| rialto_payments::cancel(cx, payment_id, reason.clone()))
+        }
+        Command::Refund(r) => payments::run(state, writes, |cx, _| rialto_payments::refund(cx, r)),
         Command::UpdateUser { user_id, status, kyc_status } => {
             let u = state.user_records.get_mut(user_id).ok_or_else(|| CommandError::UserNotFound(user_id.clone()))?;
             if let Some(st) = status {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::common::{App, Backend};
-use rialto_core::payment::{KycComplianceGate, LimitsRiskGate};
+use rialto_payments::{KycComplianceGate, LimitsRiskGate};
 use serde_json::{json, Value};
 
 /// Gates with small thresholds so each path is easy to reach: review above 10.00, reject

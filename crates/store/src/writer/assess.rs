@@ -352,23 +352,21 @@ pub(crate) async fn unlock_windows(conn: &mut Conn) -> Result<(), sqlx::Error> {
 }
 
 /// The first key of a payment that a `rate_limit` blocked: (kind, value, until, rule).
-pub(crate) fn blocked(state: &State, current: &Entry) -> Option<(String, String, i64, String)> {
+pub(crate) fn blocked(risk: &Loaded, now: i64, current: &Entry) -> Option<(String, String, i64, String)> {
     keys_of(current).into_iter().find_map(|(k, v)| {
         let kind = key_name(k).to_string();
-        state
-            .risk
-            .blocks
+        risk.blocks
             .get(&(kind.clone(), v.clone()))
-            .filter(|(until, _)| *until > state.now)
+            .filter(|(until, _)| *until > now)
             .map(|(until, rule)| (kind, v, *until, rule.clone()))
     })
 }
 
 /// Adds an accepted payment to the batch's windows (later payments of the batch see it) and
 /// to what the store records after the commit.
-pub(crate) fn accept(state: &mut State, writes: &mut Writes, e: Entry) {
+pub(crate) fn accept(risk: &mut Loaded, writes: &mut Writes, e: Entry) {
     for key in keys_of(&e) {
-        if let Some(list) = state.risk.windows.get_mut(&key) {
+        if let Some(list) = risk.windows.get_mut(&key) {
             list.push(e.clone());
         }
     }
@@ -378,18 +376,19 @@ pub(crate) fn accept(state: &mut State, writes: &mut Writes, e: Entry) {
 /// Assesses a new payment with the loaded rules; stores the explained assessment and queues
 /// its side effects (a `risk.alert` event for `notify`, blocks for `rate_limit`).
 pub(crate) fn assess(
-    state: &mut State,
+    loaded: &mut Loaded,
+    policies: &Policies,
+    now: i64,
     writes: &mut Writes,
     n: &NewPayment,
     current: &Entry,
 ) -> Option<(String, Assessment)> {
-    if state.risk.rules.iter().all(|r| !r.enabled) && state.risk.serving.is_empty() {
+    if loaded.rules.iter().all(|r| !r.enabled) && loaded.serving.is_empty() {
         return None;
     }
-    let now = state.now;
-    let offset = state.policies.time_zone.offset_at(now);
+    let offset = policies.time_zone.offset_at(now);
     let empty = Vec::new();
-    let risk = &state.risk;
+    let risk = &*loaded;
     let window = |key: Key| -> &[Entry] {
         current.key(key).and_then(|v| risk.windows.get(&(key, v.to_string()))).map_or(&empty[..], |l| &l[..])
     };
@@ -401,11 +400,11 @@ pub(crate) fn assess(
         current,
         window,
         &risk.lists,
-        (state.policies.thresholds, offset),
+        (policies.thresholds, offset),
     );
     let id = ids::new_id::<ids::AssessmentId>();
     // The fraud models: the champion's score counts; a challenger's is only recorded.
-    let thresholds = state.policies.thresholds;
+    let thresholds = policies.thresholds;
     let ctx = super::models::ScoreContext {
         assessment_id: &id,
         payment_id: &n.id,
@@ -415,7 +414,7 @@ pub(crate) fn assess(
         thresholds,
         now,
     };
-    let (champion, challenger) = state.policies.models.score_payment(&risk.serving, &ctx, &mut writes.model_scores);
+    let (champion, challenger) = policies.models.score_payment(&risk.serving, &ctx, &mut writes.model_scores);
     if let Some(c) = champion {
         match c["score"].as_i64() {
             Some(score) => a = a.with_model_score(score, thresholds),
@@ -446,7 +445,7 @@ pub(crate) fn assess(
                     if let Some(v) = current.key(*key) {
                         let until = now.saturating_add(seconds.saturating_mul(1_000_000));
                         let k = (key_name(*key).to_string(), v.to_string());
-                        state.risk.blocks.insert(k.clone(), (until, f.rule_id.clone()));
+                        loaded.blocks.insert(k.clone(), (until, f.rule_id.clone()));
                         writes.risk_blocks.push((k.0, k.1, until, f.rule_id.clone()));
                         if let Some(l) = details.entry("rate_limits").or_insert_with(|| json!([])).as_array_mut() {
                             l.push(json!({"key": key_name(*key), "value": v, "until_us": until}));
@@ -465,7 +464,7 @@ pub(crate) fn assess(
     details.insert("flags".into(), json!(flags));
     details.insert("require_2fa".into(), json!(second_factor));
     details.insert("notified".into(), json!(alerts));
-    details.insert("time_zone".into(), json!(state.policies.time_zone.name()));
+    details.insert("time_zone".into(), json!(policies.time_zone.name()));
     details.insert("time_zone_offset_seconds".into(), json!(offset));
     if !alerts.is_empty() {
         writes.events.push(crate::outbox::NewEvent {

@@ -1,10 +1,10 @@
-//! Payments in the writer: the gates, in order (accounts, risk, compliance, balance, ledger),
-//! review decisions, cancellation and refunds. Each runs inside the batch like any command:
-//! the payment row, its transitions, its transfer and entries, its event and its audit record
-//! commit together.
+//! Payments in the writer: the payments domain (`rialto_payments`) decides on the batch's loaded
+//! state; this module loads what it needs (payments with their history, payers' velocity under
+//! their locks), runs it, and writes its change set. The payment row, its transitions, its
+//! transfer and entries, its event and its audit record commit together.
 
-use rialto_core::ledger::{LedgerError, TransferSpec};
-use rialto_core::payment::{ComplianceGate, Decision, PaymentFacts, PaymentStatus, RiskGate};
+use rialto_payments::{ChangeSet, ComplianceGate, Cx, PaymentStatus, RiskDecision, RiskGate, RiskStep, Verdict};
+pub use rialto_payments::{NewPayment, NewRefund, PaymentRecord, RefundRecord, Transition};
 
 use super::*;
 use crate::records::{currency, metadata_from};
@@ -20,7 +20,7 @@ pub struct Policies {
     /// The window of the per-user counts given to the gates, µs.
     pub velocity_window_us: i64,
     /// Settlement fees.
-    pub fees: super::FeeSchedule,
+    pub fees: rialto_payments::FeeSchedule,
     /// Where the risk rules' windows live.
     pub windows: Arc<crate::windows::Windows>,
     /// Risk score thresholds of the levels.
@@ -39,146 +39,19 @@ impl std::fmt::Debug for Policies {
 
 impl Default for Policies {
     fn default() -> Self {
-        let risk = rialto_core::payment::LimitsRiskGate::default();
+        let risk = rialto_payments::LimitsRiskGate::default();
         let window = risk.velocity_window_secs.saturating_mul(1_000_000);
         Policies {
             risk: Arc::new(risk),
-            compliance: Arc::new(rialto_core::payment::KycComplianceGate::default()),
+            compliance: Arc::new(rialto_payments::KycComplianceGate::default()),
             velocity_window_us: window,
-            fees: super::FeeSchedule::default(),
+            fees: rialto_payments::FeeSchedule::default(),
             windows: Arc::new(crate::windows::Windows::memory()),
             thresholds: rialto_risk::Thresholds::default(),
             models: Arc::new(super::ModelServer::default()),
             time_zone: rialto_risk::TimeZone::default(),
         }
     }
-}
-
-/// A new payment.
-#[derive(Debug, Clone)]
-pub struct NewPayment {
-    /// Pre-assigned payment id.
-    pub id: String,
-    /// Pre-assigned id of its ledger transfer.
-    pub transfer_id: String,
-    /// The paying user.
-    pub user_id: String,
-    /// Debited account.
-    pub source_account_id: String,
-    /// Credited account.
-    pub destination_account_id: String,
-    /// Amount.
-    pub amount: Amount,
-    /// Currency.
-    pub currency: Currency,
-    /// `transfer|deposit|withdrawal|fee`.
-    pub kind: String,
-    /// `card|bank|wallet|cash`.
-    pub method: String,
-    /// Client reference.
-    pub reference: Option<String>,
-    /// Description.
-    pub description: Option<String>,
-    /// Metadata.
-    pub metadata: Metadata,
-    /// Request context for the risk engine (device, ip, location, merchant), JSON.
-    pub context: String,
-}
-
-/// A new refund.
-#[derive(Debug, Clone)]
-pub struct NewRefund {
-    /// The payment.
-    pub payment_id: String,
-    /// Pre-assigned refund id.
-    pub refund_id: String,
-    /// Pre-assigned id of the refund's transfer.
-    pub transfer_id: String,
-    /// Amount; what remains when absent.
-    pub amount: Option<Amount>,
-    /// Why.
-    pub reason: Option<String>,
-}
-
-/// One step of a payment's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transition {
-    /// 1, 2, ... per payment.
-    pub seq: i64,
-    /// Previous status (none for the first).
-    pub from: Option<String>,
-    /// New status.
-    pub to: String,
-    /// Why.
-    pub reason: Option<String>,
-    /// When, µs.
-    pub at_us: i64,
-}
-
-/// A refund.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefundRecord {
-    /// `re_…`
-    pub id: String,
-    /// The payment.
-    pub payment_id: String,
-    /// Amount, minor units.
-    pub amount: i64,
-    /// Its transfer.
-    pub transfer_id: String,
-    /// Why.
-    pub reason: Option<String>,
-    /// When, µs.
-    pub created_at_us: i64,
-}
-
-/// A payment with its history and refunds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentRecord {
-    /// `pay_…`
-    pub id: String,
-    /// Paying user.
-    pub user_id: String,
-    /// Debited account.
-    pub source_account_id: String,
-    /// Credited account.
-    pub destination_account_id: String,
-    /// Amount, minor units.
-    pub amount: i64,
-    /// Currency.
-    pub currency: Currency,
-    /// Type.
-    pub kind: String,
-    /// Method.
-    pub method: String,
-    /// Status.
-    pub status: PaymentStatus,
-    /// Refunded so far, minor units.
-    pub refunded_amount: i64,
-    /// Its ledger transfer (posted, or pending while in review), once made.
-    pub transfer_id: Option<String>,
-    /// Client reference.
-    pub reference: Option<String>,
-    /// Description.
-    pub description: Option<String>,
-    /// Metadata.
-    pub metadata: Metadata,
-    /// Request context, JSON.
-    pub context: String,
-    /// Why it failed.
-    pub failure_code: Option<String>,
-    /// Why it failed, in words.
-    pub failure_reason: Option<String>,
-    /// Created, µs.
-    pub created_at_us: i64,
-    /// Last change, µs.
-    pub updated_at_us: i64,
-    /// The rule-based risk assessment, if rules ran.
-    pub risk_assessment_id: Option<String>,
-    /// Every status change.
-    pub transitions: Vec<Transition>,
-    /// Refunds.
-    pub refunds: Vec<RefundRecord>,
 }
 
 pub(crate) const PAYMENT_COLUMNS: &str = "id, user_id, source_account_id, destination_account_id, amount, currency, \
@@ -300,319 +173,138 @@ pub(crate) async fn load_velocity(
     Ok(out)
 }
 
-fn transition(state: &mut State, writes: &mut Writes, id: &str, to: PaymentStatus, reason: Option<String>) -> Outcome {
-    let now = state.now;
-    let p = state.payments.get_mut(id).ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
-    if !p.status.can_become(to) {
-        return Err(CommandError::InvalidStateTransition { from: p.status.as_str(), to: to.as_str() });
+/// Runs a payments-domain command (`rialto_payments::{create, review, cancel, refund}`) on the
+/// batch's state, then folds its change set into the batch's writes: the money it moved, the
+/// transfers it created, its history rows, refunds and clearings.
+pub(crate) fn run(
+    state: &mut State,
+    writes: &mut Writes,
+    command: impl FnOnce(&mut Cx<'_>, &mut dyn RiskStep) -> Result<rialto_payments::Output, rialto_payments::Error>,
+) -> Outcome {
+    let mut changes = ChangeSet::default();
+    let result = {
+        let mut cx = Cx {
+            now: state.now,
+            book: &mut state.book,
+            payments: &mut state.payments,
+            users: &state.users,
+            velocity: &mut state.velocity,
+            risk_gate: &*state.policies.risk,
+            compliance: &*state.policies.compliance,
+            changes: &mut changes,
+        };
+        let mut risk = Risk { loaded: &mut state.risk, policies: &state.policies, now: state.now, writes, entry: None };
+        command(&mut cx, &mut risk)
+    };
+    absorb(state, writes, changes);
+    match result {
+        Ok(rialto_payments::Output::Payment(p)) => Ok(Output::Payment(p)),
+        Ok(rialto_payments::Output::Refund(r)) => Ok(Output::Refund(r)),
+        Err(e) => Err(e.into()),
     }
-    let seq = i64::try_from(p.transitions.len()).unwrap_or(i64::MAX) + 1;
-    let t = Transition { seq, from: Some(p.status.as_str().into()), to: to.as_str().into(), reason, at_us: now };
-    writes.transitions.push(vec![
-        Val::T(id.to_string()),
-        Val::I(t.seq),
-        Val::OT(t.from.clone()),
-        Val::T(t.to.clone()),
-        Val::OT(t.reason.clone()),
-        Val::I(now),
-    ]);
-    p.transitions.push(t);
-    p.status = to;
-    p.updated_at_us = now;
-    writes.touched_payments.insert(id.to_string());
-    if to == PaymentStatus::Completed {
+}
+
+impl From<rialto_payments::Error> for CommandError {
+    fn from(e: rialto_payments::Error) -> Self {
+        use rialto_payments::Error as E;
+        match e {
+            E::PaymentNotFound(id) => CommandError::PaymentNotFound(id),
+            E::InvalidStateTransition { from, to } => CommandError::InvalidStateTransition { from, to },
+            E::RefundExceedsPayment { requested, remaining } => {
+                CommandError::RefundExceedsPayment { requested, remaining }
+            }
+            E::Ledger(l) => CommandError::Ledger(l),
+        }
+    }
+}
+
+/// Folds a payments change set into the batch: transfers and entries of the money moved, then
+/// the payment rows, history, refunds and clearings.
+fn absorb(state: &mut State, writes: &mut Writes, changes: ChangeSet) {
+    let now = state.now;
+    for m in changes.movements {
+        if let (Some(note), Some(t)) = (m.new_transfer, state.book.transfers.get(&m.transfer_id)) {
+            let record = TransferRecord {
+                transfer: t.clone(),
+                pending: note.pending,
+                description: Some(note.description),
+                reference: note.reference,
+                metadata: Metadata::new(),
+                created_at_us: now,
+                updated_at_us: now,
+            };
+            state.transfers.insert(m.transfer_id.clone(), record);
+        }
+        record_effects(state, writes, &m.effects, Some(&m.transfer_id), None);
+    }
+    writes.new_payments.extend(changes.new_payments);
+    writes.touched_payments.extend(changes.touched_payments);
+    for (payment_id, t) in changes.transitions {
+        writes.transitions.push(vec![
+            Val::T(payment_id),
+            Val::I(t.seq),
+            Val::OT(t.from),
+            Val::T(t.to),
+            Val::OT(t.reason),
+            Val::I(t.at_us),
+        ]);
+    }
+    for r in changes.refunds {
+        writes.refunds.push(vec![
+            Val::T(r.id),
+            Val::T(r.payment_id),
+            Val::I(r.amount),
+            Val::T(r.transfer_id),
+            Val::OT(r.reason),
+            Val::I(r.created_at_us),
+        ]);
+    }
+    for id in &changes.cleared {
         super::settlement::clear(state, writes, id);
     }
-    Ok(Output::Recorded)
 }
 
-fn fail(state: &mut State, writes: &mut Writes, id: &str, code: &str, reason: String) -> Outcome {
-    transition(state, writes, id, PaymentStatus::Failed, Some(format!("{code}: {reason}")))?;
-    if let Some(p) = state.payments.get_mut(id) {
-        p.failure_code = Some(code.to_string());
-        p.failure_reason = Some(reason);
-    }
-    Ok(Output::Recorded)
+/// The risk domain as a payment meets it: the batch's loaded rules, lists, windows, blocks and
+/// serving models; assessments, model scores, blocks and alerts go to the batch's writes.
+struct Risk<'a> {
+    loaded: &'a mut super::assess::Loaded,
+    policies: &'a Policies,
+    now: i64,
+    writes: &'a mut Writes,
+    /// The payment as the windows see it, made on first use.
+    entry: Option<rialto_risk::window::Entry>,
 }
 
-fn ledger_code(e: &LedgerError) -> &'static str {
-    match e {
-        LedgerError::AccountNotFound(_) => "account_not_found",
-        LedgerError::CurrencyMismatch { .. } => "currency_mismatch",
-        LedgerError::InsufficientFunds(_) => "insufficient_funds",
-        LedgerError::AccountFrozen(_) => "account_frozen",
-        LedgerError::AccountClosed(_) => "account_closed",
-        _ => "ledger_refused",
+impl Risk<'_> {
+    fn entry(&mut self, n: &NewPayment) -> rialto_risk::window::Entry {
+        self.entry.get_or_insert_with(|| super::assess::entry_of(n, self.now)).clone()
     }
 }
 
-fn output(state: &State, id: &str) -> Outcome {
-    state
-        .payments
-        .get(id)
-        .map(|p| Output::Payment(Box::new(p.clone())))
-        .ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))
-}
+impl RiskStep for Risk<'_> {
+    fn blocked(&mut self, n: &NewPayment) -> Option<String> {
+        let entry = self.entry(n);
+        super::assess::blocked(self.loaded, self.now, &entry).map(|(key, value, until, rule)| {
+            format!("{key} `{value}` is blocked by risk rule `{rule}` until {until} µs")
+        })
+    }
 
-/// Creates a payment and runs it through the gates. A refusal is a `failed` payment (an
-/// answer, not an error): no money moves, `failure_code` says why.
-pub(crate) fn create(state: &mut State, writes: &mut Writes, n: &NewPayment) -> Outcome {
-    let now = state.now;
-    let first = Transition { seq: 1, from: None, to: "pending".into(), reason: Some("created".into()), at_us: now };
-    writes.transitions.push(vec![
-        Val::T(n.id.clone()),
-        Val::I(1),
-        Val::OT(None),
-        Val::T("pending".into()),
-        Val::OT(first.reason.clone()),
-        Val::I(now),
-    ]);
-    state.payments.insert(
-        n.id.clone(),
-        PaymentRecord {
-            id: n.id.clone(),
-            user_id: n.user_id.clone(),
-            source_account_id: n.source_account_id.clone(),
-            destination_account_id: n.destination_account_id.clone(),
-            amount: n.amount.minor(),
-            currency: n.currency,
-            kind: n.kind.clone(),
-            method: n.method.clone(),
-            status: PaymentStatus::Pending,
-            refunded_amount: 0,
-            transfer_id: None,
-            reference: n.reference.clone(),
-            description: n.description.clone(),
-            metadata: n.metadata.clone(),
-            context: n.context.clone(),
-            failure_code: None,
-            failure_reason: None,
-            created_at_us: now,
-            updated_at_us: now,
-            risk_assessment_id: None,
-            transitions: vec![first],
-            refunds: Vec::new(),
-        },
-    );
-    writes.new_payments.insert(n.id.clone());
-    transition(state, writes, &n.id, PaymentStatus::Processing, Some("gates".into()))?;
-
-    // 1. Accounts: both exist, are active, and hold the payment's currency.
-    for id in [&n.source_account_id, &n.destination_account_id] {
-        let problem = match state.book.accounts.get(id) {
-            None => Some(("account_not_found", format!("no account `{id}`"))),
-            Some(a) if a.status != rialto_core::ledger::AccountStatus::Active => Some((
-                if a.status.as_str() == "frozen" { "account_frozen" } else { "account_closed" },
-                format!("account `{id}` is {}", a.status.as_str()),
-            )),
-            Some(a) if a.currency != n.currency => Some((
-                "currency_mismatch",
-                format!("account `{id}` holds {} not {}", a.currency.code(), n.currency.code()),
-            )),
-            Some(_) => None,
+    fn assess(&mut self, n: &NewPayment) -> Option<Verdict> {
+        let entry = self.entry(n);
+        let (assessment_id, a) = super::assess::assess(self.loaded, self.policies, self.now, self.writes, n, &entry)?;
+        let decision = match a.decision {
+            rialto_risk::Decision::Approve => RiskDecision::Approve,
+            rialto_risk::Decision::Review => RiskDecision::Review,
+            rialto_risk::Decision::Reject => RiskDecision::Reject,
+            rialto_risk::Decision::Block => RiskDecision::Block,
         };
-        if let Some((code, reason)) = problem {
-            fail(state, writes, &n.id, code, reason)?;
-            return output(state, &n.id);
-        }
+        Some(Verdict { assessment_id, decision, reason: a.reason })
     }
-    // 2. Risk, then 3. compliance.
-    let (count, sum) = state.velocity.get(&n.user_id).copied().unwrap_or((0, 0));
-    let facts = PaymentFacts {
-        amount_minor: n.amount.minor(),
-        currency: n.currency,
-        user: state.users.get(&n.user_id).cloned(),
-        recent_count: count,
-        recent_sum_minor: sum,
-    };
-    let mut review = Vec::new();
-    for decision in [state.policies.risk.assess(&facts), state.policies.compliance.check(&facts)] {
-        match decision {
-            Decision::Approve => {}
-            Decision::Review(why) => review.push(why),
-            Decision::Reject { code, reason } => {
-                fail(state, writes, &n.id, code, reason)?;
-                return output(state, &n.id);
-            }
-        }
-    }
-    // 2b. A key (user, device...) that a `rate_limit` rule blocked refuses at once.
-    let entry = super::assess::entry_of(n, now);
-    if let Some((key, value, until, rule)) = super::assess::blocked(state, &entry) {
-        let reason = format!("{key} `{value}` is blocked by risk rule `{rule}` until {until} µs");
-        fail(state, writes, &n.id, "rate_limited", reason)?;
-        return output(state, &n.id);
-    }
-    // 2c. The risk rules (as data): an explained assessment, stored with the payment.
-    if let Some((assessment_id, a)) = super::assess::assess(state, writes, n, &entry) {
-        if let Some(p) = state.payments.get_mut(&n.id) {
-            p.risk_assessment_id = Some(assessment_id);
-        }
-        match a.decision {
-            rialto_risk::Decision::Approve => {}
-            rialto_risk::Decision::Review => review.push(a.reason.clone()),
-            rialto_risk::Decision::Reject | rialto_risk::Decision::Block => {
-                let code = if a.decision == rialto_risk::Decision::Block { "risk_blocked" } else { "risk_rejected" };
-                fail(state, writes, &n.id, code, a.reason)?;
-                return output(state, &n.id);
-            }
-        }
-    }
-    // 4. Balance and 5. the ledger: a held payment reserves its funds as a pending transfer.
-    let hold = !review.is_empty();
-    let spec = TransferSpec {
-        id: n.transfer_id.clone(),
-        source_account_id: n.source_account_id.clone(),
-        destination_account_id: n.destination_account_id.clone(),
-        amount: n.amount,
-        currency: n.currency,
-        pending: hold,
-        expires_at_us: None,
-    };
-    let effects = match state.book.transfer(&spec) {
-        Ok(e) => e,
-        Err(e) => {
-            fail(state, writes, &n.id, ledger_code(&e), e.to_string())?;
-            return output(state, &n.id);
-        }
-    };
-    state.transfers.insert(
-        spec.id.clone(),
-        TransferRecord {
-            transfer: state.book.transfers[&spec.id].clone(),
-            pending: hold,
-            description: Some(format!("payment {}", n.id)),
-            reference: n.reference.clone(),
-            metadata: Metadata::new(),
-            created_at_us: now,
-            updated_at_us: now,
-        },
-    );
-    record_effects(state, writes, &effects, Some(&spec.id), None);
-    super::assess::accept(state, writes, entry);
-    let entry = state.velocity.entry(n.user_id.clone()).or_insert((0, 0));
-    *entry = (entry.0 + 1, entry.1.saturating_add(n.amount.minor()));
-    if let Some(p) = state.payments.get_mut(&n.id) {
-        p.transfer_id = Some(spec.id.clone());
-    }
-    if hold {
-        transition(state, writes, &n.id, PaymentStatus::RequiresReview, Some(review.join("; ")))?;
-    } else {
-        transition(state, writes, &n.id, PaymentStatus::Completed, Some("all gates passed".into()))?;
-    }
-    output(state, &n.id)
-}
 
-/// A reviewer's decision on a held payment: approve posts the held transfer, decline releases it.
-pub(crate) fn review(state: &mut State, writes: &mut Writes, id: &str, approve: bool, note: Option<String>) -> Outcome {
-    let p = state.payments.get(id).ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
-    let target = if approve { PaymentStatus::Completed } else { PaymentStatus::Failed };
-    if p.status != PaymentStatus::RequiresReview {
-        return Err(CommandError::InvalidStateTransition { from: p.status.as_str(), to: target.as_str() });
+    fn accepted(&mut self, n: &NewPayment) {
+        let entry = self.entry(n);
+        super::assess::accept(self.loaded, self.writes, entry);
     }
-    let transfer_id = p.transfer_id.clone().ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
-    if approve {
-        match state.book.post_pending(&transfer_id, None, state.now) {
-            Ok(effects) => {
-                record_effects(state, writes, &effects, Some(&transfer_id), None);
-                transition(
-                    state,
-                    writes,
-                    id,
-                    PaymentStatus::Completed,
-                    Some(note.unwrap_or_else(|| "approved".into())),
-                )?;
-            }
-            Err(e) => {
-                // The hold stays where the ledger left it; release it so no money stays reserved.
-                if let Ok(effects) = state.book.void_pending(&transfer_id, false) {
-                    record_effects(state, writes, &effects, Some(&transfer_id), None);
-                }
-                fail(state, writes, id, ledger_code(&e), e.to_string())?;
-            }
-        }
-    } else {
-        let effects = state.book.void_pending(&transfer_id, false)?;
-        record_effects(state, writes, &effects, Some(&transfer_id), None);
-        let reason = note.unwrap_or_else(|| "declined by a reviewer".into());
-        fail(state, writes, id, "declined", reason)?;
-    }
-    output(state, id)
-}
-
-/// Cancels a pending or held payment, releasing a hold.
-pub(crate) fn cancel(state: &mut State, writes: &mut Writes, id: &str, reason: Option<String>) -> Outcome {
-    let p = state.payments.get(id).ok_or_else(|| CommandError::PaymentNotFound(id.to_string()))?;
-    if !p.status.can_become(PaymentStatus::Cancelled) {
-        return Err(CommandError::InvalidStateTransition { from: p.status.as_str(), to: "cancelled" });
-    }
-    if let (PaymentStatus::RequiresReview, Some(t)) = (p.status, p.transfer_id.clone()) {
-        let effects = state.book.void_pending(&t, false)?;
-        record_effects(state, writes, &effects, Some(&t), None);
-    }
-    transition(state, writes, id, PaymentStatus::Cancelled, Some(reason.unwrap_or_else(|| "cancelled".into())))?;
-    output(state, id)
-}
-
-/// Refunds part or all of what remains of a completed payment.
-pub(crate) fn refund(state: &mut State, writes: &mut Writes, r: &NewRefund) -> Outcome {
-    let now = state.now;
-    let p = state.payments.get(&r.payment_id).ok_or_else(|| CommandError::PaymentNotFound(r.payment_id.clone()))?;
-    if !matches!(p.status, PaymentStatus::Completed | PaymentStatus::PartiallyRefunded) {
-        return Err(CommandError::InvalidStateTransition { from: p.status.as_str(), to: "refunded" });
-    }
-    let remaining = p.amount - p.refunded_amount;
-    let amount = r.amount.map_or(remaining, Amount::minor);
-    if amount > remaining {
-        return Err(CommandError::RefundExceedsPayment { requested: amount, remaining });
-    }
-    let spec = TransferSpec {
-        id: r.transfer_id.clone(),
-        source_account_id: p.destination_account_id.clone(),
-        destination_account_id: p.source_account_id.clone(),
-        amount: Amount::new(amount).map_err(|_| CommandError::RefundExceedsPayment { requested: amount, remaining })?,
-        currency: p.currency,
-        pending: false,
-        expires_at_us: None,
-    };
-    let effects = state.book.transfer(&spec)?;
-    state.transfers.insert(
-        spec.id.clone(),
-        TransferRecord {
-            transfer: state.book.transfers[&spec.id].clone(),
-            pending: false,
-            description: Some(format!("refund {} of payment {}", r.refund_id, r.payment_id)),
-            reference: None,
-            metadata: Metadata::new(),
-            created_at_us: now,
-            updated_at_us: now,
-        },
-    );
-    record_effects(state, writes, &effects, Some(&spec.id), None);
-    let refund = RefundRecord {
-        id: r.refund_id.clone(),
-        payment_id: r.payment_id.clone(),
-        amount,
-        transfer_id: spec.id.clone(),
-        reason: r.reason.clone(),
-        created_at_us: now,
-    };
-    writes.refunds.push(vec![
-        Val::T(refund.id.clone()),
-        Val::T(refund.payment_id.clone()),
-        Val::I(amount),
-        Val::T(refund.transfer_id.clone()),
-        Val::OT(refund.reason.clone()),
-        Val::I(now),
-    ]);
-    let to = if amount == remaining { PaymentStatus::Refunded } else { PaymentStatus::PartiallyRefunded };
-    transition(state, writes, &r.payment_id, to, Some(format!("refund {} of {amount}", refund.id)))?;
-    if let Some(p) = state.payments.get_mut(&r.payment_id) {
-        p.refunded_amount += amount;
-        p.refunds.push(refund.clone());
-    }
-    let payment = state.payments[&r.payment_id].clone();
-    Ok(Output::Refund(Box::new((refund, payment))))
 }
 
 /// Rows of the payments a batch created or changed.

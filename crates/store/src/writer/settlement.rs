@@ -54,29 +54,6 @@ pub struct SettlementRecord {
     pub payments: Vec<(String, i64)>,
 }
 
-/// Fee schedule of settlements.
-#[derive(Debug, Clone, Copy)]
-pub struct FeeSchedule {
-    /// Fixed fee per payment, minor units.
-    pub fixed_minor: i64,
-    /// Proportional fee, basis points of the gross.
-    pub bps: i64,
-}
-
-impl Default for FeeSchedule {
-    fn default() -> Self {
-        FeeSchedule { fixed_minor: 30, bps: 290 }
-    }
-}
-
-/// The fee of a group: `count x fixed + ceil(gross x bps / 10 000)`, at most `gross`.
-pub fn fee(schedule: FeeSchedule, count: i64, gross: i64) -> Option<i64> {
-    let fixed = count.checked_mul(schedule.fixed_minor)?;
-    let proportional = i128::from(gross) * i128::from(schedule.bps);
-    let proportional = i64::try_from((proportional + 9_999) / 10_000).ok()?;
-    Some(fixed.checked_add(proportional)?.min(gross))
-}
-
 pub(crate) const SYSTEM_FEES: &str = "fees";
 pub(crate) const SYSTEM_SETTLEMENT: &str = "settlement";
 
@@ -337,23 +314,5 @@ impl Db {
             created_at_us: r.col("created_at")?,
             payments,
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fees_round_up_and_never_exceed_the_gross() {
-        let s = FeeSchedule { fixed_minor: 30, bps: 290 };
-        // 2.9% of 10.00 = 0.29 exactly, plus 0.30.
-        assert_eq!(fee(s, 1, 1_000), Some(59));
-        // 2.9% of 10.01 = 0.29029 -> 0.30, plus 2 x 0.30.
-        assert_eq!(fee(s, 2, 1_001), Some(90));
-        assert_eq!(fee(s, 1, 10), Some(10), "capped at the gross");
-        assert_eq!(fee(s, 0, 0), Some(0));
-        assert_eq!(fee(FeeSchedule { fixed_minor: 0, bps: 0 }, 5, 123), Some(0));
-        assert_eq!(fee(s, i64::MAX, 1), None, "overflow is an error");
     }
 }

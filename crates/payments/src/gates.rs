@@ -1,60 +1,31 @@
-//! Payments as business objects: the lifecycle state machine and the gates a payment passes
-//! before money moves. No I/O: the store gathers the facts, the gates decide.
+//! The lifecycle state machine and the gates a payment passes before money moves. No I/O:
+//! the backend gathers the facts, the gates decide.
 
-use crate::Currency;
+use rialto_core::Currency;
 
-/// Where a payment is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PaymentStatus {
-    /// Accepted, not yet checked.
-    Pending,
-    /// Passing the gates.
-    Processing,
-    /// Held (funds reserved) for a reviewer.
-    RequiresReview,
-    /// Money moved.
-    Completed,
-    /// Refused by a gate, by the ledger, or by a reviewer. No money moved.
-    Failed,
-    /// Withdrawn before completion. No money moved.
-    Cancelled,
-    /// Completed, then partly refunded.
-    PartiallyRefunded,
-    /// Completed, then refunded in full.
-    Refunded,
+rialto_core::string_enum! {
+    /// Where a payment is in its life.
+    pub enum PaymentStatus {
+        /// Accepted, not yet checked.
+        Pending = "pending",
+        /// Passing the gates.
+        Processing = "processing",
+        /// Held (funds reserved) for a reviewer.
+        RequiresReview = "requires_review",
+        /// Money moved.
+        Completed = "completed",
+        /// Refused by a gate, by the ledger, or by a reviewer. No money moved.
+        Failed = "failed",
+        /// Withdrawn before completion. No money moved.
+        Cancelled = "cancelled",
+        /// Completed, then partly refunded.
+        PartiallyRefunded = "partially_refunded",
+        /// Completed, then refunded in full.
+        Refunded = "refunded",
+    }
 }
 
 impl PaymentStatus {
-    /// The stored and displayed name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::Pending => "pending",
-            PaymentStatus::Processing => "processing",
-            PaymentStatus::RequiresReview => "requires_review",
-            PaymentStatus::Completed => "completed",
-            PaymentStatus::Failed => "failed",
-            PaymentStatus::Cancelled => "cancelled",
-            PaymentStatus::PartiallyRefunded => "partially_refunded",
-            PaymentStatus::Refunded => "refunded",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<PaymentStatus> {
-        [
-            PaymentStatus::Pending,
-            PaymentStatus::Processing,
-            PaymentStatus::RequiresReview,
-            PaymentStatus::Completed,
-            PaymentStatus::Failed,
-            PaymentStatus::Cancelled,
-            PaymentStatus::PartiallyRefunded,
-            PaymentStatus::Refunded,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
-    }
-
     /// The transitions the state machine allows.
     pub fn can_become(self, to: PaymentStatus) -> bool {
         use PaymentStatus as S;
@@ -73,7 +44,7 @@ pub const PAYMENT_TYPES: [&str; 4] = ["transfer", "deposit", "withdrawal", "fee"
 /// Payment methods.
 pub const PAYMENT_METHODS: [&str; 4] = ["card", "bank", "wallet", "cash"];
 
-crate::string_enum! {
+rialto_core::string_enum! {
     /// Whether a user may pay.
     pub enum UserStatus {
         /// May pay.
@@ -83,7 +54,7 @@ crate::string_enum! {
     }
 }
 
-crate::string_enum! {
+rialto_core::string_enum! {
     /// Where a user's identity check stands.
     pub enum KycStatus {
         /// Not checked yet (a new user).

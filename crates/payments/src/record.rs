@@ -1,0 +1,133 @@
+//! The payments domain's records: what a client asks for (`NewPayment`, `NewRefund`) and what
+//! is kept (`PaymentRecord` with its `Transition`s and `RefundRecord`s).
+
+use rialto_core::{Amount, Currency, Metadata};
+
+use crate::PaymentStatus;
+
+/// A new payment.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    /// Pre-assigned payment id.
+    pub id: String,
+    /// Pre-assigned id of its ledger transfer.
+    pub transfer_id: String,
+    /// The paying user.
+    pub user_id: String,
+    /// Debited account.
+    pub source_account_id: String,
+    /// Credited account.
+    pub destination_account_id: String,
+    /// Amount.
+    pub amount: Amount,
+    /// Currency.
+    pub currency: Currency,
+    /// `transfer|deposit|withdrawal|fee`.
+    pub kind: String,
+    /// `card|bank|wallet|cash`.
+    pub method: String,
+    /// Client reference.
+    pub reference: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Metadata.
+    pub metadata: Metadata,
+    /// Request context for the risk engine (device, ip, location, merchant), JSON.
+    pub context: String,
+}
+
+/// A new refund.
+#[derive(Debug, Clone)]
+pub struct NewRefund {
+    /// The payment.
+    pub payment_id: String,
+    /// Pre-assigned refund id.
+    pub refund_id: String,
+    /// Pre-assigned id of the refund's transfer.
+    pub transfer_id: String,
+    /// Amount; what remains when absent.
+    pub amount: Option<Amount>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// One step of a payment's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// 1, 2, ... per payment.
+    pub seq: i64,
+    /// Previous status (none for the first).
+    pub from: Option<String>,
+    /// New status.
+    pub to: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// When, µs.
+    pub at_us: i64,
+}
+
+/// A refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRecord {
+    /// `re_…`
+    pub id: String,
+    /// The payment.
+    pub payment_id: String,
+    /// Amount, minor units.
+    pub amount: i64,
+    /// Its transfer.
+    pub transfer_id: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// When, µs.
+    pub created_at_us: i64,
+}
+
+/// A payment with its history and refunds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    /// `pay_…`
+    pub id: String,
+    /// Paying user.
+    pub user_id: String,
+    /// Debited account.
+    pub source_account_id: String,
+    /// Credited account.
+    pub destination_account_id: String,
+    /// Amount, minor units.
+    pub amount: i64,
+    /// Currency.
+    pub currency: Currency,
+    /// Type.
+    pub kind: String,
+    /// Method.
+    pub method: String,
+    /// Status.
+    pub status: PaymentStatus,
+    /// Refunded so far, minor units.
+    pub refunded_amount: i64,
+    /// Its ledger transfer (posted, or pending while in review), once made.
+    pub transfer_id: Option<String>,
+    /// Client reference.
+    pub reference: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Metadata.
+    pub metadata: Metadata,
+    /// Request context, JSON.
+    pub context: String,
+    /// Why it failed.
+    pub failure_code: Option<String>,
+    /// Why it failed, in words.
+    pub failure_reason: Option<String>,
+    /// Created, µs.
+    pub created_at_us: i64,
+    /// Last change, µs.
+    pub updated_at_us: i64,
+    /// The rule-based risk assessment, if rules ran.
+    pub risk_assessment_id: Option<String>,
+    /// Every status change.
+    pub transitions: Vec<Transition>,
+    /// Refunds.
+    pub refunds: Vec<RefundRecord>,
+}
