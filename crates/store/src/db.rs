@@ -102,11 +102,15 @@ impl Db {
     }
 
     /// Opens the writer's connection, outside the pool: rusqlite on SQLite (used on the
-    /// writer's thread), sqlx on PostgreSQL.
+    /// writer's thread), sqlx's native postgres driver on PostgreSQL.
     pub(crate) async fn writer_connection(&self) -> Result<Conn, StoreError> {
         match &self.sqlite_path {
             Some(path) => Ok(Conn::open_sqlite(path, &sqlite_pragmas())?),
-            None => Ok(Conn::Postgres(self.options.connect().await?)),
+            None => {
+                let url = self.options.database_url.as_str();
+                let options = sqlx::postgres::PgConnectOptions::from_str(url)?.disable_statement_logging();
+                Ok(Conn::Postgres(options.connect().await?))
+            }
         }
     }
 

@@ -1,14 +1,16 @@
 //! The ledger writer's connection and the values, rows and multi-row statements it uses.
 //!
 //! The writer talks to SQLite through rusqlite on its own thread (no worker-thread hop per
-//! statement and row, statements prepared once and cached), and to PostgreSQL through sqlx.
-//! Writer code is written once against [`Conn`]; SQL uses `$n` placeholders, which the SQLite
-//! side reads as `?n`. Rows from either side (and from the read pool) are read through
-//! [`Get::col`].
+//! statement and row, statements prepared once and cached), and to PostgreSQL through sqlx's
+//! native postgres driver (no `Any` conversions; multi-row writes as `UNNEST` of one array per
+//! column, so each is one statement prepared once whatever the batch size). Writer code is
+//! written once against [`Conn`]; SQL uses `$n` placeholders, which the SQLite side reads as
+//! `?n`. Rows from either side (and from the read pool) are read through [`Get::col`].
 
 use std::sync::Arc;
 
 use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::{AnyConnection, Arguments};
 
 use crate::DbKind;
@@ -26,14 +28,25 @@ pub(crate) enum Val {
     OI(Option<i64>),
 }
 
-/// SQLite allows 32,766 parameters per statement and PostgreSQL 65,535: stay under both.
-const PARAMS_PER_STATEMENT_MAX: usize = 30_000;
-
 /// Statements the SQLite writer keeps prepared (the multi-row shapes vary with batch size).
 const SQLITE_STATEMENTS_CACHED: usize = 512;
 
 pub(crate) fn args(vals: impl IntoIterator<Item = Val>) -> Result<AnyArguments<'static>, sqlx::Error> {
     let mut a = AnyArguments::default();
+    for v in vals {
+        match v {
+            Val::I(x) => a.add(x),
+            Val::T(x) => a.add(x),
+            Val::OT(x) => a.add(x),
+            Val::OI(x) => a.add(x),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(a)
+}
+
+fn pg_args(vals: impl IntoIterator<Item = Val>) -> Result<PgArguments, sqlx::Error> {
+    let mut a = PgArguments::default();
     for v in vals {
         match v {
             Val::I(x) => a.add(x),
@@ -70,14 +83,16 @@ pub(crate) fn placeholders(kind: DbKind, start: usize, n: usize) -> String {
 pub(crate) enum Conn {
     /// SQLite through rusqlite, used on the writer thread only.
     Sqlite(rusqlite::Connection),
-    /// PostgreSQL through sqlx.
-    Postgres(AnyConnection),
+    /// PostgreSQL through sqlx's postgres driver.
+    Postgres(PgConnection),
 }
 
 /// A row from the writer's connection.
 pub(crate) enum Row {
-    /// From PostgreSQL (or the read pool).
+    /// From the read pool.
     Any(AnyRow),
+    /// From the writer's PostgreSQL connection.
+    Pg(PgRow),
     /// From SQLite: the statement's column names and this row's values.
     Sqlite(Arc<[String]>, Vec<rusqlite::types::Value>),
 }
@@ -136,7 +151,7 @@ impl Conn {
                 Ok(n as u64)
             }
             Conn::Postgres(c) => {
-                let done = sqlx::query_with(sql, args(vals)?).persistent(false).execute(&mut *c).await?;
+                let done = sqlx::query_with(sql, pg_args(vals)?).persistent(false).execute(&mut *c).await?;
                 Ok(done.rows_affected())
             }
         }
@@ -166,8 +181,8 @@ impl Conn {
                 Ok(out)
             }
             Conn::Postgres(c) => {
-                let rows = sqlx::query_with(sql, args(vals)?).persistent(false).fetch_all(&mut *c).await?;
-                Ok(rows.into_iter().map(Row::Any).collect())
+                let rows = sqlx::query_with(sql, pg_args(vals)?).persistent(false).fetch_all(&mut *c).await?;
+                Ok(rows.into_iter().map(Row::Pg).collect())
             }
         }
     }
@@ -256,9 +271,9 @@ pub(crate) async fn advisory_locks(conn: &mut Conn, function: &str, mut keys: Ve
 }
 
 /// Runs `prefix VALUES (..), (..) suffix` over `rows` (each of `width` values) and returns the
-/// rows affected. `prefix` must end where `VALUES` would start. On PostgreSQL: as many
-/// multi-row statements as the parameter limit needs (one round trip each). On SQLite: one
-/// cached single-row statement run per row, which is cheapest for an in-process database.
+/// rows affected. `prefix` must end where `VALUES` would start. On PostgreSQL: one `UNNEST`
+/// statement over one array per column, prepared once (see [`unnest`]). On SQLite: one cached
+/// single-row statement run per row, which is cheapest for an in-process database.
 pub(crate) async fn exec_values(
     conn: &mut Conn,
     prefix: &str,
@@ -277,22 +292,81 @@ pub(crate) async fn exec_values(
         }
         return Ok(affected);
     }
-    let rows_per_statement = (PARAMS_PER_STATEMENT_MAX / width).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Val>> = rows.by_ref().take(rows_per_statement).collect();
-        let groups: Vec<String> =
-            (0..chunk.len()).map(|i| format!("({})", placeholders(kind, 1 + i * width, width))).collect();
-        let sql = format!("{prefix} VALUES {} {suffix}", groups.join(", "));
-        affected += conn.execute(&sql, chunk.into_iter().flatten()).await?;
+    let Conn::Postgres(c) = conn else { unreachable!("checked above") };
+    unnest(c, prefix, width, rows, suffix).await
+}
+
+/// One column of an `UNNEST` statement: its values as one array.
+enum ArrayColumn {
+    Int(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+}
+
+/// `prefix SELECT * FROM UNNEST($1::text[], $2::int8[], ...) suffix`: every row in one
+/// statement with one array parameter per column, so its text depends only on the column
+/// types, and it is prepared once per connection (the statement cache), not planned per batch.
+async fn unnest(
+    conn: &mut PgConnection,
+    prefix: &str,
+    width: usize,
+    rows: Vec<Vec<Val>>,
+    suffix: &str,
+) -> Result<u64, sqlx::Error> {
+    let Some(first) = rows.first() else { return Ok(0) };
+    let mut columns: Vec<ArrayColumn> = first
+        .iter()
+        .map(|v| match v {
+            Val::I(_) | Val::OI(_) => ArrayColumn::Int(Vec::with_capacity(rows.len())),
+            Val::T(_) | Val::OT(_) => ArrayColumn::Text(Vec::with_capacity(rows.len())),
+        })
+        .collect();
+    for row in rows {
+        for (column, v) in columns.iter_mut().zip(row) {
+            match (column, v) {
+                (ArrayColumn::Int(c), Val::I(x)) => c.push(Some(x)),
+                (ArrayColumn::Int(c), Val::OI(x)) => c.push(x),
+                (ArrayColumn::Text(c), Val::T(x)) => c.push(Some(x)),
+                (ArrayColumn::Text(c), Val::OT(x)) => c.push(x),
+                _ => return Err(sqlx::Error::Protocol(format!("mixed column types in `{prefix}`"))),
+            }
+        }
     }
-    Ok(affected)
+    let arrays: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match c {
+            ArrayColumn::Int(_) => format!("${}::int8[]", i + 1),
+            ArrayColumn::Text(_) => format!("${}::text[]", i + 1),
+        })
+        .collect();
+    debug_assert_eq!(arrays.len(), width);
+    let sql = format!("{prefix} SELECT * FROM UNNEST({}) {suffix}", arrays.join(", "));
+    let mut args = PgArguments::default();
+    for c in columns {
+        match c {
+            ArrayColumn::Int(v) => args.add(v),
+            ArrayColumn::Text(v) => args.add(v),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    let done = sqlx::query_with(&sql, args).execute(conn).await?;
+    Ok(done.rows_affected())
 }
 
 /// A value a column can be read as, from either driver.
 pub(crate) trait Column: Sized + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> {
     /// The value from a SQLite cell; None when the cell holds another type.
     fn from_sqlite(v: &rusqlite::types::Value) -> Option<Self>;
+    /// The column `name` of a PostgreSQL row. The stored types are BIGINT and TEXT; a flag is
+    /// a BIGINT 0 or 1, as on SQLite.
+    fn from_pg(row: &PgRow, name: &str) -> Result<Self, sqlx::Error>;
+}
+
+fn pg_get<T>(row: &PgRow, name: &str) -> Result<T, sqlx::Error>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    sqlx::Row::try_get(row, name)
 }
 
 impl Column for i64 {
@@ -301,6 +375,9 @@ impl Column for i64 {
             rusqlite::types::Value::Integer(x) => Some(*x),
             _ => None,
         }
+    }
+    fn from_pg(row: &PgRow, name: &str) -> Result<Self, sqlx::Error> {
+        pg_get::<i64>(row, name).or_else(|e| pg_get::<i32>(row, name).map(i64::from).map_err(|_| e))
     }
 }
 
@@ -311,11 +388,17 @@ impl Column for String {
             _ => None,
         }
     }
+    fn from_pg(row: &PgRow, name: &str) -> Result<Self, sqlx::Error> {
+        pg_get(row, name)
+    }
 }
 
 impl Column for bool {
     fn from_sqlite(v: &rusqlite::types::Value) -> Option<Self> {
         i64::from_sqlite(v).map(|x| x != 0)
+    }
+    fn from_pg(row: &PgRow, name: &str) -> Result<Self, sqlx::Error> {
+        pg_get::<bool>(row, name).or_else(|e| i64::from_pg(row, name).map(|x| x != 0).map_err(|_| e))
     }
 }
 
@@ -328,6 +411,10 @@ impl Column for f64 {
             _ => None,
         }
     }
+    fn from_pg(row: &PgRow, name: &str) -> Result<Self, sqlx::Error> {
+        #[allow(clippy::cast_precision_loss)]
+        pg_get::<f64>(row, name).or_else(|e| i64::from_pg(row, name).map(|x| x as f64).map_err(|_| e))
+    }
 }
 
 impl<T: Column> Column for Option<T> {
@@ -336,6 +423,13 @@ impl<T: Column> Column for Option<T> {
             rusqlite::types::Value::Null => Some(None),
             v => T::from_sqlite(v).map(Some),
         }
+    }
+    fn from_pg(row: &PgRow, name: &str) -> Result<Self, sqlx::Error> {
+        use sqlx::ValueRef;
+        if sqlx::Row::try_get_raw(row, name)?.is_null() {
+            return Ok(None);
+        }
+        T::from_pg(row, name).map(Some)
     }
 }
 
@@ -355,6 +449,7 @@ impl Get for Row {
     fn col<T: Column>(&self, name: &str) -> Result<T, sqlx::Error> {
         match self {
             Row::Any(r) => r.col(name),
+            Row::Pg(r) => T::from_pg(r, name),
             Row::Sqlite(names, cells) => {
                 let index =
                     names.iter().position(|n| n == name).ok_or_else(|| sqlx::Error::ColumnNotFound(name.into()))?;
