@@ -206,6 +206,41 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// `select WHERE column IN (ids) suffix`: on PostgreSQL one statement with the ids as one
+    /// array (`= ANY($1::text[])`), prepared once; on SQLite `IN (?, ...)` in chunks of 1,000.
+    /// `suffix` (ordering, locking) must not take parameters.
+    pub(crate) async fn fetch_in(
+        &mut self,
+        select: &str,
+        column: &str,
+        ids: &[&str],
+        suffix: &str,
+    ) -> Result<Vec<Row>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self {
+            Conn::Postgres(c) => {
+                let sql = format!("{select} WHERE {column} = ANY($1::text[]){suffix}");
+                let mut args = PgArguments::default();
+                args.add(ids).map_err(sqlx::Error::Encode)?;
+                let rows = sqlx::query_with(&sql, args).fetch_all(&mut *c).await?;
+                Ok(rows.into_iter().map(Row::Pg).collect())
+            }
+            Conn::Sqlite(_) => {
+                let mut rows = Vec::new();
+                for chunk in ids.chunks(1000) {
+                    let marks = placeholders(DbKind::Sqlite, 1, chunk.len());
+                    let sql = format!("{select} WHERE {column} IN ({marks}){suffix}");
+                    rows.extend(self.fetch_all(&sql, chunk.iter().map(|id| Val::T((*id).to_string()))).await?);
+                }
+                Ok(rows)
+            }
+        }
+    }
+}
+
 /// Queries that run both on the writer's connection and on one taken from the read pool.
 pub(crate) trait Fetch: Send {
     /// Which database this is.

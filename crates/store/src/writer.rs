@@ -829,23 +829,18 @@ async fn lookup_idempotency(
     if keys.is_empty() {
         return Ok(());
     }
-    let kind = conn.kind();
     let mut found = HashMap::new();
-    for chunk in keys.chunks(1000) {
-        let sql = format!(
-            "SELECT id, request_hash, status_code, body FROM idempotency_keys WHERE id IN ({}) AND expires_at > {}",
-            placeholders(kind, 1, chunk.len()),
-            placeholders(kind, chunk.len() + 1, 1),
-        );
-        let mut vals: Vec<Val> = chunk.iter().map(|k| Val::T(k.to_string())).collect();
-        vals.push(Val::I(now));
-        for row in conn.fetch_all(&sql, vals).await? {
-            let id: String = row.col("id")?;
-            let hash: String = row.col("request_hash")?;
-            let status: i64 = row.col("status_code")?;
-            let body: String = row.col("body")?;
-            found.insert(id, (hash, status, body));
+    let select = "SELECT id, request_hash, status_code, body, expires_at FROM idempotency_keys";
+    for row in conn.fetch_in(select, "id", &keys, "").await? {
+        // An expired record is as good as none (the sweeper deletes it later).
+        if row.col::<i64>("expires_at")? <= now {
+            continue;
         }
+        let id: String = row.col("id")?;
+        let hash: String = row.col("request_hash")?;
+        let status: i64 = row.col("status_code")?;
+        let body: String = row.col("body")?;
+        found.insert(id, (hash, status, body));
     }
     for (i, e) in batch.iter().enumerate() {
         let Some(idem) = &e.idempotency else { continue };
@@ -1030,14 +1025,8 @@ async fn select_in(
     ids: &BTreeSet<String>,
     suffix: &str,
 ) -> Result<Vec<Row>, sqlx::Error> {
-    let ids: Vec<&String> = ids.iter().collect();
-    let mut rows = Vec::new();
-    for chunk in ids.chunks(1000) {
-        let sql = format!("{select} WHERE id IN ({}){suffix}", placeholders(conn.kind(), 1, chunk.len()));
-        let vals: Vec<Val> = chunk.iter().map(|id| Val::T((*id).clone())).collect();
-        rows.extend(conn.fetch_all(&sql, vals).await?);
-    }
-    Ok(rows)
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    conn.fetch_in(select, "id", &ids, suffix).await
 }
 
 /// Applies one command to the batch state, recording what must be written.
