@@ -1,10 +1,10 @@
 //! Rialto's payments domain, as pure functions over borrowed state: the lifecycle state machine,
 //! the gates in their order (accounts, risk, compliance, the risk rules, balance and ledger),
-//! review decisions, cancellation, refunds and settlement fees.
+//! review decisions, cancellation, refunds, clearing, settlement runs and their fees.
 //!
 //! The shape every domain shares:
 //! - the backend loads (and locks) what a command needs into the state a [`Cx`] borrows;
-//! - [`create`], [`review`], [`cancel`] and [`refund`] decide, changing only that state, and
+//! - [`create`], [`review`], [`cancel`], [`refund`] and [`settle`] decide, changing only that state, and
 //!   say what to persist in a typed [`ChangeSet`] (payments, transitions, refunds, clearings,
 //!   and the ledger effects of the money they moved);
 //! - the engine persists the change set in the batch's transaction, with the command's event,
@@ -16,6 +16,7 @@
 mod fees;
 mod gates;
 mod record;
+mod settlement;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +31,10 @@ pub use gates::{
     UserStatus, PAYMENT_METHODS, PAYMENT_TYPES,
 };
 pub use record::{NewPayment, NewRefund, PaymentRecord, RefundRecord, Transition};
+pub use settlement::{
+    settle, Clearing, Journal, NewId, Settle, SettlementChanges, SettlementRecord, SystemAccount, SYSTEM_FEES,
+    SYSTEM_SETTLEMENT,
+};
 
 /// Why a payments command was refused. A payment that a gate refuses is not an error: it is a
 /// `failed` payment with its `failure_code`.

@@ -370,3 +370,115 @@ proptest! {
         prop_assert_eq!(cleared.len(), w.changes.cleared.len(), "a payment clears once");
     }
 }
+
+/// Runs a settlement over the clearings of `w`'s completed payments.
+fn settle_all(
+    w: &mut World,
+    system: &mut HashMap<(String, String), String>,
+    destination: Option<&str>,
+) -> (Vec<SettlementRecord>, SettlementChanges) {
+    let clearings: Vec<Clearing> = w
+        .changes
+        .cleared
+        .iter()
+        .enumerate()
+        .map(|(i, id)| Clearing {
+            id: format!("clr_{i}"),
+            payment_id: id.clone(),
+            destination_account_id: w.payments[id].destination_account_id.clone(),
+            currency: w.payments[id].currency,
+        })
+        .collect();
+    let mut changes = SettlementChanges::default();
+    let mut n = 0;
+    let mut new_id = |kind: NewId| {
+        n += 1;
+        format!("{kind:?}_{n}").to_lowercase()
+    };
+    let mut s = Settle {
+        now: NOW,
+        book: &mut w.book,
+        payments: &w.payments,
+        system_accounts: system,
+        new_id: &mut new_id,
+        changes: &mut changes,
+    };
+    let out = settle(&mut s, clearings, destination, FeeSchedule { fixed_minor: 30, bps: 290 }).unwrap();
+    (out, changes)
+}
+
+#[test]
+fn a_settlement_moves_what_remains_net_of_fees_in_one_journal_entry() {
+    let mut w = World::new(100_000);
+    let a = w.pay(10_000).id;
+    w.pay(5_000);
+    let gone = w.pay(700).id;
+    let r = |id: &str, n: u32, amount: Option<i64>| NewRefund {
+        payment_id: id.into(),
+        refund_id: format!("re_{n}"),
+        transfer_id: format!("tr_re_{n}"),
+        amount: amount.map(|a| Amount::new(a).unwrap()),
+        reason: None,
+    };
+    refund(&mut w.cx().0, &r(&a, 1, Some(1_000))).unwrap();
+    refund(&mut w.cx().0, &r(&gone, 2, None)).unwrap();
+    let mut system = HashMap::new();
+    let (out, changes) = settle_all(&mut w, &mut system, None);
+    assert_eq!(out.len(), 1);
+    let s = &out[0];
+    // 9,000 + 5,000 remain; fees 2 x 30 + ceil(14,000 x 2.9%) = 60 + 406.
+    assert_eq!((s.status.as_str(), s.payment_count, s.gross, s.fees, s.net), ("completed", 2, 14_000, 466, 13_534));
+    assert_eq!(w.posted("merchant"), 0, "the merchant's balance moved out");
+    let fees = &system[&(SYSTEM_FEES.to_string(), "USD".to_string())];
+    let net = &system[&(SYSTEM_SETTLEMENT.to_string(), "USD".to_string())];
+    assert_eq!((w.posted(fees), w.posted(net)), (466, 13_534));
+    assert!(w.conserved());
+    assert_eq!(changes.system_accounts.len(), 2);
+    assert_eq!(changes.journals.len(), 1);
+    assert_eq!(s.journal_entry_id.as_deref(), Some(changes.journals[0].id.as_str()));
+    let statuses: Vec<&str> = changes.clearing_updates.iter().map(|(_, st, _)| *st).collect();
+    assert_eq!(statuses, ["completed", "completed", "reversed"], "the refunded payment's clearing is reversed");
+
+    // A second run reuses the system accounts.
+    w.changes.cleared.clear();
+    w.pay(1_000);
+    let (out, changes) = settle_all(&mut w, &mut system, None);
+    assert_eq!((out[0].gross, changes.system_accounts.len()), (1_000, 0));
+}
+
+#[test]
+fn a_settlement_the_merchant_cannot_cover_fails_and_leaves_its_clearings_pending() {
+    let mut w = World::new(100_000);
+    w.pay(2_000);
+    // The merchant paid out what it received before the run.
+    let out = TransferSpec {
+        id: "tr_out".into(),
+        source_account_id: "merchant".into(),
+        destination_account_id: "funding".into(),
+        amount: Amount::new(1_500).unwrap(),
+        currency: usd(),
+        pending: false,
+        expires_at_us: None,
+    };
+    w.book.transfer(&out).unwrap();
+    let before = w.posted("merchant");
+    let (runs, changes) = settle_all(&mut w, &mut HashMap::new(), None);
+    assert_eq!(runs[0].status, "failed");
+    assert!(runs[0].failure_reason.as_deref().unwrap().contains("merchant"), "{:?}", runs[0].failure_reason);
+    assert!(changes.clearing_updates.is_empty() && changes.journals.is_empty());
+    assert_eq!(w.posted("merchant"), before);
+}
+
+#[test]
+fn a_settlement_for_one_destination_leaves_the_others() {
+    let mut w = World::new(100_000);
+    w.book.accounts.insert("shop2".into(), Account::new("shop2".into(), usd(), false));
+    w.pay(1_000);
+    let mut n = w.new_payment(2_000);
+    n.destination_account_id = "shop2".into();
+    w.pay_with(&n);
+    let (runs, changes) = settle_all(&mut w, &mut HashMap::new(), Some("shop2"));
+    assert_eq!((runs.len(), runs[0].destination_account_id.as_str(), runs[0].gross), (1, "shop2", 2_000));
+    assert_eq!(changes.clearing_updates.len(), 1);
+    assert_eq!(w.posted("merchant"), 1_000);
+}

@@ -1,61 +1,14 @@
-//! Clearing and settlement inside the writer.
-//!
-//! A payment that completes gets a `pending` clearing record. A settlement run takes the
-//! pending clearings (locked), groups them per destination account and currency, and for each
-//! group posts ONE balanced journal entry: debit the merchant account by the gross, credit the
-//! currency's fee account with the fees and its settlement account with the net.
-//!
-//! Fees: `count x fee_fixed_minor + ceil(gross x fee_bps / 10 000)`, capped at the gross;
-//! rounding is up to the next minor unit. What remains of a payment after its refunds is what
-//! settles; a clearing with nothing left is `reversed`.
+//! Clearing and settlement inside the writer: loads (and locks) the pending clearings and the
+//! system accounts, runs the payments domain's [`rialto_payments::settle`], and writes its
+//! changes (system accounts, the journal entries, settlements, clearings).
 
 use rialto_core::ids;
-use std::collections::BTreeMap;
 
-use rialto_core::ledger::{Direction, Line};
+use rialto_payments::{NewId, Settle, SettlementChanges};
 
 use super::*;
 
-/// A clearing record, as the batch sees it.
-#[derive(Debug, Clone)]
-pub(crate) struct Clearing {
-    pub id: String,
-    pub payment_id: String,
-    pub destination_account_id: String,
-    pub currency: Currency,
-}
-
-/// A settlement batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettlementRecord {
-    /// `stl_…`
-    pub id: String,
-    /// The merchant account debited.
-    pub destination_account_id: String,
-    /// Currency.
-    pub currency: Currency,
-    /// `completed` or `failed`.
-    pub status: String,
-    /// Payments settled.
-    pub payment_count: i64,
-    /// Sum of what remained of those payments, minor units.
-    pub gross: i64,
-    /// Fees, minor units.
-    pub fees: i64,
-    /// Gross minus fees, minor units.
-    pub net: i64,
-    /// The journal entry that moved the money.
-    pub journal_entry_id: Option<String>,
-    /// Why it failed.
-    pub failure_reason: Option<String>,
-    /// When, µs.
-    pub created_at_us: i64,
-    /// The settled payments with the amount each contributed.
-    pub payments: Vec<(String, i64)>,
-}
-
-pub(crate) const SYSTEM_FEES: &str = "fees";
-pub(crate) const SYSTEM_SETTLEMENT: &str = "settlement";
+pub use rialto_payments::{Clearing, SettlementRecord};
 
 /// Loads and locks the pending clearings a settlement run may take, and the system accounts.
 pub(crate) async fn load(
@@ -110,137 +63,90 @@ pub(crate) fn clear(state: &State, writes: &mut Writes, payment_id: &str) {
     }
 }
 
-fn system_account(state: &mut State, writes: &mut Writes, purpose: &str, currency: Currency) -> String {
-    let key = (purpose.to_string(), currency.code().to_string());
-    if let Some(id) = state.system_accounts.get(&key) {
-        return id.clone();
-    }
-    let id = ids::new_id::<ids::AccountId>();
-    let account = rialto_core::ledger::Account::new(id.clone(), currency, false);
-    state.book.accounts.insert(id.clone(), account.clone());
-    state.accounts.insert(
-        id.clone(),
-        AccountRecord {
-            account,
-            user_id: None,
-            name: Some(format!("{purpose} {}", currency.code())),
-            metadata: Metadata::from([("system".to_string(), purpose.to_string())]),
-            created_at_us: state.now,
-            updated_at_us: state.now,
-        },
-    );
-    writes.new_accounts.insert(id.clone());
-    writes.system_accounts.push(vec![Val::T(key.0.clone()), Val::T(key.1.clone()), Val::T(id.clone())]);
-    state.system_accounts.insert(key, id.clone());
-    id
-}
-
 /// One settlement run over the loaded clearings (optionally of one destination account).
 pub(crate) fn settle(
     state: &mut State,
     writes: &mut Writes,
     destination: Option<&str>,
-    schedule: FeeSchedule,
+    schedule: rialto_payments::FeeSchedule,
 ) -> Outcome {
-    let mut groups: BTreeMap<(String, &'static str), Vec<Clearing>> = BTreeMap::new();
-    for c in std::mem::take(&mut state.clearings) {
-        if destination.is_some_and(|d| d != c.destination_account_id) {
-            continue;
-        }
-        groups.entry((c.destination_account_id.clone(), c.currency.code())).or_default().push(c);
-    }
-    let mut out = Vec::new();
-    for ((dest, _), clearings) in groups {
-        let currency = clearings[0].currency;
-        let mut payments = Vec::new();
-        let mut gross = 0i64;
-        for c in &clearings {
-            let Some(p) = state.payments.get(&c.payment_id) else {
-                continue;
-            };
-            let remaining = p.amount - p.refunded_amount;
-            if remaining > 0 {
-                gross = gross.checked_add(remaining).ok_or(LedgerError::Overflow)?;
-                payments.push((p.id.clone(), remaining));
-            }
-        }
-        let count = i64::try_from(payments.len()).unwrap_or(i64::MAX);
-        let fees = fee(schedule, count, gross).ok_or(LedgerError::Overflow)?;
-        let net = gross - fees;
-        let id = ids::new_id::<ids::SettlementId>();
-        let mut record = SettlementRecord {
-            id: id.clone(),
-            destination_account_id: dest.clone(),
-            currency,
-            status: "completed".into(),
-            payment_count: count,
-            gross,
-            fees,
-            net,
-            journal_entry_id: None,
-            failure_reason: None,
-            created_at_us: state.now,
-            payments,
+    let clearings = std::mem::take(&mut state.clearings);
+    let mut changes = SettlementChanges::default();
+    let mut new_id = |kind: NewId| match kind {
+        NewId::Settlement => ids::new_id::<ids::SettlementId>(),
+        NewId::JournalEntry => ids::new_id::<ids::JournalId>(),
+        NewId::Account => ids::new_id::<ids::AccountId>(),
+    };
+    let result = {
+        let mut s = Settle {
+            now: state.now,
+            book: &mut state.book,
+            payments: &state.payments,
+            system_accounts: &mut state.system_accounts,
+            new_id: &mut new_id,
+            changes: &mut changes,
         };
-        if gross > 0 {
-            let fee_account = system_account(state, writes, SYSTEM_FEES, currency);
-            let settlement_account = system_account(state, writes, SYSTEM_SETTLEMENT, currency);
-            let mut lines = vec![Line {
-                account_id: dest.clone(),
-                direction: Direction::Debit,
-                amount: Amount::new(gross).map_err(|_| LedgerError::Overflow)?,
-            }];
-            for (account_id, amount) in [(fee_account, fees), (settlement_account, net)] {
-                if let Ok(amount) = Amount::new(amount) {
-                    lines.push(Line { account_id, direction: Direction::Credit, amount });
-                }
-            }
-            match state.book.journal(&lines) {
-                Ok(effects) => {
-                    let journal_id = ids::new_id::<ids::JournalId>();
-                    writes.journals.push(JournalRecord {
-                        id: journal_id.clone(),
-                        description: Some(format!("settlement {id}")),
-                        metadata: Metadata::from([("settlement_id".to_string(), id.clone())]),
-                        lines: journal_lines(&effects),
-                        created_at_us: state.now,
-                    });
-                    record_effects(state, writes, &effects, None, Some(&journal_id));
-                    record.journal_entry_id = Some(journal_id);
-                }
-                Err(e) => {
-                    record.status = "failed".into();
-                    record.failure_reason = Some(e.to_string());
-                }
-            }
+        rialto_payments::settle(&mut s, clearings, destination, schedule)
+    };
+    absorb(state, writes, changes);
+    Ok(Output::Settlements(result?))
+}
+
+/// Folds a run's changes into the batch: system accounts first (the journals credit them).
+fn absorb(state: &mut State, writes: &mut Writes, changes: SettlementChanges) {
+    let now = state.now;
+    for a in changes.system_accounts {
+        if let Some(account) = state.book.accounts.get(&a.account_id) {
+            let record = AccountRecord {
+                account: account.clone(),
+                user_id: None,
+                name: Some(format!("{} {}", a.purpose, a.currency.code())),
+                metadata: Metadata::from([("system".to_string(), a.purpose.to_string())]),
+                created_at_us: now,
+                updated_at_us: now,
+            };
+            state.accounts.insert(a.account_id.clone(), record);
         }
-        if record.status == "completed" {
-            for c in &clearings {
-                let settled = record.payments.iter().any(|(p, _)| *p == c.payment_id);
-                writes.clearing_updates.push(vec![
-                    Val::T(c.id.clone()),
-                    Val::T(if settled { "completed" } else { "reversed" }.into()),
-                    Val::OT(settled.then(|| id.clone())),
-                    Val::I(state.now),
-                ]);
-            }
-        }
-        writes.settlements.push(vec![
-            Val::T(record.id.clone()),
-            Val::T(record.destination_account_id.clone()),
-            Val::T(currency.code().into()),
-            Val::T(record.status.clone()),
-            Val::I(record.payment_count),
-            Val::I(record.gross),
-            Val::I(record.fees),
-            Val::I(record.net),
-            Val::OT(record.journal_entry_id.clone()),
-            Val::OT(record.failure_reason.clone()),
-            Val::I(state.now),
+        writes.new_accounts.insert(a.account_id.clone());
+        writes.system_accounts.push(vec![
+            Val::T(a.purpose.to_string()),
+            Val::T(a.currency.code().to_string()),
+            Val::T(a.account_id),
         ]);
-        out.push(record);
     }
-    Ok(Output::Settlements(out))
+    for j in changes.journals {
+        writes.journals.push(JournalRecord {
+            id: j.id.clone(),
+            description: Some(j.description),
+            metadata: j.metadata,
+            lines: journal_lines(&j.effects),
+            created_at_us: now,
+        });
+        record_effects(state, writes, &j.effects, None, Some(&j.id));
+    }
+    for (clearing_id, status, settlement_id) in changes.clearing_updates {
+        writes.clearing_updates.push(vec![
+            Val::T(clearing_id),
+            Val::T(status.to_string()),
+            Val::OT(settlement_id),
+            Val::I(now),
+        ]);
+    }
+    for r in changes.settlements {
+        writes.settlements.push(vec![
+            Val::T(r.id),
+            Val::T(r.destination_account_id),
+            Val::T(r.currency.code().into()),
+            Val::T(r.status),
+            Val::I(r.payment_count),
+            Val::I(r.gross),
+            Val::I(r.fees),
+            Val::I(r.net),
+            Val::OT(r.journal_entry_id),
+            Val::OT(r.failure_reason),
+            Val::I(r.created_at_us),
+        ]);
+    }
 }
 
 /// Rows of the run: system accounts, settlements, then new and updated clearings.
