@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rialto_core::ids::{self, new_id, Id};
-use rialto_payments::{PAYMENT_METHODS, PAYMENT_TYPES};
+use rialto_payments::{PaymentKind, PaymentMethod};
 use rialto_store::{Command, NewLabel, NewPayment, NewRefund, PaymentFilter, ReviewFilter, LABELS, LABEL_SOURCES};
 use serde_json::{Map, Value};
 
@@ -77,16 +77,21 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, bod
         if src == dst {
             return Err(ApiError::invalid("source and destination must differ").param("destination_account_id"));
         }
-        let kind = f.opt_string("type", 20)?.unwrap_or_else(|| "transfer".into());
-        if !PAYMENT_TYPES.contains(&kind.as_str()) {
-            return Err(ApiError::invalid(format!("type must be one of {}", PAYMENT_TYPES.join(", "))).param("type"));
-        }
-        let method = f.opt_string("method", 20)?.unwrap_or_else(|| "wallet".into());
-        if !PAYMENT_METHODS.contains(&method.as_str()) {
-            return Err(
-                ApiError::invalid(format!("method must be one of {}", PAYMENT_METHODS.join(", "))).param("method")
-            );
-        }
+        let texts = |all: &[&str]| all.join(", ");
+        let kind = match f.opt_string("type", 20)? {
+            None => PaymentKind::Transfer,
+            Some(k) => PaymentKind::parse(&k).ok_or_else(|| {
+                let all: Vec<&str> = PaymentKind::ALL.iter().map(|k| k.as_str()).collect();
+                ApiError::invalid(format!("type must be one of {}", texts(&all))).param("type")
+            })?,
+        };
+        let method = match f.opt_string("method", 20)? {
+            None => PaymentMethod::Wallet,
+            Some(m) => PaymentMethod::parse(&m).ok_or_else(|| {
+                let all: Vec<&str> = PaymentMethod::ALL.iter().map(|m| m.as_str()).collect();
+                ApiError::invalid(format!("method must be one of {}", texts(&all))).param("method")
+            })?,
+        };
         let reference = f.opt_string("reference", 255)?;
         let description = f.opt_string("description", 1000)?;
         let metadata = f.metadata("metadata")?;

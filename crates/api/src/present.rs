@@ -177,7 +177,7 @@ pub fn payment(p: &PaymentRecord) -> Value {
     json!({
         "id": p.id, "object": "payment", "user_id": p.user_id,
         "source_account_id": p.source_account_id, "destination_account_id": p.destination_account_id,
-        "amount": p.amount, "currency": p.currency.code(), "type": p.kind, "method": p.method,
+        "amount": p.amount, "currency": p.currency.code(), "type": p.kind.as_str(), "method": p.method.as_str(),
         "status": p.status.as_str(), "amount_refunded": p.refunded_amount, "transfer_id": p.transfer_id,
         "reference": p.reference, "description": p.description, "metadata": p.metadata, "context": context,
         "failure_code": p.failure_code, "failure_reason": p.failure_reason,

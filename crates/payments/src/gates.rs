@@ -39,10 +39,33 @@ impl PaymentStatus {
     }
 }
 
-/// Payment types.
-pub const PAYMENT_TYPES: [&str; 4] = ["transfer", "deposit", "withdrawal", "fee"];
-/// Payment methods.
-pub const PAYMENT_METHODS: [&str; 4] = ["card", "bank", "wallet", "cash"];
+rialto_core::string_enum! {
+    /// What a payment is for (its `type`).
+    pub enum PaymentKind {
+        /// Between two parties (the default).
+        Transfer = "transfer",
+        /// Money coming in.
+        Deposit = "deposit",
+        /// Money going out.
+        Withdrawal = "withdrawal",
+        /// A charge.
+        Fee = "fee",
+    }
+}
+
+rialto_core::string_enum! {
+    /// How a payment is paid.
+    pub enum PaymentMethod {
+        /// A card.
+        Card = "card",
+        /// A bank transfer.
+        Bank = "bank",
+        /// A wallet balance (the default).
+        Wallet = "wallet",
+        /// Cash.
+        Cash = "cash",
+    }
+}
 
 rialto_core::string_enum! {
     /// Whether a user may pay.

@@ -27,8 +27,8 @@ use rialto_core::Amount;
 
 pub use fees::{fee, FeeSchedule};
 pub use gates::{
-    ComplianceGate, Decision, KycComplianceGate, KycStatus, LimitsRiskGate, PaymentFacts, PaymentStatus, RiskGate,
-    UserStatus, PAYMENT_METHODS, PAYMENT_TYPES,
+    ComplianceGate, Decision, KycComplianceGate, KycStatus, LimitsRiskGate, PaymentFacts, PaymentKind, PaymentMethod,
+    PaymentStatus, RiskGate, UserStatus,
 };
 pub use record::{NewPayment, NewRefund, PaymentRecord, RefundRecord, Transition};
 pub use settlement::{
@@ -252,8 +252,8 @@ pub fn create(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Resul
             destination_account_id: n.destination_account_id.clone(),
             amount: n.amount.minor(),
             currency: n.currency,
-            kind: n.kind.clone(),
-            method: n.method.clone(),
+            kind: n.kind,
+            method: n.method,
             status: PaymentStatus::Pending,
             refunded_amount: 0,
             transfer_id: None,

@@ -3,7 +3,7 @@
 
 use rialto_core::{Amount, Currency, Metadata};
 
-use crate::PaymentStatus;
+use crate::{PaymentKind, PaymentMethod, PaymentStatus};
 
 /// A new payment.
 #[derive(Debug, Clone)]
@@ -23,9 +23,9 @@ pub struct NewPayment {
     /// Currency.
     pub currency: Currency,
     /// `transfer|deposit|withdrawal|fee`.
-    pub kind: String,
+    pub kind: PaymentKind,
     /// `card|bank|wallet|cash`.
-    pub method: String,
+    pub method: PaymentMethod,
     /// Client reference.
     pub reference: Option<String>,
     /// Description.
@@ -99,9 +99,9 @@ pub struct PaymentRecord {
     /// Currency.
     pub currency: Currency,
     /// Type.
-    pub kind: String,
+    pub kind: PaymentKind,
     /// Method.
-    pub method: String,
+    pub method: PaymentMethod,
     /// Status.
     pub status: PaymentStatus,
     /// Refunded so far, minor units.

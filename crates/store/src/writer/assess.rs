@@ -49,8 +49,8 @@ impl<'a> View<'a> {
         View {
             amount: n.amount.minor(),
             currency: n.currency.code(),
-            kind: &n.kind,
-            method: &n.method,
+            kind: n.kind.as_str(),
+            method: n.method.as_str(),
             user_id: &n.user_id,
             context: &n.context,
         }

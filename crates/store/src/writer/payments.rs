@@ -3,7 +3,9 @@
 //! their locks), runs it, and writes its change set. The payment row, its transitions, its
 //! transfer and entries, its event and its audit record commit together.
 
-use rialto_payments::{ChangeSet, ComplianceGate, Cx, PaymentStatus, RiskDecision, RiskGate, RiskStep, Verdict};
+use rialto_payments::{
+    ChangeSet, ComplianceGate, Cx, PaymentKind, PaymentMethod, PaymentStatus, RiskDecision, RiskGate, RiskStep, Verdict,
+};
 pub use rialto_payments::{NewPayment, NewRefund, PaymentRecord, RefundRecord, Transition};
 
 use super::*;
@@ -69,8 +71,14 @@ pub(crate) fn payment_from_row(r: &impl Get) -> Result<PaymentRecord, StoreError
         destination_account_id: r.col("destination_account_id")?,
         amount: r.col("amount")?,
         currency: currency(&code)?,
-        kind: r.col("type")?,
-        method: r.col("method")?,
+        kind: {
+            let k: String = r.col("type")?;
+            PaymentKind::parse(&k).ok_or_else(|| StoreError::Corrupt(format!("payment type {k}")))?
+        },
+        method: {
+            let m: String = r.col("method")?;
+            PaymentMethod::parse(&m).ok_or_else(|| StoreError::Corrupt(format!("payment method {m}")))?
+        },
         status: PaymentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("payment status {status}")))?,
         refunded_amount: r.col("refunded_amount")?,
         transfer_id: r.col("transfer_id")?,
@@ -317,8 +325,8 @@ pub(crate) async fn write(conn: &mut Conn, state: &State, w: &mut Writes) -> Res
             Val::T(p.destination_account_id.clone()),
             Val::I(p.amount),
             Val::T(p.currency.code().into()),
-            Val::T(p.kind.clone()),
-            Val::T(p.method.clone()),
+            Val::T(p.kind.as_str().into()),
+            Val::T(p.method.as_str().into()),
             Val::T(p.status.as_str().into()),
             Val::I(p.refunded_amount),
             Val::OT(p.transfer_id.clone()),
