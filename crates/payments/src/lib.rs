@@ -240,6 +240,16 @@ pub fn ledger_code(e: &LedgerError) -> &'static str {
 /// Creates a payment and runs it through the gates. A refusal is a `failed` payment (an
 /// answer, not an error): no money moves, `failure_code` says why.
 pub fn create(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Result<Output, Error> {
+    open(cx, n)?;
+    match gates(cx, risk, n) {
+        Gates::Refused(code, reason) => cx.fail(&n.id, code, reason)?,
+        Gates::Passed { review } => move_money(cx, risk, n, review)?,
+    }
+    cx.output(&n.id)
+}
+
+/// The new payment, `pending` then `processing`.
+fn open(cx: &mut Cx<'_>, n: &NewPayment) -> Result<(), Error> {
     let now = cx.now;
     let first = Transition { seq: 1, from: None, to: "pending".into(), reason: Some("created".into()), at_us: now };
     cx.changes.transitions.push((n.id.clone(), first.clone()));
@@ -271,13 +281,24 @@ pub fn create(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Resul
         },
     );
     cx.changes.new_payments.insert(n.id.clone());
-    cx.transition(&n.id, PaymentStatus::Processing, Some("gates".into()))?;
+    cx.transition(&n.id, PaymentStatus::Processing, Some("gates".into()))
+}
 
+/// What the gates before the ledger decided.
+enum Gates {
+    /// Refused: the failure code and reason.
+    Refused(&'static str, String),
+    /// Passed; held for review when any gate asked, saying why.
+    Passed { review: Vec<String> },
+}
+
+/// The gates in order, up to the ledger: accounts, limits, compliance, rate-limit blocks, the
+/// risk rules and models (whose assessment is linked to the payment even when it refuses).
+fn gates(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Gates {
     // 1. Accounts: both exist, are active, and hold the payment's currency.
     for id in [&n.source_account_id, &n.destination_account_id] {
         if let Some((code, reason)) = cx.account_problem(id, n) {
-            cx.fail(&n.id, code, reason)?;
-            return cx.output(&n.id);
+            return Gates::Refused(code, reason);
         }
     }
     // 2. Risk limits, then 3. compliance.
@@ -294,16 +315,12 @@ pub fn create(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Resul
         match decision {
             Decision::Approve => {}
             Decision::Review(why) => review.push(why),
-            Decision::Reject { code, reason } => {
-                cx.fail(&n.id, code, reason)?;
-                return cx.output(&n.id);
-            }
+            Decision::Reject { code, reason } => return Gates::Refused(code, reason),
         }
     }
     // 2b. A key (user, device...) that a `rate_limit` rule blocked refuses at once.
     if let Some(reason) = risk.blocked(n) {
-        cx.fail(&n.id, "rate_limited", reason)?;
-        return cx.output(&n.id);
+        return Gates::Refused("rate_limited", reason);
     }
     // 2c. The risk rules (as data): an explained assessment, stored with the payment.
     if let Some(v) = risk.assess(n) {
@@ -313,14 +330,16 @@ pub fn create(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Resul
         match v.decision {
             RiskDecision::Approve => {}
             RiskDecision::Review => review.push(v.reason),
-            RiskDecision::Reject | RiskDecision::Block => {
-                let code = if v.decision == RiskDecision::Block { "risk_blocked" } else { "risk_rejected" };
-                cx.fail(&n.id, code, v.reason)?;
-                return cx.output(&n.id);
-            }
+            RiskDecision::Reject => return Gates::Refused("risk_rejected", v.reason),
+            RiskDecision::Block => return Gates::Refused("risk_blocked", v.reason),
         }
     }
-    // 4. Balance and 5. the ledger: a held payment reserves its funds as a pending transfer.
+    Gates::Passed { review }
+}
+
+/// The balance and ledger gates: a held payment reserves its funds as a pending transfer; the
+/// windows and the payer's velocity count it from now on.
+fn move_money(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment, review: Vec<String>) -> Result<(), Error> {
     let hold = !review.is_empty();
     let spec = TransferSpec {
         id: n.transfer_id.clone(),
@@ -333,10 +352,7 @@ pub fn create(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Resul
     };
     let effects = match cx.book.transfer(&spec) {
         Ok(e) => e,
-        Err(e) => {
-            cx.fail(&n.id, ledger_code(&e), e.to_string())?;
-            return cx.output(&n.id);
-        }
+        Err(e) => return cx.fail(&n.id, ledger_code(&e), e.to_string()),
     };
     let note =
         NewTransferNote { pending: hold, description: format!("payment {}", n.id), reference: n.reference.clone() };
@@ -348,11 +364,10 @@ pub fn create(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Resul
         p.transfer_id = Some(spec.id.clone());
     }
     if hold {
-        cx.transition(&n.id, PaymentStatus::RequiresReview, Some(review.join("; ")))?;
+        cx.transition(&n.id, PaymentStatus::RequiresReview, Some(review.join("; ")))
     } else {
-        cx.transition(&n.id, PaymentStatus::Completed, Some("all gates passed".into()))?;
+        cx.transition(&n.id, PaymentStatus::Completed, Some("all gates passed".into()))
     }
-    cx.output(&n.id)
 }
 
 /// A reviewer's decision on a held payment: approve posts the held transfer, decline releases it.

@@ -97,3 +97,107 @@ fn domain_crates_depend_on_no_io_and_every_crate_has_rules() {
     }
     assert!(broken.is_empty(), "{broken:?}");
 }
+
+/// Longest function body, in lines (signature to closing brace), for new code.
+const FUNCTION_LINES_MAX: usize = 70;
+
+/// Functions longer than that when the limit came in: (file, function, lines). The list only
+/// shrinks: a listed function may not grow, and one that gets under the limit leaves the list.
+const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
+    ("crates/api/src/credit.rs", "score_body", 84),
+    ("crates/api/src/docs.rs", "schemas", 118),
+    ("crates/api/src/idem.rs", "run_then", 85),
+    ("crates/api/src/lib.rs", "router", 73),
+    ("crates/api/src/metrics.rs", "render", 73),
+    ("crates/api/src/models.rs", "train", 92),
+    ("crates/cli/src/bench.rs", "run", 134),
+    ("crates/cli/src/bench.rs", "run_direct", 120),
+    ("crates/cli/src/main.rs", "run", 137),
+    ("crates/cli/src/model.rs", "bench", 150),
+    ("crates/cli/src/model.rs", "train", 112),
+    ("crates/risk/src/ml.rs", "train", 71),
+    ("crates/risk/src/rule.rs", "parse_condition", 88),
+    ("crates/risk/src/training.rs", "train", 76),
+    ("crates/store/src/outbox.rs", "append", 80),
+    ("crates/store/src/verify.rs", "verify", 110),
+    ("crates/store/src/writer.rs", "apply", 164),
+    ("crates/store/src/writer.rs", "load_state", 161),
+    ("crates/store/src/writer.rs", "try_batch", 80),
+    ("crates/store/src/writer.rs", "write_all", 244),
+    ("crates/store/src/writer/assess.rs", "assess", 124),
+    ("crates/store/src/writer/assess.rs", "load", 105),
+    ("crates/store/src/writer/backtest.rs", "backtest", 161),
+    ("crates/store/src/writer/models.rs", "change", 128),
+    ("crates/store/src/writer/payments.rs", "write", 77),
+];
+
+/// Every `fn` with a body in `crates/*/src`: (file, name, lines). rustfmt puts a body's closing
+/// brace alone on a line at the indentation of its `fn`, which is what this looks for.
+fn function_lengths() -> Vec<(String, String, usize)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    let mut todo: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("src"))
+        .filter(|p| p.is_dir())
+        .collect();
+    while let Some(dir) = todo.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let shown = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let body = line.trim_start();
+            let indent = &line[..line.len() - body.len()];
+            let rest = ["pub(crate) ", "pub(super) ", "pub "].iter().find_map(|p| body.strip_prefix(p)).unwrap_or(body);
+            let rest = rest.strip_prefix("const ").unwrap_or(rest);
+            let rest = rest.strip_prefix("async ").unwrap_or(rest);
+            let Some(name) = rest.strip_prefix("fn ") else { continue };
+            if line.trim_end().ends_with(';') {
+                continue;
+            }
+            let name: String = name.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let close = format!("{indent}}}");
+            if let Some(end) = lines[i + 1..].iter().position(|l| *l == close) {
+                out.push((shown.clone(), name, end + 2));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_function_grows_past_the_limit() {
+    let found = function_lengths();
+    assert!(found.len() > 500, "the scan finds the functions ({})", found.len());
+    let mut problems = Vec::new();
+    for (file, name, lines) in &found {
+        if *lines <= FUNCTION_LINES_MAX {
+            continue;
+        }
+        match LONG_FUNCTIONS.iter().find(|(f, n, _)| f == file && n == name) {
+            None => problems.push(format!("{file}: fn {name} is {lines} lines (limit {FUNCTION_LINES_MAX}); split it")),
+            Some((_, _, max)) if lines > max => {
+                problems.push(format!("{file}: fn {name} grew to {lines} lines (was {max}); split it"))
+            }
+            Some(_) => {}
+        }
+    }
+    for (file, name, _) in LONG_FUNCTIONS {
+        let still_long = found.iter().any(|(f, n, l)| f == file && n == name && *l > FUNCTION_LINES_MAX);
+        if !still_long {
+            problems.push(format!("{file}: fn {name} is gone or under the limit; remove it from LONG_FUNCTIONS"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -438,3 +438,50 @@ async fn the_postgres_schema_matches_its_snapshot() {
     app.stop().await;
     check("schema-postgres.txt", &postgres_schema(&url).await);
 }
+
+/// The two migration directories hold the same migrations, by number and name.
+#[test]
+fn both_backends_have_the_same_migrations() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../store/migrations");
+    let names = |backend: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir.join(backend))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let (sqlite, postgres) = (names("sqlite"), names("postgres"));
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, postgres, "a migration exists for one backend only");
+}
+
+/// After migrating, both backends have the same tables with the same columns, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+async fn both_backends_agree_on_tables_and_columns() {
+    use sqlx::Connection;
+    let sqlite_app = App::start(Backend::Sqlite).await.unwrap();
+    let pg_app = App::start(Backend::Postgres).await.unwrap();
+    let (sqlite_url, pg_url) = (sqlite_app.database_url.clone(), pg_app.database_url.clone());
+    sqlite_app.stop().await;
+    pg_app.stop().await;
+    let mut lite = sqlx::SqliteConnection::connect(&sqlite_url).await.unwrap();
+    let lite_columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' \
+         AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' ORDER BY m.name, p.cid",
+    )
+    .fetch_all(&mut lite)
+    .await
+    .unwrap();
+    let mut pg = sqlx::PgConnection::connect(&pg_url).await.unwrap();
+    let pg_columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'public' \
+         AND table_name <> '_sqlx_migrations' ORDER BY table_name COLLATE \"C\", ordinal_position",
+    )
+    .fetch_all(&mut pg)
+    .await
+    .unwrap();
+    assert!(lite_columns.len() > 50, "{}", lite_columns.len());
+    assert_eq!(lite_columns, pg_columns);
+}
