@@ -208,8 +208,8 @@ impl Conn {
 
 impl Conn {
     /// `select WHERE column IN (ids) suffix`: on PostgreSQL one statement with the ids as one
-    /// array (`= ANY($1::text[])`), prepared once; on SQLite `IN (?, ...)` in chunks of 1,000.
-    /// `suffix` (ordering, locking) must not take parameters.
+    /// array (`= ANY($1::text[])`); on SQLite `IN (?, ...)` in chunks of 1,000. `suffix`
+    /// (ordering, locking) must not take parameters.
     pub(crate) async fn fetch_in(
         &mut self,
         select: &str,
@@ -217,13 +217,28 @@ impl Conn {
         ids: &[&str],
         suffix: &str,
     ) -> Result<Vec<Row>, sqlx::Error> {
+        self.fetch_in_where(select, Vec::new(), column, ids, suffix).await
+    }
+
+    /// Like [`Conn::fetch_in`], for a `select` that has its own `WHERE` over `fixed` (`$1` to
+    /// `$k`): the id condition is joined to it with `AND`.
+    pub(crate) async fn fetch_in_where(
+        &mut self,
+        select: &str,
+        fixed: Vec<Val>,
+        column: &str,
+        ids: &[&str],
+        suffix: &str,
+    ) -> Result<Vec<Row>, sqlx::Error> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let join = if fixed.is_empty() { "WHERE" } else { "AND" };
+        let next = fixed.len() + 1;
         match self {
             Conn::Postgres(c) => {
-                let sql = format!("{select} WHERE {column} = ANY($1::text[]){suffix}");
-                let mut args = PgArguments::default();
+                let sql = format!("{select} {join} {column} = ANY(${next}::text[]){suffix}");
+                let mut args = pg_args(fixed)?;
                 args.add(ids).map_err(sqlx::Error::Encode)?;
                 // Unnamed: planned with the real array each time. A prepared statement would
                 // get a generic plan, which PostgreSQL may make while the table is small (a
@@ -235,9 +250,10 @@ impl Conn {
             Conn::Sqlite(_) => {
                 let mut rows = Vec::new();
                 for chunk in ids.chunks(1000) {
-                    let marks = placeholders(DbKind::Sqlite, 1, chunk.len());
-                    let sql = format!("{select} WHERE {column} IN ({marks}){suffix}");
-                    rows.extend(self.fetch_all(&sql, chunk.iter().map(|id| Val::T((*id).to_string()))).await?);
+                    let marks: Vec<String> = (next..next + chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!("{select} {join} {column} IN ({}){suffix}", marks.join(", "));
+                    let vals = fixed.iter().cloned().chain(chunk.iter().map(|id| Val::T((*id).to_string())));
+                    rows.extend(self.fetch_all(&sql, vals.collect::<Vec<_>>()).await?);
                 }
                 Ok(rows)
             }

@@ -9,7 +9,7 @@ use rialto_risk::window::{aggregate, history, key_name, window_start, Entry, His
 use rialto_risk::{Action, Aggregate, Assessment, Facts, Key, Rule, HISTORY_FIELDS, WINDOW_SECONDS_MAX};
 use serde_json::{json, Value};
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use super::*;
 
@@ -278,22 +278,7 @@ pub(crate) async fn load(
     if loaded.rules.iter().all(|r| !r.enabled) && loaded.serving.is_empty() {
         return Ok(loaded);
     }
-    // List memberships of this batch's values.
-    for (p, e) in payments.iter().zip(&entries) {
-        let fields = fields_of(&View::of(p), e, policies.time_zone.offset_at(now));
-        for (list, field) in &needs.lists {
-            let Some(v) = fields.get(field.as_str()).and_then(Value::as_str) else { continue };
-            let sql = format!(
-                "SELECT 1 FROM risk_list_items WHERE list_name = {} AND value = {}",
-                placeholders(kind, 1, 1),
-                placeholders(kind, 2, 1)
-            );
-            let found = conn.fetch_optional(&sql, [Val::T(list.clone()), Val::T(v.to_string())]).await?;
-            if found.is_some() {
-                loaded.lists.insert((list.clone(), v.to_string()));
-            }
-        }
-    }
+    loaded.lists = load_lists(conn, payments, &entries, &needs, policies.time_zone.offset_at(now)).await?;
     // The windows: per (key, value), as far back as the longest window over that key.
     let mut since: HashMap<(Key, String), i64> = HashMap::new();
     for e in &entries {
@@ -325,6 +310,34 @@ pub(crate) async fn load(
     }
     loaded.aggregates = needs.aggregates;
     Ok(loaded)
+}
+
+/// Which of the batch's values are on the lists the rules read: one query per list.
+async fn load_lists(
+    conn: &mut Conn,
+    payments: &[&NewPayment],
+    entries: &[Entry],
+    needs: &Needs,
+    utc_offset_seconds: i64,
+) -> Result<HashSet<(String, String)>, Abort> {
+    let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (p, e) in payments.iter().zip(entries) {
+        let fields = fields_of(&View::of(p), e, utc_offset_seconds);
+        for (list, field) in &needs.lists {
+            if let Some(v) = fields.get(field.as_str()).and_then(Value::as_str) {
+                wanted.entry(list.as_str()).or_default().insert(v.to_string());
+            }
+        }
+    }
+    let mut on = HashSet::new();
+    for (list, values) in wanted {
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let select = "SELECT value FROM risk_list_items WHERE list_name = $1";
+        for row in conn.fetch_in_where(select, vec![Val::T(list.to_string())], "value", &values, "").await? {
+            on.insert((list.to_string(), row.col("value")?));
+        }
+    }
+    Ok(on)
 }
 
 /// Whether a batch reads its windows under advisory locks (Redis on PostgreSQL), which the
