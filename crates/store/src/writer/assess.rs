@@ -196,11 +196,61 @@ fn history_fields(h: &History, fields: &mut HashMap<&'static str, Value>) {
     put("seconds_since_last", h.seconds_since_last.map(Value::from));
 }
 
+/// (id, version, updated_at) of each live rule, in id order.
+type RuleStamps = Vec<(String, i64, i64)>;
+
+/// The parsed risk rules, shared by batches while the stored rules stay the same: each batch
+/// reads only the rules' ids, versions and update times (one small query), and reads and
+/// parses the documents again when any of them changed (here or in another process).
+#[derive(Default)]
+pub struct RuleCache {
+    /// (id, version, updated_at) of each live rule, in id order, and the rules parsed from them.
+    cached: std::sync::Mutex<Option<(RuleStamps, Arc<Vec<Rule>>)>>,
+}
+
+impl RuleCache {
+    async fn load(&self, conn: &mut Conn) -> Result<Arc<Vec<Rule>>, Abort> {
+        let mut stamps = Vec::new();
+        for row in
+            conn.fetch_all("SELECT id, version, updated_at FROM risk_rules WHERE deleted = 0 ORDER BY id", []).await?
+        {
+            stamps.push((row.col::<String>("id")?, row.col::<i64>("version")?, row.col::<i64>("updated_at")?));
+        }
+        if let Some((seen, rules)) = self.lock().as_ref() {
+            if *seen == stamps {
+                return Ok(rules.clone());
+            }
+        }
+        // Documents and stamps from one statement, so they belong together even if another
+        // process changes a rule between the two queries.
+        let sql = "SELECT id, version, updated_at, document FROM risk_rules WHERE deleted = 0 ORDER BY id";
+        let (mut stamps, mut rules) = (Vec::new(), Vec::new());
+        for row in conn.fetch_all(sql, []).await? {
+            stamps.push((row.col::<String>("id")?, row.col::<i64>("version")?, row.col::<i64>("updated_at")?));
+            let doc: String = row.col("document")?;
+            match serde_json::from_str::<Value>(&doc)
+                .map_err(|e| e.to_string())
+                .and_then(|v| Rule::parse(&v).map_err(|e| e.to_string()))
+            {
+                Ok(r) => rules.push(r),
+                Err(e) => tracing::warn!(error = %e, "a stored risk rule no longer parses; skipped"),
+            }
+        }
+        let rules = Arc::new(rules);
+        *self.lock() = Some((stamps, rules.clone()));
+        Ok(rules)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(RuleStamps, Arc<Vec<Rule>>)>> {
+        self.cached.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// What a batch's payments need from the rules, the windows, the lists and the blocks.
 #[derive(Default)]
 pub(crate) struct Loaded {
     /// Current rules.
-    pub rules: Vec<Rule>,
+    pub rules: Arc<Vec<Rule>>,
     /// Aggregates the enabled rules compute.
     aggregates: Vec<Aggregate>,
     /// Whether the rules read history fields (new device, travel...).
@@ -232,16 +282,7 @@ pub(crate) async fn load(
     if payments.is_empty() {
         return Ok(loaded);
     }
-    for row in conn.fetch_all("SELECT document FROM risk_rules WHERE deleted = 0", []).await? {
-        let doc: String = row.col("document")?;
-        match serde_json::from_str::<Value>(&doc)
-            .map_err(|e| e.to_string())
-            .and_then(|v| Rule::parse(&v).map_err(|e| e.to_string()))
-        {
-            Ok(r) => loaded.rules.push(r),
-            Err(e) => tracing::warn!(error = %e, "a stored risk rule no longer parses; skipped"),
-        }
-    }
+    loaded.rules = policies.rules.load(conn).await?;
     let needs = Needs::of(&loaded.rules);
     loaded.wants_history = needs.wants_history();
     loaded.serving = policies.models.load(conn).await?;

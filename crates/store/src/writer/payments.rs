@@ -31,6 +31,8 @@ pub struct Policies {
     pub time_zone: rialto_risk::TimeZone,
     /// Fraud model serving (parsed models, the inference runner and its timeout).
     pub models: Arc<super::ModelServer>,
+    /// The parsed risk rules, reused while the stored rules are unchanged.
+    pub rules: Arc<super::assess::RuleCache>,
 }
 
 impl std::fmt::Debug for Policies {
@@ -51,6 +53,7 @@ impl Default for Policies {
             windows: Arc::new(crate::windows::Windows::memory()),
             thresholds: rialto_risk::Thresholds::default(),
             models: Arc::new(super::ModelServer::default()),
+            rules: Arc::new(super::assess::RuleCache::default()),
             time_zone: rialto_risk::TimeZone::default(),
         }
     }
