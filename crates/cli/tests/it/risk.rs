@@ -452,3 +452,36 @@ async fn hour_of_day_is_local_to_a_named_time_zone() {
     );
     app.stop().await;
 }
+
+/// Each process keeps its parsed rules, but a rule changed through one process applies at once
+/// to payments through another (the batch compares the stored rules' versions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+async fn a_rule_changed_in_one_process_applies_in_the_other() {
+    let url = crate::common::fresh_database(crate::common::Backend::Postgres).await.unwrap();
+    let a = App::start_on(url.clone(), |_| {}).await;
+    let b = App::start_on(url, |_| {}).await;
+    let (_, u) = a.post("/v1/users", json!({"name": "Payer"})).await;
+    let (_, wallet) = a.funded("USD", 100_000).await;
+    let merchant = a.account("USD", false).await;
+    let pay = json!({"user_id": u["id"], "source_account_id": wallet, "destination_account_id": merchant,
+                     "amount": 500, "currency": "USD"});
+    let status = |p: serde_json::Value| p["status"].as_str().unwrap().to_string();
+    assert_eq!(status(b.post("/v1/payments", pay.clone()).await.1), "completed", "b has parsed no rules");
+    let rule = json!({"id": "all", "name": "everything", "priority": 1,
+                      "condition": {"field": "amount", "op": "gte", "value": 1}, "actions": [{"type": "review"}]});
+    assert_eq!(a.post("/v1/risk/rules", rule.clone()).await.0, 201);
+    assert_eq!(status(b.post("/v1/payments", pay.clone()).await.1), "requires_review");
+    let mut blocking = rule.clone();
+    blocking.as_object_mut().unwrap().remove("id");
+    blocking["actions"] = json!([{"type": "block"}]);
+    let r = a.http.put(format!("{}/v1/risk/rules/all", a.base)).bearer_auth(&a.key).json(&blocking).send().await;
+    assert_eq!(r.unwrap().status().as_u16(), 200);
+    let p = b.post("/v1/payments", pay.clone()).await.1;
+    assert_eq!((status(p.clone()), p["failure_code"].as_str()), ("failed".into(), Some("risk_blocked")), "{p}");
+    let r = a.http.delete(format!("{}/v1/risk/rules/all", a.base)).bearer_auth(&a.key).send().await;
+    assert_eq!(r.unwrap().status().as_u16(), 200);
+    assert_eq!(status(b.post("/v1/payments", pay).await.1), "completed");
+    a.stop().await;
+    b.stop().await;
+}
