@@ -15,6 +15,7 @@
 
 mod fees;
 mod gates;
+mod labels;
 mod record;
 mod settlement;
 #[cfg(test)]
@@ -30,6 +31,7 @@ pub use gates::{
     ComplianceGate, Decision, KycComplianceGate, KycStatus, LimitsRiskGate, PaymentFacts, PaymentKind, PaymentMethod,
     PaymentStatus, RiskGate, UserStatus,
 };
+pub use labels::{label, LabelRecord, NewLabel, LABELS, LABEL_SOURCES};
 pub use record::{NewPayment, NewRefund, PaymentRecord, RefundRecord, Transition};
 pub use settlement::{
     settle, Clearing, Journal, NewId, Settle, SettlementChanges, SettlementRecord, SystemAccount, SYSTEM_FEES,
@@ -71,6 +73,8 @@ pub enum Output {
     Payment(Box<PaymentRecord>),
     /// A refund and its payment after it.
     Refund(Box<(RefundRecord, PaymentRecord)>),
+    /// A label.
+    Label(LabelRecord),
 }
 
 /// The risk verdict of the rules and models on a new payment.
@@ -145,6 +149,8 @@ pub struct ChangeSet {
     pub cleared: Vec<String>,
     /// Money moved, in order.
     pub movements: Vec<Movement>,
+    /// New labels.
+    pub labels: Vec<LabelRecord>,
 }
 
 /// The state a payments command works on, borrowed from the batch.

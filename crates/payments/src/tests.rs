@@ -482,3 +482,22 @@ fn a_settlement_for_one_destination_leaves_the_others() {
     assert_eq!(changes.clearing_updates.len(), 1);
     assert_eq!(w.posted("merchant"), 1_000);
 }
+
+#[test]
+fn a_label_needs_its_payment_and_is_appended() {
+    let mut w = World::new(10_000);
+    let p = w.pay(100);
+    let new = |payment_id: &str| NewLabel {
+        id: "lbl_1".into(),
+        payment_id: payment_id.into(),
+        label: "fraud".into(),
+        source: "chargeback".into(),
+        note: None,
+        actor: "key_1".into(),
+    };
+    let l = label(&mut w.cx().0, &new(&p.id)).unwrap();
+    assert_eq!((l.label.as_str(), l.created_at_us), ("fraud", NOW));
+    assert_eq!(w.changes.labels, [l]);
+    assert_eq!(label(&mut w.cx().0, &new("pay_nope")), Err(Error::PaymentNotFound("pay_nope".into())));
+    assert_eq!(w.changes.labels.len(), 1);
+}

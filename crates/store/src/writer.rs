@@ -1146,11 +1146,11 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             let out =
                 payments::run(state, writes, |cx, _| rialto_payments::review(cx, payment_id, *approve, note.clone()))?;
             if let Some(l) = label {
-                labels::label(state, writes, l)?;
+                payments::label(state, writes, l)?;
             }
             Ok(out)
         }
-        Command::LabelPayment(l) => labels::label(state, writes, l),
+        Command::LabelPayment(l) => payments::label(state, writes, l),
         Command::CancelPayment { payment_id, reason } => {
             payments::run(state, writes, |cx, _| rialto_payments::cancel(cx, payment_id, reason.clone()))
         }

@@ -211,8 +211,14 @@ pub(crate) fn run(
     match result {
         Ok(rialto_payments::Output::Payment(p)) => Ok(Output::Payment(p)),
         Ok(rialto_payments::Output::Refund(r)) => Ok(Output::Refund(r)),
+        Ok(rialto_payments::Output::Label(l)) => Ok(Output::Label(l)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Labels a loaded payment (`rialto_payments::label`).
+pub(crate) fn label(state: &mut State, writes: &mut Writes, l: &rialto_payments::NewLabel) -> Outcome {
+    run(state, writes, |cx, _| rialto_payments::label(cx, l).map(rialto_payments::Output::Label))
 }
 
 impl From<rialto_payments::Error> for CommandError {
@@ -270,6 +276,7 @@ fn absorb(state: &mut State, writes: &mut Writes, changes: ChangeSet) {
             Val::I(r.created_at_us),
         ]);
     }
+    writes.labels.extend(changes.labels);
     for id in &changes.cleared {
         super::settlement::clear(state, writes, id);
     }
