@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rialto_core::ids::{self, new_id, Id};
-use rialto_payments::{PaymentKind, PaymentMethod};
+use rialto_payments::{Location, PaymentContext, PaymentKind, PaymentMethod};
 use rialto_store::{Command, NewLabel, NewPayment, NewRefund, PaymentFilter, ReviewFilter, LABELS, LABEL_SOURCES};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::auth::Ctx;
 use crate::error::ApiError;
@@ -15,33 +15,36 @@ use crate::routes::{paging, params, respond, time_param, write, Body, Params};
 use crate::{present, AppState};
 
 /// The risk context of a payment: a bounded object of known fields.
-fn context(f: &mut Fields) -> Result<String, ApiError> {
-    let mut out = Map::new();
-    for (name, max) in [("device_id", 128), ("ip_address", 64), ("merchant_id", 64)] {
-        if let Some(v) = f.opt_string(name, max)? {
-            if name == "ip_address" && v.parse::<std::net::IpAddr>().is_err() {
-                return Err(ApiError::invalid("ip_address must be an IPv4 or IPv6 address").param(name));
-            }
-            out.insert(name.into(), Value::String(v));
-        }
+fn context(f: &mut Fields) -> Result<PaymentContext, ApiError> {
+    let device_id = f.opt_string("device_id", 128)?;
+    let ip_address = f.opt_string("ip_address", 64)?;
+    if ip_address.as_ref().is_some_and(|v| v.parse::<std::net::IpAddr>().is_err()) {
+        return Err(ApiError::invalid("ip_address must be an IPv4 or IPv6 address").param("ip_address"));
     }
+    let merchant_id = f.opt_string("merchant_id", 64)?;
+    let mut location = None;
     if let Some(loc) = f.opt_object("location")? {
         let bad = |m: &str| ApiError::invalid(m.to_string()).param("location");
-        let mut l = Map::new();
+        let mut l = Location::default();
         for (k, v) in loc {
             match (k.as_str(), &v) {
-                ("country", Value::String(c)) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => {}
+                ("country", Value::String(c)) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => {
+                    l.country = Some(c.clone());
+                }
                 ("country", _) => return Err(bad("location.country must be an ISO 3166 alpha-2 code, e.g. DE")),
-                ("lat", Value::Number(n)) if n.as_f64().is_some_and(|x| (-90.0..=90.0).contains(&x)) => {}
-                ("lon", Value::Number(n)) if n.as_f64().is_some_and(|x| (-180.0..=180.0).contains(&x)) => {}
+                ("lat", Value::Number(n)) if n.as_f64().is_some_and(|x| (-90.0..=90.0).contains(&x)) => {
+                    l.lat = n.as_f64();
+                }
+                ("lon", Value::Number(n)) if n.as_f64().is_some_and(|x| (-180.0..=180.0).contains(&x)) => {
+                    l.lon = n.as_f64();
+                }
                 ("lat" | "lon", _) => return Err(bad("location.lat and location.lon must be degrees in range")),
                 _ => return Err(bad("location takes country, lat and lon")),
             }
-            l.insert(k, v);
         }
-        out.insert("location".into(), Value::Object(l));
+        location = Some(l);
     }
-    Ok(Value::Object(out).to_string())
+    Ok(PaymentContext { device_id, ip_address, merchant_id, card_bin: None, location })
 }
 
 /// `POST /v1/payments`

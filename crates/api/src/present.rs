@@ -168,7 +168,7 @@ pub fn refund(r: &RefundRecord) -> Value {
 
 /// A payment with its status history and refunds.
 pub fn payment(p: &PaymentRecord) -> Value {
-    let context: Value = serde_json::from_str(&p.context).unwrap_or(Value::Null);
+    let context = rialto_store::context_value(&p.context);
     let history: Vec<Value> = p
         .transitions
         .iter()

@@ -32,7 +32,7 @@ pub use gates::{
     PaymentStatus, RiskGate, UserStatus,
 };
 pub use labels::{label, LabelRecord, NewLabel, LABELS, LABEL_SOURCES};
-pub use record::{NewPayment, NewRefund, PaymentRecord, RefundRecord, Transition};
+pub use record::{Location, NewPayment, NewRefund, PaymentContext, PaymentRecord, RefundRecord, Transition};
 pub use settlement::{
     settle, Clearing, Journal, NewId, Settle, SettlementChanges, SettlementRecord, SystemAccount, SYSTEM_FEES,
     SYSTEM_SETTLEMENT,
@@ -67,7 +67,7 @@ pub enum Error {
 }
 
 /// What a payments command answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// The payment after the command.
     Payment(Box<PaymentRecord>),

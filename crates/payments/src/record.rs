@@ -5,6 +5,33 @@ use rialto_core::{Amount, Currency, Metadata};
 
 use crate::{PaymentKind, PaymentMethod, PaymentStatus};
 
+/// What the client said about where a payment comes from: what the risk rules, the windows and
+/// the models read. Parsed and checked once at the edge; stored as JSON (`records::context_json`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PaymentContext {
+    /// The paying device.
+    pub device_id: Option<String>,
+    /// The client's IP address (checked to be IPv4 or IPv6).
+    pub ip_address: Option<String>,
+    /// The merchant paid.
+    pub merchant_id: Option<String>,
+    /// The card's BIN, when the payment is by card.
+    pub card_bin: Option<String>,
+    /// Where the payer is.
+    pub location: Option<Location>,
+}
+
+/// A payer's location.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Location {
+    /// ISO 3166 alpha-2 country code.
+    pub country: Option<String>,
+    /// Latitude, degrees (-90..=90). Not money: a float is right here.
+    pub lat: Option<f64>,
+    /// Longitude, degrees (-180..=180).
+    pub lon: Option<f64>,
+}
+
 /// A new payment.
 #[derive(Debug, Clone)]
 pub struct NewPayment {
@@ -32,8 +59,8 @@ pub struct NewPayment {
     pub description: Option<String>,
     /// Metadata.
     pub metadata: Metadata,
-    /// Request context for the risk engine (device, ip, location, merchant), JSON.
-    pub context: String,
+    /// Request context for the risk engine (device, ip, location, merchant).
+    pub context: PaymentContext,
 }
 
 /// A new refund.
@@ -84,7 +111,7 @@ pub struct RefundRecord {
 }
 
 /// A payment with its history and refunds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PaymentRecord {
     /// `pay_…`
     pub id: String,
@@ -114,8 +141,8 @@ pub struct PaymentRecord {
     pub description: Option<String>,
     /// Metadata.
     pub metadata: Metadata,
-    /// Request context, JSON.
-    pub context: String,
+    /// Request context.
+    pub context: PaymentContext,
     /// Why it failed.
     pub failure_code: Option<String>,
     /// Why it failed, in words.

@@ -113,7 +113,7 @@ impl World {
             reference: Some("order-1".into()),
             description: None,
             metadata: Metadata::new(),
-            context: "{}".into(),
+            context: PaymentContext::default(),
         }
     }
 

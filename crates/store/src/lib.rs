@@ -23,7 +23,10 @@ pub use db::{now_us, Db, DbKind, StoreError};
 pub use keys::{generate_api_key, hash_secret, ApiKey, Role};
 pub use outbox::{AuditFilter, AuditRecord, AuditReport, EventRecord};
 pub use read::{Cursor, Page, TransferFilter};
-pub use records::{AccountRecord, EntryRecord, JournalLine, JournalRecord, TransferRecord, UserRecord};
+pub use records::{
+    context_from_json, context_json, context_value, AccountRecord, EntryRecord, JournalLine, JournalRecord,
+    TransferRecord, UserRecord,
+};
 pub use tasks::{TaskRun, TASK_RUNS_KEPT};
 pub use verify::{Mismatch, VerifyReport};
 pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};

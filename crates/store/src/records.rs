@@ -237,3 +237,80 @@ pub(crate) fn entry_from_row(r: &impl Get) -> Result<EntryRecord, StoreError> {
         created_at_us: r.col("created_at")?,
     })
 }
+
+/// A payment context as stored and answered: only the fields that are set, as the client sent
+/// them (`{"device_id": …, "ip_address": …, "merchant_id": …, "location": {"country", "lat",
+/// "lon"}}`).
+pub fn context_value(c: &rialto_payments::PaymentContext) -> serde_json::Value {
+    use serde_json::{Map, Value};
+    let mut out = Map::new();
+    let fields = [("device_id", &c.device_id), ("ip_address", &c.ip_address), ("merchant_id", &c.merchant_id)];
+    for (name, v) in fields.into_iter().chain([("card_bin", &c.card_bin)]) {
+        if let Some(v) = v {
+            out.insert(name.into(), Value::String(v.clone()));
+        }
+    }
+    if let Some(l) = &c.location {
+        let mut loc = Map::new();
+        if let Some(country) = &l.country {
+            loc.insert("country".into(), Value::String(country.clone()));
+        }
+        for (name, v) in [("lat", l.lat), ("lon", l.lon)] {
+            if let Some(n) = v.and_then(serde_json::Number::from_f64) {
+                loc.insert(name.into(), Value::Number(n));
+            }
+        }
+        out.insert("location".into(), Value::Object(loc));
+    }
+    Value::Object(out)
+}
+
+/// The stored JSON text of a payment context.
+pub fn context_json(c: &rialto_payments::PaymentContext) -> String {
+    context_value(c).to_string()
+}
+
+/// A stored payment context (lenient: what does not parse is left out, as the risk engine
+/// always read it).
+pub fn context_from_json(text: &str) -> rialto_payments::PaymentContext {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let l = &v["location"];
+    rialto_payments::PaymentContext {
+        device_id: s(&v["device_id"]),
+        ip_address: s(&v["ip_address"]),
+        merchant_id: s(&v["merchant_id"]),
+        card_bin: s(&v["card_bin"]),
+        location: l.is_object().then(|| rialto_payments::Location {
+            country: s(&l["country"]),
+            lat: l["lat"].as_f64(),
+            lon: l["lon"].as_f64(),
+        }),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rialto_payments::{Location, PaymentContext};
+
+    #[test]
+    fn a_context_is_stored_as_the_client_sent_it_and_reads_back() {
+        let stored =
+            r#"{"device_id":"d1","ip_address":"203.0.113.7","location":{"country":"DE","lat":52.5,"lon":13.4}}"#;
+        let c = context_from_json(stored);
+        let want = PaymentContext {
+            device_id: Some("d1".into()),
+            ip_address: Some("203.0.113.7".into()),
+            location: Some(Location { country: Some("DE".into()), lat: Some(52.5), lon: Some(13.4) }),
+            ..PaymentContext::default()
+        };
+        assert_eq!(c, want);
+        assert_eq!(context_json(&c), stored, "the same text as 0.1 stored");
+        assert_eq!(context_json(&PaymentContext::default()), "{}");
+        assert_eq!(context_from_json("not json"), PaymentContext::default());
+        let merchant = PaymentContext { merchant_id: Some("m1".into()), card_bin: Some("424242".into()), ..c };
+        assert_eq!(context_from_json(&context_json(&merchant)), merchant);
+    }
+}

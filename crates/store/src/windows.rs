@@ -169,7 +169,7 @@ impl Windows {
                     r.try_get("amount")?,
                     r.try_get("user_id")?,
                     r.try_get("source_account_id")?,
-                    &context,
+                    &crate::records::context_from_json(&context),
                 ));
             }
             total += entries.len();
@@ -191,21 +191,26 @@ impl Windows {
     }
 }
 
-/// A payment's window entry from its stored fields and context JSON.
-pub fn entry(id: String, at_us: i64, amount: i64, user: String, account: String, context: &str) -> Entry {
-    let c: serde_json::Value = serde_json::from_str(context).unwrap_or_default();
-    let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
-    let location = c["location"]["lat"].as_f64().zip(c["location"]["lon"].as_f64());
+/// A payment's window entry from its fields and context.
+pub fn entry(
+    id: String,
+    at_us: i64,
+    amount: i64,
+    user: String,
+    account: String,
+    context: &rialto_payments::PaymentContext,
+) -> Entry {
+    let location = context.location.as_ref();
     Entry {
         id,
         at_us,
         amount,
         user,
         account,
-        device: s(&c["device_id"]),
-        ip: s(&c["ip_address"]),
-        country: s(&c["location"]["country"]),
-        merchant: s(&c["merchant_id"]),
-        location,
+        device: context.device_id.clone(),
+        ip: context.ip_address.clone(),
+        country: location.and_then(|l| l.country.clone()),
+        merchant: context.merchant_id.clone(),
+        location: location.and_then(|l| l.lat.zip(l.lon)),
     }
 }

@@ -41,7 +41,7 @@ pub(crate) struct View<'a> {
     pub kind: &'a str,
     pub method: &'a str,
     pub user_id: &'a str,
-    pub context: &'a str,
+    pub context: &'a rialto_payments::PaymentContext,
 }
 
 impl<'a> View<'a> {
@@ -55,13 +55,6 @@ impl<'a> View<'a> {
             context: &n.context,
         }
     }
-}
-
-/// The payment's context values that are also columns: (device, ip, country, merchant).
-pub(crate) fn context_columns(context: &str) -> [Option<String>; 4] {
-    let c: Value = serde_json::from_str(context).unwrap_or(Value::Null);
-    let s = |v: &Value| v.as_str().map(str::to_string);
-    [s(&c["device_id"]), s(&c["ip_address"]), s(&c["location"]["country"]), s(&c["merchant_id"])]
 }
 
 /// The new payment as the windows will see it.
@@ -157,7 +150,6 @@ pub(crate) fn collect(c: &rialto_risk::Condition, needs: &mut Needs) {
 /// configured UTC offset.
 fn fields_of(n: &View<'_>, current: &Entry, utc_offset_seconds: i64) -> HashMap<&'static str, Value> {
     let now = current.at_us;
-    let c: Value = serde_json::from_str(n.context).unwrap_or(Value::Null);
     let [device, ip, country, merchant] =
         [&current.device, &current.ip, &current.country, &current.merchant].map(Clone::clone);
     let mut fields: HashMap<&'static str, Value> = HashMap::from([
@@ -172,7 +164,7 @@ fn fields_of(n: &View<'_>, current: &Entry, utc_offset_seconds: i64) -> HashMap<
             fields.insert(name, json!(v));
         }
     }
-    if let Some(bin) = c["card_bin"].as_str() {
+    if let Some(bin) = &n.context.card_bin {
         fields.insert("card_bin", json!(bin));
     }
     let secs = now.div_euclid(1_000_000) + utc_offset_seconds;

@@ -119,8 +119,8 @@ impl Db {
         let (mut tp, mut fp, mut fneg, mut labelled_fraud) = (0u64, 0u64, 0u64, 0u64);
         for r in &rows {
             let get = |c: &str| r.col::<String>(c).map_err(StoreError::from);
-            let (id, user, account, context) =
-                (get("id")?, get("user_id")?, get("source_account_id")?, get("context")?);
+            let (id, user, account) = (get("id")?, get("user_id")?, get("source_account_id")?);
+            let context = crate::records::context_from_json(&get("context")?);
             let (currency, kind, method) = (get("currency")?, get("type")?, get("method")?);
             let at: i64 = r.col("created_at").map_err(StoreError::from)?;
             let amount: i64 = r.col("amount").map_err(StoreError::from)?;

@@ -88,7 +88,7 @@ pub(crate) fn payment_from_row(r: &impl Get) -> Result<PaymentRecord, StoreError
         reference: r.col("reference")?,
         description: r.col("description")?,
         metadata: metadata_from(&metadata)?,
-        context: r.col("context")?,
+        context: crate::records::context_from_json(&r.col::<String>("context")?),
         failure_code: r.col("failure_code")?,
         failure_reason: r.col("failure_reason")?,
         created_at_us: r.col("created_at")?,
@@ -325,41 +325,45 @@ impl RiskStep for Risk<'_> {
     }
 }
 
+/// A payment's full row, in `PAYMENT_COLUMNS` order.
+fn payment_row(p: &PaymentRecord) -> Vec<Val> {
+    let mut row = vec![
+        Val::T(p.id.clone()),
+        Val::T(p.user_id.clone()),
+        Val::T(p.source_account_id.clone()),
+        Val::T(p.destination_account_id.clone()),
+        Val::I(p.amount),
+        Val::T(p.currency.code().into()),
+        Val::T(p.kind.as_str().into()),
+        Val::T(p.method.as_str().into()),
+        Val::T(p.status.as_str().into()),
+        Val::I(p.refunded_amount),
+        Val::OT(p.transfer_id.clone()),
+        Val::OT(p.reference.clone()),
+        Val::OT(p.description.clone()),
+        Val::T(metadata_text(&p.metadata)),
+        Val::T(crate::records::context_json(&p.context)),
+        Val::OT(p.failure_code.clone()),
+        Val::OT(p.failure_reason.clone()),
+        Val::I(p.created_at_us),
+        Val::I(p.updated_at_us),
+    ];
+    let c = &p.context;
+    let country = c.location.as_ref().and_then(|l| l.country.clone());
+    let [device, ip, merchant] = [&c.device_id, &c.ip_address, &c.merchant_id].map(Clone::clone);
+    row.extend([
+        Val::OT(device),
+        Val::OT(ip),
+        Val::OT(country),
+        Val::OT(merchant),
+        Val::OT(p.risk_assessment_id.clone()),
+    ]);
+    row
+}
+
 /// Rows of the payments a batch created or changed.
 pub(crate) async fn write(conn: &mut Conn, state: &State, w: &mut Writes) -> Result<(), Abort> {
-    let row = |p: &PaymentRecord| -> Vec<Val> {
-        let mut row = vec![
-            Val::T(p.id.clone()),
-            Val::T(p.user_id.clone()),
-            Val::T(p.source_account_id.clone()),
-            Val::T(p.destination_account_id.clone()),
-            Val::I(p.amount),
-            Val::T(p.currency.code().into()),
-            Val::T(p.kind.as_str().into()),
-            Val::T(p.method.as_str().into()),
-            Val::T(p.status.as_str().into()),
-            Val::I(p.refunded_amount),
-            Val::OT(p.transfer_id.clone()),
-            Val::OT(p.reference.clone()),
-            Val::OT(p.description.clone()),
-            Val::T(metadata_text(&p.metadata)),
-            Val::T(p.context.clone()),
-            Val::OT(p.failure_code.clone()),
-            Val::OT(p.failure_reason.clone()),
-            Val::I(p.created_at_us),
-            Val::I(p.updated_at_us),
-        ];
-        let [device, ip, country, merchant] = super::assess::context_columns(&p.context);
-        row.extend([
-            Val::OT(device),
-            Val::OT(ip),
-            Val::OT(country),
-            Val::OT(merchant),
-            Val::OT(p.risk_assessment_id.clone()),
-        ]);
-        row
-    };
-    let new: Vec<Vec<Val>> = w.new_payments.iter().filter_map(|id| state.payments.get(id)).map(row).collect();
+    let new: Vec<Vec<Val>> = w.new_payments.iter().filter_map(|id| state.payments.get(id)).map(payment_row).collect();
     if !new.is_empty() {
         exec_values(conn, &format!("INSERT INTO payments ({PAYMENT_COLUMNS})"), 24, new, "").await?;
     }

@@ -68,7 +68,7 @@ impl Db {
                 amount,
                 get("user_id")?,
                 get("source_account_id")?,
-                &get("context")?,
+                &crate::records::context_from_json(&get("context")?),
             );
             if let Some(&fraud) = labels.get(&id).filter(|_| at >= from_us) {
                 let earlier = index.since(Key::User, &current.user, window_start(at, WINDOW_SECONDS_MAX));
