@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rialto_core::ids::{self, new_id, Id};
-use rialto_payments::{Location, PaymentContext, PaymentKind, PaymentMethod};
+use rialto_payments::{Command as PaymentCommand, Location, PaymentContext, PaymentKind, PaymentMethod};
 use rialto_store::{Command, NewLabel, NewPayment, NewRefund, PaymentFilter, ReviewFilter, LABELS, LABEL_SOURCES};
 use serde_json::Value;
 
@@ -99,7 +99,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, bod
         let description = f.opt_string("description", 1000)?;
         let metadata = f.metadata("metadata")?;
         let context = context(&mut f)?;
-        Ok(Command::CreatePayment(Box::new(NewPayment {
+        Ok(Command::Payments(PaymentCommand::Create(Box::new(NewPayment {
             id: new_id::<ids::PaymentId>(),
             transfer_id: new_id::<ids::TransferId>(),
             user_id,
@@ -113,7 +113,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, bod
             description,
             metadata,
             context,
-        })))
+        }))))
     })
     .await
 }
@@ -179,7 +179,7 @@ async fn decide(s: AppState, ctx: Ctx, headers: HeaderMap, id: String, body: Bod
             note: note.clone(),
             actor: actor.clone(),
         });
-        Ok(Command::ReviewPayment { payment_id, approve, note, label })
+        Ok(Command::Payments(PaymentCommand::Review { payment_id, approve, note, label }))
     })
     .await
 }
@@ -202,14 +202,14 @@ pub async fn add_label(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId
             );
         }
         let note = f.opt_string("note", 1000)?;
-        Ok(Command::LabelPayment(NewLabel {
+        Ok(Command::Payments(PaymentCommand::Label(NewLabel {
             id: new_id::<ids::LabelId>(),
             payment_id: id_of::<ids::PaymentId>(&id)?,
             label,
             source,
             note,
             actor,
-        }))
+        })))
     })
     .await
 }
@@ -277,7 +277,7 @@ pub async fn cancel(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id
     write(&s, &ctx, &h, &path, b, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["reason"])?;
         let reason = f.opt_string("reason", 1000)?;
-        Ok(Command::CancelPayment { payment_id: id_of::<ids::PaymentId>(&id)?, reason })
+        Ok(Command::Payments(PaymentCommand::Cancel { payment_id: id_of::<ids::PaymentId>(&id)?, reason }))
     })
     .await
 }
@@ -289,13 +289,13 @@ pub async fn refund(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id
         let mut f = Fields::parse(b, &["amount", "reason"])?;
         let amount = f.opt_amount("amount")?;
         let reason = f.opt_string("reason", 1000)?;
-        Ok(Command::Refund(NewRefund {
+        Ok(Command::Payments(PaymentCommand::Refund(NewRefund {
             payment_id: id_of::<ids::PaymentId>(&id)?,
             refund_id: new_id::<ids::RefundId>(),
             transfer_id: new_id::<ids::TransferId>(),
             amount,
             reason,
-        }))
+        })))
     })
     .await
 }
@@ -309,7 +309,7 @@ pub async fn settle(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, b: Body) 
             .opt_string("destination_account_id", 64)?
             .map(|d| id_of::<ids::AccountId>(&d).map_err(|e| e.param("destination_account_id")))
             .transpose()?;
-        Ok(Command::Settle { destination_account_id })
+        Ok(Command::Payments(PaymentCommand::Settle { destination_account_id }))
     })
     .await
 }

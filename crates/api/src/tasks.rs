@@ -139,7 +139,15 @@ async fn cleanup(state: AppState) -> Result<i64, String> {
 
 /// A settlement run over every pending clearing.
 async fn settle(state: AppState) -> Result<i64, String> {
-    match state.writer.submit(Command::Settle { destination_account_id: None }, None, system("settlement")).await {
+    match state
+        .writer
+        .submit(
+            Command::Payments(rialto_payments::Command::Settle { destination_account_id: None }),
+            None,
+            system("settlement"),
+        )
+        .await
+    {
         Reply::Done { outcome: Ok(Output::Settlements(list)), .. } => Ok(i64::try_from(list.len()).unwrap_or(0)),
         Reply::Done { outcome: Err(e), .. } => Err(e.to_string()),
         _ => Err("unexpected answer from the ledger writer".into()),

@@ -13,6 +13,7 @@
 //! No I/O, no async, no clock (`now` comes in the [`Cx`]). The risk rules and models, which
 //! live in their own domain, are reached through the [`RiskStep`] trait the engine implements.
 
+mod command;
 mod fees;
 mod gates;
 mod labels;
@@ -26,6 +27,7 @@ use std::collections::{BTreeSet, HashMap};
 use rialto_core::ledger::{Book, Effects, LedgerError, TransferSpec};
 use rialto_core::Amount;
 
+pub use command::{Command, Keys};
 pub use fees::{fee, FeeSchedule};
 pub use gates::{
     ComplianceGate, Decision, KycComplianceGate, KycStatus, LimitsRiskGate, PaymentFacts, PaymentKind, PaymentMethod,

@@ -501,3 +501,24 @@ fn a_label_needs_its_payment_and_is_appended() {
     assert_eq!(label(&mut w.cx().0, &new("pay_nope")), Err(Error::PaymentNotFound("pay_nope".into())));
     assert_eq!(w.changes.labels.len(), 1);
 }
+
+#[test]
+fn a_batch_loads_what_its_payments_commands_name() {
+    let mut w = World::new(0);
+    let n = w.new_payment(100);
+    let settle = |d: Option<&str>| Command::Settle { destination_account_id: d.map(str::to_string) };
+    let mut keys = Keys::default();
+    Command::Create(Box::new(n)).keys(&mut keys);
+    Command::Cancel { payment_id: "pay_9".into(), reason: None }.keys(&mut keys);
+    settle(Some("merchant")).keys(&mut keys);
+    settle(Some("merchant")).keys(&mut keys);
+    assert_eq!(keys.accounts.iter().collect::<Vec<_>>(), ["merchant", "wallet"]);
+    assert_eq!(keys.payers.iter().collect::<Vec<_>>(), ["payer"]);
+    assert_eq!(keys.payments.iter().collect::<Vec<_>>(), ["pay_9"]);
+    assert_eq!(keys.settle, Some(Some("merchant".to_string())), "runs for one destination load only its clearings");
+    settle(Some("shop2")).keys(&mut keys);
+    assert_eq!(keys.settle, Some(None), "runs for two destinations load all clearings");
+    assert_eq!(settle(None).action(), ("settlement.run", None));
+    let review = Command::Review { payment_id: "pay_9".into(), approve: false, note: None, label: None };
+    assert_eq!(review.action(), ("payment.decline", Some(("payment", "pay_9".to_string()))));
+}

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use rialto_core::ledger::{Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
 use rialto_core::{Amount, Currency};
-use rialto_payments::{KycStatus, PaymentStatus, UserStatus};
+use rialto_payments::{Command as PaymentCommand, KycStatus, PaymentStatus, UserStatus};
 use tokio::sync::{mpsc, oneshot};
 
 mod assess;
@@ -169,30 +169,8 @@ pub enum Command {
         /// The key id.
         id: String,
     },
-    /// Create a payment and run it through the gates.
-    CreatePayment(Box<NewPayment>),
-    /// A reviewer's decision on a held payment.
-    ReviewPayment {
-        /// The payment.
-        payment_id: String,
-        /// Approve (post the hold) or decline (release it).
-        approve: bool,
-        /// The reviewer's note.
-        note: Option<String>,
-        /// The label the decision gives the payment, if any.
-        label: Option<NewLabel>,
-    },
-    /// Label a payment fraud or legitimate.
-    LabelPayment(NewLabel),
-    /// Cancel a pending or held payment.
-    CancelPayment {
-        /// The payment.
-        payment_id: String,
-        /// Why.
-        reason: Option<String>,
-    },
-    /// Refund a completed payment.
-    Refund(NewRefund),
+    /// A payments-domain command (`rialto_payments::Command`).
+    Payments(rialto_payments::Command),
     /// Change a user's status (`active|blocked`) or KYC status (`pending|verified|rejected`).
     UpdateUser {
         /// The user.
@@ -226,11 +204,6 @@ pub enum Command {
         value: String,
         /// Add (true) or remove.
         add: bool,
-    },
-    /// Settle pending clearings (of one destination account, or all).
-    Settle {
-        /// Only this merchant account.
-        destination_account_id: Option<String>,
     },
     /// Change the fraud model registry.
     Model(ModelChange),
@@ -870,8 +843,7 @@ async fn load_state(
     let mut user_ids = BTreeSet::new();
     let mut key_ids = BTreeSet::new();
     let mut payment_ids = BTreeSet::new();
-    let mut payment_users = BTreeSet::new();
-    let mut settle_filter: Option<Option<String>> = None;
+    let mut payment_keys = rialto_payments::Keys::default();
     let mut updated_users = BTreeSet::new();
     let mut rule_ids = BTreeSet::new();
     let mut registry = false;
@@ -902,30 +874,17 @@ async fn load_state(
             Command::RevokeApiKey { id } => {
                 key_ids.insert(id.clone());
             }
-            Command::CreatePayment(p) => {
-                account_ids.insert(p.source_account_id.clone());
-                account_ids.insert(p.destination_account_id.clone());
-                user_ids.insert(p.user_id.clone());
-                payment_users.insert(p.user_id.clone());
-            }
-            Command::ReviewPayment { payment_id, .. }
-            | Command::CancelPayment { payment_id, .. }
-            | Command::LabelPayment(NewLabel { payment_id, .. })
-            | Command::Refund(NewRefund { payment_id, .. }) => {
-                payment_ids.insert(payment_id.clone());
-            }
-            Command::Settle { destination_account_id } => {
-                settle_filter = Some(match settle_filter {
-                    None => destination_account_id.clone(),
-                    Some(f) if f == *destination_account_id => f,
-                    Some(_) => None,
-                });
-            }
+            Command::Payments(c) => c.keys(&mut payment_keys),
             Command::Model(_) => registry = true,
             Command::RecordCreditScore(_) => {}
             Command::CreateApiKey { .. } | Command::Audit { .. } => {}
         }
     }
+    let rialto_payments::Keys { accounts, payers, payments: payment_ids_wanted, settle: settle_filter } = payment_keys;
+    account_ids.extend(accounts);
+    user_ids.extend(payers.iter().cloned());
+    let payment_users = payers;
+    payment_ids.extend(payment_ids_wanted);
     // A settlement run locks its pending clearings before their payments.
     let mut clearings = Vec::new();
     let mut system_accounts = HashMap::new();
@@ -999,7 +958,7 @@ async fn load_state(
         state.models = models::load(conn).await?;
     }
     let new_payments: Vec<&NewPayment> =
-        commands.iter().filter_map(|c| if let Command::CreatePayment(p) = c { Some(&**p) } else { None }).collect();
+        commands.iter().filter_map(|c| if let Command::Payments(p) = c { p.new_payment() } else { None }).collect();
     state.risk = assess::load(conn, &new_payments, now, policies).await?;
     state.payments = loaded;
     state.clearings = clearings;
@@ -1141,20 +1100,7 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             }
             _ => Err(CommandError::ApiKeyNotFound(id.clone())),
         },
-        Command::CreatePayment(p) => payments::run(state, writes, |cx, risk| rialto_payments::create(cx, risk, p)),
-        Command::ReviewPayment { payment_id, approve, note, label } => {
-            let out =
-                payments::run(state, writes, |cx, _| rialto_payments::review(cx, payment_id, *approve, note.clone()))?;
-            if let Some(l) = label {
-                payments::label(state, writes, l)?;
-            }
-            Ok(out)
-        }
-        Command::LabelPayment(l) => payments::label(state, writes, l),
-        Command::CancelPayment { payment_id, reason } => {
-            payments::run(state, writes, |cx, _| rialto_payments::cancel(cx, payment_id, reason.clone()))
-        }
-        Command::Refund(r) => payments::run(state, writes, |cx, _| rialto_payments::refund(cx, r)),
+        Command::Payments(c) => payments::apply(state, writes, c),
         Command::UpdateUser { user_id, status, kyc_status } => {
             let u = state.user_records.get_mut(user_id).ok_or_else(|| CommandError::UserNotFound(user_id.clone()))?;
             if let Some(st) = status {
@@ -1179,10 +1125,6 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
         Command::CreateWebhookEndpoint(e) => {
             writes.webhook_endpoints.push((**e).clone());
             Ok(Output::WebhookEndpoint(e.clone()))
-        }
-        Command::Settle { destination_account_id } => {
-            let fees = state.policies.fees;
-            settlement::settle(state, writes, destination_account_id.as_deref(), fees)
         }
         Command::Model(c) => models::change(state, writes, c),
         Command::RecordCreditScore(r) => {
@@ -1266,16 +1208,7 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
         ),
         Command::CreateApiKey { key, .. } => ("api_key.create", Some(("api_key", key.id.clone()))),
         Command::RevokeApiKey { id } => ("api_key.revoke", Some(("api_key", id.clone()))),
-        Command::CreatePayment(p) => ("payment.create", Some(("payment", p.id.clone()))),
-        Command::ReviewPayment { payment_id, approve, .. } => {
-            (if *approve { "payment.approve" } else { "payment.decline" }, Some(("payment", payment_id.clone())))
-        }
-        Command::CancelPayment { payment_id, .. } => ("payment.cancel", Some(("payment", payment_id.clone()))),
-        Command::LabelPayment(l) => ("payment.label", Some(("payment", l.payment_id.clone()))),
-        Command::Refund(r) => ("payment.refund", Some(("payment", r.payment_id.clone()))),
-        Command::Settle { destination_account_id } => {
-            ("settlement.run", destination_account_id.clone().map(|d| ("account", d)))
-        }
+        Command::Payments(c) => c.action(),
         Command::RecordCreditScore(r) => ("credit_score.create", Some(("credit_score", r.id.clone()))),
         Command::Model(c) => {
             let (action, id) = c.action();
@@ -1318,10 +1251,10 @@ fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, pr
         (Command::ListItem { value, .. }, Ok(_)) => {
             format!("{{\"value\":{}}}", serde_json::Value::from(value.as_str()))
         }
-        (Command::ReviewPayment { note, label, .. }, Ok(_)) => {
+        (Command::Payments(PaymentCommand::Review { note, label, .. }), Ok(_)) => {
             serde_json::json!({"note": note, "label": label.as_ref().map(|l| &l.label)}).to_string()
         }
-        (Command::LabelPayment(l), Ok(_)) => {
+        (Command::Payments(PaymentCommand::Label(l)), Ok(_)) => {
             serde_json::json!({"label": l.label, "source": l.source, "note": l.note}).to_string()
         }
         (Command::Model(c), Ok(Output::Model(m))) => match c {

@@ -216,6 +216,30 @@ pub(crate) fn run(
     }
 }
 
+/// Applies a payments command to the batch.
+pub(crate) fn apply(state: &mut State, writes: &mut Writes, c: &rialto_payments::Command) -> Outcome {
+    use rialto_payments::Command as C;
+    match c {
+        C::Create(p) => run(state, writes, |cx, risk| rialto_payments::create(cx, risk, p)),
+        C::Review { payment_id, approve, note, label: l } => {
+            let out = run(state, writes, |cx, _| rialto_payments::review(cx, payment_id, *approve, note.clone()))?;
+            if let Some(l) = l {
+                label(state, writes, l)?;
+            }
+            Ok(out)
+        }
+        C::Label(l) => label(state, writes, l),
+        C::Cancel { payment_id, reason } => {
+            run(state, writes, |cx, _| rialto_payments::cancel(cx, payment_id, reason.clone()))
+        }
+        C::Refund(r) => run(state, writes, |cx, _| rialto_payments::refund(cx, r)),
+        C::Settle { destination_account_id } => {
+            let fees = state.policies.fees;
+            super::settlement::settle(state, writes, destination_account_id.as_deref(), fees)
+        }
+    }
+}
+
 /// Labels a loaded payment (`rialto_payments::label`).
 pub(crate) fn label(state: &mut State, writes: &mut Writes, l: &rialto_payments::NewLabel) -> Outcome {
     run(state, writes, |cx, _| rialto_payments::label(cx, l).map(rialto_payments::Output::Label))
