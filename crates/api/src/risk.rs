@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rialto_core::ids;
+use rialto_risk::admin::Command as RiskCommand;
 use rialto_store::{Command, RuleRecord};
 use serde_json::{json, Value};
 
@@ -42,7 +43,7 @@ pub fn rule_json(r: &RuleRecord) -> Value {
 pub async fn create(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body) -> Response {
     write(&s, &ctx, &h, "/v1/risk/rules", body, StatusCode::CREATED, |b| {
         let (id, document) = parse(b, None)?;
-        Ok(Command::PutRule { id, document, create: true })
+        Ok(Command::Risk(RiskCommand::PutRule { id, document, create: true }))
     })
     .await
 }
@@ -52,7 +53,7 @@ pub async fn replace(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(i
     let path = format!("/v1/risk/rules/{id}");
     write(&s, &ctx, &h, &path, body, StatusCode::OK, |b| {
         let (id, document) = parse(b, Some(&id))?;
-        Ok(Command::PutRule { id, document, create: false })
+        Ok(Command::Risk(RiskCommand::PutRule { id, document, create: false }))
     })
     .await
 }
@@ -60,7 +61,8 @@ pub async fn replace(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(i
 /// `DELETE /v1/risk/rules/{id}`
 pub async fn delete(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, body: Body) -> Response {
     let path = format!("/v1/risk/rules/{id}");
-    write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| Ok(Command::DeleteRule { id: id.clone() })).await
+    write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| Ok(Command::Risk(RiskCommand::DeleteRule { id: id.clone() })))
+        .await
 }
 
 /// `GET /v1/risk/rules`
@@ -142,7 +144,7 @@ pub async fn add_item(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(
     write(&s, &ctx, &h, &path, body, StatusCode::OK, |b| {
         let mut f = crate::input::Fields::parse(b, &["value"])?;
         let value = f.string("value", 256)?;
-        Ok(Command::ListItem { list: list_name(&name)?, value, add: true })
+        Ok(Command::Risk(RiskCommand::ListItem { list: list_name(&name)?, value, add: true }))
     })
     .await
 }
@@ -157,7 +159,7 @@ pub async fn remove_item(
 ) -> Response {
     let path = format!("/v1/risk/lists/{name}/items/{value}");
     write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| {
-        Ok(Command::ListItem { list: list_name(&name)?, value, add: false })
+        Ok(Command::Risk(RiskCommand::ListItem { list: list_name(&name)?, value, add: false }))
     })
     .await
 }

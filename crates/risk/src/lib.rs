@@ -18,6 +18,7 @@
 //! the decision with the reason. The facts (fields, lists, windowed aggregates) come from the
 //! caller; this crate does no I/O.
 
+pub mod admin;
 pub mod features;
 pub mod ml;
 pub mod model;

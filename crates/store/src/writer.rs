@@ -182,29 +182,8 @@ pub enum Command {
     },
     /// Register a webhook endpoint.
     CreateWebhookEndpoint(Box<crate::WebhookEndpoint>),
-    /// Create (`create`) or replace a risk rule document (validated by the caller).
-    PutRule {
-        /// Rule id.
-        id: String,
-        /// The JSON document.
-        document: String,
-        /// True: refuse if it exists; false: refuse if it does not.
-        create: bool,
-    },
-    /// Delete a risk rule.
-    DeleteRule {
-        /// Rule id.
-        id: String,
-    },
-    /// Put a value on a named risk list, or take it off.
-    ListItem {
-        /// List name.
-        list: String,
-        /// The value (a user id, device, IP, country, merchant, card BIN...).
-        value: String,
-        /// Add (true) or remove.
-        add: bool,
-    },
+    /// A risk administration command (`rialto_risk::admin::Command`: rules and lists).
+    Risk(rialto_risk::admin::Command),
     /// Change the fraud model registry.
     Model(ModelChange),
     /// Keep a credit score as it was answered.
@@ -845,14 +824,12 @@ async fn load_state(
     let mut payment_ids = BTreeSet::new();
     let mut payment_keys = rialto_payments::Keys::default();
     let mut updated_users = BTreeSet::new();
-    let mut rule_ids = BTreeSet::new();
+    let mut risk_keys = rialto_risk::admin::Keys::default();
     let mut registry = false;
     for c in commands {
         match *c {
-            Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) | Command::ListItem { .. } => {}
-            Command::PutRule { id, .. } | Command::DeleteRule { id } => {
-                rule_ids.insert(id.clone());
-            }
+            Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) => {}
+            Command::Risk(c) => c.keys(&mut risk_keys),
             Command::UpdateUser { user_id, .. } => {
                 updated_users.insert(user_id.clone());
             }
@@ -950,7 +927,7 @@ async fn load_state(
         payments::lock_velocity(conn, &payment_users).await?;
     }
     let velocity = payments::load_velocity(conn, &payment_users, now - policies.velocity_window_us).await?;
-    for row in select_in(conn, "SELECT * FROM risk_rules", &rule_ids, lock).await? {
+    for row in select_in(conn, "SELECT * FROM risk_rules", &risk_keys.rules, lock).await? {
         let r = rules::from_row(&row)?;
         state.rules.insert(r.id.clone(), r);
     }
@@ -1116,12 +1093,7 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             writes.user_updates.push(u.clone());
             Ok(Output::User(u))
         }
-        Command::PutRule { id, document, create } => rules::put(state, writes, id, document, *create),
-        Command::DeleteRule { id } => rules::delete(state, writes, id),
-        Command::ListItem { list, value, add } => {
-            writes.list_changes.push((list.clone(), value.clone(), *add));
-            Ok(Output::ListItem(list.clone(), value.clone(), *add))
-        }
+        Command::Risk(c) => rules::apply(state, writes, c),
         Command::CreateWebhookEndpoint(e) => {
             writes.webhook_endpoints.push((**e).clone());
             Ok(Output::WebhookEndpoint(e.clone()))
@@ -1184,13 +1156,7 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
         Command::CreateUser(u) => ("user.create", Some(("user", u.id.clone()))),
         Command::UpdateUser { user_id, .. } => ("user.update", Some(("user", user_id.clone()))),
         Command::CreateWebhookEndpoint(e) => ("webhook_endpoint.create", Some(("webhook_endpoint", e.id.clone()))),
-        Command::PutRule { id, create, .. } => {
-            (if *create { "risk_rule.create" } else { "risk_rule.update" }, Some(("risk_rule", id.clone())))
-        }
-        Command::DeleteRule { id } => ("risk_rule.delete", Some(("risk_rule", id.clone()))),
-        Command::ListItem { list, add, .. } => {
-            (if *add { "risk_list.add" } else { "risk_list.remove" }, Some(("risk_list", list.clone())))
-        }
+        Command::Risk(c) => c.action(),
         Command::CreateAccount(a) => ("account.create", Some(("account", a.id.clone()))),
         Command::Transfer(t) => ("transfer.create", Some(("transfer", t.spec.id.clone()))),
         Command::PostPending { transfer_id, .. } => ("transfer.post", Some(("transfer", transfer_id.clone()))),
@@ -1248,7 +1214,7 @@ fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, pr
     let (action, resource) = action_of(&envelope.command);
     let details = match (&envelope.command, outcome) {
         (Command::Audit { details, .. }, _) => details.clone(),
-        (Command::ListItem { value, .. }, Ok(_)) => {
+        (Command::Risk(rialto_risk::admin::Command::ListItem { value, .. }), Ok(_)) => {
             format!("{{\"value\":{}}}", serde_json::Value::from(value.as_str()))
         }
         (Command::Payments(PaymentCommand::Review { note, label, .. }), Ok(_)) => {

@@ -1,22 +1,10 @@
-//! Risk rule documents in the writer: created, replaced and deleted with a new version each
-//! time, audited in the same transaction. Validation happens at the edge (`rialto-risk`).
+//! Risk rule documents and lists in the writer: the risk administration domain
+//! (`rialto_risk::admin`) decides; this module runs it on the batch's loaded rules and writes the
+//! rule rows, their history and the list changes. Validation happens at the edge (`rialto-risk`).
 
 use super::*;
 
-/// A stored rule document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleRecord {
-    /// Rule id.
-    pub id: String,
-    /// 1, 2, ... one per change.
-    pub version: i64,
-    /// The JSON document.
-    pub document: String,
-    /// Deleted (the history stays).
-    pub deleted: bool,
-    /// Last change, µs.
-    pub updated_at_us: i64,
-}
+pub use rialto_risk::admin::RuleRecord;
 
 pub(crate) fn from_row(r: &impl Get) -> Result<RuleRecord, StoreError> {
     Ok(RuleRecord {
@@ -28,37 +16,20 @@ pub(crate) fn from_row(r: &impl Get) -> Result<RuleRecord, StoreError> {
     })
 }
 
-/// Creates (`create`) or replaces a rule.
-pub(crate) fn put(state: &mut State, writes: &mut Writes, id: &str, document: &str, create: bool) -> Outcome {
-    let current = state.rules.get(id).filter(|r| !r.deleted);
-    match (create, current) {
-        (true, Some(_)) => return Err(CommandError::RuleExists(id.to_string())),
-        (false, None) => return Err(CommandError::RuleNotFound(id.to_string())),
-        _ => {}
+/// Applies a risk administration command (`rialto_risk::admin::apply`) to the batch.
+pub(crate) fn apply(state: &mut State, writes: &mut Writes, c: &rialto_risk::admin::Command) -> Outcome {
+    use rialto_risk::admin::{ChangeSet, Cx, Error, Output as O};
+    let mut changes = ChangeSet::default();
+    let result =
+        rialto_risk::admin::apply(&mut Cx { now: state.now, rules: &mut state.rules, changes: &mut changes }, c);
+    writes.rules.extend(changes.rules);
+    writes.list_changes.extend(changes.list_changes);
+    match result {
+        Ok(O::Rule(r)) => Ok(Output::Rule(r)),
+        Ok(O::ListItem(list, value, add)) => Ok(Output::ListItem(list, value, add)),
+        Err(Error::RuleExists(id)) => Err(CommandError::RuleExists(id)),
+        Err(Error::RuleNotFound(id)) => Err(CommandError::RuleNotFound(id)),
     }
-    let version = state.rules.get(id).map_or(1, |r| r.version + 1);
-    let record = RuleRecord {
-        id: id.to_string(),
-        version,
-        document: document.to_string(),
-        deleted: false,
-        updated_at_us: state.now,
-    };
-    state.rules.insert(id.to_string(), record.clone());
-    writes.rules.push(record.clone());
-    Ok(Output::Rule(record))
-}
-
-/// Deletes a rule (a new version without a document).
-pub(crate) fn delete(state: &mut State, writes: &mut Writes, id: &str) -> Outcome {
-    let Some(current) = state.rules.get(id).filter(|r| !r.deleted) else {
-        return Err(CommandError::RuleNotFound(id.to_string()));
-    };
-    let record =
-        RuleRecord { version: current.version + 1, deleted: true, updated_at_us: state.now, ..current.clone() };
-    state.rules.insert(id.to_string(), record.clone());
-    writes.rules.push(record.clone());
-    Ok(Output::Rule(record))
 }
 
 pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> {
