@@ -193,7 +193,7 @@ pub fn settlement(s: &rialto_store::SettlementRecord) -> Value {
         s.payments.iter().map(|(id, amount)| json!({"payment_id": id, "amount": amount})).collect();
     json!({
         "id": s.id, "object": "settlement", "destination_account_id": s.destination_account_id,
-        "currency": s.currency.code(), "status": s.status, "payment_count": s.payment_count,
+        "currency": s.currency.code(), "status": s.status.as_str(), "payment_count": s.payment_count,
         "gross": s.gross, "fees": s.fees, "net": s.net, "journal_entry_id": s.journal_entry_id,
         "failure_reason": s.failure_reason, "payments": payments, "created_at": time_text(s.created_at_us),
     })

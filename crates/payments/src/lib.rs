@@ -36,8 +36,8 @@ pub use gates::{
 pub use labels::{label, LabelRecord, NewLabel, LABELS, LABEL_SOURCES};
 pub use record::{Location, NewPayment, NewRefund, PaymentContext, PaymentRecord, RefundRecord, Transition};
 pub use settlement::{
-    settle, Clearing, Journal, NewId, Settle, SettlementChanges, SettlementRecord, SystemAccount, SYSTEM_FEES,
-    SYSTEM_SETTLEMENT,
+    settle, Clearing, ClearingStatus, Journal, NewId, Settle, SettlementChanges, SettlementRecord, SettlementStatus,
+    SystemAccount, SYSTEM_FEES, SYSTEM_SETTLEMENT,
 };
 
 /// Why a payments command was refused. A payment that a gate refuses is not an error: it is a

@@ -21,6 +21,28 @@ pub const SYSTEM_FEES: &str = "fees";
 /// The purpose of the per-currency account that receives what settles, net of fees.
 pub const SYSTEM_SETTLEMENT: &str = "settlement";
 
+rialto_core::string_enum! {
+    /// Where a settlement run ended.
+    pub enum SettlementStatus {
+        /// Its journal entry moved the money; its clearings are settled.
+        Completed = "completed",
+        /// The ledger refused the journal entry; its clearings stay pending.
+        Failed = "failed",
+    }
+}
+
+rialto_core::string_enum! {
+    /// Where a completed payment's clearing stands.
+    pub enum ClearingStatus {
+        /// Waiting for a settlement run.
+        Pending = "pending",
+        /// Settled by a run.
+        Completed = "completed",
+        /// Nothing left to settle (refunded in full).
+        Reversed = "reversed",
+    }
+}
+
 /// A pending clearing, as a settlement run sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clearing {
@@ -43,8 +65,8 @@ pub struct SettlementRecord {
     pub destination_account_id: String,
     /// Currency.
     pub currency: Currency,
-    /// `completed` or `failed`.
-    pub status: String,
+    /// Completed or failed.
+    pub status: SettlementStatus,
     /// Payments settled.
     pub payment_count: i64,
     /// Sum of what remained of those payments, minor units.
@@ -106,7 +128,7 @@ pub struct SettlementChanges {
     /// Journal entries posted.
     pub journals: Vec<Journal>,
     /// Clearings settled (`completed`, with their settlement) or `reversed` (nothing left).
-    pub clearing_updates: Vec<(String, &'static str, Option<String>)>,
+    pub clearing_updates: Vec<(String, ClearingStatus, Option<String>)>,
     /// The settlements, completed or failed.
     pub settlements: Vec<SettlementRecord>,
 }
@@ -199,7 +221,7 @@ pub fn settle(
             id: id.clone(),
             destination_account_id: dest.clone(),
             currency,
-            status: "completed".into(),
+            status: SettlementStatus::Completed,
             payment_count: count,
             gross,
             fees,
@@ -214,15 +236,15 @@ pub fn settle(
             match s.post((&id, &dest, currency), gross, fees) {
                 Ok(journal) => record.journal_entry_id = Some(journal),
                 Err(reason) => {
-                    record.status = "failed".into();
+                    record.status = SettlementStatus::Failed;
                     record.failure_reason = Some(reason);
                 }
             }
         }
-        if record.status == "completed" {
+        if record.status == SettlementStatus::Completed {
             for c in &clearings {
                 let settled = record.payments.iter().any(|(p, _)| *p == c.payment_id);
-                let status = if settled { "completed" } else { "reversed" };
+                let status = if settled { ClearingStatus::Completed } else { ClearingStatus::Reversed };
                 s.changes.clearing_updates.push((c.id.clone(), status, settled.then(|| id.clone())));
             }
         }

@@ -436,7 +436,7 @@ fn a_settlement_moves_what_remains_net_of_fees_in_one_journal_entry() {
     assert_eq!(changes.system_accounts.len(), 2);
     assert_eq!(changes.journals.len(), 1);
     assert_eq!(s.journal_entry_id.as_deref(), Some(changes.journals[0].id.as_str()));
-    let statuses: Vec<&str> = changes.clearing_updates.iter().map(|(_, st, _)| *st).collect();
+    let statuses: Vec<&str> = changes.clearing_updates.iter().map(|(_, st, _)| st.as_str()).collect();
     assert_eq!(statuses, ["completed", "completed", "reversed"], "the refunded payment's clearing is reversed");
 
     // A second run reuses the system accounts.
@@ -463,7 +463,7 @@ fn a_settlement_the_merchant_cannot_cover_fails_and_leaves_its_clearings_pending
     w.book.transfer(&out).unwrap();
     let before = w.posted("merchant");
     let (runs, changes) = settle_all(&mut w, &mut HashMap::new(), None);
-    assert_eq!(runs[0].status, "failed");
+    assert_eq!(runs[0].status, SettlementStatus::Failed);
     assert!(runs[0].failure_reason.as_deref().unwrap().contains("merchant"), "{:?}", runs[0].failure_reason);
     assert!(changes.clearing_updates.is_empty() && changes.journals.is_empty());
     assert_eq!(w.posted("merchant"), before);

@@ -1191,7 +1191,10 @@ fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, pr
     if let Ok(Output::Settlements(list)) = outcome {
         for s in list {
             writes.events.push(NewEvent {
-                kind: if s.status == "completed" { "settlement.completed" } else { "settlement.failed" },
+                kind: match s.status {
+                    rialto_payments::SettlementStatus::Completed => "settlement.completed",
+                    rialto_payments::SettlementStatus::Failed => "settlement.failed",
+                },
                 resource_type: "settlement",
                 resource_id: s.id.clone(),
                 data: presenter(&Output::Settlements(vec![s.clone()])),

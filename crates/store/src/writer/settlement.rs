@@ -4,7 +4,7 @@
 
 use rialto_core::ids;
 
-use rialto_payments::{NewId, Settle, SettlementChanges};
+use rialto_payments::{NewId, Settle, SettlementChanges, SettlementStatus};
 
 use super::*;
 
@@ -54,7 +54,7 @@ pub(crate) fn clear(state: &State, writes: &mut Writes, payment_id: &str) {
             Val::T(p.id.clone()),
             Val::T(p.destination_account_id.clone()),
             Val::T(p.currency.code().into()),
-            Val::T("pending".into()),
+            Val::T(rialto_payments::ClearingStatus::Pending.as_str().into()),
             Val::I(p.amount),
             Val::OT(None),
             Val::I(state.now),
@@ -127,7 +127,7 @@ fn absorb(state: &mut State, writes: &mut Writes, changes: SettlementChanges) {
     for (clearing_id, status, settlement_id) in changes.clearing_updates {
         writes.clearing_updates.push(vec![
             Val::T(clearing_id),
-            Val::T(status.to_string()),
+            Val::T(status.as_str().into()),
             Val::OT(settlement_id),
             Val::I(now),
         ]);
@@ -137,7 +137,7 @@ fn absorb(state: &mut State, writes: &mut Writes, changes: SettlementChanges) {
             Val::T(r.id),
             Val::T(r.destination_account_id),
             Val::T(r.currency.code().into()),
-            Val::T(r.status),
+            Val::T(r.status.as_str().into()),
             Val::I(r.payment_count),
             Val::I(r.gross),
             Val::I(r.fees),
@@ -210,7 +210,10 @@ impl Db {
             id: r.col("id")?,
             destination_account_id: r.col("destination_account_id")?,
             currency: crate::records::currency(&code)?,
-            status: r.col("status")?,
+            status: {
+                let st: String = r.col("status")?;
+                SettlementStatus::parse(&st).ok_or_else(|| StoreError::Corrupt(format!("settlement status {st}")))?
+            },
             payment_count: r.col("payment_count")?,
             gross: r.col("gross")?,
             fees: r.col("fees")?,
