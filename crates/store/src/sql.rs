@@ -31,22 +31,26 @@ pub(crate) enum Val {
 /// Statements the SQLite writer keeps prepared (the multi-row shapes vary with batch size).
 const SQLITE_STATEMENTS_CACHED: usize = 512;
 
+/// `vals` bound for the read pool (`Any`).
 pub(crate) fn args(vals: impl IntoIterator<Item = Val>) -> Result<AnyArguments<'static>, sqlx::Error> {
-    let mut a = AnyArguments::default();
-    for v in vals {
-        match v {
-            Val::I(x) => a.add(x),
-            Val::T(x) => a.add(x),
-            Val::OT(x) => a.add(x),
-            Val::OI(x) => a.add(x),
-        }
-        .map_err(sqlx::Error::Encode)?;
-    }
-    Ok(a)
+    bind_all(vals)
 }
 
+/// `vals` bound for the writer's PostgreSQL connection.
 fn pg_args(vals: impl IntoIterator<Item = Val>) -> Result<PgArguments, sqlx::Error> {
-    let mut a = PgArguments::default();
+    bind_all(vals)
+}
+
+/// `vals` as the arguments of one statement of database `DB`.
+fn bind_all<'q, A>(vals: impl IntoIterator<Item = Val>) -> Result<A, sqlx::Error>
+where
+    A: Arguments<'q>,
+    i64: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
+    String: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
+    Option<i64>: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
+    Option<String>: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
+{
+    let mut a = A::default();
     for v in vals {
         match v {
             Val::I(x) => a.add(x),
