@@ -202,12 +202,11 @@ pub struct RuleCache {
 
 impl RuleCache {
     async fn load(&self, conn: &mut Conn) -> Result<Arc<Vec<Rule>>, Abort> {
-        let mut stamps = Vec::new();
-        for row in
-            conn.fetch_all("SELECT id, version, updated_at FROM risk_rules WHERE deleted = 0 ORDER BY id", []).await?
-        {
-            stamps.push((row.col::<String>("id")?, row.col::<i64>("version")?, row.col::<i64>("updated_at")?));
-        }
+        let stamp = |row: &Row| -> Result<(String, i64, i64), sqlx::Error> {
+            Ok((row.col("id")?, row.col("version")?, row.col("updated_at")?))
+        };
+        let sql = "SELECT id, version, updated_at FROM risk_rules WHERE deleted = 0 ORDER BY id";
+        let stamps = conn.fetch_all(sql, []).await?.iter().map(stamp).collect::<Result<RuleStamps, _>>()?;
         if let Some((seen, rules)) = self.lock().as_ref() {
             if *seen == stamps {
                 return Ok(rules.clone());
@@ -218,7 +217,7 @@ impl RuleCache {
         let sql = "SELECT id, version, updated_at, document FROM risk_rules WHERE deleted = 0 ORDER BY id";
         let (mut stamps, mut rules) = (Vec::new(), Vec::new());
         for row in conn.fetch_all(sql, []).await? {
-            stamps.push((row.col::<String>("id")?, row.col::<i64>("version")?, row.col::<i64>("updated_at")?));
+            stamps.push(stamp(&row)?);
             let doc: String = row.col("document")?;
             match serde_json::from_str::<Value>(&doc)
                 .map_err(|e| e.to_string())
@@ -353,6 +352,9 @@ async fn load_lists(
     needs: &Needs,
     utc_offset_seconds: i64,
 ) -> Result<HashSet<(String, String)>, Abort> {
+    if needs.lists.is_empty() {
+        return Ok(HashSet::new());
+    }
     let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for (p, e) in payments.iter().zip(entries) {
         let fields = fields_of(&View::of(p), e, utc_offset_seconds);

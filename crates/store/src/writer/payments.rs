@@ -317,23 +317,19 @@ struct Risk<'a> {
     entry: Option<rialto_risk::window::Entry>,
 }
 
-impl Risk<'_> {
-    fn entry(&mut self, n: &NewPayment) -> rialto_risk::window::Entry {
-        self.entry.get_or_insert_with(|| super::assess::entry_of(n, self.now)).clone()
-    }
-}
-
 impl RiskStep for Risk<'_> {
     fn blocked(&mut self, n: &NewPayment) -> Option<String> {
-        let entry = self.entry(n);
-        super::assess::blocked(self.loaded, self.now, &entry).map(|(key, value, until, rule)| {
+        let now = self.now;
+        let entry = self.entry.get_or_insert_with(|| super::assess::entry_of(n, now));
+        super::assess::blocked(self.loaded, now, entry).map(|(key, value, until, rule)| {
             format!("{key} `{value}` is blocked by risk rule `{rule}` until {until} µs")
         })
     }
 
     fn assess(&mut self, n: &NewPayment) -> Option<Verdict> {
-        let entry = self.entry(n);
-        let (assessment_id, a) = super::assess::assess(self.loaded, self.policies, self.now, self.writes, n, &entry)?;
+        let now = self.now;
+        let entry = self.entry.get_or_insert_with(|| super::assess::entry_of(n, now));
+        let (assessment_id, a) = super::assess::assess(self.loaded, self.policies, now, self.writes, n, entry)?;
         let decision = match a.decision {
             rialto_risk::Decision::Approve => RiskDecision::Approve,
             rialto_risk::Decision::Review => RiskDecision::Review,
@@ -344,7 +340,7 @@ impl RiskStep for Risk<'_> {
     }
 
     fn accepted(&mut self, n: &NewPayment) {
-        let entry = self.entry(n);
+        let entry = self.entry.take().unwrap_or_else(|| super::assess::entry_of(n, self.now));
         super::assess::accept(self.loaded, self.writes, entry);
     }
 }
