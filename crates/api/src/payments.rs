@@ -47,6 +47,21 @@ fn context(f: &mut Fields) -> Result<PaymentContext, ApiError> {
     Ok(PaymentContext { device_id, ip_address, merchant_id, card_bin: None, location })
 }
 
+/// The optional field `name`, one of `all` by its text, `default` when absent.
+fn choice<T: Copy>(
+    f: &mut Fields,
+    name: &str,
+    default: T,
+    all: &[T],
+    text: fn(T) -> &'static str,
+) -> Result<T, ApiError> {
+    let Some(given) = f.opt_string(name, 20)? else { return Ok(default) };
+    all.iter().copied().find(|v| text(*v) == given).ok_or_else(|| {
+        let texts: Vec<&str> = all.iter().map(|v| text(*v)).collect();
+        ApiError::invalid(format!("{name} must be one of {}", texts.join(", "))).param(name)
+    })
+}
+
 /// `POST /v1/payments`
 pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, body: Body) -> Response {
     write(&s, &ctx, &headers, "/v1/payments", body, StatusCode::CREATED, |b| {
@@ -80,21 +95,8 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, bod
         if src == dst {
             return Err(ApiError::invalid("source and destination must differ").param("destination_account_id"));
         }
-        let texts = |all: &[&str]| all.join(", ");
-        let kind = match f.opt_string("type", 20)? {
-            None => PaymentKind::Transfer,
-            Some(k) => PaymentKind::parse(&k).ok_or_else(|| {
-                let all: Vec<&str> = PaymentKind::ALL.iter().map(|k| k.as_str()).collect();
-                ApiError::invalid(format!("type must be one of {}", texts(&all))).param("type")
-            })?,
-        };
-        let method = match f.opt_string("method", 20)? {
-            None => PaymentMethod::Wallet,
-            Some(m) => PaymentMethod::parse(&m).ok_or_else(|| {
-                let all: Vec<&str> = PaymentMethod::ALL.iter().map(|m| m.as_str()).collect();
-                ApiError::invalid(format!("method must be one of {}", texts(&all))).param("method")
-            })?,
-        };
+        let kind = choice(&mut f, "type", PaymentKind::Transfer, PaymentKind::ALL, PaymentKind::as_str)?;
+        let method = choice(&mut f, "method", PaymentMethod::Wallet, PaymentMethod::ALL, PaymentMethod::as_str)?;
         let reference = f.opt_string("reference", 255)?;
         let description = f.opt_string("description", 1000)?;
         let metadata = f.metadata("metadata")?;

@@ -244,8 +244,13 @@ pub(crate) fn entry_from_row(r: &impl Get) -> Result<EntryRecord, StoreError> {
 pub fn context_value(c: &rialto_payments::PaymentContext) -> serde_json::Value {
     use serde_json::{Map, Value};
     let mut out = Map::new();
-    let fields = [("device_id", &c.device_id), ("ip_address", &c.ip_address), ("merchant_id", &c.merchant_id)];
-    for (name, v) in fields.into_iter().chain([("card_bin", &c.card_bin)]) {
+    let fields = [
+        ("device_id", &c.device_id),
+        ("ip_address", &c.ip_address),
+        ("merchant_id", &c.merchant_id),
+        ("card_bin", &c.card_bin),
+    ];
+    for (name, v) in fields {
         if let Some(v) = v {
             out.insert(name.into(), Value::String(v.clone()));
         }
