@@ -256,7 +256,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let windows = &config.policies.windows;
     let loaded = windows.rebuild(&db, rialto_store::now_us()).await?;
     tracing::info!(payments = loaded, store = windows.kind(), "risk windows rebuilt");
-    let writer = Writer::start(&db, config.writer, presenter, config.policies.clone()).await?;
+    let writer = rialto_store::start_writer(&db, config.writer, presenter, config.policies.clone()).await?;
     // Trainings a stopped process left behind will never finish: say so.
     let stale_us = i64::try_from(config.training_stale_after.as_micros()).unwrap_or(i64::MAX);
     for id in db.stale_training_models(rialto_store::now_us().saturating_sub(stale_us)).await? {

@@ -227,12 +227,12 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
     use rialto_core::ids::{self, new_id};
     use rialto_core::ledger::TransferSpec;
     use rialto_core::{Amount, Currency};
-    use rialto_store::{Command, Idempotency, NewAccount, NewTransfer, Output, Reply, Writer, WriterConfig};
+    use rialto_store::{Command, Idempotency, NewAccount, NewTransfer, Output, Reply, WriterConfig};
 
     let db = rialto_store::Db::connect(&args.database).await?;
     db.migrate().await?;
     let presenter: rialto_store::Presenter = Arc::new(|o| rialto_api::present::output(o).to_string());
-    let writer = Writer::start(&db, WriterConfig::default(), presenter, Default::default()).await?;
+    let writer = rialto_store::start_writer(&db, WriterConfig::default(), presenter, Default::default()).await?;
     let usd = Currency::parse("USD").map_err(|e| anyhow::anyhow!("{e}"))?;
     let open = |allow_negative: bool| {
         let writer = writer.clone();

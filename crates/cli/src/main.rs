@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use rialto_store::{AuditContext, Command, Db, Output, Reply, Role, Writer, WriterConfig};
+use rialto_store::{AuditContext, Command, Db, Output, Reply, Role, WriterConfig};
 
 /// Default database: a SQLite file in the working directory, created on first start.
 const DEFAULT_DATABASE: &str = "sqlite://rialto.db";
@@ -338,7 +338,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
 /// (actor `cli`).
 async fn key_command(db: &Db, command: Command) -> anyhow::Result<rialto_store::ApiKey> {
     let presenter: rialto_store::Presenter = std::sync::Arc::new(|o| rialto_api::present::output(o).to_string());
-    let writer = Writer::start(db, WriterConfig::default(), presenter, Default::default()).await?;
+    let writer = rialto_store::start_writer(db, WriterConfig::default(), presenter, Default::default()).await?;
     let audit = AuditContext { actor: "cli".into(), request_id: None, ip: None };
     match writer.submit(command, None, Some(audit)).await {
         Reply::Done { outcome: Ok(Output::ApiKey(k)), .. } => Ok(k),

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// A stored row does not parse (a bug or a manual edit).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The writer's thread or runtime could not start.
+    #[error("writer: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// Which database a URL points at.

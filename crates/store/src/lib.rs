@@ -1,6 +1,7 @@
-//! Rialto's storage layer: one schema on SQLite (embedded default) and PostgreSQL, reached
-//! through sqlx's `Any` driver; the group-commit [`Writer`] that applies ledger commands in
-//! batches; reads, lists and the ledger verification.
+//! Rialto's storage layer: one schema on SQLite (embedded default) and PostgreSQL, read
+//! through sqlx's `Any` driver; the engine's SQL backend ([`SqlBackend`]), so that the
+//! group-commit [`Writer`] (`rialto_engine::Writer<SqlBackend>`) applies commands in batches;
+//! reads, lists and the ledger verification.
 //!
 //! Everything that changes the ledger goes through the [`Writer`]: it is the only place that
 //! opens write transactions, so each batch's balances, entries, transfers and idempotency
@@ -31,11 +32,12 @@ pub use tasks::{TaskRun, TASK_RUNS_KEPT};
 pub use verify::{Mismatch, VerifyReport};
 pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
 pub use windows::Windows;
+pub use writer::start_writer;
 pub use writer::{
     fee, merchant_table, AuditContext, BacktestError, Command, CommandError, CreditScoreRecord, Example, FeeSchedule,
     Idempotency, LabelRecord, ModelChange, ModelRecord, ModelServer, NewAccount, NewJournal, NewLabel, NewModel,
     NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter,
-    RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, Trained, Transition, Writer,
+    RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, SqlBackend, Trained, Transition, Writer,
     WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, MODEL_STATUSES, SCORE_OUTCOMES,
     SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
 };

@@ -18,28 +18,7 @@ use crate::read::{Cursor, Page};
 use crate::sql::{args, exec_values, Conn, Get, Val};
 use crate::DbKind;
 
-/// An event about to be appended.
-#[derive(Debug, Clone)]
-pub(crate) struct NewEvent {
-    pub kind: &'static str,
-    pub resource_type: &'static str,
-    pub resource_id: String,
-    pub data: String,
-    pub request_id: Option<String>,
-}
-
-/// An audit record about to be appended.
-#[derive(Debug, Clone)]
-pub(crate) struct NewAudit {
-    pub actor: String,
-    pub action: String,
-    pub resource_type: Option<String>,
-    pub resource_id: Option<String>,
-    pub result: &'static str,
-    pub request_id: Option<String>,
-    pub ip: Option<String>,
-    pub details: String,
-}
+pub(crate) use rialto_engine::{NewAudit, NewEvent};
 
 /// A stored domain event.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,31 +1,19 @@
-//! The group-commit ledger writer.
+//! The SQL backend of the batch engine (`rialto_engine`): the store's commands, the batch
+//! state they apply to, and how a batch is loaded (and on PostgreSQL locked, in
+//! `rialto_engine::LOCK_ORDER`) and written on SQLite and PostgreSQL.
 //!
-//! One task per process owns one database connection. Requests arrive on a bounded channel;
-//! the task takes everything that is waiting (up to [`WriterConfig::batch_commands_max`]) and
-//! applies it in ONE database transaction:
-//!
-//! 1. look up the idempotency records of the batch (replay or refuse reused keys);
-//! 2. load, and on PostgreSQL lock (`FOR UPDATE`, transfers then accounts, each sorted by id so
-//!    that several processes never deadlock), every transfer and account the batch touches;
-//! 3. apply each command to the in-memory [`Book`]; each succeeds or fails on its own, and a
-//!    failed command leaves the book as it was;
-//! 4. write the new rows and final balances with multi-row statements, and the idempotency
-//!    record of every keyed command (its stored answer rendered by the API);
-//! 5. commit, then answer every request.
-//!
-//! While one batch waits for its commit (the fsync), the next one fills up: the cost of a
-//! durable commit is shared by every request in the batch. A hot account costs one row
-//! update per batch, not one per transfer.
+//! The group-commit loop, the idempotency protocol and the outbox protocol are the engine's;
+//! this module implements [`rialto_engine::Backend`] for one database connection ([`SqlBackend`]).
+//! Writes use multi-row statements, so a hot account costs one row update per batch, not one
+//! per transfer.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use rialto_core::ledger::{Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
 use rialto_core::{Amount, Currency};
+use rialto_engine::{AnswerRow, AuditEntry, Described, Event, LockOrder, StoredAnswer};
 use rialto_payments::{Command as PaymentCommand, KycStatus, PaymentStatus, UserStatus};
-use tokio::sync::{mpsc, oneshot};
 
 mod assess;
 mod backtest;
@@ -56,6 +44,7 @@ use crate::records::{
     TransferRecord, UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
 };
 use crate::sql::{exec_values, placeholders, Conn, Get, Row, Val};
+pub use rialto_engine::{AuditContext, WriterConfig, WriterStats};
 
 /// A new user.
 #[derive(Debug, Clone)]
@@ -236,17 +225,6 @@ impl Db {
     }
 }
 
-/// Who asked, for the audit record of a command.
-#[derive(Debug, Clone, Default)]
-pub struct AuditContext {
-    /// An API key id, `cli`, `anonymous`, or `system:…`.
-    pub actor: String,
-    /// The request id.
-    pub request_id: Option<String>,
-    /// The client address.
-    pub ip: Option<String>,
-}
-
 /// Renders a command's output as the event payload (the API's JSON of the resource).
 pub type Presenter = Arc<dyn Fn(&Output) -> String + Send + Sync>;
 
@@ -334,169 +312,48 @@ pub enum CommandError {
     Unavailable(String),
 }
 
-/// An answer stored with an idempotency record: (HTTP status, body).
-type StoredAnswer = Option<(u16, String)>;
-
 /// A command's result.
 pub type Outcome = Result<Output, CommandError>;
 
-/// Renders the HTTP answer to store with an idempotency record: `(status, body)`; `None`
-/// stores nothing (for outcomes a retry may change, such as `Unavailable`).
-pub type Renderer = Arc<dyn Fn(&Outcome) -> Option<(u16, String)> + Send + Sync>;
+/// Renders the HTTP answer to store with an idempotency record (see [`rialto_engine::Renderer`]).
+pub type Renderer = rialto_engine::Renderer<Output, CommandError>;
 
 /// The idempotency part of a request.
-#[derive(Clone)]
-pub struct Idempotency {
-    /// `<api key id>:<Idempotency-Key>`.
-    pub scope_key: String,
-    /// SHA-256 of method, path and body.
-    pub request_hash: String,
-    /// How long the record lives, µs.
-    pub ttl_us: i64,
-    /// Renders the stored answer.
-    pub render: Renderer,
-}
+pub type Idempotency = rialto_engine::Idempotency<Output, CommandError>;
 
-/// The writer's answer to one request. (Moved once per request; boxing would only add an allocation.)
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub enum Reply {
-    /// Applied (or refused) now.
-    Done {
-        /// The outcome.
-        outcome: Outcome,
-        /// The stored answer, when an idempotency key was given and stored.
-        stored: Option<(u16, String)>,
-    },
-    /// An earlier request with the same key and body: its stored answer.
-    Replayed {
-        /// Stored HTTP status.
-        status: u16,
-        /// Stored body.
-        body: String,
-    },
-    /// The key was used before with a different request.
-    KeyReused,
-}
+/// The writer's answer to one request.
+pub type Reply = rialto_engine::Reply<Output, CommandError>;
 
-/// Writer tuning.
-#[derive(Debug, Clone, Copy)]
-pub struct WriterConfig {
-    /// Most commands in one transaction.
-    pub batch_commands_max: usize,
-    /// Requests that may wait for the writer before callers wait for room.
-    pub queue_depth_max: usize,
-    /// Attempts of a batch after database errors (lock timeouts, conflicts) before failing it.
-    pub attempts_max: u32,
-}
+/// Handle to the writer (the engine's group-commit loop over a [`SqlBackend`]). Cheap to clone.
+pub type Writer = rialto_engine::Writer<SqlBackend>;
 
-impl Default for WriterConfig {
-    fn default() -> Self {
-        WriterConfig { batch_commands_max: 2048, queue_depth_max: 65_536, attempts_max: 5 }
+impl From<rialto_engine::Unavailable> for CommandError {
+    fn from(u: rialto_engine::Unavailable) -> Self {
+        CommandError::Unavailable(u.0)
     }
 }
 
-/// Counters the writer keeps for `/metrics`.
-#[derive(Debug, Default)]
-pub struct WriterStats {
-    /// Committed batches.
-    pub batches: AtomicU64,
-    /// Commands in committed batches.
-    pub commands: AtomicU64,
-    /// Batches retried after a database error.
-    pub retries: AtomicU64,
-    /// Batches failed after all attempts.
-    pub failures: AtomicU64,
-    /// Total time in batches, µs.
-    pub batch_time_us: AtomicU64,
-}
-
-struct Envelope {
-    command: Command,
-    idempotency: Option<Idempotency>,
-    audit: Option<AuditContext>,
-    reply: oneshot::Sender<Reply>,
-}
-
-/// Handle to the writer task. Cheap to clone.
-#[derive(Clone)]
-pub struct Writer {
-    tx: mpsc::Sender<Envelope>,
-    stats: Arc<WriterStats>,
-}
-
-impl Writer {
-    /// Opens the writer's connection and starts its task.
-    pub async fn start(
-        db: &Db,
-        config: WriterConfig,
-        presenter: Presenter,
-        policies: Arc<Policies>,
-    ) -> Result<Writer, StoreError> {
-        let (tx, rx) = mpsc::channel(config.queue_depth_max);
-        let stats = Arc::new(WriterStats::default());
-        // The writer runs on its own thread and runtime: when the database answers, the writer
-        // continues at once instead of queueing behind hundreds of HTTP tasks, so the database
-        // is never left idle waiting for it.
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let (db, task_stats) = (db.clone(), stats.clone());
-        std::thread::Builder::new()
-            .name("rialto-writer".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(StoreError::Corrupt(format!("writer runtime: {e}"))));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let conn = match db.writer_connection().await {
-                        Ok(c) => c,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(()));
-                    let task = WriterTask { db, conn: Some(conn), rx, config, stats: task_stats, presenter, policies };
-                    task.run().await;
-                });
-            })
-            .map_err(|e| StoreError::Corrupt(format!("writer thread: {e}")))?;
-        ready_rx.await.map_err(|_| StoreError::Corrupt("writer thread ended".into()))??;
-        Ok(Writer { tx, stats })
-    }
-
-    /// Submits a command and waits for its answer.
-    pub async fn submit(
-        &self,
-        command: Command,
-        idempotency: Option<Idempotency>,
-        audit: Option<AuditContext>,
-    ) -> Reply {
-        let (reply, rx) = oneshot::channel();
-        let gone = || Reply::Done { outcome: Err(CommandError::Unavailable("writer stopped".into())), stored: None };
-        if self.tx.send(Envelope { command, idempotency, audit, reply }).await.is_err() {
-            return gone();
-        }
-        rx.await.unwrap_or_else(|_| gone())
-    }
-
-    /// The writer's counters.
-    pub fn stats(&self) -> &WriterStats {
-        &self.stats
-    }
-}
-
-struct WriterTask {
-    db: Db,
-    conn: Option<Conn>,
-    rx: mpsc::Receiver<Envelope>,
+/// Starts the writer on `db`: its own thread, its own connection.
+pub async fn start_writer(
+    db: &Db,
     config: WriterConfig,
-    stats: Arc<WriterStats>,
     presenter: Presenter,
     policies: Arc<Policies>,
+) -> Result<Writer, StoreError> {
+    let db = db.clone();
+    Writer::start(config, move || async move {
+        let conn = db.writer_connection().await?;
+        Ok(SqlBackend {
+            db,
+            conn: Some(conn),
+            presenter,
+            policies,
+            window_locks: false,
+            window_entries: Vec::new(),
+            locks: LockOrder::default(),
+        })
+    })
+    .await
 }
 
 /// Why a batch attempt stopped.
@@ -518,124 +375,6 @@ impl From<StoreError> for Abort {
     }
 }
 
-impl WriterTask {
-    async fn run(mut self) {
-        while let Some(first) = self.rx.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < self.config.batch_commands_max {
-                match self.rx.try_recv() {
-                    Ok(e) => batch.push(e),
-                    Err(_) => break,
-                }
-            }
-            self.process(batch).await;
-        }
-    }
-
-    /// Commits a batch. If it keeps failing with a database error, it is split in halves and
-    /// each half tried alone, so that one command the database refuses (a poison pill) fails
-    /// alone instead of taking the other requests of its batch with it.
-    async fn process(&mut self, batch: Vec<Envelope>) {
-        let mut pending = vec![batch];
-        while let Some(batch) = pending.pop() {
-            if let Some(mut failed) = self.try_batch(batch).await {
-                let second = failed.split_off(failed.len() / 2);
-                pending.push(second);
-                pending.push(failed);
-            }
-        }
-    }
-
-    /// Tries a batch a few times. Returns it back when it failed and is worth splitting.
-    async fn try_batch(&mut self, batch: Vec<Envelope>) -> Option<Vec<Envelope>> {
-        let started = std::time::Instant::now();
-        let mut last_error = String::new();
-        // A batch of several commands is split after two failures; one command alone gets
-        // every attempt.
-        let attempts = if batch.len() > 1 { self.config.attempts_max.min(2) } else { self.config.attempts_max };
-        let mut split = batch.len() > 1;
-        for attempt in 0..attempts {
-            if attempt > 0 {
-                self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
-            }
-            let (presenter, policies) = (self.presenter.clone(), self.policies.clone());
-            let conn = match self.connection().await {
-                Ok(c) => c,
-                Err(e) => {
-                    // The database is unreachable: splitting would not help.
-                    tracing::warn!(error = %e, attempt, "ledger writer cannot connect");
-                    split = false;
-                    last_error = "the database is unreachable; nothing was applied".into();
-                    continue;
-                }
-            };
-            // Shared windows are read under advisory locks that outlive the transaction.
-            let window_locks = assess::window_locks(conn.kind(), &policies);
-            match attempt_batch(conn, &batch, (&presenter, &policies)).await {
-                Ok((replies, window_entries)) => {
-                    // Committed: the windows learn the accepted payments before anyone is
-                    // answered, so a client's next payment sees this one.
-                    if let Err(e) = policies.windows.record(&window_entries).await {
-                        tracing::error!(error = %e, "window store missed committed payments until the next start");
-                    }
-                    if window_locks && assess::unlock_windows(conn).await.is_err() {
-                        // Closing the session releases them.
-                        self.conn = None;
-                    }
-                    self.stats.batches.fetch_add(1, Ordering::Relaxed);
-                    self.stats.commands.fetch_add(batch.len() as u64, Ordering::Relaxed);
-                    let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                    self.stats.batch_time_us.fetch_add(us, Ordering::Relaxed);
-                    for (envelope, reply) in batch.into_iter().zip(replies) {
-                        let _ = envelope.reply.send(reply);
-                    }
-                    return None;
-                }
-                Err((abort, committed_unknown)) => {
-                    let rolled_back = conn.execute("ROLLBACK", []).await.is_ok();
-                    if !rolled_back || (window_locks && assess::unlock_windows(conn).await.is_err()) {
-                        self.conn = None;
-                    }
-                    if committed_unknown {
-                        // The COMMIT itself failed: it may or may not have landed. Do not
-                        // apply the batch twice; tell the clients to retry with their keys.
-                        self.conn = None;
-                        split = false;
-                        last_error = "commit outcome unknown; retry with the same Idempotency-Key".into();
-                        break;
-                    }
-                    match abort {
-                        Abort::KeyRace => last_error = "idempotency key committed concurrently".into(),
-                        Abort::Db(e) => {
-                            tracing::warn!(error = %e, attempt, commands = batch.len(), "ledger batch failed; retrying");
-                            // Clients get our words, not the database's internals.
-                            last_error = "the database failed this request; nothing was applied".into();
-                        }
-                    }
-                }
-            }
-        }
-        if split {
-            return Some(batch);
-        }
-        self.stats.failures.fetch_add(1, Ordering::Relaxed);
-        tracing::error!(error = %last_error, commands = batch.len(), "ledger batch failed");
-        for envelope in batch {
-            let outcome = Err(CommandError::Unavailable(last_error.clone()));
-            let _ = envelope.reply.send(Reply::Done { outcome, stored: None });
-        }
-        None
-    }
-
-    async fn connection(&mut self) -> Result<&mut Conn, StoreError> {
-        if self.conn.is_none() {
-            self.conn = Some(self.db.writer_connection().await?);
-        }
-        self.conn.as_mut().ok_or_else(|| StoreError::Corrupt("no connection".into()))
-    }
-}
-
 /// Everything a batch writes, gathered while applying its commands.
 #[derive(Default)]
 struct Writes {
@@ -646,11 +385,9 @@ struct Writes {
     touched_transfers: BTreeSet<String>,
     journals: Vec<JournalRecord>,
     entries: Vec<Vec<Val>>,
-    idempotency: Vec<Vec<Val>>,
     api_keys: Vec<(ApiKey, String)>,
     revoked_keys: Vec<String>,
     events: Vec<NewEvent>,
-    audits: Vec<NewAudit>,
     new_payments: BTreeSet<String>,
     touched_payments: BTreeSet<String>,
     transitions: Vec<Vec<Val>>,
@@ -699,112 +436,258 @@ struct State {
     now: i64,
 }
 
-/// One attempt of a batch. On error, the bool says whether COMMIT itself failed.
-async fn attempt_batch(
-    conn: &mut Conn,
-    batch: &[Envelope],
-    deps: (&Presenter, &Arc<Policies>),
-) -> Result<(Vec<Reply>, Vec<rialto_risk::window::Entry>), (Abort, bool)> {
-    let begin = if conn.kind() == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
-    conn.execute(begin, []).await.map_err(|e| (e.into(), false))?;
-    let replies = apply_batch(conn, batch, deps).await.map_err(|a| (a, false))?;
-    conn.execute("COMMIT", []).await.map_err(|e| (e.into(), true))?;
-    Ok(replies)
+/// The engine's backend on one SQLite or PostgreSQL connection (see [`rialto_engine::Backend`]).
+pub struct SqlBackend {
+    db: Db,
+    conn: Option<Conn>,
+    presenter: Presenter,
+    policies: Arc<Policies>,
+    /// This batch reads shared risk windows under session-level advisory locks.
+    window_locks: bool,
+    /// Payments this batch accepted, for the window store once it commits.
+    window_entries: Vec<rialto_risk::window::Entry>,
+    /// What this batch has locked so far (checked against `LOCK_ORDER`).
+    locks: LockOrder,
 }
 
-async fn apply_batch(
-    conn: &mut Conn,
-    batch: &[Envelope],
-    (presenter, policies): (&Presenter, &Arc<Policies>),
-) -> Result<(Vec<Reply>, Vec<rialto_risk::window::Entry>), Abort> {
-    let now = now_us();
-    let mut replies: Vec<Option<Reply>> = batch.iter().map(|_| None).collect();
-    lookup_idempotency(conn, batch, now, &mut replies).await?;
-    let live: Vec<usize> = (0..batch.len()).filter(|&i| replies[i].is_none()).collect();
-    let commands: Vec<&Command> = live.iter().map(|&i| &batch[i].command).collect();
-    let mut state = load_state(conn, &commands, now, policies).await?;
-    let mut writes = Writes::default();
-    // A key may appear twice in one batch (a client retrying after its first connection
-    // dropped): the first occurrence runs, later ones are answered from it.
-    let mut seen: HashMap<&str, (&str, StoredAnswer)> = HashMap::new();
-    for &i in &live {
-        let envelope = &batch[i];
-        if let Some(idem) = &envelope.idempotency {
-            if let Some((hash, stored)) = seen.get(idem.scope_key.as_str()) {
-                replies[i] = Some(match stored {
-                    Some((status, body)) if *hash == idem.request_hash => {
-                        Reply::Replayed { status: *status, body: body.clone() }
-                    }
-                    Some(_) => Reply::KeyReused,
-                    None => Reply::Done {
-                        outcome: Err(CommandError::Unavailable("the same key is being processed".into())),
-                        stored: None,
-                    },
-                });
-                continue;
-            }
+/// A batch being applied: its loaded state and what it will write.
+pub struct Batch {
+    state: State,
+    writes: Writes,
+}
+
+impl SqlBackend {
+    fn conn(&mut self) -> Result<&mut Conn, Abort> {
+        self.conn.as_mut().ok_or_else(|| Abort::Db(StoreError::Corrupt("no connection".into())))
+    }
+}
+
+impl From<Abort> for rialto_engine::Abort {
+    fn from(a: Abort) -> Self {
+        match a {
+            Abort::KeyRace => rialto_engine::Abort::KeyRace,
+            Abort::Db(e) => rialto_engine::Abort::Db(Box::new(e)),
         }
-        let outcome = apply(&mut state, &mut writes, &envelope.command);
-        let stored = match &envelope.idempotency {
-            Some(idem) => {
-                let stored = (idem.render)(&outcome);
-                if let Some((status, body)) = &stored {
-                    writes.idempotency.push(vec![
-                        Val::T(idem.scope_key.clone()),
-                        Val::T(idem.request_hash.clone()),
-                        Val::I(i64::from(*status)),
-                        Val::T(body.clone()),
-                        Val::I(now),
-                        Val::I(now.saturating_add(idem.ttl_us)),
-                    ]);
-                }
-                seen.insert(idem.scope_key.as_str(), (idem.request_hash.as_str(), stored.clone()));
-                stored
-            }
-            None => None,
-        };
-        record_outbox(&mut writes, envelope, &outcome, presenter);
-        replies[i] = Some(Reply::Done { outcome, stored });
     }
-    let window_entries = std::mem::take(&mut writes.window_entries);
-    write_all(conn, &state, writes).await?;
-    Ok((replies.into_iter().map(|r| r.unwrap_or(Reply::KeyReused)).collect(), window_entries))
 }
 
-async fn lookup_idempotency(
-    conn: &mut Conn,
-    batch: &[Envelope],
-    now: i64,
-    replies: &mut [Option<Reply>],
-) -> Result<(), Abort> {
-    let keys: Vec<&str> = batch.iter().filter_map(|e| e.idempotency.as_ref().map(|i| i.scope_key.as_str())).collect();
-    if keys.is_empty() {
-        return Ok(());
+impl rialto_engine::Backend for SqlBackend {
+    type Command = Command;
+    type Output = Output;
+    type Error = CommandError;
+    type Batch = Batch;
+
+    fn now(&self) -> i64 {
+        now_us()
     }
+
+    async fn connect(&mut self) -> Result<(), rialto_engine::Abort> {
+        if self.conn.is_none() {
+            self.conn = Some(self.db.writer_connection().await.map_err(Abort::Db)?);
+        }
+        Ok(())
+    }
+
+    fn disconnect(&mut self) {
+        self.conn = None;
+    }
+
+    async fn begin(&mut self) -> Result<(), rialto_engine::Abort> {
+        self.window_entries.clear();
+        let conn = self.conn()?;
+        let kind = conn.kind();
+        let begin = if kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        conn.execute(begin, []).await.map_err(Abort::from)?;
+        self.window_locks = assess::window_locks(kind, &self.policies);
+        Ok(())
+    }
+
+    async fn stored_answers(
+        &mut self,
+        keys: &[&str],
+        now: i64,
+    ) -> Result<HashMap<String, StoredAnswer>, rialto_engine::Abort> {
+        Ok(stored_answers(self.conn()?, keys, now).await?)
+    }
+
+    async fn load(&mut self, commands: &[&Command], now: i64) -> Result<Batch, rialto_engine::Abort> {
+        let policies = self.policies.clone();
+        let mut locks = LockOrder::default();
+        let state = load_state(self.conn()?, commands, now, (&policies, &mut locks)).await?;
+        self.locks = locks;
+        Ok(Batch { state, writes: Writes::default() })
+    }
+
+    fn apply(&self, batch: &mut Batch, command: &Command) -> Outcome {
+        apply(&mut batch.state, &mut batch.writes, command)
+    }
+
+    fn describe(&self, batch: &mut Batch, command: &Command, outcome: &Outcome, audited: bool) -> Described {
+        // Events the command raised while applying (risk alerts) come first.
+        let mut events: Vec<Event> = batch
+            .writes
+            .events
+            .drain(..)
+            .map(|e| Event { kind: e.kind, resource_type: e.resource_type, resource_id: e.resource_id, data: e.data })
+            .collect();
+        events.extend(events_of(command, outcome, &self.presenter));
+        Described { events, audit: audited.then(|| audit_of(command, outcome)) }
+    }
+
+    async fn persist(&mut self, batch: Batch) -> Result<(), rialto_engine::Abort> {
+        let Batch { state, mut writes } = batch;
+        self.window_entries = std::mem::take(&mut writes.window_entries);
+        Ok(write_all(self.conn()?, &state, writes).await?)
+    }
+
+    async fn store_answers(&mut self, rows: Vec<AnswerRow>) -> Result<(), rialto_engine::Abort> {
+        Ok(store_answers(self.conn()?, rows).await?)
+    }
+
+    async fn append_outbox(
+        &mut self,
+        now: i64,
+        events: Vec<NewEvent>,
+        audits: Vec<NewAudit>,
+    ) -> Result<(), rialto_engine::Abort> {
+        self.locks.take("ledger_heads");
+        Ok(outbox::append(self.conn()?, now, events, audits).await.map_err(Abort::from)?)
+    }
+
+    async fn commit(&mut self) -> Result<(), rialto_engine::Abort> {
+        Ok(self.conn()?.execute("COMMIT", []).await.map_err(Abort::from).map(|_| ())?)
+    }
+
+    async fn committed(&mut self) {
+        // The windows learn the accepted payments before anyone is answered, so a client's
+        // next payment sees this one.
+        if let Err(e) = self.policies.windows.record(&self.window_entries).await {
+            tracing::error!(error = %e, "window store missed committed payments until the next start");
+        }
+        self.window_entries.clear();
+        let unlocked = match (&mut self.conn, self.window_locks) {
+            (Some(conn), true) => assess::unlock_windows(conn).await.is_ok(),
+            _ => true,
+        };
+        if !unlocked {
+            // Closing the session releases them.
+            self.conn = None;
+        }
+    }
+
+    async fn roll_back(&mut self) {
+        self.window_entries.clear();
+        let Some(conn) = &mut self.conn else { return };
+        let rolled_back = conn.execute("ROLLBACK", []).await.is_ok();
+        if !rolled_back || (self.window_locks && assess::unlock_windows(conn).await.is_err()) {
+            self.conn = None;
+        }
+    }
+}
+
+/// The live idempotency records of these keys.
+async fn stored_answers(conn: &mut Conn, keys: &[&str], now: i64) -> Result<HashMap<String, StoredAnswer>, Abort> {
     let mut found = HashMap::new();
     let select = "SELECT id, request_hash, status_code, body, expires_at FROM idempotency_keys";
-    for row in conn.fetch_in(select, "id", &keys, "").await? {
+    for row in conn.fetch_in(select, "id", keys, "").await? {
         // An expired record is as good as none (the sweeper deletes it later).
         if row.col::<i64>("expires_at")? <= now {
             continue;
         }
-        let id: String = row.col("id")?;
-        let hash: String = row.col("request_hash")?;
         let status: i64 = row.col("status_code")?;
-        let body: String = row.col("body")?;
-        found.insert(id, (hash, status, body));
+        let answer = StoredAnswer {
+            request_hash: row.col("request_hash")?,
+            status: u16::try_from(status).unwrap_or(500),
+            body: row.col("body")?,
+        };
+        found.insert(row.col("id")?, answer);
     }
-    for (i, e) in batch.iter().enumerate() {
-        let Some(idem) = &e.idempotency else { continue };
-        if let Some((hash, status, body)) = found.get(&idem.scope_key) {
-            replies[i] = Some(if *hash == idem.request_hash {
-                Reply::Replayed { status: u16::try_from(*status).unwrap_or(500), body: body.clone() }
-            } else {
-                Reply::KeyReused
-            });
-        }
+    Ok(found)
+}
+
+/// Stores the batch's idempotency records; a live record of another process with one of the
+/// keys (committed since the lookup) is a key race.
+async fn store_answers(conn: &mut Conn, rows: Vec<AnswerRow>) -> Result<(), Abort> {
+    let n = rows.len() as u64;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                Val::T(r.scope_key),
+                Val::T(r.request_hash),
+                Val::I(i64::from(r.status)),
+                Val::T(r.body),
+                Val::I(r.created_at_us),
+                Val::I(r.expires_at_us),
+            ]
+        })
+        .collect();
+    let done = exec_values(
+        conn,
+        "INSERT INTO idempotency_keys (id, request_hash, status_code, body, created_at, expires_at)",
+        6,
+        rows,
+        "ON CONFLICT (id) DO UPDATE SET request_hash = excluded.request_hash, status_code = excluded.status_code, \
+         body = excluded.body, created_at = excluded.created_at, expires_at = excluded.expires_at \
+         WHERE idempotency_keys.expires_at <= excluded.created_at",
+    )
+    .await?;
+    if done != n {
+        return Err(Abort::KeyRace);
     }
     Ok(())
+}
+
+/// What a batch's commands need loaded (and, where they change it, locked).
+#[derive(Default)]
+struct Keys {
+    transfers: BTreeSet<String>,
+    accounts: BTreeSet<String>,
+    /// Users the gates read (payers, owners of new accounts).
+    users: BTreeSet<String>,
+    /// Users being changed.
+    updated_users: BTreeSet<String>,
+    api_keys: BTreeSet<String>,
+    payments: rialto_payments::Keys,
+    risk: rialto_risk::admin::Keys,
+    /// The model registry changes.
+    registry: bool,
+}
+
+/// Gathers what each command needs: one arm per command (a domain's command says it itself).
+fn keys_of(commands: &[&Command]) -> Keys {
+    let mut k = Keys::default();
+    for c in commands {
+        match *c {
+            Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) => {}
+            Command::Risk(c) => c.keys(&mut k.risk),
+            Command::UpdateUser { user_id, .. } => {
+                k.updated_users.insert(user_id.clone());
+            }
+            Command::CreateAccount(a) => k.users.extend(a.user_id.clone()),
+            Command::Transfer(t) => {
+                k.accounts.insert(t.spec.source_account_id.clone());
+                k.accounts.insert(t.spec.destination_account_id.clone());
+            }
+            Command::PostPending { transfer_id, .. }
+            | Command::VoidPending { transfer_id }
+            | Command::Expire { transfer_id }
+            | Command::Reverse { transfer_id, .. } => {
+                k.transfers.insert(transfer_id.clone());
+            }
+            Command::Journal(j) => k.accounts.extend(j.lines.iter().map(|l| l.account_id.clone())),
+            Command::ChangeStatus { account_id, .. } => {
+                k.accounts.insert(account_id.clone());
+            }
+            Command::RevokeApiKey { id } => {
+                k.api_keys.insert(id.clone());
+            }
+            Command::Payments(c) => c.keys(&mut k.payments),
+            Command::Model(_) => k.registry = true,
+            Command::RecordCreditScore(_) | Command::CreateApiKey { .. } | Command::Audit { .. } => {}
+        }
+    }
+    k
 }
 
 /// Loads (and on PostgreSQL locks) what the commands touch: transfers first, then accounts,
@@ -813,50 +696,21 @@ async fn load_state(
     conn: &mut Conn,
     commands: &[&Command],
     now: i64,
-    policies: &Arc<Policies>,
+    (policies, locks): (&Arc<Policies>, &mut LockOrder),
 ) -> Result<State, Abort> {
     let kind = conn.kind();
     let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
-    let mut transfer_ids = BTreeSet::new();
-    let mut account_ids = BTreeSet::new();
-    let mut user_ids = BTreeSet::new();
-    let mut key_ids = BTreeSet::new();
+    let Keys {
+        transfers: mut transfer_ids,
+        accounts: mut account_ids,
+        users: mut user_ids,
+        updated_users,
+        api_keys: key_ids,
+        payments: payment_keys,
+        risk: risk_keys,
+        registry,
+    } = keys_of(commands);
     let mut payment_ids = BTreeSet::new();
-    let mut payment_keys = rialto_payments::Keys::default();
-    let mut updated_users = BTreeSet::new();
-    let mut risk_keys = rialto_risk::admin::Keys::default();
-    let mut registry = false;
-    for c in commands {
-        match *c {
-            Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) => {}
-            Command::Risk(c) => c.keys(&mut risk_keys),
-            Command::UpdateUser { user_id, .. } => {
-                updated_users.insert(user_id.clone());
-            }
-            Command::CreateAccount(a) => user_ids.extend(a.user_id.clone()),
-            Command::Transfer(t) => {
-                account_ids.insert(t.spec.source_account_id.clone());
-                account_ids.insert(t.spec.destination_account_id.clone());
-            }
-            Command::PostPending { transfer_id, .. }
-            | Command::VoidPending { transfer_id }
-            | Command::Expire { transfer_id }
-            | Command::Reverse { transfer_id, .. } => {
-                transfer_ids.insert(transfer_id.clone());
-            }
-            Command::Journal(j) => account_ids.extend(j.lines.iter().map(|l| l.account_id.clone())),
-            Command::ChangeStatus { account_id, .. } => {
-                account_ids.insert(account_id.clone());
-            }
-            Command::RevokeApiKey { id } => {
-                key_ids.insert(id.clone());
-            }
-            Command::Payments(c) => c.keys(&mut payment_keys),
-            Command::Model(_) => registry = true,
-            Command::RecordCreditScore(_) => {}
-            Command::CreateApiKey { .. } | Command::Audit { .. } => {}
-        }
-    }
     let rialto_payments::Keys { accounts, payers, payments: payment_ids_wanted, settle: settle_filter } = payment_keys;
     account_ids.extend(accounts);
     user_ids.extend(payers.iter().cloned());
@@ -866,6 +720,7 @@ async fn load_state(
     let mut clearings = Vec::new();
     let mut system_accounts = HashMap::new();
     if let Some(filter) = &settle_filter {
+        locks.take("settlement_clearings");
         (clearings, system_accounts) = settlement::load(conn, filter.as_deref()).await?;
         for c in &clearings {
             payment_ids.insert(c.payment_id.clone());
@@ -876,6 +731,7 @@ async fn load_state(
     // Payments first: they name the transfers and accounts to lock next.
     let select = format!("SELECT {} FROM payments", payments::PAYMENT_COLUMNS);
     let mut loaded = HashMap::new();
+    locks.take("payments");
     for row in select_in(conn, &select, &payment_ids, lock).await? {
         let p = payments::payment_from_row(&row)?;
         transfer_ids.extend(p.transfer_id.clone());
@@ -901,6 +757,7 @@ async fn load_state(
         risk: assess::Loaded::default(),
         now,
     };
+    locks.take("transfers");
     for row in select_in(conn, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
         let t = transfer_from_row(&row)?;
         account_ids.insert(t.transfer.source_account_id.clone());
@@ -908,6 +765,7 @@ async fn load_state(
         state.book.transfers.insert(t.transfer.id.clone(), t.transfer.clone());
         state.transfers.insert(t.transfer.id.clone(), t);
     }
+    locks.take("accounts");
     for row in select_in(conn, &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"), &account_ids, lock).await? {
         let a = account_from_row(&row)?;
         state.book.accounts.insert(a.account.id.clone(), a.account.clone());
@@ -918,24 +776,29 @@ async fn load_state(
     // two processes paying for one user count each other's committed payments (the limit is
     // exact across processes). An advisory lock writes nothing, unlike FOR UPDATE on the row.
     let select = format!("SELECT {} FROM users", crate::records::USER_COLUMNS);
+    locks.take("users");
     for row in select_in(conn, &select, &updated_users, lock).await? {
         let u = crate::records::user_from_row(&row)?;
         state.users.insert(u.id.clone(), (u.status, u.kyc_status));
         state.user_records.insert(u.id.clone(), u);
     }
+    locks.take("velocity");
     if kind == DbKind::Postgres {
         payments::lock_velocity(conn, &payment_users).await?;
     }
     let velocity = payments::load_velocity(conn, &payment_users, now - policies.velocity_window_us).await?;
+    locks.take("risk_rules");
     for row in select_in(conn, "SELECT * FROM risk_rules", &risk_keys.rules, lock).await? {
         let r = rules::from_row(&row)?;
         state.rules.insert(r.id.clone(), r);
     }
     if registry {
+        locks.take("risk_models");
         state.models = models::load(conn).await?;
     }
     let new_payments: Vec<&NewPayment> =
         commands.iter().filter_map(|c| if let Command::Payments(p) = c { p.new_payment() } else { None }).collect();
+    locks.take("risk_windows");
     state.risk = assess::load(conn, &new_payments, now, policies).await?;
     state.payments = loaded;
     state.clearings = clearings;
@@ -1185,12 +1048,13 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
     (action.to_string(), resource)
 }
 
-/// Queues the event and the audit record of one command.
-fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, presenter: &Presenter) {
-    let request_id = envelope.audit.as_ref().and_then(|a| a.request_id.clone());
-    if let Ok(Output::Settlements(list)) = outcome {
+/// The events of one command's outcome (the resource as the API shows it).
+fn events_of(command: &Command, outcome: &Outcome, presenter: &Presenter) -> Vec<Event> {
+    let Ok(output) = outcome else { return Vec::new() };
+    let mut events = Vec::new();
+    if let Output::Settlements(list) = output {
         for s in list {
-            writes.events.push(NewEvent {
+            events.push(Event {
                 kind: match s.status {
                     rialto_payments::SettlementStatus::Completed => "settlement.completed",
                     rialto_payments::SettlementStatus::Failed => "settlement.failed",
@@ -1198,24 +1062,19 @@ fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, pr
                 resource_type: "settlement",
                 resource_id: s.id.clone(),
                 data: presenter(&Output::Settlements(vec![s.clone()])),
-                request_id: request_id.clone(),
             });
         }
     }
-    if let Ok(output) = outcome {
-        if let Some((kind, resource_type, resource_id)) = event_of(&envelope.command, output) {
-            writes.events.push(NewEvent {
-                kind,
-                resource_type,
-                resource_id,
-                data: presenter(output),
-                request_id: request_id.clone(),
-            });
-        }
+    if let Some((kind, resource_type, resource_id)) = event_of(command, output) {
+        events.push(Event { kind, resource_type, resource_id, data: presenter(output) });
     }
-    let Some(ctx) = &envelope.audit else { return };
-    let (action, resource) = action_of(&envelope.command);
-    let details = match (&envelope.command, outcome) {
+    events
+}
+
+/// The audit entry of one command: its action, the resource it names, and details.
+fn audit_of(command: &Command, outcome: &Outcome) -> AuditEntry {
+    let (action, resource) = action_of(command);
+    let details = match (command, outcome) {
         (Command::Audit { details, .. }, _) => details.clone(),
         (Command::Risk(rialto_risk::admin::Command::ListItem { value, .. }), Ok(_)) => {
             format!("{{\"value\":{}}}", serde_json::Value::from(value.as_str()))
@@ -1226,32 +1085,12 @@ fn record_outbox(writes: &mut Writes, envelope: &Envelope, outcome: &Outcome, pr
         (Command::Payments(PaymentCommand::Label(l)), Ok(_)) => {
             serde_json::json!({"label": l.label, "source": l.source, "note": l.note}).to_string()
         }
-        (Command::Model(c), Ok(Output::Model(m))) => match c {
-            ModelChange::Register(n) => {
-                serde_json::json!({"name": n.name, "kind": n.kind.name(), "version": m.version}).to_string()
-            }
-            ModelChange::Trained { result, .. } => {
-                serde_json::json!({"status": m.status, "error": result.as_ref().err()}).to_string()
-            }
-            ModelChange::Challenger { share_bp, .. } => serde_json::json!({"share_bp": share_bp}).to_string(),
-            ModelChange::Deploy { .. } | ModelChange::Rollback => {
-                serde_json::json!({"deployed": m.id, "replaced": m.previous_id}).to_string()
-            }
-        },
+        (Command::Model(c), Ok(Output::Model(m))) => models::audit_details(c, m),
         (_, Ok(_)) => "{}".to_string(),
         (_, Err(e)) => format!("{{\"error\":{}}}", serde_json::Value::from(e.to_string())),
     };
     // A reversal is recorded against the original transfer; its new id is in the event.
-    writes.audits.push(NewAudit {
-        actor: ctx.actor.clone(),
-        action,
-        resource_type: resource.as_ref().map(|r| r.0.to_string()),
-        resource_id: resource.map(|r| r.1),
-        result: if outcome.is_ok() { "success" } else { "failure" },
-        request_id,
-        ip: ctx.ip.clone(),
-        details,
-    });
+    AuditEntry { action, resource, details }
 }
 
 /// A journal entry's lines as posted (with the balance after each).
@@ -1479,22 +1318,6 @@ async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), 
     models::write(conn, &mut w).await?;
     assess::write(conn, &mut w).await?;
     assess::write_lists(conn, &mut w, state.now).await?;
-    if !w.idempotency.is_empty() {
-        let n = w.idempotency.len() as u64;
-        let done = exec_values(
-            conn,
-            "INSERT INTO idempotency_keys (id, request_hash, status_code, body, created_at, expires_at)",
-            6,
-            std::mem::take(&mut w.idempotency),
-            "ON CONFLICT (id) DO UPDATE SET request_hash = excluded.request_hash, status_code = excluded.status_code, \
-             body = excluded.body, created_at = excluded.created_at, expires_at = excluded.expires_at \
-             WHERE idempotency_keys.expires_at <= excluded.created_at",
-        )
-        .await?;
-        if done != n {
-            return Err(Abort::KeyRace);
-        }
-    }
     for u in std::mem::take(&mut w.user_updates) {
         let q = "UPDATE users SET status = $1, kyc_status = $2, updated_at = $3 WHERE id = $4";
         let vals = [
@@ -1551,6 +1374,5 @@ async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), 
         let q = "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
         conn.execute(q, [Val::I(state.now), Val::T(id)]).await?;
     }
-    outbox::append(conn, state.now, std::mem::take(&mut w.events), std::mem::take(&mut w.audits)).await?;
     Ok(())
 }

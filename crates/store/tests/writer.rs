@@ -75,7 +75,9 @@ fn idem(key: &str, hash: &str) -> Idempotency {
 async fn one_batch_many_answers_and_duplicate_keys() {
     let db = sqlite().await;
     let w =
-        Writer::start(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()), Default::default()).await.unwrap();
+        rialto_store::start_writer(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()), Default::default())
+            .await
+            .unwrap();
     // The scenario only proves the in-batch path when all four requests share one batch;
     // repeat with fresh accounts and keys until the writer happens to batch them together.
     let mut in_one_batch = false;
@@ -147,7 +149,9 @@ async fn a_command_the_database_refuses_fails_alone_postgres() {
     let db = Db::connect(&format!("{prefix}/{name}")).await.unwrap();
     db.migrate().await.unwrap();
     let w =
-        Writer::start(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()), Default::default()).await.unwrap();
+        rialto_store::start_writer(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()), Default::default())
+            .await
+            .unwrap();
     let fund = account(&w, true).await;
     let a = account(&w, false).await;
 

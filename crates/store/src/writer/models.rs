@@ -138,6 +138,18 @@ impl ModelChange {
     }
 }
 
+/// The audit details of an applied registry change.
+pub(crate) fn audit_details(c: &ModelChange, m: &ModelRecord) -> String {
+    match c {
+        ModelChange::Register(n) => json!({"name": n.name, "kind": n.kind.name(), "version": m.version}).to_string(),
+        ModelChange::Trained { result, .. } => json!({"status": m.status, "error": result.as_ref().err()}).to_string(),
+        ModelChange::Challenger { share_bp, .. } => json!({"share_bp": share_bp}).to_string(),
+        ModelChange::Deploy { .. } | ModelChange::Rollback => {
+            json!({"deployed": m.id, "replaced": m.previous_id}).to_string()
+        }
+    }
+}
+
 pub(crate) const MODEL_COLUMNS: &str = "id, name, version, kind, status, features, merchant_risk, metadata, \
     dataset_rows, trained_at, challenger_share_bp, deployed_at, previous_id, error, created_by, created_at, updated_at";
 
