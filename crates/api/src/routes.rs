@@ -166,7 +166,13 @@ pub async fn create_user(State(s): State<AppState>, caller: Ctx, headers: Header
         if !["customer", "merchant", "admin", "support"].contains(&role.as_str()) {
             return Err(ApiError::invalid("role must be customer, merchant, admin or support").param("role"));
         }
-        Ok(Command::CreateUser(NewUser { id: new_id::<ids::UserId>(), name, email, phone, role }))
+        Ok(Command::Ledger(rialto_store::LedgerCommand::CreateUser(NewUser {
+            id: new_id::<ids::UserId>(),
+            name,
+            email,
+            phone,
+            role,
+        })))
     })
     .await
 }
@@ -225,7 +231,11 @@ pub async fn update_user(
         if status.is_none() && kyc_status.is_none() {
             return Err(ApiError::invalid("give status and/or kyc_status"));
         }
-        Ok(Command::UpdateUser { user_id: id_of::<ids::UserId>(&id)?, status, kyc_status })
+        Ok(Command::Ledger(rialto_store::LedgerCommand::UpdateUser {
+            user_id: id_of::<ids::UserId>(&id)?,
+            status,
+            kyc_status,
+        }))
     })
     .await
 }
@@ -256,14 +266,14 @@ pub async fn create_account(State(s): State<AppState>, caller: Ctx, headers: Hea
         }
         let allow_negative_balance = f.opt_bool("allow_negative_balance")?.unwrap_or(false);
         let metadata = f.metadata("metadata")?;
-        Ok(Command::CreateAccount(NewAccount {
+        Ok(Command::Ledger(rialto_store::LedgerCommand::CreateAccount(NewAccount {
             id: new_id::<ids::AccountId>(),
             currency,
             user_id,
             name,
             allow_negative_balance,
             metadata,
-        }))
+        })))
     })
     .await
 }
@@ -312,7 +322,7 @@ async fn account_status(
     write(&s, &caller, &headers, &path, body, StatusCode::OK, |b| {
         Fields::parse(b, &[])?;
         let account_id = id_of::<ids::AccountId>(&id)?;
-        Ok(Command::ChangeStatus { account_id, change })
+        Ok(Command::Ledger(rialto_store::LedgerCommand::ChangeStatus { account_id, change }))
     })
     .await
 }
@@ -419,7 +429,7 @@ pub async fn create_transfer(State(s): State<AppState>, caller: Ctx, headers: He
         }
         let expires_at_us =
             expires_in.map(|secs| rialto_store::now_us().saturating_add(secs.saturating_mul(1_000_000)));
-        Ok(Command::Transfer(NewTransfer {
+        Ok(Command::Ledger(rialto_store::LedgerCommand::Transfer(NewTransfer {
             spec: TransferSpec {
                 id: new_id::<ids::TransferId>(),
                 source_account_id: src,
@@ -432,7 +442,7 @@ pub async fn create_transfer(State(s): State<AppState>, caller: Ctx, headers: He
             description,
             reference,
             metadata,
-        }))
+        })))
     })
     .await
 }
@@ -468,7 +478,10 @@ pub async fn post_transfer(State(s): State<AppState>, c: Ctx, h: HeaderMap, Path
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         let mut f = Fields::parse(b, &["amount"])?;
         let amount = f.opt_amount("amount")?;
-        Ok(Command::PostPending { transfer_id: id_of::<ids::TransferId>(&id)?, amount })
+        Ok(Command::Ledger(rialto_store::LedgerCommand::PostPending {
+            transfer_id: id_of::<ids::TransferId>(&id)?,
+            amount,
+        }))
     })
     .await
 }
@@ -478,7 +491,7 @@ pub async fn void_transfer(State(s): State<AppState>, c: Ctx, h: HeaderMap, Path
     let path = format!("/v1/transfers/{id}/void");
     write(&s, &c, &h, &path, b, StatusCode::OK, |b| {
         Fields::parse(b, &[])?;
-        Ok(Command::VoidPending { transfer_id: id_of::<ids::TransferId>(&id)? })
+        Ok(Command::Ledger(rialto_store::LedgerCommand::VoidPending { transfer_id: id_of::<ids::TransferId>(&id)? }))
     })
     .await
 }
@@ -494,7 +507,10 @@ pub async fn reverse_transfer(
     let path = format!("/v1/transfers/{id}/reverse");
     write(&s, &c, &h, &path, b, StatusCode::CREATED, |b| {
         Fields::parse(b, &[])?;
-        Ok(Command::Reverse { transfer_id: id_of::<ids::TransferId>(&id)?, new_id: new_id::<ids::TransferId>() })
+        Ok(Command::Ledger(rialto_store::LedgerCommand::Reverse {
+            transfer_id: id_of::<ids::TransferId>(&id)?,
+            new_id: new_id::<ids::TransferId>(),
+        }))
     })
     .await
 }
@@ -536,7 +552,12 @@ pub async fn create_journal(State(s): State<AppState>, caller: Ctx, headers: Hea
         }
         let description = f.opt_string("description", 1000)?;
         let metadata = f.metadata("metadata")?;
-        Ok(Command::Journal(NewJournal { id: new_id::<ids::JournalId>(), lines, description, metadata }))
+        Ok(Command::Ledger(rialto_store::LedgerCommand::Journal(NewJournal {
+            id: new_id::<ids::JournalId>(),
+            lines,
+            description,
+            metadata,
+        })))
     })
     .await
 }

@@ -120,7 +120,11 @@ async fn expire(state: AppState) -> Result<i64, String> {
     let mut tasks = tokio::task::JoinSet::new();
     for transfer_id in ids {
         let writer = state.writer.clone();
-        tasks.spawn(async move { writer.submit(Command::Expire { transfer_id }, None, system("expiry")).await });
+        tasks.spawn(async move {
+            writer
+                .submit(Command::Ledger(rialto_store::LedgerCommand::Expire { transfer_id }), None, system("expiry"))
+                .await
+        });
     }
     let mut expired = 0;
     while let Some(r) = tasks.join_next().await {

@@ -237,14 +237,14 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
     let open = |allow_negative: bool| {
         let writer = writer.clone();
         async move {
-            let cmd = Command::CreateAccount(NewAccount {
+            let cmd = Command::Ledger(rialto_store::LedgerCommand::CreateAccount(NewAccount {
                 id: new_id::<ids::AccountId>(),
                 currency: usd,
                 user_id: None,
                 name: None,
                 allow_negative_balance: allow_negative,
                 metadata: Default::default(),
-            });
+            }));
             match writer.submit(cmd, None, None).await {
                 Reply::Done { outcome: Ok(Output::Account(a)), .. } => Ok(a.account.id),
                 other => Err(anyhow::anyhow!("creating an account: {other:?}")),
@@ -252,7 +252,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
         }
     };
     let transfer = move |src: String, dst: String, amount: i64| -> anyhow::Result<Command> {
-        Ok(Command::Transfer(NewTransfer {
+        Ok(Command::Ledger(rialto_store::LedgerCommand::Transfer(NewTransfer {
             spec: TransferSpec {
                 id: new_id::<ids::TransferId>(),
                 source_account_id: src,
@@ -265,7 +265,7 @@ async fn run_direct(args: &BenchArgs) -> anyhow::Result<()> {
             description: None,
             reference: None,
             metadata: Default::default(),
-        }))
+        })))
     };
     eprintln!("setting up {} source accounts (direct)...", args.accounts);
     let funding = open(true).await?;

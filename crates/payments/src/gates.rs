@@ -2,6 +2,7 @@
 //! the backend gathers the facts, the gates decide.
 
 use rialto_core::Currency;
+pub use rialto_ledger::{KycStatus, UserStatus};
 
 rialto_core::string_enum! {
     /// Where a payment is in its life.
@@ -64,28 +65,6 @@ rialto_core::string_enum! {
         Wallet = "wallet",
         /// Cash.
         Cash = "cash",
-    }
-}
-
-rialto_core::string_enum! {
-    /// Whether a user may pay.
-    pub enum UserStatus {
-        /// May pay.
-        Active = "active",
-        /// Every payment is refused (`user_blocked`).
-        Blocked = "blocked",
-    }
-}
-
-rialto_core::string_enum! {
-    /// Where a user's identity check stands.
-    pub enum KycStatus {
-        /// Not checked yet (a new user).
-        Pending = "pending",
-        /// Checked: may pay above the KYC threshold.
-        Verified = "verified",
-        /// Failed the check.
-        Rejected = "rejected",
     }
 }
 

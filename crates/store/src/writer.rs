@@ -10,14 +10,14 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use rialto_core::ledger::{Account, Book, Effects, LedgerError, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
-use rialto_core::{Amount, Currency};
+use rialto_core::ledger::LedgerError;
 use rialto_engine::{AnswerRow, AuditEntry, Described, Event, LockOrder, StoredAnswer};
-use rialto_payments::{Command as PaymentCommand, KycStatus, PaymentStatus, UserStatus};
+use rialto_payments::{Command as PaymentCommand, PaymentStatus};
 
 mod assess;
 mod backtest;
 mod labels;
+mod ledger;
 mod models;
 mod payments;
 mod rules;
@@ -40,112 +40,19 @@ use crate::db::{now_us, Db, DbKind, StoreError};
 use crate::keys::ApiKey;
 use crate::outbox::{self, NewAudit, NewEvent};
 use crate::records::{
-    account_from_row, metadata_text, transfer_from_row, AccountRecord, JournalLine, JournalRecord, Metadata,
-    TransferRecord, UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
+    account_from_row, metadata_text, transfer_from_row, AccountRecord, JournalRecord, Metadata, TransferRecord,
+    UserRecord, ACCOUNT_COLUMNS, TRANSFER_COLUMNS,
 };
 use crate::sql::{exec_values, placeholders, Conn, Get, Row, Val};
 pub use rialto_engine::{AuditContext, WriterConfig, WriterStats};
 
-/// A new user.
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    /// Pre-assigned id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Email.
-    pub email: Option<String>,
-    /// Phone.
-    pub phone: Option<String>,
-    /// Role.
-    pub role: String,
-}
-
-/// A new account.
-#[derive(Debug, Clone)]
-pub struct NewAccount {
-    /// Pre-assigned id.
-    pub id: String,
-    /// Currency.
-    pub currency: Currency,
-    /// Owner; must exist.
-    pub user_id: Option<String>,
-    /// Name.
-    pub name: Option<String>,
-    /// May go below zero (funding, settlement, fee accounts).
-    pub allow_negative_balance: bool,
-    /// Metadata.
-    pub metadata: Metadata,
-}
-
-/// A new transfer.
-#[derive(Debug, Clone)]
-pub struct NewTransfer {
-    /// The ledger part.
-    pub spec: TransferSpec,
-    /// Description.
-    pub description: Option<String>,
-    /// Client reference.
-    pub reference: Option<String>,
-    /// Metadata.
-    pub metadata: Metadata,
-}
-
-/// A new journal entry.
-#[derive(Debug, Clone)]
-pub struct NewJournal {
-    /// Pre-assigned id.
-    pub id: String,
-    /// Lines (2..=JOURNAL_LINES_MAX).
-    pub lines: Vec<Line>,
-    /// Description.
-    pub description: Option<String>,
-    /// Metadata.
-    pub metadata: Metadata,
-}
+pub use rialto_ledger::{Command as LedgerCommand, NewAccount, NewJournal, NewTransfer, NewUser};
 
 /// A state change the writer applies.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// Create a user.
-    CreateUser(NewUser),
-    /// Open an account.
-    CreateAccount(NewAccount),
-    /// Move or reserve money.
-    Transfer(NewTransfer),
-    /// Post a pending transfer, fully or partly.
-    PostPending {
-        /// The pending transfer.
-        transfer_id: String,
-        /// Smaller amount to post, if any.
-        amount: Option<Amount>,
-    },
-    /// Release a pending transfer on request.
-    VoidPending {
-        /// The pending transfer.
-        transfer_id: String,
-    },
-    /// Release a pending transfer past its expiry (the sweeper).
-    Expire {
-        /// The pending transfer.
-        transfer_id: String,
-    },
-    /// Post the compensating transfer.
-    Reverse {
-        /// The posted transfer.
-        transfer_id: String,
-        /// Id of the reversal.
-        new_id: String,
-    },
-    /// Post a multi-line journal entry.
-    Journal(NewJournal),
-    /// Freeze, unfreeze or close an account.
-    ChangeStatus {
-        /// The account.
-        account_id: String,
-        /// The change.
-        change: StatusChange,
-    },
+    /// A ledger command (`rialto_ledger::Command`: users, accounts, transfers, journal entries).
+    Ledger(rialto_ledger::Command),
     /// Store an API key (its hash) and audit it.
     CreateApiKey {
         /// The key's stored part.
@@ -160,15 +67,6 @@ pub enum Command {
     },
     /// A payments-domain command (`rialto_payments::Command`).
     Payments(rialto_payments::Command),
-    /// Change a user's status (`active|blocked`) or KYC status (`pending|verified|rejected`).
-    UpdateUser {
-        /// The user.
-        user_id: String,
-        /// New status.
-        status: Option<UserStatus>,
-        /// New KYC status.
-        kyc_status: Option<KycStatus>,
-    },
     /// Register a webhook endpoint.
     CreateWebhookEndpoint(Box<crate::WebhookEndpoint>),
     /// A risk administration command (`rialto_risk::admin::Command`: rules and lists).
@@ -184,6 +82,32 @@ pub enum Command {
         /// JSON details.
         details: String,
     },
+}
+
+impl From<rialto_ledger::Command> for Command {
+    fn from(c: rialto_ledger::Command) -> Self {
+        Command::Ledger(c)
+    }
+}
+
+impl From<rialto_ledger::Error> for CommandError {
+    fn from(e: rialto_ledger::Error) -> Self {
+        match e {
+            rialto_ledger::Error::Ledger(l) => CommandError::Ledger(l),
+            rialto_ledger::Error::UserNotFound(id) => CommandError::UserNotFound(id),
+        }
+    }
+}
+
+impl From<rialto_ledger::Output> for Output {
+    fn from(o: rialto_ledger::Output) -> Self {
+        match o {
+            rialto_ledger::Output::User(u) => Output::User(u),
+            rialto_ledger::Output::Account(a) => Output::Account(a),
+            rialto_ledger::Output::Transfer(t) => Output::Transfer(t),
+            rialto_ledger::Output::Journal(j) => Output::Journal(j),
+        }
+    }
 }
 
 /// A credit score as answered.
@@ -378,13 +302,7 @@ impl From<StoreError> for Abort {
 /// Everything a batch writes, gathered while applying its commands.
 #[derive(Default)]
 struct Writes {
-    users: Vec<UserRecord>,
-    new_accounts: BTreeSet<String>,
-    touched_accounts: BTreeSet<String>,
-    new_transfers: BTreeSet<String>,
-    touched_transfers: BTreeSet<String>,
-    journals: Vec<JournalRecord>,
-    entries: Vec<Vec<Val>>,
+    ledger: rialto_ledger::ChangeSet,
     api_keys: Vec<(ApiKey, String)>,
     revoked_keys: Vec<String>,
     events: Vec<NewEvent>,
@@ -394,7 +312,6 @@ struct Writes {
     refunds: Vec<Vec<Val>>,
     clearings: Vec<Vec<Val>>,
     clearing_updates: Vec<Vec<Val>>,
-    user_updates: Vec<UserRecord>,
     assessments: Vec<Vec<Val>>,
     list_changes: Vec<(String, String, bool)>,
     labels: Vec<LabelRecord>,
@@ -411,11 +328,8 @@ struct Writes {
 
 /// The batch's in-memory state: the book and the descriptive fields around it.
 struct State {
-    book: Book,
-    accounts: HashMap<String, AccountRecord>,
-    transfers: HashMap<String, TransferRecord>,
-    /// User id -> (status, kyc_status).
-    users: HashMap<String, (UserStatus, KycStatus)>,
+    /// Users, accounts, transfers and the book.
+    ledger: rialto_ledger::Loaded,
     api_keys: HashMap<String, ApiKey>,
     payments: HashMap<String, PaymentRecord>,
     /// User id -> recent (count, sum) for the gates.
@@ -427,8 +341,6 @@ struct State {
     rules: HashMap<String, RuleRecord>,
     /// The model registry, when the batch changes it.
     models: HashMap<String, ModelRecord>,
-    /// Full rows of users being updated.
-    user_records: HashMap<String, UserRecord>,
     /// Pending clearings locked for a settlement run.
     clearings: Vec<settlement::Clearing>,
     /// (purpose, currency) -> account id.
@@ -641,12 +553,7 @@ async fn store_answers(conn: &mut Conn, rows: Vec<AnswerRow>) -> Result<(), Abor
 /// What a batch's commands need loaded (and, where they change it, locked).
 #[derive(Default)]
 struct Keys {
-    transfers: BTreeSet<String>,
-    accounts: BTreeSet<String>,
-    /// Users the gates read (payers, owners of new accounts).
-    users: BTreeSet<String>,
-    /// Users being changed.
-    updated_users: BTreeSet<String>,
+    ledger: rialto_ledger::Keys,
     api_keys: BTreeSet<String>,
     payments: rialto_payments::Keys,
     risk: rialto_risk::admin::Keys,
@@ -659,26 +566,9 @@ fn keys_of(commands: &[&Command]) -> Keys {
     let mut k = Keys::default();
     for c in commands {
         match *c {
-            Command::CreateUser(_) | Command::CreateWebhookEndpoint(_) => {}
+            Command::Ledger(c) => c.keys(&mut k.ledger),
             Command::Risk(c) => c.keys(&mut k.risk),
-            Command::UpdateUser { user_id, .. } => {
-                k.updated_users.insert(user_id.clone());
-            }
-            Command::CreateAccount(a) => k.users.extend(a.user_id.clone()),
-            Command::Transfer(t) => {
-                k.accounts.insert(t.spec.source_account_id.clone());
-                k.accounts.insert(t.spec.destination_account_id.clone());
-            }
-            Command::PostPending { transfer_id, .. }
-            | Command::VoidPending { transfer_id }
-            | Command::Expire { transfer_id }
-            | Command::Reverse { transfer_id, .. } => {
-                k.transfers.insert(transfer_id.clone());
-            }
-            Command::Journal(j) => k.accounts.extend(j.lines.iter().map(|l| l.account_id.clone())),
-            Command::ChangeStatus { account_id, .. } => {
-                k.accounts.insert(account_id.clone());
-            }
+            Command::CreateWebhookEndpoint(_) => {}
             Command::RevokeApiKey { id } => {
                 k.api_keys.insert(id.clone());
             }
@@ -700,16 +590,13 @@ async fn load_state(
 ) -> Result<State, Abort> {
     let kind = conn.kind();
     let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
-    let Keys {
+    let Keys { ledger, api_keys: key_ids, payments: payment_keys, risk: risk_keys, registry } = keys_of(commands);
+    let rialto_ledger::Keys {
         transfers: mut transfer_ids,
         accounts: mut account_ids,
         users: mut user_ids,
         updated_users,
-        api_keys: key_ids,
-        payments: payment_keys,
-        risk: risk_keys,
-        registry,
-    } = keys_of(commands);
+    } = ledger;
     let mut payment_ids = BTreeSet::new();
     let rialto_payments::Keys { accounts, payers, payments: payment_ids_wanted, settle: settle_filter } = payment_keys;
     account_ids.extend(accounts);
@@ -741,17 +628,13 @@ async fn load_state(
     }
     payments::load_details(conn, &mut loaded).await?;
     let mut state = State {
-        book: Book::default(),
-        accounts: HashMap::new(),
-        transfers: HashMap::new(),
-        users: HashMap::new(),
+        ledger: rialto_ledger::Loaded::default(),
         api_keys: HashMap::new(),
         payments: HashMap::new(),
         velocity: HashMap::new(),
         policies: policies.clone(),
         clearings: Vec::new(),
         system_accounts: HashMap::new(),
-        user_records: HashMap::new(),
         rules: HashMap::new(),
         models: HashMap::new(),
         risk: assess::Loaded::default(),
@@ -762,14 +645,14 @@ async fn load_state(
         let t = transfer_from_row(&row)?;
         account_ids.insert(t.transfer.source_account_id.clone());
         account_ids.insert(t.transfer.destination_account_id.clone());
-        state.book.transfers.insert(t.transfer.id.clone(), t.transfer.clone());
-        state.transfers.insert(t.transfer.id.clone(), t);
+        state.ledger.book.transfers.insert(t.transfer.id.clone(), t.transfer.clone());
+        state.ledger.transfers.insert(t.transfer.id.clone(), t);
     }
     locks.take("accounts");
     for row in select_in(conn, &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"), &account_ids, lock).await? {
         let a = account_from_row(&row)?;
-        state.book.accounts.insert(a.account.id.clone(), a.account.clone());
-        state.accounts.insert(a.account.id.clone(), a);
+        state.ledger.book.accounts.insert(a.account.id.clone(), a.account.clone());
+        state.ledger.accounts.insert(a.account.id.clone(), a);
     }
     // Users after accounts: the rows being updated are locked; then (PostgreSQL) each payer's
     // velocity lock, a transaction-level advisory lock, before its velocity is counted, so
@@ -779,8 +662,8 @@ async fn load_state(
     locks.take("users");
     for row in select_in(conn, &select, &updated_users, lock).await? {
         let u = crate::records::user_from_row(&row)?;
-        state.users.insert(u.id.clone(), (u.status, u.kyc_status));
-        state.user_records.insert(u.id.clone(), u);
+        state.ledger.users.insert(u.id.clone(), (u.status, u.kyc_status));
+        state.ledger.user_records.insert(u.id.clone(), u);
     }
     locks.take("velocity");
     if kind == DbKind::Postgres {
@@ -808,7 +691,10 @@ async fn load_state(
     let unread: BTreeSet<String> = user_ids.difference(&updated_users).cloned().collect();
     for row in select_in(conn, "SELECT id, status, kyc_status FROM users", &unread, "").await? {
         let (status, kyc): (String, String) = (row.col("status")?, row.col("kyc_status")?);
-        state.users.insert(row.col("id")?, (crate::records::user_status(&status)?, crate::records::kyc_status(&kyc)?));
+        state
+            .ledger
+            .users
+            .insert(row.col("id")?, (crate::records::user_status(&status)?, crate::records::kyc_status(&kyc)?));
     }
     let select = "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys";
     for row in select_in(conn, select, &key_ids, "").await? {
@@ -832,103 +718,7 @@ async fn select_in(
 fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
     let now = state.now;
     match command {
-        Command::CreateUser(u) => {
-            let user = UserRecord {
-                id: u.id.clone(),
-                name: u.name.clone(),
-                email: u.email.clone(),
-                phone: u.phone.clone(),
-                role: u.role.clone(),
-                status: UserStatus::Active,
-                kyc_status: KycStatus::Pending,
-                created_at_us: now,
-                updated_at_us: now,
-            };
-            state.users.insert(user.id.clone(), (user.status, user.kyc_status));
-            writes.users.push(user.clone());
-            Ok(Output::User(user))
-        }
-        Command::CreateAccount(a) => {
-            if let Some(user_id) = &a.user_id {
-                if !state.users.contains_key(user_id) {
-                    return Err(CommandError::UserNotFound(user_id.clone()));
-                }
-            }
-            let account = Account::new(a.id.clone(), a.currency, a.allow_negative_balance);
-            state.book.accounts.insert(a.id.clone(), account.clone());
-            let record = AccountRecord {
-                account,
-                user_id: a.user_id.clone(),
-                name: a.name.clone(),
-                metadata: a.metadata.clone(),
-                created_at_us: now,
-                updated_at_us: now,
-            };
-            state.accounts.insert(a.id.clone(), record.clone());
-            writes.new_accounts.insert(a.id.clone());
-            Ok(Output::Account(record))
-        }
-        Command::Transfer(t) => {
-            let effects = state.book.transfer(&t.spec)?;
-            let record = TransferRecord {
-                transfer: state.book.transfers[&t.spec.id].clone(),
-                pending: t.spec.pending,
-                description: t.description.clone(),
-                reference: t.reference.clone(),
-                metadata: t.metadata.clone(),
-                created_at_us: now,
-                updated_at_us: now,
-            };
-            state.transfers.insert(t.spec.id.clone(), record);
-            record_effects(state, writes, &effects, Some(&t.spec.id), None);
-            Ok(Output::Transfer(state.transfers[&t.spec.id].clone()))
-        }
-        Command::PostPending { transfer_id, amount } => {
-            let effects = state.book.post_pending(transfer_id, *amount, now)?;
-            record_effects(state, writes, &effects, Some(transfer_id), None);
-            Ok(Output::Transfer(state.transfers[transfer_id].clone()))
-        }
-        Command::VoidPending { transfer_id } | Command::Expire { transfer_id } => {
-            let expired = matches!(command, Command::Expire { .. });
-            let effects = state.book.void_pending(transfer_id, expired)?;
-            record_effects(state, writes, &effects, Some(transfer_id), None);
-            Ok(Output::Transfer(state.transfers[transfer_id].clone()))
-        }
-        Command::Reverse { transfer_id, new_id } => {
-            let effects = state.book.reverse(transfer_id, new_id)?;
-            let original = &state.transfers[transfer_id];
-            let record = TransferRecord {
-                transfer: state.book.transfers[new_id].clone(),
-                pending: false,
-                description: Some(format!("reversal of {transfer_id}")),
-                reference: original.reference.clone(),
-                metadata: Metadata::new(),
-                created_at_us: now,
-                updated_at_us: now,
-            };
-            state.transfers.insert(new_id.clone(), record);
-            record_effects(state, writes, &effects, Some(new_id), None);
-            Ok(Output::Transfer(state.transfers[new_id].clone()))
-        }
-        Command::Journal(j) => {
-            debug_assert!(j.lines.len() >= 2 && j.lines.len() <= JOURNAL_LINES_MAX);
-            let effects = state.book.journal(&j.lines)?;
-            let record = JournalRecord {
-                id: j.id.clone(),
-                description: j.description.clone(),
-                metadata: j.metadata.clone(),
-                lines: journal_lines(&effects),
-                created_at_us: now,
-            };
-            writes.journals.push(record.clone());
-            record_effects(state, writes, &effects, None, Some(&j.id));
-            Ok(Output::Journal(record))
-        }
-        Command::ChangeStatus { account_id, change } => {
-            let effects = state.book.change_status(account_id, *change)?;
-            record_effects(state, writes, &effects, None, None);
-            Ok(Output::Account(state.accounts[account_id].clone()))
-        }
+        Command::Ledger(c) => Ok(rialto_ledger::apply(&mut state.ledger, &mut writes.ledger, now, c)?.into()),
         Command::CreateApiKey { key, key_hash } => {
             writes.api_keys.push((key.clone(), key_hash.clone()));
             Ok(Output::ApiKey(key.clone()))
@@ -941,21 +731,6 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             _ => Err(CommandError::ApiKeyNotFound(id.clone())),
         },
         Command::Payments(c) => payments::apply(state, writes, c),
-        Command::UpdateUser { user_id, status, kyc_status } => {
-            let u = state.user_records.get_mut(user_id).ok_or_else(|| CommandError::UserNotFound(user_id.clone()))?;
-            if let Some(st) = status {
-                u.status = *st;
-            }
-            if let Some(k) = kyc_status {
-                u.kyc_status = *k;
-            }
-            u.updated_at_us = now;
-            let u = u.clone();
-            state.users.insert(u.id.clone(), (u.status, u.kyc_status));
-            writes.user_updates.retain(|x| x.id != u.id);
-            writes.user_updates.push(u.clone());
-            Ok(Output::User(u))
-        }
         Command::Risk(c) => rules::apply(state, writes, c),
         Command::CreateWebhookEndpoint(e) => {
             writes.webhook_endpoints.push((**e).clone());
@@ -974,8 +749,18 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
 
 /// The event a successful command publishes: (type, resource type, resource id).
 fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'static str, String)> {
-    let kind = match (command, output) {
-        (Command::UpdateUser { .. }, Output::User(u)) => return Some(("user.updated", "user", u.id.clone())),
+    if let Command::Ledger(c) = command {
+        let (kind, resource_type) = rialto_ledger::event(c);
+        let id = match output {
+            Output::User(u) => &u.id,
+            Output::Account(a) => &a.account.id,
+            Output::Transfer(t) => &t.transfer.id,
+            Output::Journal(j) => &j.id,
+            _ => return None,
+        };
+        return Some((kind, resource_type, id.clone()));
+    }
+    match (command, output) {
         (_, Output::Payment(p)) => {
             let kind = match p.status {
                 PaymentStatus::Completed => "payment.completed",
@@ -984,31 +769,13 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
                 PaymentStatus::Cancelled => "payment.cancelled",
                 _ => return None,
             };
-            return Some((kind, "payment", p.id.clone()));
+            Some((kind, "payment", p.id.clone()))
         }
-        (_, Output::Refund(r)) => return Some(("refund.created", "payment", r.1.id.clone())),
-        (_, Output::Label(l)) => return Some(("payment.labeled", "payment", l.payment_id.clone())),
+        (_, Output::Refund(r)) => Some(("refund.created", "payment", r.1.id.clone())),
+        (_, Output::Label(l)) => Some(("payment.labeled", "payment", l.payment_id.clone())),
         (Command::Model(ModelChange::Deploy { .. } | ModelChange::Rollback), Output::Model(m)) => {
-            return Some(("risk_model.deployed", "risk_model", m.id.clone()))
+            Some(("risk_model.deployed", "risk_model", m.id.clone()))
         }
-        (Command::CreateUser(_), Output::User(u)) => return Some(("user.created", "user", u.id.clone())),
-        (Command::CreateAccount(_), _) => "account.created",
-        (Command::ChangeStatus { change: StatusChange::Freeze, .. }, _) => "account.frozen",
-        (Command::ChangeStatus { change: StatusChange::Unfreeze, .. }, _) => "account.unfrozen",
-        (Command::ChangeStatus { change: StatusChange::Close, .. }, _) => "account.closed",
-        (Command::Transfer(t), _) if t.spec.pending => "transfer.pending",
-        (Command::Transfer(_) | Command::PostPending { .. }, _) => "transfer.posted",
-        (Command::VoidPending { .. }, _) => "transfer.voided",
-        (Command::Expire { .. }, _) => "transfer.expired",
-        (Command::Reverse { .. }, _) => "transfer.reversed",
-        (Command::Journal(_), Output::Journal(j)) => {
-            return Some(("journal_entry.posted", "journal_entry", j.id.clone()))
-        }
-        _ => return None,
-    };
-    match output {
-        Output::Account(a) => Some((kind, "account", a.account.id.clone())),
-        Output::Transfer(t) => Some((kind, "transfer", t.transfer.id.clone())),
         _ => None,
     }
 }
@@ -1016,25 +783,9 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
 /// The audit action of a command, and the resource it names before it runs.
 fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
     let (action, resource) = match command {
-        Command::CreateUser(u) => ("user.create", Some(("user", u.id.clone()))),
-        Command::UpdateUser { user_id, .. } => ("user.update", Some(("user", user_id.clone()))),
+        Command::Ledger(c) => c.action(),
         Command::CreateWebhookEndpoint(e) => ("webhook_endpoint.create", Some(("webhook_endpoint", e.id.clone()))),
         Command::Risk(c) => c.action(),
-        Command::CreateAccount(a) => ("account.create", Some(("account", a.id.clone()))),
-        Command::Transfer(t) => ("transfer.create", Some(("transfer", t.spec.id.clone()))),
-        Command::PostPending { transfer_id, .. } => ("transfer.post", Some(("transfer", transfer_id.clone()))),
-        Command::VoidPending { transfer_id } => ("transfer.void", Some(("transfer", transfer_id.clone()))),
-        Command::Expire { transfer_id } => ("transfer.expire", Some(("transfer", transfer_id.clone()))),
-        Command::Reverse { transfer_id, .. } => ("transfer.reverse", Some(("transfer", transfer_id.clone()))),
-        Command::Journal(j) => ("journal_entry.create", Some(("journal_entry", j.id.clone()))),
-        Command::ChangeStatus { account_id, change } => (
-            match change {
-                StatusChange::Freeze => "account.freeze",
-                StatusChange::Unfreeze => "account.unfreeze",
-                StatusChange::Close => "account.close",
-            },
-            Some(("account", account_id.clone())),
-        ),
         Command::CreateApiKey { key, .. } => ("api_key.create", Some(("api_key", key.id.clone()))),
         Command::RevokeApiKey { id } => ("api_key.revoke", Some(("api_key", id.clone()))),
         Command::Payments(c) => c.action(),
@@ -1093,223 +844,9 @@ fn audit_of(command: &Command, outcome: &Outcome) -> AuditEntry {
     AuditEntry { action, resource, details }
 }
 
-/// A journal entry's lines as posted (with the balance after each).
-fn journal_lines(effects: &Effects) -> Vec<JournalLine> {
-    effects
-        .postings
-        .iter()
-        .map(|p| JournalLine {
-            account_id: p.account_id.clone(),
-            direction: p.direction,
-            amount: p.amount,
-            currency: p.currency,
-            balance_after: p.balance_after,
-        })
-        .collect()
-}
-
-/// Folds a command's effects into the batch records and the pending writes.
-fn record_effects(
-    state: &mut State,
-    writes: &mut Writes,
-    effects: &Effects,
-    transfer: Option<&String>,
-    journal: Option<&String>,
-) {
-    let now = state.now;
-    for id in &effects.accounts {
-        if let (Some(record), Some(account)) = (state.accounts.get_mut(id), state.book.accounts.get(id)) {
-            record.account = account.clone();
-            record.updated_at_us = now;
-        }
-        writes.touched_accounts.insert(id.clone());
-    }
-    for id in &effects.created_transfers {
-        writes.new_transfers.insert(id.clone());
-    }
-    for id in effects.created_transfers.iter().chain(&effects.updated_transfers) {
-        if let (Some(record), Some(t)) = (state.transfers.get_mut(id), state.book.transfers.get(id)) {
-            record.transfer = t.clone();
-            record.updated_at_us = now;
-        }
-        writes.touched_transfers.insert(id.clone());
-    }
-    for p in &effects.postings {
-        writes.entries.push(vec![
-            Val::T(p.account_id.clone()),
-            Val::OT(transfer.cloned()),
-            Val::OT(journal.cloned()),
-            Val::T(p.direction.as_str().into()),
-            Val::I(p.amount),
-            Val::T(p.currency.code().into()),
-            Val::I(p.balance_after),
-            Val::I(now),
-        ]);
-    }
-}
-
 /// Writes everything the batch did, in foreign-key order.
 async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), Abort> {
-    let users: Vec<Vec<Val>> = w
-        .users
-        .iter()
-        .map(|u| {
-            vec![
-                Val::T(u.id.clone()),
-                Val::T(u.name.clone()),
-                Val::OT(u.email.clone()),
-                Val::OT(u.phone.clone()),
-                Val::T(u.role.clone()),
-                Val::T(u.status.as_str().into()),
-                Val::T(u.kyc_status.as_str().into()),
-                Val::I(u.created_at_us),
-                Val::I(u.updated_at_us),
-            ]
-        })
-        .collect();
-    if !users.is_empty() {
-        exec_values(
-            conn,
-            "INSERT INTO users (id, name, email, phone, role, status, kyc_status, created_at, updated_at)",
-            9,
-            users,
-            "",
-        )
-        .await?;
-    }
-    let account_row = |id: &String| -> Vec<Val> {
-        let r = &state.accounts[id];
-        let a = &r.account;
-        vec![
-            Val::T(a.id.clone()),
-            Val::OT(r.user_id.clone()),
-            Val::OT(r.name.clone()),
-            Val::T(a.currency.code().into()),
-            Val::I(i64::from(a.allow_negative_balance)),
-            Val::T(a.status.as_str().into()),
-            Val::I(a.debits_posted),
-            Val::I(a.credits_posted),
-            Val::I(a.debits_pending),
-            Val::I(a.credits_pending),
-            Val::T(metadata_text(&r.metadata)),
-            Val::I(r.created_at_us),
-            Val::I(r.updated_at_us),
-        ]
-    };
-    let new_accounts: Vec<Vec<Val>> = w.new_accounts.iter().map(account_row).collect();
-    if !new_accounts.is_empty() {
-        exec_values(conn, &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS})"), 13, new_accounts, "").await?;
-    }
-    let updated: Vec<Vec<Val>> = w
-        .touched_accounts
-        .iter()
-        .filter(|id| !w.new_accounts.contains(*id))
-        .map(|id| {
-            let a = &state.accounts[id].account;
-            vec![
-                Val::T(id.clone()),
-                Val::T(a.status.as_str().into()),
-                Val::I(a.debits_posted),
-                Val::I(a.credits_posted),
-                Val::I(a.debits_pending),
-                Val::I(a.credits_pending),
-                Val::I(state.now),
-            ]
-        })
-        .collect();
-    if !updated.is_empty() {
-        let n = updated.len() as u64;
-        let done = exec_values(
-            conn,
-            "WITH v (id, status, dp, cp, dpe, cpe, upd) AS (",
-            7,
-            updated,
-            ") UPDATE accounts SET status = v.status, debits_posted = v.dp, credits_posted = v.cp, \
-             debits_pending = v.dpe, credits_pending = v.cpe, updated_at = v.upd FROM v WHERE accounts.id = v.id",
-        )
-        .await?;
-        if done != n {
-            return Err(Abort::Db(StoreError::Corrupt(format!("updated {done} of {n} accounts"))));
-        }
-    }
-    let journals: Vec<Vec<Val>> = w
-        .journals
-        .iter()
-        .map(|j| {
-            vec![
-                Val::T(j.id.clone()),
-                Val::OT(j.description.clone()),
-                Val::T(metadata_text(&j.metadata)),
-                Val::I(j.created_at_us),
-            ]
-        })
-        .collect();
-    if !journals.is_empty() {
-        exec_values(conn, "INSERT INTO journal_entries (id, description, metadata, created_at)", 4, journals, "")
-            .await?;
-    }
-    let transfer_row = |id: &String| -> Vec<Val> {
-        let r = &state.transfers[id];
-        let t = &r.transfer;
-        vec![
-            Val::T(t.id.clone()),
-            Val::T(t.source_account_id.clone()),
-            Val::T(t.destination_account_id.clone()),
-            Val::T(t.currency.code().into()),
-            Val::I(t.amount),
-            Val::I(t.posted_amount),
-            Val::T(t.status.as_str().into()),
-            Val::I(i64::from(r.pending)),
-            Val::OT(r.description.clone()),
-            Val::OT(r.reference.clone()),
-            Val::T(metadata_text(&r.metadata)),
-            Val::OI(t.expires_at_us),
-            Val::OT(t.reversal_of.clone()),
-            Val::OT(t.reversed_by.clone()),
-            Val::I(r.created_at_us),
-            Val::I(r.updated_at_us),
-        ]
-    };
-    let new_transfers: Vec<Vec<Val>> = w.new_transfers.iter().map(transfer_row).collect();
-    if !new_transfers.is_empty() {
-        exec_values(conn, &format!("INSERT INTO transfers ({TRANSFER_COLUMNS})"), 16, new_transfers, "").await?;
-    }
-    let updated: Vec<Vec<Val>> = w
-        .touched_transfers
-        .iter()
-        .filter(|id| !w.new_transfers.contains(*id))
-        .map(|id| {
-            let t = &state.transfers[id].transfer;
-            vec![
-                Val::T(id.clone()),
-                Val::T(t.status.as_str().into()),
-                Val::I(t.posted_amount),
-                Val::OT(t.reversed_by.clone()),
-                Val::I(state.now),
-            ]
-        })
-        .collect();
-    if !updated.is_empty() {
-        exec_values(
-            conn,
-            "WITH v (id, status, posted, reversed_by, upd) AS (",
-            5,
-            updated,
-            ") UPDATE transfers SET status = v.status, posted_amount = v.posted, reversed_by = v.reversed_by, \
-             updated_at = v.upd FROM v WHERE transfers.id = v.id",
-        )
-        .await?;
-    }
-    if !w.entries.is_empty() {
-        exec_values(
-            conn,
-            "INSERT INTO entries (account_id, transfer_id, journal_entry_id, direction, amount, currency, balance_after, created_at)",
-            8,
-            std::mem::take(&mut w.entries),
-            "",
-        )
-        .await?;
-    }
+    ledger::write(conn, &state.ledger, &mut w.ledger, state.now).await?;
     // After transfers: payments and refunds reference them.
     payments::write(conn, state, &mut w).await?;
     labels::write(conn, &mut w).await?;
@@ -1318,16 +855,6 @@ async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), 
     models::write(conn, &mut w).await?;
     assess::write(conn, &mut w).await?;
     assess::write_lists(conn, &mut w, state.now).await?;
-    for u in std::mem::take(&mut w.user_updates) {
-        let q = "UPDATE users SET status = $1, kyc_status = $2, updated_at = $3 WHERE id = $4";
-        let vals = [
-            Val::T(u.status.as_str().into()),
-            Val::T(u.kyc_status.as_str().into()),
-            Val::I(u.updated_at_us),
-            Val::T(u.id),
-        ];
-        conn.execute(q, vals).await?;
-    }
     for c in std::mem::take(&mut w.credit_scores) {
         let q = "INSERT INTO credit_scores (id, applicant, answer, score, grade, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)";

@@ -27,14 +27,14 @@ fn usd() -> Currency {
 }
 
 async fn account(w: &Writer, allow_negative: bool) -> String {
-    let cmd = Command::CreateAccount(NewAccount {
+    let cmd = Command::Ledger(rialto_store::LedgerCommand::CreateAccount(NewAccount {
         id: new_id::<ids::AccountId>(),
         currency: usd(),
         user_id: None,
         name: None,
         allow_negative_balance: allow_negative,
         metadata: Default::default(),
-    });
+    }));
     match w.submit(cmd, None, None).await {
         Reply::Done { outcome: Ok(Output::Account(a)), .. } => a.account.id,
         other => panic!("{other:?}"),
@@ -42,7 +42,7 @@ async fn account(w: &Writer, allow_negative: bool) -> String {
 }
 
 fn transfer(src: &str, dst: &str, amount: i64) -> Command {
-    Command::Transfer(NewTransfer {
+    Command::Ledger(rialto_store::LedgerCommand::Transfer(NewTransfer {
         spec: TransferSpec {
             id: new_id::<ids::TransferId>(),
             source_account_id: src.into(),
@@ -55,7 +55,7 @@ fn transfer(src: &str, dst: &str, amount: i64) -> Command {
         description: None,
         reference: None,
         metadata: Default::default(),
-    })
+    }))
 }
 
 fn idem(key: &str, hash: &str) -> Idempotency {
@@ -161,7 +161,7 @@ async fn a_command_the_database_refuses_fails_alone_postgres() {
         tasks.spawn(async move {
             let mut cmd = transfer(&fund, &a, 10);
             if i == 30 {
-                if let Command::Transfer(t) = &mut cmd {
+                if let Command::Ledger(rialto_store::LedgerCommand::Transfer(t)) = &mut cmd {
                     t.description = Some("poison\0pill".into());
                 }
             }

@@ -196,9 +196,9 @@ pub(crate) fn run(
     let result = {
         let mut cx = Cx {
             now: state.now,
-            book: &mut state.book,
+            book: &mut state.ledger.book,
             payments: &mut state.payments,
-            users: &state.users,
+            users: &state.ledger.users,
             velocity: &mut state.velocity,
             risk_gate: &*state.policies.risk,
             compliance: &*state.policies.compliance,
@@ -264,7 +264,7 @@ impl From<rialto_payments::Error> for CommandError {
 fn absorb(state: &mut State, writes: &mut Writes, changes: ChangeSet) {
     let now = state.now;
     for m in changes.movements {
-        if let (Some(note), Some(t)) = (m.new_transfer, state.book.transfers.get(&m.transfer_id)) {
+        if let (Some(note), Some(t)) = (m.new_transfer, state.ledger.book.transfers.get(&m.transfer_id)) {
             let record = TransferRecord {
                 transfer: t.clone(),
                 pending: note.pending,
@@ -274,9 +274,9 @@ fn absorb(state: &mut State, writes: &mut Writes, changes: ChangeSet) {
                 created_at_us: now,
                 updated_at_us: now,
             };
-            state.transfers.insert(m.transfer_id.clone(), record);
+            state.ledger.transfers.insert(m.transfer_id.clone(), record);
         }
-        record_effects(state, writes, &m.effects, Some(&m.transfer_id), None);
+        state.ledger.record_effects(&mut writes.ledger, now, &m.effects, Some(&m.transfer_id), None);
     }
     writes.new_payments.extend(changes.new_payments);
     writes.touched_payments.extend(changes.touched_payments);

@@ -80,7 +80,7 @@ pub(crate) fn settle(
     let result = {
         let mut s = Settle {
             now: state.now,
-            book: &mut state.book,
+            book: &mut state.ledger.book,
             payments: &state.payments,
             system_accounts: &mut state.system_accounts,
             new_id: &mut new_id,
@@ -96,7 +96,7 @@ pub(crate) fn settle(
 fn absorb(state: &mut State, writes: &mut Writes, changes: SettlementChanges) {
     let now = state.now;
     for a in changes.system_accounts {
-        if let Some(account) = state.book.accounts.get(&a.account_id) {
+        if let Some(account) = state.ledger.book.accounts.get(&a.account_id) {
             let record = AccountRecord {
                 account: account.clone(),
                 user_id: None,
@@ -105,9 +105,9 @@ fn absorb(state: &mut State, writes: &mut Writes, changes: SettlementChanges) {
                 created_at_us: now,
                 updated_at_us: now,
             };
-            state.accounts.insert(a.account_id.clone(), record);
+            state.ledger.accounts.insert(a.account_id.clone(), record);
         }
-        writes.new_accounts.insert(a.account_id.clone());
+        writes.ledger.new_accounts.insert(a.account_id.clone());
         writes.system_accounts.push(vec![
             Val::T(a.purpose.to_string()),
             Val::T(a.currency.code().to_string()),
@@ -115,14 +115,14 @@ fn absorb(state: &mut State, writes: &mut Writes, changes: SettlementChanges) {
         ]);
     }
     for j in changes.journals {
-        writes.journals.push(JournalRecord {
+        writes.ledger.journals.push(JournalRecord {
             id: j.id.clone(),
             description: Some(j.description),
             metadata: j.metadata,
-            lines: journal_lines(&j.effects),
+            lines: rialto_ledger::journal_lines(&j.effects),
             created_at_us: now,
         });
-        record_effects(state, writes, &j.effects, None, Some(&j.id));
+        state.ledger.record_effects(&mut writes.ledger, state.now, &j.effects, None, Some(&j.id));
     }
     for (clearing_id, status, settlement_id) in changes.clearing_updates {
         writes.clearing_updates.push(vec![
