@@ -28,7 +28,7 @@ pub fn model_json(m: &ModelRecord) -> Value {
     let time = |t: Option<i64>| t.map(present::time_text);
     json!({
         "id": m.id, "object": "risk_model", "name": m.name, "version": m.version, "type": m.kind,
-        "status": m.status, "features": m.features, "metadata": parse(&m.metadata),
+        "status": m.status.as_str(), "features": m.features, "metadata": parse(&m.metadata),
         "merchant_risk": parse(&m.merchant_risk), "dataset_rows": m.dataset_rows,
         "trained_at": time(m.trained_at_us), "challenger_share_bp": m.challenger_share_bp,
         "deployed_at": time(m.deployed_at_us), "previous_id": m.previous_id, "error": m.error,

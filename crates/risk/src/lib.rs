@@ -24,6 +24,7 @@ pub mod ml;
 pub mod model;
 #[cfg(feature = "onnx")]
 mod onnx;
+pub mod registry;
 mod rule;
 pub mod training;
 mod tz;

@@ -35,9 +35,9 @@ pub use windows::Windows;
 pub use writer::start_writer;
 pub use writer::{
     fee, merchant_table, AuditContext, BacktestError, Command, CommandError, CreditScoreRecord, Example, FeeSchedule,
-    Idempotency, LabelRecord, LedgerCommand, ModelChange, ModelRecord, ModelServer, NewAccount, NewJournal, NewLabel,
-    NewModel, NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies,
-    Presenter, RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord, SqlBackend, Trained,
-    Transition, Writer, WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, MODEL_STATUSES,
+    Idempotency, LabelRecord, LedgerCommand, ModelChange, ModelRecord, ModelServer, ModelStatus, NewAccount,
+    NewJournal, NewLabel, NewModel, NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter,
+    PaymentRecord, Policies, Presenter, RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord,
+    SqlBackend, Trained, Transition, Writer, WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES,
     SCORE_OUTCOMES, SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
 };

@@ -27,8 +27,7 @@ mod training;
 pub use backtest::{BacktestError, BACKTEST_PAYMENTS_MAX};
 pub use labels::{LabelRecord, NewLabel, ReviewFilter, LABELS, LABEL_SOURCES};
 pub use models::{
-    merchant_table, ModelChange, ModelRecord, ModelServer, NewModel, Trained, MODEL_STATUSES, SCORE_OUTCOMES,
-    SHARE_BP_MAX,
+    merchant_table, ModelChange, ModelRecord, ModelServer, ModelStatus, NewModel, Trained, SCORE_OUTCOMES, SHARE_BP_MAX,
 };
 pub use payments::{NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition};
 pub use rialto_payments::{fee, FeeSchedule};
@@ -773,8 +772,8 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
         }
         (_, Output::Refund(r)) => Some(("refund.created", "payment", r.1.id.clone())),
         (_, Output::Label(l)) => Some(("payment.labeled", "payment", l.payment_id.clone())),
-        (Command::Model(ModelChange::Deploy { .. } | ModelChange::Rollback), Output::Model(m)) => {
-            Some(("risk_model.deployed", "risk_model", m.id.clone()))
+        (Command::Model(c), Output::Model(m)) => {
+            rialto_risk::registry::event(c).map(|kind| (kind, "risk_model", m.id.clone()))
         }
         _ => None,
     }
@@ -836,7 +835,7 @@ fn audit_of(command: &Command, outcome: &Outcome) -> AuditEntry {
         (Command::Payments(PaymentCommand::Label(l)), Ok(_)) => {
             serde_json::json!({"label": l.label, "source": l.source, "note": l.note}).to_string()
         }
-        (Command::Model(c), Ok(Output::Model(m))) => models::audit_details(c, m),
+        (Command::Model(c), Ok(Output::Model(m))) => rialto_risk::registry::audit_details(c, m),
         (_, Ok(_)) => "{}".to_string(),
         (_, Err(e)) => format!("{{\"error\":{}}}", serde_json::Value::from(e.to_string())),
     };

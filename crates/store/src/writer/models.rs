@@ -12,143 +12,7 @@ use serde_json::{json, Value};
 
 use super::*;
 
-/// Model statuses.
-pub const MODEL_STATUSES: [&str; 4] = ["training", "testing", "deployed", "deprecated"];
-
-/// Challenger shares are in basis points of payments (10,000 = all).
-pub const SHARE_BP_MAX: i64 = 10_000;
-
-/// A registered model (without its artifact).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelRecord {
-    /// `mdl_…`.
-    pub id: String,
-    /// Its name; versions count per name.
-    pub name: String,
-    /// 1, 2, ... per name.
-    pub version: i64,
-    /// `logistic_regression`, `gradient_boosting` or `onnx`.
-    pub kind: String,
-    /// `training`, `testing`, `deployed` or `deprecated`.
-    pub status: String,
-    /// The payment features it reads, in input order.
-    pub features: Vec<String>,
-    /// Merchant risk table, JSON `{"merchants": {...}, "default": r}`.
-    pub merchant_risk: String,
-    /// Metrics, threshold, training settings: JSON object.
-    pub metadata: String,
-    /// Rows it was trained (and evaluated) on.
-    pub dataset_rows: i64,
-    /// When training ended, µs.
-    pub trained_at_us: Option<i64>,
-    /// Share of payments it scores as a challenger, basis points.
-    pub challenger_share_bp: i64,
-    /// When it last became the champion, µs.
-    pub deployed_at_us: Option<i64>,
-    /// The champion its deployment replaced.
-    pub previous_id: Option<String>,
-    /// Why training failed.
-    pub error: Option<String>,
-    /// Who registered it.
-    pub created_by: String,
-    /// µs.
-    pub created_at_us: i64,
-    /// µs.
-    pub updated_at_us: i64,
-}
-
-/// A model to register: with an artifact it is `testing`, without one `training` (its
-/// training is under way and ends with [`ModelChange::Trained`]).
-#[derive(Debug, Clone)]
-pub struct NewModel {
-    /// Pre-assigned id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Kind (validated by the caller by loading the artifact).
-    pub kind: ModelKind,
-    /// Features read.
-    pub features: Vec<String>,
-    /// The artifact (see `rialto_risk::model`).
-    pub artifact: Option<String>,
-    /// Merchant risk JSON.
-    pub merchant_risk: String,
-    /// Metadata JSON object.
-    pub metadata: String,
-    /// Training rows.
-    pub dataset_rows: i64,
-    /// Who.
-    pub created_by: String,
-}
-
-/// What training produced.
-#[derive(Debug, Clone)]
-pub struct Trained {
-    /// Features read (the trainer may drop constant ones).
-    pub features: Vec<String>,
-    /// The artifact.
-    pub artifact: String,
-    /// Merchant risk JSON.
-    pub merchant_risk: String,
-    /// Metadata JSON (metrics).
-    pub metadata: String,
-    /// Training rows.
-    pub dataset_rows: i64,
-}
-
-/// A change to the registry.
-#[derive(Debug, Clone)]
-pub enum ModelChange {
-    /// Register a model.
-    Register(Box<NewModel>),
-    /// A `training` model's training ended: `testing` with its artifact, or `deprecated` with
-    /// the error.
-    Trained {
-        /// The model.
-        id: String,
-        /// The outcome.
-        result: Result<Box<Trained>, String>,
-    },
-    /// Make a model the champion (the current one is deprecated and remembered for rollback).
-    Deploy {
-        /// The model.
-        id: String,
-    },
-    /// Restore the champion the current one replaced.
-    Rollback,
-    /// Score a share of payments with a `testing` model beside the champion (0 stops it).
-    Challenger {
-        /// The model.
-        id: String,
-        /// Basis points of payments.
-        share_bp: i64,
-    },
-}
-
-impl ModelChange {
-    /// The audit action and the model it names.
-    pub(crate) fn action(&self) -> (&'static str, Option<String>) {
-        match self {
-            ModelChange::Register(m) => ("risk_model.register", Some(m.id.clone())),
-            ModelChange::Trained { id, .. } => ("risk_model.trained", Some(id.clone())),
-            ModelChange::Deploy { id } => ("risk_model.deploy", Some(id.clone())),
-            ModelChange::Rollback => ("risk_model.rollback", None),
-            ModelChange::Challenger { id, .. } => ("risk_model.challenger", Some(id.clone())),
-        }
-    }
-}
-
-/// The audit details of an applied registry change.
-pub(crate) fn audit_details(c: &ModelChange, m: &ModelRecord) -> String {
-    match c {
-        ModelChange::Register(n) => json!({"name": n.name, "kind": n.kind.name(), "version": m.version}).to_string(),
-        ModelChange::Trained { result, .. } => json!({"status": m.status, "error": result.as_ref().err()}).to_string(),
-        ModelChange::Challenger { share_bp, .. } => json!({"share_bp": share_bp}).to_string(),
-        ModelChange::Deploy { .. } | ModelChange::Rollback => {
-            json!({"deployed": m.id, "replaced": m.previous_id}).to_string()
-        }
-    }
-}
+pub use rialto_risk::registry::{Command as ModelChange, ModelRecord, ModelStatus, NewModel, Trained, SHARE_BP_MAX};
 
 pub(crate) const MODEL_COLUMNS: &str = "id, name, version, kind, status, features, merchant_risk, metadata, \
     dataset_rows, trained_at, challenger_share_bp, deployed_at, previous_id, error, created_by, created_at, updated_at";
@@ -160,7 +24,10 @@ pub(crate) fn from_row(r: &impl Get) -> Result<ModelRecord, StoreError> {
         name: r.col("name")?,
         version: r.col("version")?,
         kind: r.col("kind")?,
-        status: r.col("status")?,
+        status: {
+            let s: String = r.col("status")?;
+            ModelStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("model status {s}")))?
+        },
         features: serde_json::from_str(&features).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         merchant_risk: r.col("merchant_risk")?,
         metadata: r.col("metadata")?,
@@ -188,138 +55,15 @@ pub(crate) async fn load(conn: &mut Conn) -> Result<HashMap<String, ModelRecord>
     Ok(models)
 }
 
-fn state_error(why: String) -> CommandError {
-    CommandError::ModelState(why)
-}
-
-/// Applies a registry change.
+/// Applies a registry change (`rialto_risk::registry::apply`) to the batch's loaded registry.
 pub(crate) fn change(state: &mut State, writes: &mut Writes, c: &ModelChange) -> Outcome {
-    let now = state.now;
-    let models = &mut state.models;
-    let get = |models: &HashMap<String, ModelRecord>, id: &str| {
-        models.get(id).cloned().ok_or_else(|| CommandError::ModelNotFound(id.to_string()))
-    };
-    let champion = models.values().find(|m| m.status == "deployed").cloned();
-    let mut changed: Vec<(ModelRecord, Option<String>)> = Vec::new();
-    let out = match c {
-        ModelChange::Register(n) => {
-            let version = models.values().filter(|m| m.name == n.name).map(|m| m.version).max().unwrap_or(0) + 1;
-            let m = ModelRecord {
-                id: n.id.clone(),
-                name: n.name.clone(),
-                version,
-                kind: n.kind.name().to_string(),
-                status: if n.artifact.is_some() { "testing" } else { "training" }.to_string(),
-                features: n.features.clone(),
-                merchant_risk: n.merchant_risk.clone(),
-                metadata: n.metadata.clone(),
-                dataset_rows: n.dataset_rows,
-                trained_at_us: n.artifact.is_some().then_some(now),
-                challenger_share_bp: 0,
-                deployed_at_us: None,
-                previous_id: None,
-                error: None,
-                created_by: n.created_by.clone(),
-                created_at_us: now,
-                updated_at_us: now,
-            };
-            changed.push((m.clone(), n.artifact.clone()));
-            m
-        }
-        ModelChange::Trained { id, result } => {
-            let mut m = get(models, id)?;
-            if m.status != "training" {
-                return Err(state_error(format!("model `{id}` is {}, not training", m.status)));
-            }
-            m.trained_at_us = Some(now);
-            m.updated_at_us = now;
-            match result {
-                Ok(t) => {
-                    m.status = "testing".into();
-                    m.features = t.features.clone();
-                    m.merchant_risk = t.merchant_risk.clone();
-                    m.metadata = t.metadata.clone();
-                    m.dataset_rows = t.dataset_rows;
-                    changed.push((m.clone(), Some(t.artifact.clone())));
-                }
-                Err(e) => {
-                    m.status = "deprecated".into();
-                    m.error = Some(e.clone());
-                    changed.push((m.clone(), None));
-                }
-            }
-            m
-        }
-        ModelChange::Deploy { id } => {
-            let mut m = get(models, id)?;
-            match m.status.as_str() {
-                "deployed" => return Ok(Output::Model(Box::new(m))),
-                "training" => return Err(state_error(format!("model `{id}` is still training"))),
-                _ if m.error.is_some() => return Err(state_error(format!("model `{id}` failed to train"))),
-                _ => {}
-            }
-            if let Some(mut old) = champion {
-                old.status = "deprecated".into();
-                old.updated_at_us = now;
-                m.previous_id = Some(old.id.clone());
-                changed.push((old, None));
-            } else {
-                m.previous_id = None;
-            }
-            m.status = "deployed".into();
-            m.challenger_share_bp = 0;
-            m.deployed_at_us = Some(now);
-            m.updated_at_us = now;
-            changed.push((m.clone(), None));
-            m
-        }
-        ModelChange::Rollback => {
-            let Some(mut current) = champion else {
-                return Err(state_error("no model is deployed".into()));
-            };
-            let Some(prev_id) = current.previous_id.clone() else {
-                return Err(state_error(format!("model `{}` replaced no earlier model", current.id)));
-            };
-            let mut prev = get(models, &prev_id)?;
-            current.status = "deprecated".into();
-            current.updated_at_us = now;
-            prev.status = "deployed".into();
-            prev.challenger_share_bp = 0;
-            prev.deployed_at_us = Some(now);
-            prev.updated_at_us = now;
-            changed.push((current, None));
-            changed.push((prev.clone(), None));
-            prev
-        }
-        ModelChange::Challenger { id, share_bp } => {
-            let mut m = get(models, id)?;
-            if !(0..=SHARE_BP_MAX).contains(share_bp) {
-                return Err(state_error(format!("a share is 0..={SHARE_BP_MAX} basis points")));
-            }
-            if m.status != "testing" || m.error.is_some() {
-                return Err(state_error(format!(
-                    "only a trained testing model can be a challenger; `{id}` is {}",
-                    m.status
-                )));
-            }
-            // One challenger at a time.
-            for other in models.values().filter(|o| o.id != *id && o.challenger_share_bp > 0) {
-                let mut o = other.clone();
-                o.challenger_share_bp = 0;
-                o.updated_at_us = now;
-                changed.push((o, None));
-            }
-            m.challenger_share_bp = *share_bp;
-            m.updated_at_us = now;
-            changed.push((m.clone(), None));
-            m
-        }
-    };
-    for (m, artifact) in changed {
-        models.insert(m.id.clone(), m.clone());
-        writes.models.push((m, artifact));
-    }
-    Ok(Output::Model(Box::new(out)))
+    let mut changes = rialto_risk::registry::ChangeSet::default();
+    let m = rialto_risk::registry::apply(&mut state.models, &mut changes, state.now, c).map_err(|e| match e {
+        rialto_risk::registry::Error::NotFound(id) => CommandError::ModelNotFound(id),
+        rialto_risk::registry::Error::State(why) => CommandError::ModelState(why),
+    })?;
+    writes.models.extend(changes.models);
+    Ok(Output::Model(Box::new(m)))
 }
 
 pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> {
@@ -339,7 +83,7 @@ pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> 
             Val::T(m.name),
             Val::I(m.version),
             Val::T(m.kind),
-            Val::T(m.status),
+            Val::T(m.status.as_str().into()),
             Val::T(serde_json::to_string(&m.features).unwrap_or_else(|_| "[]".into())),
             Val::OT(artifact),
             Val::T(m.merchant_risk),
