@@ -172,7 +172,7 @@ pub fn payment(p: &PaymentRecord) -> Value {
     let history: Vec<Value> = p
         .transitions
         .iter()
-        .map(|t| json!({"from": t.from, "to": t.to, "reason": t.reason, "at": time_text(t.at_us)}))
+        .map(|t| json!({"from": t.from.map(|s| s.as_str()), "to": t.to.as_str(), "reason": t.reason, "at": time_text(t.at_us)}))
         .collect();
     json!({
         "id": p.id, "object": "payment", "user_id": p.user_id,

@@ -183,7 +183,7 @@ impl Cx<'_> {
             return Err(Error::InvalidStateTransition { from: p.status.as_str(), to: to.as_str() });
         }
         let seq = i64::try_from(p.transitions.len()).unwrap_or(i64::MAX) + 1;
-        let t = Transition { seq, from: Some(p.status.as_str().into()), to: to.as_str().into(), reason, at_us: now };
+        let t = Transition { seq, from: Some(p.status), to, reason, at_us: now };
         self.changes.transitions.push((id.to_string(), t.clone()));
         p.transitions.push(t);
         p.status = to;
@@ -259,7 +259,8 @@ pub fn create(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Resul
 /// The new payment, `pending` then `processing`.
 fn open(cx: &mut Cx<'_>, n: &NewPayment) -> Result<(), Error> {
     let now = cx.now;
-    let first = Transition { seq: 1, from: None, to: "pending".into(), reason: Some("created".into()), at_us: now };
+    let first =
+        Transition { seq: 1, from: None, to: PaymentStatus::Pending, reason: Some("created".into()), at_us: now };
     cx.changes.transitions.push((n.id.clone(), first.clone()));
     cx.payments.insert(
         n.id.clone(),

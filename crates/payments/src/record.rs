@@ -84,9 +84,9 @@ pub struct Transition {
     /// 1, 2, ... per payment.
     pub seq: i64,
     /// Previous status (none for the first).
-    pub from: Option<String>,
+    pub from: Option<PaymentStatus>,
     /// New status.
-    pub to: String,
+    pub to: PaymentStatus,
     /// Why.
     pub reason: Option<String>,
     /// When, µs.

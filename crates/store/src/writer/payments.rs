@@ -82,7 +82,7 @@ pub(crate) fn payment_from_row(r: &impl Get) -> Result<PaymentRecord, StoreError
             let m: String = r.col("method")?;
             PaymentMethod::parse(&m).ok_or_else(|| StoreError::Corrupt(format!("payment method {m}")))?
         },
-        status: PaymentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("payment status {status}")))?,
+        status: payment_status(&status)?,
         refunded_amount: r.col("refunded_amount")?,
         transfer_id: r.col("transfer_id")?,
         reference: r.col("reference")?,
@@ -97,6 +97,11 @@ pub(crate) fn payment_from_row(r: &impl Get) -> Result<PaymentRecord, StoreError
         transitions: Vec::new(),
         refunds: Vec::new(),
     })
+}
+
+/// A stored payment status; an unknown one is a corrupt row.
+fn payment_status(text: &str) -> Result<PaymentStatus, StoreError> {
+    PaymentStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("payment status {text}")))
 }
 
 /// Loads the history and refunds of `payments` (on the given connection).
@@ -122,8 +127,8 @@ pub(crate) async fn load_details(
             if let Some(p) = payments.get_mut(&id) {
                 p.transitions.push(Transition {
                     seq: r.col("seq")?,
-                    from: r.col("from_status")?,
-                    to: r.col("to_status")?,
+                    from: r.col::<Option<String>>("from_status")?.map(|s| payment_status(&s)).transpose()?,
+                    to: payment_status(&r.col::<String>("to_status")?)?,
                     reason: r.col("reason")?,
                     at_us: r.col("created_at")?,
                 });
@@ -284,8 +289,8 @@ fn absorb(state: &mut State, writes: &mut Writes, changes: ChangeSet) {
         writes.transitions.push(vec![
             Val::T(payment_id),
             Val::I(t.seq),
-            Val::OT(t.from),
-            Val::T(t.to),
+            Val::OT(t.from.map(|s| s.as_str().into())),
+            Val::T(t.to.as_str().into()),
             Val::OT(t.reason),
             Val::I(t.at_us),
         ]);
