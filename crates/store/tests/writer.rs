@@ -1,5 +1,6 @@
-//! The writer on its own: several commands in one batch, each with its own answer, and the
-//! same idempotency key twice in one batch.
+//! The writer on its own, the same scenarios on both backends (a conformance suite below HTTP):
+//! several commands in one batch, each with its own answer, and the same idempotency key twice
+//! in one batch; a command the database refuses failing alone; task leases.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -11,15 +12,57 @@ use rialto_store::{
     Command, CommandError, Db, Idempotency, NewAccount, NewTransfer, Output, Reply, Writer, WriterConfig,
 };
 
-async fn sqlite() -> Db {
-    let path = std::env::temp_dir().join(format!("rialto-writer-{}.db", uuid_like()));
-    let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, migrated database on `backend`.
+async fn database(backend: Backend) -> Db {
+    let url = match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("rialto-writer-{}.db", new_id::<ids::TransferId>()));
+            format!("sqlite://{}", path.display())
+        }
+        Backend::Postgres => {
+            let base = std::env::var("RIALTO_TEST_POSTGRES_URL")
+                .expect("RIALTO_TEST_POSTGRES_URL must be set when the suite is built and run; .ci/run sets it");
+            let admin = Db::connect(&base).await.unwrap();
+            let name = format!("rialto_t_{}", new_id::<ids::TransferId>().trim_start_matches("tr_"));
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.unwrap();
+            admin.close().await;
+            let (prefix, _) = base.rsplit_once('/').unwrap();
+            format!("{prefix}/{name}")
+        }
+    };
+    let db = Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
     db
 }
 
-fn uuid_like() -> String {
-    new_id::<ids::TransferId>()
+/// A `sqlite` and a `postgres` test running `$body(Backend)`.
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+            async fn postgres() {
+                ($body)(Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+async fn writer(db: &Db) -> Writer {
+    rialto_store::start_writer(db, WriterConfig::default(), Arc::new(|_| "{}".to_string()), Default::default())
+        .await
+        .unwrap()
 }
 
 fn usd() -> Currency {
@@ -71,13 +114,9 @@ fn idem(key: &str, hash: &str) -> Idempotency {
     }
 }
 
-#[tokio::test]
-async fn one_batch_many_answers_and_duplicate_keys() {
-    let db = sqlite().await;
-    let w =
-        rialto_store::start_writer(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()), Default::default())
-            .await
-            .unwrap();
+both!(one_batch_many_answers_and_duplicate_keys, |backend| async move {
+    let db = database(backend).await;
+    let w = writer(&db).await;
     // The scenario only proves the in-batch path when all four requests share one batch;
     // repeat with fresh accounts and keys until the writer happens to batch them together.
     let mut in_one_batch = false;
@@ -130,63 +169,63 @@ async fn one_batch_many_answers_and_duplicate_keys() {
     assert!(in_one_batch, "the writer never batched the four requests together");
     assert!(db.verify().await.unwrap().ok());
     db.close().await;
-}
+});
 
-/// PostgreSQL refuses a NUL character in TEXT. The API refuses it first; this test sends it
-/// straight to the writer, among good commands, to show that a command the database refuses
-/// fails alone and does not take the rest of its batch with it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_command_the_database_refuses_fails_alone_postgres() {
-    let Ok(base) = std::env::var("RIALTO_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED on PostgreSQL: set RIALTO_TEST_POSTGRES_URL to run this test");
-        return;
-    };
-    let admin = Db::connect(&base).await.unwrap();
-    let name = format!("rialto_t_{}", new_id::<ids::TransferId>().trim_start_matches("tr_"));
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.unwrap();
-    admin.close().await;
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    let db = Db::connect(&format!("{prefix}/{name}")).await.unwrap();
-    db.migrate().await.unwrap();
-    let w =
-        rialto_store::start_writer(&db, WriterConfig::default(), Arc::new(|_| "{}".to_string()), Default::default())
-            .await
-            .unwrap();
+/// Makes a transfer the database refuses.
+type Poison = Box<dyn Fn(&mut NewTransfer) + Send + Sync>;
+
+// A command the database refuses fails alone and does not take the rest of its batch with it
+// (the batch is split until it does). The poison: a transfer whose id is already stored (the
+// ledger did not load it, so only the database's primary key refuses it), on both backends;
+// on PostgreSQL also a NUL character in TEXT, which it refuses (the API refuses it first).
+both!(a_command_the_database_refuses_fails_alone, |backend| async move {
+    let db = database(backend).await;
+    let w = writer(&db).await;
     let fund = account(&w, true).await;
     let a = account(&w, false).await;
-
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..60 {
-        let (w, fund, a) = (w.clone(), fund.clone(), a.clone());
-        tasks.spawn(async move {
-            let mut cmd = transfer(&fund, &a, 10);
-            if i == 30 {
-                if let Command::Ledger(rialto_store::LedgerCommand::Transfer(t)) = &mut cmd {
-                    t.description = Some("poison\0pill".into());
+    let taken = transfer(&fund, &a, 10);
+    assert!(matches!(w.submit(taken.clone(), None, None).await, Reply::Done { outcome: Ok(_), .. }));
+    let Command::Ledger(rialto_store::LedgerCommand::Transfer(taken)) = taken else { unreachable!() };
+    let mut poisons: Vec<Poison> = vec![Box::new(move |t: &mut NewTransfer| t.spec.id = taken.spec.id.clone())];
+    if backend == Backend::Postgres {
+        poisons.push(Box::new(|t: &mut NewTransfer| t.description = Some("poison\0pill".into())));
+    }
+    let mut expected = 10;
+    for poison in poisons {
+        let poison = Arc::new(poison);
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..60 {
+            let (w, fund, a, poison) = (w.clone(), fund.clone(), a.clone(), poison.clone());
+            tasks.spawn(async move {
+                let mut cmd = transfer(&fund, &a, 10);
+                if i == 30 {
+                    if let Command::Ledger(rialto_store::LedgerCommand::Transfer(t)) = &mut cmd {
+                        poison(t);
+                    }
                 }
-            }
-            (i, w.submit(cmd, None, None).await)
-        });
-    }
-    let mut ok = 0;
-    while let Some(r) = tasks.join_next().await {
-        let (i, reply) = r.unwrap();
-        match (i, reply) {
-            (30, Reply::Done { outcome: Err(CommandError::Unavailable(_)), .. }) => {}
-            (30, other) => panic!("the poison command should fail: {other:?}"),
-            (_, Reply::Done { outcome: Ok(_), .. }) => ok += 1,
-            (i, other) => panic!("command {i} failed with its batch: {other:?}"),
+                (i, w.submit(cmd, None, None).await)
+            });
         }
+        let mut ok = 0;
+        while let Some(r) = tasks.join_next().await {
+            let (i, reply) = r.unwrap();
+            match (i, reply) {
+                (30, Reply::Done { outcome: Err(CommandError::Unavailable(_)), .. }) => {}
+                (30, other) => panic!("the poison command should fail: {other:?}"),
+                (_, Reply::Done { outcome: Ok(_), .. }) => ok += 1,
+                (i, other) => panic!("command {i} failed with its batch: {other:?}"),
+            }
+        }
+        assert_eq!(ok, 59);
+        expected += 590;
+        assert_eq!(db.account(&a).await.unwrap().unwrap().account.posted().unwrap(), expected);
     }
-    assert_eq!(ok, 59);
-    assert_eq!(db.account(&a).await.unwrap().unwrap().account.posted().unwrap(), 590);
     assert!(db.verify().await.unwrap().ok());
     db.close().await;
-}
+});
 
-#[tokio::test]
-async fn a_task_lease_has_one_holder_until_it_lapses() {
-    let db = sqlite().await;
+both!(a_task_lease_has_one_holder_until_it_lapses, |backend| async move {
+    let db = database(backend).await;
     assert!(db.try_lease("settlement", "a", 1_000, 5_000).await.unwrap());
     assert!(!db.try_lease("settlement", "b", 2_000, 6_000).await.unwrap(), "held by a");
     assert!(db.try_lease("settlement", "a", 3_000, 8_000).await.unwrap(), "the holder renews");
@@ -194,4 +233,4 @@ async fn a_task_lease_has_one_holder_until_it_lapses() {
     assert!(db.try_lease("settlement", "b", 8_000, 13_000).await.unwrap(), "taken over once lapsed");
     assert!(db.try_lease("other", "a", 8_000, 13_000).await.unwrap(), "leases are per task");
     db.close().await;
-}
+});
