@@ -10,13 +10,12 @@ pub mod idem;
 pub mod input;
 mod metrics;
 pub mod models;
-pub mod nats;
 mod payments;
 pub mod present;
 pub mod risk;
 pub mod routes;
-mod tasks;
 pub mod webhooks;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -116,7 +115,7 @@ pub struct AppState {
     auth: Arc<auth::AuthCache>,
     in_flight: Arc<idem::InFlight>,
     metrics: Arc<metrics::Metrics>,
-    nats: Option<Arc<nats::NatsRelay>>,
+    nats: Option<Arc<worker::nats::NatsRelay>>,
 }
 
 /// The whole router.
@@ -268,9 +267,9 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         }
     }
     let nats = match &config.nats_url {
-        Some(url) => {
-            Some(Arc::new(nats::NatsRelay::connect(url, &config.nats_stream, &config.nats_subject_prefix).await?))
-        }
+        Some(url) => Some(Arc::new(
+            worker::nats::NatsRelay::connect(url, &config.nats_stream, &config.nats_subject_prefix).await?,
+        )),
         None => None,
     };
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -285,7 +284,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         nats,
     };
     let (shutdown, mut rx) = watch::channel(false);
-    tasks::spawn_all(&state, &shutdown);
+    worker::spawn_all(&state, &shutdown);
     let app = router(state.clone());
     let handle = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

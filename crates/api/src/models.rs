@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rialto_risk::model::{Model, ModelKind, TreeOptions};
-use rialto_store::{Command, ModelChange, ModelRecord, NewModel, Output, Reply};
+use rialto_store::{Command, ModelChange, ModelRecord, NewModel, Output};
 use serde_json::{json, Map, Value};
 
 use crate::auth::Ctx;
@@ -84,7 +84,7 @@ fn merchant_risk_of(m: &Map<String, Value>) -> Result<(BTreeMap<String, f64>, f6
     Ok((table, default))
 }
 
-fn merchant_json(table: &BTreeMap<String, f64>, default: f64) -> String {
+pub(crate) fn merchant_json(table: &BTreeMap<String, f64>, default: f64) -> String {
     json!({"merchants": table, "default": default}).to_string()
 }
 
@@ -238,45 +238,10 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body
     let writer = s.writer.clone();
     crate::idem::run_then(&s, &ctx, &h, request, register, StatusCode::ACCEPTED, move |outcome| {
         if let Ok(Output::Model(m)) = outcome {
-            spawn_training(writer, m.id.clone(), examples, kind, trees);
+            crate::worker::training::spawn(writer, m.id.clone(), examples, kind, trees);
         }
     })
     .await
-}
-
-/// Trains in a blocking thread and records the result (or the error) with the model.
-fn spawn_training(
-    writer: rialto_store::Writer,
-    id: String,
-    examples: Vec<rialto_store::Example>,
-    kind: ModelKind,
-    trees: TreeOptions,
-) {
-    tokio::spawn(async move {
-        let rows: Vec<rialto_risk::training::Labelled> = examples
-            .into_iter()
-            .map(|e| rialto_risk::training::Labelled { features: e.features, merchant: e.merchant, fraud: e.fraud })
-            .collect();
-        let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-        let trained =
-            tokio::task::spawn_blocking(move || rialto_risk::training::train(&rows, kind, trees, |_, _, _| {})).await;
-        let result = match trained {
-            Ok(Ok(t)) => Ok(Box::new(rialto_store::Trained {
-                features: t.features,
-                artifact: t.artifact,
-                merchant_risk: merchant_json(&t.merchant_risk, t.default_merchant_risk),
-                metadata: t.metadata.to_string(),
-                dataset_rows: n,
-            })),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(format!("training stopped: {e}")),
-        };
-        let audit = rialto_store::AuditContext { actor: "system:training".into(), request_id: None, ip: None };
-        let reply = writer.submit(Command::Model(ModelChange::Trained { id: id.clone(), result }), None, Some(audit));
-        if let Reply::Done { outcome: Err(e), .. } = reply.await {
-            tracing::error!(model = %id, error = %e, "recording a trained model failed");
-        }
-    });
 }
 
 /// `GET /v1/risk/models`

@@ -47,7 +47,7 @@ pub fn spawn_all(state: &AppState, stop: &watch::Sender<bool>) {
             name: "webhook_delivery",
             every: c.webhook_interval,
             record_idle: false,
-            run: |s| Box::pin(crate::webhooks::deliver_due(s)),
+            run: |s| Box::pin(super::delivery::deliver_due(s)),
         },
     ];
     if state.nats.is_some() {
