@@ -307,8 +307,9 @@ struct Writes {
     events: Vec<NewEvent>,
     new_payments: BTreeSet<String>,
     touched_payments: BTreeSet<String>,
-    transitions: Vec<Vec<Val>>,
-    refunds: Vec<Vec<Val>>,
+    /// (payment id, history row).
+    transitions: Vec<(String, Transition)>,
+    refunds: Vec<RefundRecord>,
     clearings: Vec<Vec<Val>>,
     clearing_updates: Vec<Vec<Val>>,
     assessments: Vec<Vec<Val>>,

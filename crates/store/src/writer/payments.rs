@@ -285,26 +285,8 @@ fn absorb(state: &mut State, writes: &mut Writes, changes: ChangeSet) {
     }
     writes.new_payments.extend(changes.new_payments);
     writes.touched_payments.extend(changes.touched_payments);
-    for (payment_id, t) in changes.transitions {
-        writes.transitions.push(vec![
-            Val::T(payment_id),
-            Val::I(t.seq),
-            Val::OT(t.from.map(|s| s.as_str().into())),
-            Val::T(t.to.as_str().into()),
-            Val::OT(t.reason),
-            Val::I(t.at_us),
-        ]);
-    }
-    for r in changes.refunds {
-        writes.refunds.push(vec![
-            Val::T(r.id),
-            Val::T(r.payment_id),
-            Val::I(r.amount),
-            Val::T(r.transfer_id),
-            Val::OT(r.reason),
-            Val::I(r.created_at_us),
-        ]);
-    }
+    writes.transitions.extend(changes.transitions);
+    writes.refunds.extend(changes.refunds);
     writes.labels.extend(changes.labels);
     for id in &changes.cleared {
         super::settlement::clear(state, writes, id);
@@ -420,12 +402,36 @@ pub(crate) async fn write(conn: &mut Conn, state: &State, w: &mut Writes) -> Res
         )
         .await?;
     }
-    let transitions = std::mem::take(&mut w.transitions);
+    let transitions: Vec<Vec<Val>> = std::mem::take(&mut w.transitions)
+        .into_iter()
+        .map(|(payment_id, t)| {
+            vec![
+                Val::T(payment_id),
+                Val::I(t.seq),
+                Val::OT(t.from.map(|s| s.as_str().into())),
+                Val::T(t.to.as_str().into()),
+                Val::OT(t.reason),
+                Val::I(t.at_us),
+            ]
+        })
+        .collect();
     if !transitions.is_empty() {
         let head = "INSERT INTO payment_transitions (payment_id, seq, from_status, to_status, reason, created_at)";
         exec_values(conn, head, 6, transitions, "").await?;
     }
-    let refunds = std::mem::take(&mut w.refunds);
+    let refunds: Vec<Vec<Val>> = std::mem::take(&mut w.refunds)
+        .into_iter()
+        .map(|r| {
+            vec![
+                Val::T(r.id),
+                Val::T(r.payment_id),
+                Val::I(r.amount),
+                Val::T(r.transfer_id),
+                Val::OT(r.reason),
+                Val::I(r.created_at_us),
+            ]
+        })
+        .collect();
     if !refunds.is_empty() {
         let head = "INSERT INTO refunds (id, payment_id, amount, transfer_id, reason, created_at)";
         exec_values(conn, head, 6, refunds, "").await?;
