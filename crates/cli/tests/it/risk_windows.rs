@@ -123,6 +123,11 @@ both!(actions_notify_rate_limit_and_require_2fa, |app: App| async move {
     assert_eq!(alerts.len(), 1, "{events}");
     assert_eq!(alerts[0]["data"]["payment_id"], p1["id"]);
     assert_eq!(alerts[0]["data"]["rules"], json!(["alert_big"]));
+    // The alert names the request that raised it, as the payment's own event does.
+    let (_, done) = app.get("/v1/events?type=payment.completed").await;
+    let paid = done["data"].as_array().unwrap().iter().find(|e| e["data"]["id"] == p1["id"]).unwrap();
+    assert!(alerts[0]["request_id"].is_string(), "{events}");
+    assert_eq!(alerts[0]["request_id"], paid["request_id"]);
 
     assert_eq!(app.post("/v1/payments", p.plain(100)).await.1["status"], "completed");
     // The third in a minute is rejected, and the user is blocked for an hour.
