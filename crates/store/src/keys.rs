@@ -95,7 +95,7 @@ pub(crate) fn key_from_row(r: &impl Get) -> Result<ApiKey, StoreError> {
     Ok(ApiKey {
         id: r.col("id")?,
         name: r.col("name")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+        role: crate::records::stored("role", &role, Role::parse)?,
         prefix: r.col("prefix")?,
         created_at_us: r.col("created_at")?,
         revoked_at_us: r.col("revoked_at")?,

@@ -49,16 +49,21 @@ pub(crate) fn metadata_text(m: &Metadata) -> String {
     serde_json::to_string(m).unwrap_or_else(|_| "{}".to_string())
 }
 
+/// A stored enum's text (`parse` is its `string_enum!` parser); an unknown one is a corrupt row.
+pub(crate) fn stored<T>(what: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(text).ok_or_else(|| corrupt(format!("{what} {text}")))
+}
+
 pub(crate) const USER_COLUMNS: &str = "id, name, email, phone, role, status, kyc_status, created_at, updated_at";
 
 /// A stored user status.
 pub(crate) fn user_status(text: &str) -> Result<UserStatus, StoreError> {
-    UserStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("user status {text}")))
+    stored("user status", text, UserStatus::parse)
 }
 
 /// A stored KYC status.
 pub(crate) fn kyc_status(text: &str) -> Result<KycStatus, StoreError> {
-    KycStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("kyc status {text}")))
+    stored("kyc status", text, KycStatus::parse)
 }
 
 pub(crate) fn user_from_row(r: &impl Get) -> Result<UserRecord, StoreError> {
@@ -87,7 +92,7 @@ pub(crate) fn account_from_row(r: &impl Get) -> Result<AccountRecord, StoreError
             id: r.col("id")?,
             currency: currency(&currency_code)?,
             allow_negative_balance: r.col::<i64>("allow_negative_balance")? != 0,
-            status: AccountStatus::parse(&status).ok_or_else(|| corrupt(format!("account status {status}")))?,
+            status: stored("account status", &status, AccountStatus::parse)?,
             debits_posted: r.col("debits_posted")?,
             credits_posted: r.col("credits_posted")?,
             debits_pending: r.col("debits_pending")?,
@@ -117,7 +122,7 @@ pub(crate) fn transfer_from_row(r: &impl Get) -> Result<TransferRecord, StoreErr
             currency: currency(&currency_code)?,
             amount: r.col("amount")?,
             posted_amount: r.col("posted_amount")?,
-            status: TransferStatus::parse(&status).ok_or_else(|| corrupt(format!("transfer status {status}")))?,
+            status: stored("transfer status", &status, TransferStatus::parse)?,
             expires_at_us: r.col("expires_at")?,
             reversal_of: r.col("reversal_of")?,
             reversed_by: r.col("reversed_by")?,
@@ -142,7 +147,7 @@ pub(crate) fn entry_from_row(r: &impl Get) -> Result<EntryRecord, StoreError> {
         account_id: r.col("account_id")?,
         transfer_id: r.col("transfer_id")?,
         journal_entry_id: r.col("journal_entry_id")?,
-        direction: Direction::parse(&direction).ok_or_else(|| corrupt(format!("direction {direction}")))?,
+        direction: stored("direction", &direction, Direction::parse)?,
         amount: r.col("amount")?,
         currency: currency(&currency_code)?,
         balance_after: r.col("balance_after")?,

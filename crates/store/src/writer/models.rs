@@ -26,7 +26,7 @@ pub(crate) fn from_row(r: &impl Get) -> Result<ModelRecord, StoreError> {
         kind: r.col("kind")?,
         status: {
             let s: String = r.col("status")?;
-            ModelStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("model status {s}")))?
+            crate::records::stored("model status", &s, ModelStatus::parse)?
         },
         features: serde_json::from_str(&features).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         merchant_risk: r.col("merchant_risk")?,

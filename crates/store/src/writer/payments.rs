@@ -76,11 +76,11 @@ pub(crate) fn payment_from_row(r: &impl Get) -> Result<PaymentRecord, StoreError
         currency: currency(&code)?,
         kind: {
             let k: String = r.col("type")?;
-            PaymentKind::parse(&k).ok_or_else(|| StoreError::Corrupt(format!("payment type {k}")))?
+            crate::records::stored("payment type", &k, PaymentKind::parse)?
         },
         method: {
             let m: String = r.col("method")?;
-            PaymentMethod::parse(&m).ok_or_else(|| StoreError::Corrupt(format!("payment method {m}")))?
+            crate::records::stored("payment method", &m, PaymentMethod::parse)?
         },
         status: payment_status(&status)?,
         refunded_amount: r.col("refunded_amount")?,
@@ -101,7 +101,7 @@ pub(crate) fn payment_from_row(r: &impl Get) -> Result<PaymentRecord, StoreError
 
 /// A stored payment status; an unknown one is a corrupt row.
 fn payment_status(text: &str) -> Result<PaymentStatus, StoreError> {
-    PaymentStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("payment status {text}")))
+    crate::records::stored("payment status", text, PaymentStatus::parse)
 }
 
 /// Loads the history and refunds of `payments` (on the given connection).

@@ -212,7 +212,7 @@ impl Db {
             currency: crate::records::currency(&code)?,
             status: {
                 let st: String = r.col("status")?;
-                SettlementStatus::parse(&st).ok_or_else(|| StoreError::Corrupt(format!("settlement status {st}")))?
+                crate::records::stored("settlement status", &st, SettlementStatus::parse)?
             },
             payment_count: r.col("payment_count")?,
             gross: r.col("gross")?,
