@@ -304,7 +304,8 @@ struct Writes {
     ledger: rialto_ledger::ChangeSet,
     api_keys: Vec<(ApiKey, String)>,
     revoked_keys: Vec<String>,
-    events: Vec<NewEvent>,
+    /// Events a command raised while applying (risk alerts), taken by `describe`.
+    events: Vec<Event>,
     new_payments: BTreeSet<String>,
     touched_payments: BTreeSet<String>,
     /// (payment id, history row).
@@ -436,12 +437,7 @@ impl rialto_engine::Backend for SqlBackend {
 
     fn describe(&self, batch: &mut Batch, command: &Command, outcome: &Outcome, audited: bool) -> Described {
         // Events the command raised while applying (risk alerts) come first.
-        let mut events: Vec<Event> = batch
-            .writes
-            .events
-            .drain(..)
-            .map(|e| Event { kind: e.kind, resource_type: e.resource_type, resource_id: e.resource_id, data: e.data })
-            .collect();
+        let mut events = std::mem::take(&mut batch.writes.events);
         events.extend(events_of(command, outcome, &self.presenter));
         Described { events, audit: audited.then(|| audit_of(command, outcome)) }
     }

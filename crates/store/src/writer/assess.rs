@@ -515,14 +515,13 @@ pub(crate) fn assess(
     details.insert("time_zone".into(), json!(policies.time_zone.name()));
     details.insert("time_zone_offset_seconds".into(), json!(offset));
     if !alerts.is_empty() {
-        writes.events.push(crate::outbox::NewEvent {
+        writes.events.push(rialto_engine::Event {
             kind: "risk.alert",
             resource_type: "payment",
             resource_id: n.id.clone(),
             data: json!({"object": "risk_alert", "payment_id": n.id, "user_id": n.user_id, "assessment_id": id,
                 "rules": alerts, "score": a.score, "decision": a.decision.as_str()})
             .to_string(),
-            request_id: None,
         });
     }
     let fired: Vec<Value> = a
