@@ -406,7 +406,6 @@ impl rialto_engine::Backend for SqlBackend {
     }
 
     async fn begin(&mut self) -> Result<(), rialto_engine::Abort> {
-        self.window_entries.clear();
         let conn = self.conn()?;
         let kind = conn.kind();
         let begin = if kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
@@ -469,15 +468,12 @@ impl rialto_engine::Backend for SqlBackend {
     async fn committed(&mut self) {
         // The windows learn the accepted payments before anyone is answered, so a client's
         // next payment sees this one.
-        if let Err(e) = self.policies.windows.record(&self.window_entries).await {
+        let accepted = std::mem::take(&mut self.window_entries);
+        if let Err(e) = self.policies.windows.record(&accepted).await {
             tracing::error!(error = %e, "window store missed committed payments until the next start");
         }
-        self.window_entries.clear();
-        let unlocked = match (&mut self.conn, self.window_locks) {
-            (Some(conn), true) => assess::unlock_windows(conn).await.is_ok(),
-            _ => true,
-        };
-        if !unlocked {
+        let Some(conn) = &mut self.conn else { return };
+        if !release_windows(conn, self.window_locks).await {
             // Closing the session releases them.
             self.conn = None;
         }
@@ -487,10 +483,16 @@ impl rialto_engine::Backend for SqlBackend {
         self.window_entries.clear();
         let Some(conn) = &mut self.conn else { return };
         let rolled_back = conn.execute("ROLLBACK", []).await.is_ok();
-        if !rolled_back || (self.window_locks && assess::unlock_windows(conn).await.is_err()) {
+        if !rolled_back || !release_windows(conn, self.window_locks).await {
             self.conn = None;
         }
     }
+}
+
+/// Releases the shared windows' session locks if the batch took them; false when that failed
+/// (the caller then drops the connection, which releases them).
+async fn release_windows(conn: &mut Conn, locked: bool) -> bool {
+    !locked || assess::unlock_windows(conn).await.is_ok()
 }
 
 /// The live idempotency records of these keys.
