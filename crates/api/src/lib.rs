@@ -260,9 +260,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let stale_us = i64::try_from(config.training_stale_after.as_micros()).unwrap_or(i64::MAX);
     for id in db.stale_training_models(rialto_store::now_us().saturating_sub(stale_us)).await? {
         let result = Err("training did not finish: the process training it stopped".to_string());
-        let audit = rialto_store::AuditContext { actor: "system:training".into(), request_id: None, ip: None };
-        let change = rialto_store::Command::Model(rialto_store::ModelChange::Trained { id: id.clone(), result });
-        if let rialto_store::Reply::Done { outcome: Err(e), .. } = writer.submit(change, None, Some(audit)).await {
+        if let Err(e) = worker::training::record(&writer, &id, result).await {
             tracing::warn!(model = %id, error = %e, "could not mark an abandoned training");
         }
     }

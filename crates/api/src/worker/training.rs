@@ -31,10 +31,22 @@ pub(crate) fn spawn(
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(format!("training stopped: {e}")),
         };
-        let audit = rialto_store::AuditContext { actor: "system:training".into(), request_id: None, ip: None };
-        let reply = writer.submit(Command::Model(ModelChange::Trained { id: id.clone(), result }), None, Some(audit));
-        if let Reply::Done { outcome: Err(e), .. } = reply.await {
+        if let Err(e) = record(&writer, &id, result).await {
             tracing::error!(model = %id, error = %e, "recording a trained model failed");
         }
     });
+}
+
+/// Records how a `training` model's training ended (audited as `system:training`).
+pub(crate) async fn record(
+    writer: &rialto_store::Writer,
+    id: &str,
+    result: Result<Box<rialto_store::Trained>, String>,
+) -> Result<(), rialto_store::CommandError> {
+    let audit = rialto_store::AuditContext { actor: "system:training".into(), request_id: None, ip: None };
+    let change = Command::Model(ModelChange::Trained { id: id.to_string(), result });
+    match writer.submit(change, None, Some(audit)).await {
+        Reply::Done { outcome: Err(e), .. } => Err(e),
+        _ => Ok(()),
+    }
 }
