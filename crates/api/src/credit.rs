@@ -144,6 +144,7 @@ pub fn record_json(r: &CreditScoreRecord) -> Value {
 pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
+            let id = crate::input::id_of::<rialto_core::ids::CreditScoreId>(&id)?;
             let r = s.db.credit_score(&id).await?.ok_or_else(|| ApiError::not_found("credit score", &id))?;
             Ok(record_json(&r))
         }
@@ -153,8 +154,7 @@ pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
 
 /// The applicant's validated features and the answer.
 fn score_body(bytes: &[u8]) -> Result<(Value, Value), ApiError> {
-    let doc: Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+    let doc: Value = crate::input::json_body(bytes)?;
     let Some(m) = doc.as_object() else { return Err(ApiError::invalid("the body must be a JSON object")) };
     if let Some(k) = m.keys().find(|k| !FIELDS.iter().any(|f| f.0 == k.as_str())) {
         return Err(ApiError::invalid(format!("unknown field `{k}`")).param(k));

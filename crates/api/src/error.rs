@@ -6,6 +6,9 @@ use rialto_core::ledger::LedgerError;
 use rialto_store::CommandError;
 use serde_json::json;
 
+/// Longest error message sent.
+const MESSAGE_CHARS_MAX: usize = 500;
+
 /// An API error: `{"error": {"type", "code", "message", "param"}}`.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -38,7 +41,7 @@ impl ApiError {
 
     /// 404 `not_found`.
     pub fn not_found(what: &str, id: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} `{id}`"))
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} `{}`", crate::input::echo(id)))
     }
 
     /// 503 `storage_unavailable`: the database failed; nothing was applied unless said.
@@ -59,7 +62,10 @@ impl ApiError {
 
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
-        json!({"error": {"type": self.kind(), "code": self.code, "message": self.message, "param": self.param}})
+        // Messages quote what clients sent, cut by `input::echo`; this bounds whatever slipped by.
+        let message: String = self.message.chars().take(MESSAGE_CHARS_MAX).collect();
+        let param = self.param.as_deref().map(crate::input::echo);
+        json!({"error": {"type": self.kind(), "code": self.code, "message": message, "param": param}})
     }
 }
 

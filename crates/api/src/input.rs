@@ -25,16 +25,13 @@ pub struct Fields {
 impl Fields {
     /// Parses `body` (empty means `{}`) and refuses fields not in `allowed`.
     pub fn parse(body: &[u8], allowed: &[&str]) -> Result<Fields, ApiError> {
-        let value: Value = if body.iter().all(u8::is_ascii_whitespace) {
-            Value::Object(Map::new())
-        } else {
-            serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?
-        };
+        let value: Value =
+            if body.iter().all(u8::is_ascii_whitespace) { Value::Object(Map::new()) } else { json_body(body)? };
         let Value::Object(map) = value else {
             return Err(ApiError::invalid("the body must be a JSON object"));
         };
         if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(ApiError::invalid(format!("unknown field `{unknown}`")).param(unknown.clone()));
+            return Err(ApiError::invalid(format!("unknown field `{}`", echo(unknown))).param(echo(unknown)));
         }
         Ok(Fields { map })
     }
@@ -183,26 +180,195 @@ pub fn parse_amount(name: &str, v: &Value) -> Result<Amount, ApiError> {
     Amount::new(minor).map_err(|e| err(e.to_string()))
 }
 
-/// Validates an id path or body value: an id of kind `I` (`<prefix>_<32 hex>`) or 404 naming
-/// the kind. Returns the id as text while records hold ids as text.
+/// Validates an id in a path, a query or a body: an id of kind `I` (`<prefix>_<32 hex>`), or
+/// 400 `invalid_id` naming the kind, before anything reaches the database. The `param` is `id`
+/// (a path's); callers name a query's or a body's field. Returns the id as text while records
+/// hold ids as text.
 pub fn id_of<I: Id>(id: &str) -> Result<String, ApiError> {
     match I::parse(id) {
         Some(parsed) => Ok(parsed.to_string()),
-        None => Err(ApiError::not_found(I::NOUN, id)),
+        None => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+            format!("`{}` is not a {} id (`{}_` and 32 lowercase hex digits)", echo(id), I::NOUN, I::PREFIX),
+        )
+        .param("id")),
     }
 }
 
-/// The `{id}` of a path. A segment that does not decode becomes a 404 in our error shape.
+/// Most characters of a client's text an error message repeats; the rest is cut.
+pub const ECHO_CHARS_MAX: usize = 64;
+/// Longest path segment or query value, characters.
+pub const SEGMENT_CHARS_MAX: usize = 256;
+
+/// A client's text as an error message repeats it: at most [`ECHO_CHARS_MAX`] characters,
+/// control characters escaped.
+pub fn echo(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().take(ECHO_CHARS_MAX) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if text.chars().nth(ECHO_CHARS_MAX).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Refuses a path segment or query value that holds control characters (NUL among them) or is
+/// longer than [`SEGMENT_CHARS_MAX`]: 400, naming `param`.
+pub fn clean_text(param: &str, text: &str) -> Result<(), ApiError> {
+    if text.chars().any(char::is_control) {
+        return Err(
+            ApiError::invalid(format!("`{}` must not contain control characters", echo(param))).param(echo(param))
+        );
+    }
+    if text.chars().count() > SEGMENT_CHARS_MAX {
+        let message = format!("`{}` must be at most {SEGMENT_CHARS_MAX} characters", echo(param));
+        return Err(ApiError::invalid(message).param(echo(param)));
+    }
+    Ok(())
+}
+
+/// The segments of a path, decoded and checked by [`clean_text`]. A segment that is not UTF-8
+/// once decoded is a 400 in the API's error shape.
+async fn path_segments(parts: &mut axum::http::request::Parts) -> Result<Vec<String>, ApiError> {
+    use axum::extract::rejection::RawPathParamsRejection;
+    use axum::extract::{FromRequestParts, RawPathParams};
+    let raw = RawPathParams::from_request_parts(parts, &()).await.map_err(|e| match e {
+        RawPathParamsRejection::InvalidUtf8InPathParam(_) => {
+            ApiError::invalid("a path parameter is not valid UTF-8 once decoded")
+        }
+        _ => ApiError::invalid("the path could not be read"),
+    })?;
+    let mut out = Vec::new();
+    for (name, value) in &raw {
+        clean_text(name, value)?;
+        out.push(value.to_string());
+    }
+    Ok(out)
+}
+
+/// The one `{…}` of a path, checked by [`clean_text`].
 pub struct PathId(pub String);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(id)) => Ok(PathId(id)),
-            Err(_) => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")),
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let mut segments = path_segments(parts).await?;
+        match (segments.pop(), segments.is_empty()) {
+            (Some(id), true) => Ok(PathId(id)),
+            _ => Err(ApiError::invalid("this route takes one path parameter")),
         }
+    }
+}
+
+/// The two `{…}` of a path, checked by [`clean_text`].
+pub struct PathPair(pub String, pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathPair {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let segments = path_segments(parts).await?;
+        match <[String; 2]>::try_from(segments) {
+            Ok([a, b]) => Ok(PathPair(a, b)),
+            Err(_) => Err(ApiError::invalid("this route takes two path parameters")),
+        }
+    }
+}
+
+/// Most nesting of a JSON body.
+const JSON_DEPTH_MAX: usize = 32;
+
+/// A JSON body, refusing what `serde_json` alone lets through: a key repeated in one object
+/// (`{"amount":1,"amount":7}` would move 7) and nesting deeper than [`JSON_DEPTH_MAX`].
+pub fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = StrictValue { depth: 0 }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+    Ok(value)
+}
+
+/// A `serde_json::Value` seed that refuses duplicate keys and deep nesting.
+#[derive(Clone, Copy)]
+struct StrictValue {
+    depth: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictValue {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.nested()?;
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(inner)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.nested()?;
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("the key `{}` appears twice", echo(&key))));
+            }
+            let v = map.next_value_seed(inner)?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+impl StrictValue {
+    fn nested<E: serde::de::Error>(self) -> Result<StrictValue, E> {
+        if self.depth >= JSON_DEPTH_MAX {
+            return Err(E::custom(format!("JSON nested deeper than {JSON_DEPTH_MAX} levels")));
+        }
+        Ok(StrictValue { depth: self.depth + 1 })
     }
 }
 
@@ -237,5 +403,27 @@ mod tests {
         assert!(Fields::parse(b"  ", &["a"]).is_ok());
         let mut f = Fields::parse(b"{\"metadata\":{\"k\":1}}", &["metadata"]).unwrap_or_else(|_| panic!("parses"));
         assert!(f.metadata("metadata").is_err());
+    }
+
+    #[test]
+    fn strict_json() {
+        let code = |b: &str| json_body(b.as_bytes()).map(|_| ()).map_err(|e| e.message);
+        assert!(code(r#"{"amount":1,"amount":7}"#).is_err_and(|m| m.contains("appears twice")));
+        assert!(code(r#"{"a":{"b":1,"b":2}}"#).is_err());
+        assert!(code(r#"[{"k":1},{"k":2}]"#).is_ok());
+        assert!(code(r#"{"a":1} x"#).is_err());
+        assert!(code(&"[".repeat(40)).is_err());
+        assert_eq!(json_body(br#"{"n":1.5,"s":"x","z":null}"#).ok(), Some(json!({"n":1.5,"s":"x","z":null})));
+    }
+
+    #[test]
+    fn echoes_are_cut() {
+        assert_eq!(echo("a\"c"), "a\"c");
+        assert_eq!(echo("a\0b"), "a\\u{0}b");
+        let long = "x".repeat(3000);
+        assert_eq!(echo(&long).chars().count(), ECHO_CHARS_MAX + 1);
+        assert!(clean_text("id", "a\0").is_err());
+        assert!(clean_text("id", &long).is_err());
+        assert!(clean_text("id", "acct_1").is_ok());
     }
 }

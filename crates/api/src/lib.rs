@@ -5,6 +5,7 @@
 mod auth;
 pub mod credit;
 pub mod docs;
+mod edge;
 pub mod error;
 pub mod idem;
 pub mod input;
@@ -118,10 +119,36 @@ pub struct AppState {
     nats: Option<Arc<worker::nats::NatsRelay>>,
 }
 
-/// The whole router.
+/// The whole router: the public routes, and `/v1` behind an API key.
 pub fn router(state: AppState) -> Router {
-    use routes as r;
     let v1 = Router::new()
+        .merge(ledger_routes())
+        .merge(payment_routes())
+        .merge(risk_routes())
+        .merge(admin_routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(docs::openapi))
+        .route("/docs", get(docs::page))
+        .route("/docs/app.js", get(docs::script))
+        .merge(v1)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+        })
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(middleware::from_fn(edge::guard))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::observe))
+        .with_state(state)
+}
+
+/// Users, accounts, transfers, journal entries.
+fn ledger_routes() -> Router<AppState> {
+    use routes as r;
+    Router::new()
         .route("/v1/users", post(r::create_user).get(r::list_users))
         .route("/v1/users/{id}", get(r::get_user).post(r::update_user))
         .route("/v1/accounts", post(r::create_account).get(r::list_accounts))
@@ -139,8 +166,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/journal-entries", post(r::create_journal))
         .route("/v1/journal-entries/{id}", get(r::get_journal))
         .route("/v1/ledger/verify", get(r::verify))
-        .route("/v1/api-keys", get(r::list_keys).post(r::create_key))
-        .route("/v1/api-keys/{id}/revoke", post(r::revoke_key))
+}
+
+/// Payments, reviews, refunds, settlements.
+fn payment_routes() -> Router<AppState> {
+    Router::new()
         .route("/v1/payments", post(payments::create).get(payments::list))
         .route("/v1/payments/{id}", get(payments::get))
         .route("/v1/payments/{id}/approve", post(payments::approve))
@@ -151,9 +181,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/payments/{id}/refunds", post(payments::refund))
         .route("/v1/settlements", post(payments::settle))
         .route("/v1/settlements/{id}", get(payments::get_settlement))
-        .route("/v1/webhook-endpoints", post(webhooks::create))
-        .route("/v1/webhook-endpoints/{id}/deliveries", get(webhooks::deliveries))
-        .route("/v1/tasks", get(r::list_tasks))
+}
+
+/// Risk rules, lists, models, assessments and credit scores.
+fn risk_routes() -> Router<AppState> {
+    Router::new()
         .route("/v1/risk/rules", get(risk::list).post(risk::create))
         .route("/v1/risk/rules/backtest", post(risk::backtest))
         .route("/v1/credit-scores", post(credit::score))
@@ -173,24 +205,20 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/risk/lists/{id}", get(risk::get_list))
         .route("/v1/risk/lists/{id}/items", post(risk::add_item))
         .route("/v1/risk/lists/{name}/items/{value}", axum::routing::delete(risk::remove_item))
+}
+
+/// API keys, webhook endpoints, tasks, events and the audit log.
+fn admin_routes() -> Router<AppState> {
+    use routes as r;
+    Router::new()
+        .route("/v1/api-keys", get(r::list_keys).post(r::create_key))
+        .route("/v1/api-keys/{id}/revoke", post(r::revoke_key))
+        .route("/v1/webhook-endpoints", post(webhooks::create))
+        .route("/v1/webhook-endpoints/{id}/deliveries", get(webhooks::deliveries))
+        .route("/v1/tasks", get(r::list_tasks))
         .route("/v1/events", get(r::list_events))
         .route("/v1/audit-events", get(r::list_audit))
         .route("/v1/audit/verify", get(r::verify_audit))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
-    Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .route("/openapi.json", get(docs::openapi))
-        .route("/docs", get(docs::page))
-        .merge(v1)
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
-        })
-        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::observe))
-        .with_state(state)
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {

@@ -135,17 +135,17 @@ impl Metrics {
 /// Middleware: request id, metrics, and a trace line per request.
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = crate::edge::method_label(req.method());
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
     let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
     req.extensions_mut().insert(crate::auth::RequestId(request_id.clone()));
     let mut resp = next.run(req).await;
     let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let status = resp.status().as_u16();
-    state.metrics.observe(&method, &route, status, elapsed_us);
+    state.metrics.observe(method, &route, status, elapsed_us);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("request-id", v);
     }
-    tracing::debug!(%method, %route, status, elapsed_us, request_id, "request");
+    tracing::debug!(method, %route, status, elapsed_us, request_id, "request");
     resp
 }

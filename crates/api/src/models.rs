@@ -15,9 +15,10 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::Ctx;
 use crate::error::ApiError;
-use crate::input::PathId;
+use crate::input::{id_of, PathId};
 use crate::routes::{body_bytes, respond, write, Body};
 use crate::{present, AppState};
+use rialto_core::ids::ModelId;
 
 /// Longest model name.
 const NAME_MAX: usize = 100;
@@ -38,8 +39,7 @@ pub fn model_json(m: &ModelRecord) -> Value {
 }
 
 fn object(bytes: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, ApiError> {
-    let doc: Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+    let doc: Value = crate::input::json_body(bytes)?;
     let Value::Object(m) = doc else { return Err(ApiError::invalid("the body must be a JSON object")) };
     if let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(ApiError::invalid(format!("unknown field `{k}`")).param(k));
@@ -259,6 +259,7 @@ pub async fn list(State(s): State<AppState>) -> Response {
 pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
+            let id = id_of::<ModelId>(&id)?;
             let m = s.db.model(&id).await?.ok_or_else(|| ApiError::not_found("risk model", &id))?;
             let mut v = model_json(&m);
             v["live"] = s.db.model_stats(&id).await?;
@@ -271,8 +272,10 @@ pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
 /// `POST /v1/risk/models/{id}/deploy`
 pub async fn deploy(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, body: Body) -> Response {
     let path = format!("/v1/risk/models/{id}/deploy");
-    write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| Ok(Command::Model(ModelChange::Deploy { id: id.clone() })))
-        .await
+    write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| {
+        Ok(Command::Model(ModelChange::Deploy { id: id_of::<ModelId>(&id)? }))
+    })
+    .await
 }
 
 /// `POST /v1/risk/models/rollback`: the champion the current one replaced is deployed again.
@@ -294,7 +297,7 @@ pub async fn challenger(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathI
                 ApiError::invalid(format!("`share_bp` is an integer in 0..={}", rialto_store::SHARE_BP_MAX))
                     .param("share_bp")
             })?;
-        Ok(Command::Model(ModelChange::Challenger { id: id.clone(), share_bp }))
+        Ok(Command::Model(ModelChange::Challenger { id: id_of::<ModelId>(&id)?, share_bp }))
     })
     .await
 }

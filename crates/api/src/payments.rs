@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::auth::Ctx;
 use crate::error::ApiError;
-use crate::input::{id_of, Fields, PathId};
-use crate::routes::{paging, params, respond, time_param, write, Body, Params};
+use crate::input::{echo, id_of, Fields, PathId};
+use crate::routes::{filter_id, paging, params, respond, time_param, write, Body, Params};
 use crate::{present, AppState};
 
 /// The risk context of a payment: a bounded object of known fields.
@@ -143,12 +143,12 @@ pub async fn list(State(s): State<AppState>, q: Params) -> Response {
             let (cursor, limit) = paging(&p, ids::PaymentId::PREFIX)?;
             if let Some(st) = p.get("status") {
                 if rialto_payments::PaymentStatus::parse(st).is_none() {
-                    return Err(ApiError::invalid(format!("unknown status `{st}`")).param("status"));
+                    return Err(ApiError::invalid(format!("unknown status `{}`", echo(st))).param("status"));
                 }
             }
             let filter = PaymentFilter {
-                user_id: p.get("user_id").cloned(),
-                account_id: p.get("account_id").cloned(),
+                user_id: filter_id::<ids::UserId>(&p, "user_id")?,
+                account_id: filter_id::<ids::AccountId>(&p, "account_id")?,
                 status: p.get("status").cloned(),
                 from_us: time_param(&p, "from")?,
                 to_us: time_param(&p, "to")?,
@@ -252,7 +252,7 @@ pub async fn reviews(State(s): State<AppState>, q: Params) -> Response {
                 None => None,
             };
             let filter = ReviewFilter {
-                user_id: p.get("user_id").cloned(),
+                user_id: filter_id::<ids::UserId>(&p, "user_id")?,
                 currency,
                 min_amount,
                 from_us: time_param(&p, "from")?,

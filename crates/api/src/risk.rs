@@ -16,8 +16,7 @@ use crate::routes::{respond, write, Body};
 use crate::{present, AppState};
 
 fn parse(bytes: &[u8], id_from_path: Option<&str>) -> Result<(String, String), ApiError> {
-    let mut doc: Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+    let mut doc: Value = crate::input::json_body(bytes)?;
     if let (Some(id), Some(m)) = (id_from_path, doc.as_object_mut()) {
         match m.get("id") {
             None => {
@@ -52,7 +51,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Bod
 pub async fn replace(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, body: Body) -> Response {
     let path = format!("/v1/risk/rules/{id}");
     write(&s, &ctx, &h, &path, body, StatusCode::OK, |b| {
-        let (id, document) = parse(b, Some(&id))?;
+        let (id, document) = parse(b, Some(&rule_id(&id)?))?;
         Ok(Command::Risk(RiskCommand::PutRule { id, document, create: false }))
     })
     .await
@@ -61,8 +60,10 @@ pub async fn replace(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(i
 /// `DELETE /v1/risk/rules/{id}`
 pub async fn delete(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, body: Body) -> Response {
     let path = format!("/v1/risk/rules/{id}");
-    write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| Ok(Command::Risk(RiskCommand::DeleteRule { id: id.clone() })))
-        .await
+    write(&s, &ctx, &h, &path, body, StatusCode::OK, |_| {
+        Ok(Command::Risk(RiskCommand::DeleteRule { id: rule_id(&id)? }))
+    })
+    .await
 }
 
 /// `GET /v1/risk/rules`
@@ -80,6 +81,7 @@ pub async fn list(State(s): State<AppState>) -> Response {
 pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
+            let id = rule_id(&id)?;
             let r = s.db.rule(&id).await?.ok_or_else(|| ApiError::not_found("risk rule", &id))?;
             let versions: Vec<Value> =
                 s.db.rule_versions(&id)
@@ -119,11 +121,20 @@ pub async fn assessment(State(s): State<AppState>, PathId(id): PathId) -> Respon
 }
 
 fn list_name(name: &str) -> Result<String, ApiError> {
-    if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    slug(name, "name", "list names")
+}
+
+/// A rule id or list name: 1 to 64 letters, digits, `_` or `-`; 400 naming `param` otherwise.
+fn slug(text: &str, param: &str, what: &str) -> Result<String, ApiError> {
+    if text.is_empty() || text.len() > 64 || !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
-        return Err(ApiError::invalid("list names are 1 to 64 letters, digits, `_` or `-`").param("name"));
+        return Err(ApiError::invalid(format!("{what} are 1 to 64 letters, digits, `_` or `-`")).param(param));
     }
-    Ok(name.to_string())
+    Ok(text.to_string())
+}
+
+fn rule_id(id: &str) -> Result<String, ApiError> {
+    slug(id, "id", "rule ids")
 }
 
 /// `GET /v1/risk/lists/{name}`
@@ -154,7 +165,7 @@ pub async fn remove_item(
     State(s): State<AppState>,
     ctx: Ctx,
     h: HeaderMap,
-    axum::extract::Path((name, value)): axum::extract::Path<(String, String)>,
+    crate::input::PathPair(name, value): crate::input::PathPair,
     body: Body,
 ) -> Response {
     let path = format!("/v1/risk/lists/{name}/items/{value}");
@@ -194,8 +205,7 @@ pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
     respond(
         async {
             let bytes = crate::routes::body_bytes(body)?;
-            let doc: Value =
-                serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+            let doc: Value = crate::input::json_body(&bytes)?;
             let Some(m) = doc.as_object() else { return Err(ApiError::invalid("the body must be a JSON object")) };
             if let Some(k) = m.keys().find(|k| !["from", "to", "rules"].contains(&k.as_str())) {
                 return Err(ApiError::invalid(format!("unknown field `{k}`")).param(k));

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::idem;
-use crate::input::{id_of, parse_amount, Fields, PathId};
+use crate::input::{clean_text, echo, id_of, parse_amount, Fields, PathId};
 use crate::{present, AppState};
 
 /// Default page size.
@@ -52,9 +52,17 @@ pub(crate) fn body_bytes(body: Body) -> Result<Bytes, ApiError> {
 pub(crate) fn params(q: Params, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
     let Query(map) = q.map_err(|e| ApiError::invalid(format!("malformed query string: {e}")))?;
     if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(ApiError::invalid(format!("unknown query parameter `{k}`")).param(k.clone()));
+        return Err(ApiError::invalid(format!("unknown query parameter `{}`", echo(k))).param(echo(k)));
+    }
+    for (k, v) in &map {
+        clean_text(k, v)?;
     }
     Ok(map)
+}
+
+/// A query filter naming an id of kind `I`: absent, or an id of that shape (else 400).
+pub(crate) fn filter_id<I: Id>(p: &HashMap<String, String>, name: &str) -> Result<Option<String>, ApiError> {
+    p.get(name).map(|v| id_of::<I>(v).map_err(|e| e.param(name))).transpose()
 }
 
 /// `limit`, `starting_after`, `ending_before`. `cursor_prefix` checks the cursor's shape.
@@ -297,7 +305,7 @@ pub async fn list_accounts(State(s): State<AppState>, q: Params) -> Response {
             let p = params(q, &["limit", "starting_after", "ending_before", "user_id"])?;
             let (cursor, limit) = paging(&p, ids::AccountId::PREFIX)?;
             Ok(present::page(
-                &s.db.accounts(p.get("user_id").map(String::as_str), &cursor, limit).await?,
+                &s.db.accounts(filter_id::<ids::UserId>(&p, "user_id")?.as_deref(), &cursor, limit).await?,
                 present::account,
             ))
         }
@@ -465,7 +473,7 @@ pub async fn list_transfers(State(s): State<AppState>, q: Params) -> Response {
         async {
             let p = params(q, &["limit", "starting_after", "ending_before", "account_id"])?;
             let (cursor, limit) = paging(&p, ids::TransferId::PREFIX)?;
-            let filter = TransferFilter { account_id: p.get("account_id").cloned() };
+            let filter = TransferFilter { account_id: filter_id::<ids::AccountId>(&p, "account_id")? };
             Ok(present::page(&s.db.transfers(&filter, &cursor, limit).await?, present::transfer))
         }
         .await,
@@ -646,6 +654,7 @@ pub async fn create_key(State(s): State<AppState>, ctx: Ctx, body: Body) -> Resp
 pub async fn revoke_key(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> Response {
     respond(
         async {
+            let id = id_of::<ids::ApiKeyId>(&id)?;
             let key = key_command(&s, &ctx, Command::RevokeApiKey { id }).await?;
             s.auth.clear();
             Ok(present::api_key(&key))

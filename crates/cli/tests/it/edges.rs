@@ -73,8 +73,8 @@ both!(bad_input_gets_a_clear_error_and_writes_nothing, |app: App| async move {
         (
             "malformed account id",
             t(json!({"destination_account_id": "12; DROP TABLE accounts"})),
-            404,
-            "not_found",
+            400,
+            "invalid_id",
             Some("destination_account_id"),
         ),
         ("currency mismatch", t(json!({"destination_account_id": eur})), 422, "currency_mismatch", Some("currency")),
@@ -110,9 +110,10 @@ both!(bad_input_gets_a_clear_error_and_writes_nothing, |app: App| async move {
     let (s, e) = app.post_raw("/v1/transfers", big, None).await;
     assert_eq!((s, e["error"]["code"].as_str()), (413, Some("payload_too_large")));
     // Unknown things.
-    assert_eq!(app.get("/v1/accounts/acct_nope").await.1["error"]["code"], "not_found");
+    assert_eq!(app.get("/v1/accounts/acct_nope").await.1["error"]["code"], "invalid_id");
+    assert_eq!(app.get("/v1/accounts/acct_0000000000000000000000000000abcd").await.1["error"]["code"], "not_found");
     assert_eq!(app.get("/v1/transfers/tr_0000000000000000000000000000abcd").await.0, 404);
-    assert_eq!(app.get("/v1/users/%00%ff").await.0, 404);
+    assert_eq!(app.get("/v1/users/%00%ff").await.0, 400);
     assert_eq!(app.get("/v1/nothing-here").await.0, 404);
     assert_eq!(app.post("/v1/transfers/tr_0000000000000000000000000000abcd/post", json!({})).await.0, 404);
     let (s, e) = app.post("/v1/transfers/tr_0000000000000000000000000000abcd/void", json!({"x": 1})).await;

@@ -10,6 +10,7 @@ mod architecture;
 
 mod durability;
 mod edges;
+mod http_edge;
 mod ledger_api;
 mod nats;
 mod outbox;

@@ -368,7 +368,8 @@ both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move 
     assert_eq!(kept["applicant"], steady);
     let (_, audit) = app.get("/v1/audit-events?action=credit_score.create").await;
     assert_eq!(audit["data"][0]["resource_id"], good["id"], "{audit}");
-    assert_eq!(app.get("/v1/credit-scores/cs_nope").await.0, 404);
+    assert_eq!(app.get("/v1/credit-scores/cs_nope").await.0, 400);
+    assert_eq!(app.get("/v1/credit-scores/cs_0000000000000000000000000000abcd").await.0, 404);
     let risky = json!({"age": 21, "income": 800, "employment_years": 0, "total_debt": 20000, "defaults": 2});
     let (_, bad) = app.post("/v1/credit-scores", risky).await;
     let (gs, bs) = (good["score"].as_i64().unwrap(), bad["score"].as_i64().unwrap());

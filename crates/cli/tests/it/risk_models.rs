@@ -165,6 +165,8 @@ both!(models_train_from_labels_deploy_challenge_and_roll_back, |app: App| async 
     let (st, e) = app.post(&format!("/v1/risk/models/{lr_id}/challenger"), json!({"share_bp": 100})).await;
     assert_eq!((st, e["error"]["code"].as_str()), (409, Some("model_state")), "the champion cannot challenge: {e}");
     let (st, e) = app.post("/v1/risk/models/mdl_nope/deploy", json!({})).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (400, Some("invalid_id")), "{e}");
+    let (st, e) = app.post("/v1/risk/models/mdl_0000000000000000000000000000abcd/deploy", json!({})).await;
     assert_eq!(st, 404, "{e}");
     let (st, c) = app.post(&format!("/v1/risk/models/{gbt_id}/challenger"), json!({"share_bp": 10_000})).await;
     assert_eq!((st, c["challenger_share_bp"].as_i64()), (200, Some(10_000)), "{c}");

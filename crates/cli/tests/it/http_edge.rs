@@ -1,0 +1,174 @@
+//! The HTTP edge as an attacker meets it: bounded metrics labels, NUL and malformed ids in paths
+//! and queries, one error shape for every refusal, strict JSON and media types, cut echoes and
+//! the hardening headers.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::App;
+use serde_json::{json, Value};
+
+async fn send(app: &App, method: &str, path: &str) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let r = app.http.request(method, format!("{}{path}", app.base)).bearer_auth(&app.key).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn assert_error(what: &str, got: &(u16, Value), status: u16, code: &str) {
+    assert_eq!((got.0, got.1["error"]["code"].as_str()), (status, Some(code)), "{what}: {}", got.1);
+    assert!(got.1["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {}", got.1);
+}
+
+both!(metrics_labels_stay_bounded_whatever_clients_send, |app: App| async move {
+    for i in 0..50 {
+        let invented = format!("X{i}{}", "Q".repeat(4000));
+        let (status, _) = send(&app, &invented, "/v1/accounts").await;
+        assert!((400..500).contains(&status), "an invented method is refused: {status}");
+        send(&app, "GET", &format!("/v1/no-such-route-{i}")).await;
+    }
+    let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("QQQQ"), "an invented method became a label");
+    assert!(!metrics.contains("no-such-route"), "an unknown path became a label");
+    assert!(metrics.contains("method=\"other\""), "invented methods are counted as `other`");
+    assert!(metrics.len() < 100_000, "/metrics grew to {} bytes", metrics.len());
+    app.stop().await;
+});
+
+both!(nul_and_malformed_ids_are_refused_at_the_edge, |app: App| async move {
+    let (_, a) = app.funded("USD", 1000).await;
+    let before = app.entry_count().await;
+    let reads = [
+        "/v1/users/%00",
+        "/v1/accounts/%00",
+        "/v1/accounts/%00/entries",
+        "/v1/accounts/%00/balance?at=2026-01-01T00:00:00Z",
+        "/v1/transfers/%00",
+        "/v1/payments/%00",
+        "/v1/risk/rules/%00",
+        "/v1/risk/models/%00",
+        "/v1/risk/lists/%00",
+        "/v1/users/%00/risk",
+        "/v1/credit-scores/%00",
+        "/v1/settlements/%00",
+        "/v1/journal-entries/%00",
+        "/v1/webhook-endpoints/%00/deliveries",
+        "/v1/risk/assessments/%00",
+        "/v1/transfers?account_id=%00",
+        "/v1/accounts?user_id=%00",
+        "/v1/payments?user_id=%00",
+        "/v1/payments?account_id=a%00b",
+        "/v1/reviews?user_id=%00",
+        "/v1/events?type=%00",
+        "/v1/audit-events?resource_id=%00",
+        "/v1/transfers?starting_after=%00",
+    ];
+    for path in reads {
+        assert_error(path, &send(&app, "GET", path).await, 400, "invalid_request");
+    }
+    let shapes = [
+        "/v1/transfers?account_id=bob",
+        "/v1/accounts?user_id=acct_0000000000000000000000000000abcd",
+        "/v1/payments?account_id=x",
+        "/v1/accounts/bob",
+        "/v1/payments/pay_XYZ",
+    ];
+    for path in shapes {
+        assert_error(path, &send(&app, "GET", path).await, 400, "invalid_id");
+    }
+    let writes = [
+        ("DELETE", "/v1/risk/rules/%00"),
+        ("DELETE", "/v1/risk/lists/x/items/%00"),
+        ("DELETE", "/v1/risk/lists/%00/items/x"),
+        ("POST", "/v1/api-keys/%00/revoke"),
+        ("POST", "/v1/accounts/%00/freeze"),
+        ("POST", "/v1/transfers/%00/void"),
+        ("POST", "/v1/payments/%00/approve"),
+        ("POST", "/v1/risk/models/%00/deploy"),
+    ];
+    for (method, path) in writes {
+        assert_error(path, &send(&app, method, path).await, 400, "invalid_request");
+    }
+    assert_error("a key of the wrong shape", &send(&app, "POST", "/v1/api-keys/nope/revoke").await, 400, "invalid_id");
+    let (s, e) = send(&app, "GET", &format!("/v1/accounts/{a}")).await;
+    assert_eq!(s, 200, "{e}");
+    assert_eq!(app.entry_count().await, before);
+    app.stop().await;
+});
+
+both!(every_refusal_has_the_error_shape_and_cuts_what_it_echoes, |app: App| async move {
+    let (funding, a) = app.funded("USD", 1000).await;
+    let before = app.entry_count().await;
+    assert_error(
+        "bad UTF-8 in a path",
+        &send(&app, "DELETE", "/v1/risk/lists/x/items/%FF").await,
+        400,
+        "invalid_request",
+    );
+    assert_error("bad UTF-8 in a path", &send(&app, "GET", "/v1/users/%FF%FE").await, 400, "invalid_request");
+
+    // Oversized headers: a 431 with a body.
+    let r = app
+        .http
+        .get(format!("{}/v1/accounts", app.base))
+        .bearer_auth(&app.key)
+        .header("x-padding", "p".repeat(40_000))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    assert_error("huge header", &(status, r.json().await.unwrap_or(Value::Null)), 431, "headers_too_large");
+
+    // Duplicate keys: refused, nothing moves (the last value would have won).
+    let body = format!(
+        r#"{{"source_account_id":"{a}","destination_account_id":"{funding}","currency":"USD","amount":1,"amount":7}}"#
+    );
+    let got = app.post_raw("/v1/transfers", body, None).await;
+    assert_error("duplicate key", &got, 400, "invalid_request");
+    assert!(got.1["error"]["message"].as_str().unwrap().contains("amount"), "{}", got.1);
+    let nested = r#"{"currency":"USD","metadata":{"k":"a","k":"b"}}"#.to_string();
+    assert_error("nested duplicate", &app.post_raw("/v1/accounts", nested, None).await, 400, "invalid_request");
+
+    // Only JSON bodies.
+    let good = json!({"source_account_id": a, "destination_account_id": funding, "amount": 5, "currency": "USD"});
+    for media in ["text/plain", "application/xml", "application/x-www-form-urlencoded"] {
+        let got = app.post_raw("/v1/transfers", good.to_string(), Some(media)).await;
+        assert_error(media, &got, 415, "unsupported_media_type");
+    }
+    let r = app.http.post(format!("{}/v1/transfers", app.base)).bearer_auth(&app.key).body(good.to_string());
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 415, "a body without a media type");
+    let got = app.post_raw("/v1/transfers", good.to_string(), Some("application/json; charset=utf-8")).await;
+    assert_eq!(got.0, 201, "{}", got.1);
+
+    // Echoes are cut.
+    let long = "z".repeat(3000);
+    for path in
+        [format!("/v1/accounts/{long}"), format!("/v1/accounts?{long}=1"), format!("/v1/risk/rules/{}", &long[..200])]
+    {
+        let (s, e) = send(&app, "GET", &path).await;
+        assert!((400..500).contains(&s), "{path}: {s}");
+        assert!(e.to_string().len() < 600, "the error echoes too much: {e}");
+    }
+    let got = app.post("/v1/accounts", json!({"currency": "USD", long.clone(): 1})).await;
+    assert_error("long unknown field", &got, 400, "invalid_request");
+    assert!(got.1.to_string().len() < 600, "{}", got.1);
+    assert_eq!(app.entry_count().await, before + 2, "only the one good transfer moved money");
+    app.stop().await;
+});
+
+both!(answers_carry_the_hardening_headers, |app: App| async move {
+    let r = app.http.get(format!("{}/v1/accounts", app.base)).bearer_auth(&app.key).send().await.unwrap();
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let r = app.http.get(format!("{}/v1/accounts", app.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let r = app.http.get(format!("{}/docs", app.base)).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    let page = r.text().await.unwrap();
+    assert!(!page.contains("onclick") && page.contains("/docs/app.js"), "the page runs no inline script");
+    let r = app.http.get(format!("{}/docs/app.js", app.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    app.stop().await;
+});
