@@ -1,12 +1,14 @@
 //! What every request crosses before a handler sees it: limits on headers, the body's media
 //! type, and the hardening headers of every answer. Each refusal has the API's error shape.
 
-use axum::extract::Request;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::{AppState, BODY_BYTES_MAX, MODEL_BODY_BYTES_MAX};
 
 /// Most bytes of all request headers (names and values) a request may carry.
 pub const HEADER_BYTES_MAX: usize = 32 * 1024;
@@ -31,6 +33,45 @@ pub async fn guard(req: Request, next: Next) -> Response {
         return harden(e);
     }
     harden(next.run(req).await)
+}
+
+/// Route layer on `/v1`, after authentication: reads the whole body within the body read
+/// timeout (408 otherwise) and within the route's size limit (413), so that a client sending
+/// slowly holds no handler and no writer slot.
+pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !has_body(req.headers()) {
+        return next.run(req).await;
+    }
+    let limit = if req.uri().path() == "/v1/risk/models" { MODEL_BODY_BYTES_MAX } else { BODY_BYTES_MAX };
+    let timeout = state.config.limits.body_read_timeout;
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Err(e)) if is_length_limit(&e) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "request bodies are limited to 1 MiB (model uploads to 64 MiB)",
+        )
+        .into_response(),
+        Ok(Err(_)) => ApiError::invalid("the request body could not be read").into_response(),
+        Err(_) => {
+            let message = format!("the request body did not arrive within {} s", timeout.as_secs_f64());
+            let mut response = ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", message).into_response();
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// True when the request says it carries a body (a non-zero length, or chunks).

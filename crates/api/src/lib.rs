@@ -15,6 +15,7 @@ mod payments;
 pub mod present;
 pub mod risk;
 pub mod routes;
+pub mod serve;
 pub mod webhooks;
 pub mod worker;
 
@@ -77,6 +78,8 @@ pub struct Config {
     /// A model still `training` this long after its last change, when a server starts, was
     /// left by a process that stopped: it is marked failed (`deprecated` with the error).
     pub training_stale_after: Duration,
+    /// Connection bounds and the shutdown grace period.
+    pub limits: serve::Limits,
 }
 
 impl Config {
@@ -100,6 +103,7 @@ impl Config {
             redis_url: None,
             redis_prefix: "rialto".into(),
             training_stale_after: Duration::from_secs(3600),
+            limits: serve::Limits::default(),
         }
     }
 }
@@ -126,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payment_routes())
         .merge(risk_routes())
         .merge(admin_routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), edge::read_body))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
@@ -309,15 +314,13 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         metrics: Arc::default(),
         nats,
     };
-    let (shutdown, mut rx) = watch::channel(false);
+    let (shutdown, rx) = watch::channel(false);
     worker::spawn_all(&state, &shutdown);
     let app = router(state.clone());
+    let limits = state.config.limits;
     let handle = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            })
-            .await
+        serve::serve(listener, app, limits, rx).await;
+        Ok(())
     });
     tracing::info!(%addr, "rialto listening");
     Ok(Running { addr, shutdown, handle, state })

@@ -28,6 +28,39 @@ struct DbArgs {
     database: String,
 }
 
+/// How the server bounds its connections and its shutdown.
+#[derive(clap::Args, Clone)]
+struct HttpArgs {
+    /// Seconds a client has to send a request's headers; slower connections are closed.
+    #[arg(long, env = "RIALTO_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    header_read_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body once its headers are in (408 after).
+    #[arg(long, env = "RIALTO_BODY_READ_TIMEOUT_SECONDS", default_value_t = 30)]
+    body_read_timeout_seconds: u64,
+    /// Most connections served at once; more wait until one closes.
+    #[arg(long, env = "RIALTO_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C; then the process
+    /// exits whatever its clients do.
+    #[arg(long, env = "RIALTO_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    shutdown_grace_seconds: u64,
+}
+
+impl HttpArgs {
+    fn limits(&self) -> anyhow::Result<rialto_api::serve::Limits> {
+        use std::time::Duration;
+        anyhow::ensure!(self.header_read_timeout_seconds > 0, "--header-read-timeout-seconds must be at least 1");
+        anyhow::ensure!(self.body_read_timeout_seconds > 0, "--body-read-timeout-seconds must be at least 1");
+        anyhow::ensure!(self.max_connections > 0, "--max-connections must be at least 1");
+        Ok(rialto_api::serve::Limits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_seconds),
+            connections_max: self.max_connections,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the HTTP API.
@@ -69,6 +102,8 @@ enum Cmd {
         /// falls back to the rules.
         #[arg(long, env = "RIALTO_MODEL_TIMEOUT_MS", default_value_t = 20)]
         model_timeout_ms: u64,
+        #[command(flatten)]
+        http: HttpArgs,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -170,19 +205,26 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let code = match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // Whatever is still running (a stalled blocking read) does not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("RIALTO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A log line that cannot be written is dropped: with the default, the logger reports the
+    // failure with `eprintln!`, which panics when stderr is a closed pipe.
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).log_internal_errors(false);
     if std::env::var("RIALTO_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {
@@ -194,6 +236,11 @@ async fn open(db: &DbArgs) -> anyhow::Result<Db> {
     let db = Db::connect(&db.database).await.with_context(|| format!("cannot open {}", db.database))?;
     db.migrate().await.context("migrations failed")?;
     Ok(db)
+}
+
+/// A database the verifiers check: it must exist and be migrated; nothing is created.
+async fn open_to_verify(db: &DbArgs) -> anyhow::Result<Db> {
+    Db::open_existing(&db.database).await.with_context(|| format!("cannot verify {}", db.database))
 }
 
 async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
@@ -211,8 +258,10 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             risk_time_zone,
             risk_thresholds,
             model_timeout_ms,
+            http,
         } => {
             let mut config = rialto_api::Config::new(db.database, listen);
+            config.limits = http.limits()?;
             config.admin_key = admin_key.filter(|k| !k.is_empty());
             config.idempotency_ttl_us = i64::from(idempotency_ttl_hours) * 3600 * 1_000_000;
             config.writer.batch_commands_max = batch_max.clamp(1, 16_384);
@@ -228,16 +277,10 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 model_timeout_ms.clamp(1, 10_000),
             )));
             config.policies = std::sync::Arc::new(policies);
+            let grace = config.limits.shutdown_grace;
             let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("rialto listening on http://{}", running.addr);
-            let stop = running.stopper();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down");
-                let _ = stop.send(true);
-            });
-            running.wait().await?;
-            Ok(ExitCode::SUCCESS)
+            say(format_args!("rialto listening on http://{}", running.addr));
+            serve_until_signal(running, grace).await
         }
         Cmd::Migrate { db } => {
             open(&db).await?;
@@ -245,7 +288,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Verify { db } => {
-            let report = open(&db).await?.verify().await?;
+            let report = open_to_verify(&db).await?.verify().await?;
             println!("{}", serde_json::to_string_pretty(&rialto_api::routes::verify_json(&report))?);
             if report.ok() {
                 eprintln!("ledger verified: {} accounts, {} entries, no mismatches", report.accounts, report.entries);
@@ -283,7 +326,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             }
         }
         Cmd::Audit(AuditCmd::Verify { db }) => {
-            let report = open(&db).await?.verify_audit().await?;
+            let report = open_to_verify(&db).await?.verify_audit().await?;
             println!("{}", serde_json::to_string_pretty(&rialto_api::routes::audit_report_json(&report))?);
             match report.first_broken {
                 None => {
@@ -345,6 +388,46 @@ async fn key_command(db: &Db, command: Command) -> anyhow::Result<rialto_store::
         Reply::Done { outcome: Err(e), .. } => anyhow::bail!("{e}"),
         _ => anyhow::bail!("unexpected answer from the ledger writer"),
     }
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops within the grace period (and a few seconds for
+/// the writer and the database); a second signal, or a shutdown that overruns, exits at once.
+/// Nothing here waits on the log: a closed stderr cannot keep the process alive.
+async fn serve_until_signal(running: rialto_api::Running, grace: std::time::Duration) -> anyhow::Result<ExitCode> {
+    let stop = running.stopper();
+    let mut serving = tokio::spawn(running.wait());
+    tokio::select! {
+        r = &mut serving => {
+            r??;
+            return Ok(ExitCode::SUCCESS);
+        }
+        () = shutdown_signal() => {}
+    }
+    let _ = stop.send(true);
+    tracing::info!(grace_s = grace.as_secs(), "shutting down");
+    let deadline = grace + std::time::Duration::from_secs(5);
+    tokio::select! {
+        r = tokio::time::timeout(deadline, &mut serving) => match r {
+            Ok(r) => {
+                r??;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(_) => {
+                tracing::error!("shutdown overran its deadline; exiting");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        () = shutdown_signal() => {
+            tracing::warn!("second signal; exiting at once");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// A line on standard output that is dropped, not a panic, when nobody reads it any more.
+fn say(line: std::fmt::Arguments) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 async fn shutdown_signal() {

@@ -23,6 +23,10 @@ pub enum StoreError {
     /// A stored row does not parse (a bug or a manual edit).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database is missing or not at this version's schema (for the verifiers, which
+    /// never create or migrate what they check).
+    #[error("{0}")]
+    NotReady(String),
     /// The writer's thread or runtime could not start.
     #[error("writer: {0}")]
     Io(#[from] std::io::Error),
@@ -65,8 +69,50 @@ impl Db {
     /// Connects to `url` (`sqlite://path` or a bare path, or `postgres://...`). A SQLite
     /// file is created when missing.
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
-        sqlx::any::install_default_drivers();
         let (kind, url) = normalise_url(url)?;
+        Self::connect_normalised(kind, url).await
+    }
+
+    /// Opens a database that must exist already with every migration applied: a SQLite file is
+    /// opened read-write but never created, and nothing is migrated. For the verifiers: a
+    /// mistyped path is an error, not a new empty ledger that verifies.
+    pub async fn open_existing(url: &str) -> Result<Db, StoreError> {
+        let (kind, normalised) = normalise_url(url)?;
+        let normalised = if kind == DbKind::Sqlite {
+            let path = sqlite_path(&normalised);
+            if !is_sqlite_file(&path) {
+                return Err(StoreError::NotReady(format!("no SQLite database at `{path}`")));
+            }
+            normalised.replace("mode=rwc", "mode=rw")
+        } else {
+            normalised
+        };
+        let db = Self::connect_normalised(kind, normalised).await?;
+        db.check_schema().await?;
+        Ok(db)
+    }
+
+    /// Every migration of this version applied, or `NotReady` saying what to do.
+    async fn check_schema(&self) -> Result<(), StoreError> {
+        let migrator = match self.kind {
+            DbKind::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            DbKind::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|_| StoreError::NotReady("this is not a Rialto database (no migrations applied)".into()))?;
+        let missing = migrator.iter().filter(|m| !applied.contains(&m.version)).count();
+        if missing > 0 {
+            return Err(StoreError::NotReady(format!(
+                "the database lacks {missing} migration(s) of this version; run `rialto migrate` first"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn connect_normalised(kind: DbKind, url: String) -> Result<Db, StoreError> {
+        sqlx::any::install_default_drivers();
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(if kind == DbKind::Sqlite { POOL_CONNECTIONS_MAX } else { 8 })
@@ -152,6 +198,14 @@ fn sqlite_pragmas() -> Vec<String> {
 }
 
 /// The file of a normalised `sqlite://PATH?...` URL.
+/// True when `path` is a file that starts with SQLite's header (opening anything else would
+/// turn it into a database).
+fn is_sqlite_file(path: &str) -> bool {
+    use std::io::Read as _;
+    let mut header = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header)).is_ok() && &header == b"SQLite format 3\0"
+}
+
 fn sqlite_path(url: &str) -> String {
     let path = url.strip_prefix("sqlite://").unwrap_or(url);
     path.split_once('?').map_or(path, |(p, _)| p).to_string()

@@ -15,6 +15,7 @@ mod ledger_api;
 mod nats;
 mod outbox;
 mod payments;
+mod process;
 mod risk;
 mod risk_models;
 mod risk_windows;
