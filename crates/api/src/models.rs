@@ -245,11 +245,12 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body
 }
 
 /// `GET /v1/risk/models`
-pub async fn list(State(s): State<AppState>) -> Response {
+pub async fn list(State(s): State<AppState>, q: crate::routes::Params) -> Response {
     respond(
         async {
-            let models = s.db.models().await?;
-            Ok(json!({"object": "list", "data": models.iter().map(model_json).collect::<Vec<_>>(), "has_more": false}))
+            let p = crate::routes::params(q, &["limit", "starting_after", "ending_before"])?;
+            let (cursor, limit) = crate::routes::paging(&p, <ModelId as rialto_core::ids::Id>::PREFIX)?;
+            Ok(present::page(&s.db.models(&cursor, limit).await?, model_json))
         }
         .await,
     )

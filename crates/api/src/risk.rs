@@ -67,11 +67,12 @@ pub async fn delete(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id
 }
 
 /// `GET /v1/risk/rules`
-pub async fn list(State(s): State<AppState>) -> Response {
+pub async fn list(State(s): State<AppState>, q: crate::routes::Params) -> Response {
     respond(
         async {
-            let rules = s.db.rules().await?;
-            Ok(json!({"object": "list", "data": rules.iter().map(rule_json).collect::<Vec<_>>(), "has_more": false}))
+            let p = crate::routes::params(q, &["limit", "starting_after", "ending_before"])?;
+            let (cursor, limit) = crate::routes::paging_with(&p, "", Some(crate::routes::SeqCursor::Name))?;
+            Ok(present::page(&s.db.rules_page(&cursor, limit).await?, rule_json))
         }
         .await,
     )

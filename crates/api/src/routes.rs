@@ -78,12 +78,14 @@ pub(crate) fn page_limit(p: &HashMap<String, String>) -> Result<usize, ApiError>
     }
 }
 
-/// Cursors of lists ordered by a sequence number rather than by id.
-enum SeqCursor {
+/// Cursors that are not typed ids.
+pub(crate) enum SeqCursor {
     /// `ent_<seq>` (entry ids are their sequence).
     Entry,
     /// A bare sequence number (audit records, whose ids are not ordered).
     Number,
+    /// A name chosen by an operator (risk rule ids): 1 to 64 letters, digits, `_` or `-`.
+    Name,
 }
 
 /// `limit`, `starting_after`, `ending_before`. Cursors are ids with `cursor_prefix`, or
@@ -92,7 +94,7 @@ pub(crate) fn paging(p: &HashMap<String, String>, cursor_prefix: &str) -> Result
     paging_with(p, cursor_prefix, None)
 }
 
-fn paging_with(
+pub(crate) fn paging_with(
     p: &HashMap<String, String>,
     cursor_prefix: &str,
     seq: Option<SeqCursor>,
@@ -102,10 +104,13 @@ fn paging_with(
         let number = match seq {
             Some(SeqCursor::Entry) => v.strip_prefix("ent_"),
             Some(SeqCursor::Number) => Some(v.as_str()),
-            None => None,
+            Some(SeqCursor::Name) | None => None,
         };
         let ok = match (&seq, number) {
             (None, _) => rialto_core::ids::looks_like(v, cursor_prefix),
+            (Some(SeqCursor::Name), _) => {
+                (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            }
             (Some(_), n) => n.is_some_and(|n| n.parse::<i64>().is_ok()),
         };
         if !ok {
@@ -611,11 +616,12 @@ pub fn verify_json(r: &rialto_store::VerifyReport) -> Value {
 // ---- api keys ----
 
 /// `GET /v1/api-keys`
-pub async fn list_keys(State(s): State<AppState>) -> Response {
+pub async fn list_keys(State(s): State<AppState>, q: Params) -> Response {
     respond(
         async {
-            let keys = s.db.list_api_keys().await?;
-            Ok(json!({"object": "list", "data": keys.iter().map(present::api_key).collect::<Vec<_>>(), "has_more": false}))
+            let p = params(q, &["limit", "starting_after", "ending_before"])?;
+            let (cursor, limit) = paging(&p, ids::ApiKeyId::PREFIX)?;
+            Ok(present::page(&s.db.api_keys(&cursor, limit).await?, present::api_key))
         }
         .await,
     )

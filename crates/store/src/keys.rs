@@ -149,7 +149,14 @@ impl Db {
         row.as_ref().map(key_from_row).transpose()
     }
 
-    /// All keys, newest first.
+    /// Keys, newest first, a page at a time (never their secrets).
+    pub async fn api_keys(&self, cursor: &crate::Cursor, limit: usize) -> Result<crate::Page<ApiKey>, StoreError> {
+        let select = "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys";
+        let (rows, has_more) = crate::read::page(self, select, "id", &[], cursor, limit).await?;
+        Ok(crate::Page { data: rows.iter().map(key_from_row).collect::<Result<_, _>>()?, has_more })
+    }
+
+    /// Every key, newest first (for the command line).
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
         let rows = sqlx::query("SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys ORDER BY id DESC")
             .fetch_all(self.pool())

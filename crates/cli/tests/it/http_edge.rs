@@ -172,3 +172,41 @@ both!(answers_carry_the_hardening_headers, |app: App| async move {
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
     app.stop().await;
 });
+
+both!(every_list_pages_and_refuses_bad_limits, |app: App| async move {
+    for i in 0..3 {
+        let rule = json!({"id": format!("r{i}"), "name": "n", "weight": 10,
+            "condition": {"field": "amount", "op": "gt", "value": 1_000_000 + i}});
+        let (s, e) = app.post("/v1/risk/rules", rule).await;
+        assert_eq!(s, 201, "{e}");
+        let (s, e) = app.post("/v1/api-keys", json!({"name": format!("k{i}"), "role": "reader"})).await;
+        assert_eq!(s, 200, "{e}");
+    }
+    for list in ["/v1/risk/rules", "/v1/api-keys", "/v1/risk/models"] {
+        for bad in ["-1", "0", "101", "x", "1.5"] {
+            let got = send(&app, "GET", &format!("{list}?limit={bad}")).await;
+            assert_error(&format!("{list}?limit={bad}"), &got, 400, "invalid_request");
+        }
+        assert_error(list, &send(&app, "GET", &format!("{list}?colour=red")).await, 400, "invalid_request");
+        assert_error(list, &send(&app, "GET", &format!("{list}?starting_after=%25")).await, 400, "invalid_request");
+        let (s, v) = app.get(list).await;
+        assert_eq!((s, v["object"].as_str()), (200, Some("list")), "{list}: {v}");
+    }
+    // Three rules, and the admin key with three more keys: two pages of two.
+    for (list, total) in [("/v1/risk/rules", 3), ("/v1/api-keys", 4)] {
+        let (_, first) = app.get(&format!("{list}?limit=2")).await;
+        assert_eq!((first["data"].as_array().unwrap().len(), first["has_more"].as_bool()), (2, Some(true)), "{first}");
+        let last = first["data"][1]["id"].as_str().unwrap();
+        let (_, rest) = app.get(&format!("{list}?limit=2&starting_after={last}")).await;
+        let rest = rest["data"].as_array().unwrap();
+        assert_eq!(rest.len(), total - 2, "{list}");
+        let mut seen: Vec<&str> =
+            first["data"].as_array().unwrap().iter().chain(rest).map(|r| r["id"].as_str().unwrap()).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), total, "{list}: pages overlap");
+        let (_, back) = app.get(&format!("{list}?limit=2&ending_before={}", rest[0]["id"].as_str().unwrap())).await;
+        assert_eq!(back["data"], first["data"], "{list}: ending_before returns the page before");
+    }
+    app.stop().await;
+});

@@ -383,12 +383,11 @@ pub(crate) fn score_of(p: f64, thresholds: rialto_risk::Thresholds) -> (i64, ria
 }
 
 impl Db {
-    /// Registered models, newest first.
-    pub async fn models(&self) -> Result<Vec<ModelRecord>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {MODEL_COLUMNS} FROM risk_models ORDER BY created_at DESC, id DESC"))
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(from_row).collect()
+    /// Registered models, newest first (ids are time-ordered), a page at a time.
+    pub async fn models(&self, cursor: &crate::Cursor, limit: usize) -> Result<crate::Page<ModelRecord>, StoreError> {
+        let select = format!("SELECT {MODEL_COLUMNS} FROM risk_models");
+        let (rows, has_more) = crate::read::page(self, &select, "id", &[], cursor, limit).await?;
+        Ok(crate::Page { data: rows.iter().map(from_row).collect::<Result<_, _>>()?, has_more })
     }
 
     /// One model.

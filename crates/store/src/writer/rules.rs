@@ -60,6 +60,18 @@ impl Db {
         rows.iter().map(from_row).collect()
     }
 
+    /// Current rules (not deleted) in id order, a page at a time.
+    pub async fn rules_page(
+        &self,
+        cursor: &crate::Cursor,
+        limit: usize,
+    ) -> Result<crate::Page<RuleRecord>, StoreError> {
+        let conditions = [("deleted = $?", Val::I(0))];
+        let (rows, has_more) =
+            crate::read::page_ordered(self, "SELECT * FROM risk_rules", "id", &conditions, cursor, limit, true).await?;
+        Ok(crate::Page { data: rows.iter().map(from_row).collect::<Result<_, _>>()?, has_more })
+    }
+
     /// One rule, deleted or not.
     pub async fn rule(&self, id: &str) -> Result<Option<RuleRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM risk_rules WHERE id = $1")
