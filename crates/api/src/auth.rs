@@ -11,9 +11,10 @@ use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rialto_store::{ApiKey, AuditContext, Command, Reply, Role};
+use rialto_store::{ApiKey, AuditContext, Role};
 
 use crate::error::ApiError;
+use crate::refusals::Refusal;
 use crate::AppState;
 
 /// How long a verified key is trusted without asking the database again. A key revoked
@@ -31,28 +32,43 @@ pub struct Caller {
     pub role: Role,
 }
 
-/// Cache of key hash -> (key, fetched at).
+/// Cache of key hash -> (the key, or None for a hash no key has; fetched at). Unknown hashes
+/// are remembered too, so that a client repeating a bad key costs no database read.
 #[derive(Default)]
 pub struct AuthCache {
-    entries: Mutex<HashMap<String, (ApiKey, Instant)>>,
+    entries: Mutex<HashMap<String, (Option<ApiKey>, Instant)>>,
+}
+
+/// What the cache knows of a hash.
+enum Cached {
+    Key(ApiKey),
+    Unknown,
+    Miss,
 }
 
 impl AuthCache {
-    fn get(&self, hash: &str) -> Option<ApiKey> {
-        let entries = self.entries.lock().ok()?;
-        entries.get(hash).filter(|(_, at)| at.elapsed() < AUTH_CACHE_TTL).map(|(k, _)| k.clone())
+    fn get(&self, hash: &str) -> Cached {
+        let Ok(entries) = self.entries.lock() else { return Cached::Miss };
+        match entries.get(hash).filter(|(_, at)| at.elapsed() < AUTH_CACHE_TTL) {
+            Some((Some(k), _)) => Cached::Key(k.clone()),
+            Some((None, _)) => Cached::Unknown,
+            None => Cached::Miss,
+        }
     }
 
-    fn put(&self, hash: String, key: ApiKey) {
+    fn put(&self, hash: String, key: Option<ApiKey>) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= AUTH_CACHE_ENTRIES_MAX {
-                entries.clear();
+                entries.retain(|_, (_, at)| at.elapsed() < AUTH_CACHE_TTL);
+                if entries.len() >= AUTH_CACHE_ENTRIES_MAX {
+                    entries.clear();
+                }
             }
             entries.insert(hash, (key, Instant::now()));
         }
     }
 
-    /// Forgets every cached key (after a revocation).
+    /// Forgets every cached key (after a key is created or revoked).
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
@@ -135,23 +151,34 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     }
 }
 
-/// Refuses a request, writing the security event to the audit log first.
-async fn refuse(state: &AppState, req: Request, actor: &str, error: ApiError) -> Response {
+/// Refuses a request. The refusal is counted for the audit log (written by the background
+/// flush, `crate::refusals`), not written on the request path.
+fn refuse(state: &AppState, req: &Request, actor: &str, action: &'static str, error: ApiError) -> Response {
     state.metrics.auth_failure();
-    let action = if error.status == StatusCode::FORBIDDEN { "auth.forbidden" } else { "auth.failure" };
-    let details = serde_json::json!({
-        "method": req.method().as_str(), "path": req.uri().path(), "reason": error.message,
-    });
-    let command = Command::Audit { action: action.into(), details: details.to_string() };
     let ctx = request_context(req.extensions(), actor);
-    drop(req);
-    if let Reply::Done { outcome: Err(e), .. } = state.writer.submit(command, None, Some(ctx)).await {
-        tracing::warn!(error = %e, "could not audit a refused request");
-    }
+    state.refusals.record(&Refusal {
+        action,
+        actor,
+        reason: &error.message,
+        method: req.method().as_str(),
+        path: req.uri().path(),
+        request_id: ctx.request_id.as_deref(),
+        ip: ctx.ip.as_deref(),
+    });
     error.into_response()
 }
 
-/// Middleware on `/v1`: 401 without a valid key, 403 when the role may not. Both are audited.
+/// What the throttle counts a failed key against: the client's address. Not the key's prefix:
+/// prefixes are shown in key listings, and throttling one would lock its owner out.
+fn subjects(req: &Request) -> Vec<String> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| vec![format!("ip:{}", addr.ip())])
+        .unwrap_or_default()
+}
+
+/// Middleware on `/v1`: 401 without a valid key, 403 when the role may not, 429 when this
+/// address failed too often. All are audited (in aggregate).
 pub async fn require_key(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let bearer = req
         .headers()
@@ -164,30 +191,53 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
     let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
     let Some(secret) = bearer else {
         let e = unauthorized("send an API key as `Authorization: Bearer <key>`");
-        return refuse(&state, req, "anonymous", e).await;
+        return refuse(&state, &req, "anonymous", "auth.failure", e);
     };
     let hash = rialto_store::hash_secret(&secret);
     let key = match state.auth.get(&hash) {
-        Some(k) => Some(k),
-        None => match state.db.api_key_by_secret(&secret).await {
-            Ok(Some(k)) => {
-                state.auth.put(hash, k.clone());
-                Some(k)
+        Cached::Key(k) => Some(k),
+        Cached::Unknown => None,
+        Cached::Miss => {
+            let subjects = subjects(&req);
+            if let Some(wait) = state.throttle.retry_after(&subjects) {
+                return throttled(&state, &req, wait);
             }
-            Ok(None) => None,
-            Err(e) => return ApiError::from(e).into_response(),
-        },
+            match state.db.api_key_by_secret(&secret).await {
+                Ok(found) => {
+                    state.auth.put(hash, found.clone());
+                    found
+                }
+                Err(e) => return ApiError::from(e).into_response(),
+            }
+        }
     };
     let Some(key) = key.filter(|k| k.revoked_at_us.is_none()) else {
-        return refuse(&state, req, "anonymous", unauthorized("the API key is not valid")).await;
+        let subjects = subjects(&req);
+        state.throttle.failed(&subjects);
+        if let Some(wait) = state.throttle.retry_after(&subjects) {
+            return throttled(&state, &req, wait);
+        }
+        return refuse(&state, &req, "anonymous", "auth.failure", unauthorized("the API key is not valid"));
     };
     let needed = required_role(req.method(), req.uri().path());
     if key.role < needed {
         let message = format!("this {} key may not do this; it needs the {} role", key.role.as_str(), needed.as_str());
-        return refuse(&state, req, &key.id, ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)).await;
+        let e = ApiError::new(StatusCode::FORBIDDEN, "forbidden", message);
+        return refuse(&state, &req, &key.id, "auth.forbidden", e);
     }
     req.extensions_mut().insert(Caller { key_id: key.id, role: key.role });
     next.run(req).await
+}
+
+/// 429 with `Retry-After`: too many failed keys from this address.
+fn throttled(state: &AppState, req: &Request, wait_s: u64) -> Response {
+    let message = format!("too many failed API keys from this client; retry in {wait_s} s");
+    let e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_auth_failures", message);
+    let mut response = refuse(state, req, "anonymous", "auth.throttled", e);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&wait_s.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
 }
 
 #[cfg(test)]

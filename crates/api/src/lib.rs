@@ -13,6 +13,7 @@ mod metrics;
 pub mod models;
 mod payments;
 pub mod present;
+pub mod refusals;
 pub mod risk;
 pub mod routes;
 pub mod serve;
@@ -78,6 +79,8 @@ pub struct Config {
     /// A model still `training` this long after its last change, when a server starts, was
     /// left by a process that stopped: it is marked failed (`deprecated` with the error).
     pub training_stale_after: Duration,
+    /// How often refused requests are written to the audit log (in aggregate).
+    pub refusal_flush_interval: Duration,
     /// Connection bounds and the shutdown grace period.
     pub limits: serve::Limits,
 }
@@ -103,6 +106,7 @@ impl Config {
             redis_url: None,
             redis_prefix: "rialto".into(),
             training_stale_after: Duration::from_secs(3600),
+            refusal_flush_interval: refusals::FLUSH_EVERY,
             limits: serve::Limits::default(),
         }
     }
@@ -118,6 +122,8 @@ pub struct AppState {
     /// Settings.
     pub config: Arc<Config>,
     auth: Arc<auth::AuthCache>,
+    throttle: Arc<refusals::Throttle>,
+    refusals: Arc<refusals::RefusalLog>,
     in_flight: Arc<idem::InFlight>,
     metrics: Arc<metrics::Metrics>,
     nats: Option<Arc<worker::nats::NatsRelay>>,
@@ -244,6 +250,7 @@ pub struct Running {
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     handle: tokio::task::JoinHandle<std::io::Result<()>>,
+    flusher: tokio::task::JoinHandle<()>,
     /// The state, for tests and embedding.
     pub state: AppState,
 }
@@ -252,14 +259,15 @@ impl Running {
     /// Stops accepting, finishes in-flight requests, and returns.
     pub async fn stop(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
-        let r = self.handle.await.unwrap_or(Ok(()));
-        self.state.db.close().await;
-        r
+        self.wait().await
     }
 
     /// Waits until the server ends (after a signal, if `stop_on_signal`).
     pub async fn wait(self) -> std::io::Result<()> {
         let r = self.handle.await.unwrap_or(Ok(()));
+        // The last refusals reach the audit log before the database closes.
+        let _ = self.shutdown.send(true);
+        let _ = self.flusher.await;
         self.state.db.close().await;
         r
     }
@@ -310,12 +318,15 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         writer,
         config: Arc::new(config),
         auth: Arc::default(),
+        throttle: Arc::default(),
+        refusals: Arc::default(),
         in_flight: Arc::default(),
         metrics: Arc::default(),
         nats,
     };
     let (shutdown, rx) = watch::channel(false);
     worker::spawn_all(&state, &shutdown);
+    let flusher = tokio::spawn(refusals::run_flusher(state.clone(), shutdown.subscribe()));
     let app = router(state.clone());
     let limits = state.config.limits;
     let handle = tokio::spawn(async move {
@@ -323,5 +334,5 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         Ok(())
     });
     tracing::info!(%addr, "rialto listening");
-    Ok(Running { addr, shutdown, handle, state })
+    Ok(Running { addr, shutdown, handle, flusher, state })
 }

@@ -85,51 +85,57 @@ impl Metrics {
                 let _ = writeln!(out, "rialto_http_request_duration_seconds_count{{{labels}}} {}", h.count);
             }
         }
-        let w = state.writer.stats();
-        let counters = [
-            (
-                "rialto_auth_failures_total",
-                "Refused authentications and roles.",
-                self.auth_failures.load(Ordering::Relaxed),
-            ),
-            ("rialto_ledger_batches_total", "Committed ledger batches.", w.batches.load(Ordering::Relaxed)),
-            (
-                "rialto_ledger_commands_total",
-                "Commands in committed ledger batches.",
-                w.commands.load(Ordering::Relaxed),
-            ),
-            (
-                "rialto_ledger_batch_retries_total",
-                "Ledger batches retried after a database error.",
-                w.retries.load(Ordering::Relaxed),
-            ),
-            (
-                "rialto_ledger_batch_failures_total",
-                "Ledger batches failed after every attempt.",
-                w.failures.load(Ordering::Relaxed),
-            ),
-            (
-                "rialto_ledger_batch_time_microseconds_total",
-                "Time spent in ledger batches.",
-                w.batch_time_us.load(Ordering::Relaxed),
-            ),
-        ];
-        for (name, help, v) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
-        }
-        let (outcomes, time_us) = state.config.policies.models.counters();
-        out.push_str("# HELP rialto_model_scores_total Fraud model scores attempted, by outcome.\n");
-        out.push_str("# TYPE rialto_model_scores_total counter\n");
-        for (outcome, n) in outcomes {
-            let _ = writeln!(out, "rialto_model_scores_total{{outcome=\"{outcome}\"}} {n}");
-        }
-        let name = "rialto_model_score_time_microseconds_total";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Time spent scoring payments with models.\n# TYPE {name} counter\n{name} {time_us}"
-        );
+        render_counters(&mut out, self, state);
         out
     }
+}
+
+/// The process counters: refusals, the writer, the models.
+fn render_counters(out: &mut String, metrics: &Metrics, state: &AppState) {
+    let w = state.writer.stats();
+    let counters = [
+        (
+            "rialto_auth_failures_total",
+            "Refused authentications and roles.",
+            metrics.auth_failures.load(Ordering::Relaxed),
+        ),
+        (
+            "rialto_auth_refusal_audit_records_total",
+            "Audit records written for refused requests (each counts a group of refusals).",
+            state.refusals.records_written(),
+        ),
+        ("rialto_ledger_batches_total", "Committed ledger batches.", w.batches.load(Ordering::Relaxed)),
+        ("rialto_ledger_commands_total", "Commands in committed ledger batches.", w.commands.load(Ordering::Relaxed)),
+        (
+            "rialto_ledger_batch_retries_total",
+            "Ledger batches retried after a database error.",
+            w.retries.load(Ordering::Relaxed),
+        ),
+        (
+            "rialto_ledger_batch_failures_total",
+            "Ledger batches failed after every attempt.",
+            w.failures.load(Ordering::Relaxed),
+        ),
+        (
+            "rialto_ledger_batch_time_microseconds_total",
+            "Time spent in ledger batches.",
+            w.batch_time_us.load(Ordering::Relaxed),
+        ),
+    ];
+    for (name, help, v) in counters {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+    }
+    let (outcomes, time_us) = state.config.policies.models.counters();
+    out.push_str("# HELP rialto_model_scores_total Fraud model scores attempted, by outcome.\n");
+    out.push_str("# TYPE rialto_model_scores_total counter\n");
+    for (outcome, n) in outcomes {
+        let _ = writeln!(out, "rialto_model_scores_total{{outcome=\"{outcome}\"}} {n}");
+    }
+    let name = "rialto_model_score_time_microseconds_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Time spent scoring payments with models.\n# TYPE {name} counter\n{name} {time_us}"
+    );
 }
 
 /// Middleware: request id, metrics, and a trace line per request.

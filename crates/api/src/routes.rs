@@ -648,6 +648,7 @@ pub async fn create_key(State(s): State<AppState>, ctx: Ctx, body: Body) -> Resp
                 .ok_or_else(|| ApiError::invalid("role must be admin, writer or reader").param("role"))?;
             let (key, secret, key_hash) = rialto_store::generate_api_key(&name, role);
             let key = key_command(&s, &ctx, Command::CreateApiKey { key, key_hash }).await?;
+            s.auth.clear(); // no cached "unknown" may outlive the key's creation
             let mut v = present::api_key(&key);
             v["secret"] = json!(secret);
             Ok(v)

@@ -91,6 +91,6 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, mut stop:
 }
 
 /// Resolves once the flag is true (or its sender is gone).
-async fn until(flag: &mut watch::Receiver<bool>) {
+pub(crate) async fn until(flag: &mut watch::Receiver<bool>) {
     let _ = flag.wait_for(|set| *set).await;
 }

@@ -108,7 +108,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("crates/api/src/credit.rs", "score_body", 84),
     ("crates/api/src/docs.rs", "schemas", 118),
     ("crates/api/src/idem.rs", "run_then", 85),
-    ("crates/api/src/metrics.rs", "render", 73),
     ("crates/api/src/models.rs", "train", 92),
     ("crates/cli/src/bench.rs", "run", 134),
     ("crates/cli/src/bench.rs", "run_direct", 120),

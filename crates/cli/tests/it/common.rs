@@ -184,6 +184,20 @@ impl App {
         self.verify_ok().await["entries"].as_i64().unwrap()
     }
 
+    /// The audit records of `query` (`/v1/audit-events?…`), once there are at least `n` (refusals
+    /// reach the audit log by a flush every second); fails after 10 s.
+    pub async fn audit_at_least(&self, query: &str, n: usize) -> Vec<Value> {
+        for _ in 0..200 {
+            let (_, page) = self.get(&format!("/v1/audit-events?{query}&limit=100")).await;
+            let rows = page["data"].as_array().cloned().unwrap_or_default();
+            if rows.len() >= n {
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {n} audit records for {query}");
+    }
+
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.stop().await.unwrap();

@@ -210,3 +210,47 @@ both!(every_list_pages_and_refuses_bad_limits, |app: App| async move {
     }
     app.stop().await;
 });
+
+both!(a_flood_of_bad_keys_is_throttled_and_audited_in_a_few_records, |app: App| async move {
+    assert_eq!(app.get("/v1/accounts").await.0, 200, "the good key is known before the flood");
+    let flood = 300;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..flood {
+        let (http, url) = (app.http.clone(), format!("{}/v1/accounts", app.base));
+        tasks.spawn(async move {
+            let r = http.get(url).bearer_auth(format!("rialto_bad_{i:04}_{}", "f".repeat(40))).send().await.unwrap();
+            let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            (status, body["error"]["code"].as_str().unwrap_or_default().to_string(), retry)
+        });
+    }
+    let answers = tasks.join_all().await;
+    let unauthorized = answers.iter().filter(|(s, _, _)| *s == 401).count();
+    let throttled: Vec<_> = answers.iter().filter(|(s, _, _)| *s == 429).collect();
+    assert_eq!(unauthorized + throttled.len(), flood, "only 401 and 429");
+    assert!(unauthorized <= 20, "{unauthorized} failures before the throttle; at most 20 per window");
+    assert!(
+        throttled
+            .iter()
+            .all(|(_, code, retry)| code == "too_many_auth_failures" && retry.is_some_and(|r| (1..=10).contains(&r))),
+        "429s name their code and carry Retry-After"
+    );
+    // A good key is still served from this address while bad keys are throttled.
+    assert_eq!(app.get("/v1/accounts").await.0, 200);
+    // Every refusal is audited, in a handful of records that carry their counts.
+    let counted = |rows: &[Value]| rows.iter().map(|r| r["details"]["count"].as_u64().unwrap()).sum::<u64>();
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        let failures = app.audit_at_least("action=auth.failure", 1).await;
+        let throttles = app.audit_at_least("action=auth.throttled", 1).await;
+        rows = failures.into_iter().chain(throttles).collect();
+        if counted(&rows) == flood as u64 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(counted(&rows), flood as u64, "every refusal is counted: {rows:?}");
+    assert!(rows.len() <= 12, "{} audit records for {flood} refusals", rows.len());
+    app.stop().await;
+});
