@@ -43,6 +43,10 @@ pub struct BenchArgs {
     /// Skip HTTP: submit commands straight to the ledger writer (measures the ledger alone).
     #[arg(long, conflicts_with = "url")]
     direct: bool,
+    /// While the transfers run, also send this many requests with distinct invalid API keys
+    /// (16 at a time, from this address): the latency of good requests under a flood.
+    #[arg(long, default_value_t = 0, conflicts_with = "direct")]
+    bad_key_flood: usize,
 }
 
 struct Client {
@@ -175,22 +179,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             (latencies, errors)
         });
     }
+    let flood = tokio::spawn(flood(client.clone(), args.bad_key_flood));
     let (mut latencies, errors) = gather(workers, args.transfers).await?;
     let elapsed = started.elapsed();
     report(&args, "http", &mut latencies, errors, elapsed)?;
-    let metrics = client.http.get(format!("{}/metrics", client.base)).send().await?.text().await?;
-    let counter = |name: &str| -> f64 {
-        metrics.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
-    };
-    let (batches, commands) = (counter("rialto_ledger_batches_total "), counter("rialto_ledger_commands_total "));
-    let batch_us = counter("rialto_ledger_batch_time_microseconds_total ");
-    if batches > 0.0 {
-        eprintln!(
-            "writer (whole run, setup included): {batches} batches, {:.1} commands per batch on average, {:.2} ms per batch",
-            commands / batches,
-            batch_us / batches / 1000.0
-        );
-    }
+    let flood = flood.await??;
+    writer_report(&client, flood).await?;
     let verify: Value = client
         .http
         .get(format!("{}/v1/ledger/verify", client.base))
@@ -205,6 +199,61 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if errors > 0 {
         bail!("{errors} transfers failed");
+    }
+    Ok(())
+}
+
+/// Answers to the bad-key flood: (401s, 429s, anything else).
+type FloodAnswers = (usize, usize, usize);
+
+/// Sends `n` requests with distinct invalid keys, 16 at a time.
+async fn flood(client: Arc<Client>, n: usize) -> anyhow::Result<FloodAnswers> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..16.min(n) {
+        let (client, next) = (client.clone(), next.clone());
+        senders.spawn(async move {
+            let mut answers = (0, 0, 0);
+            while next.fetch_add(1, Ordering::Relaxed) < n {
+                let bad = format!("rialto_flood_{}", uuid::Uuid::new_v4().simple());
+                let r = client.http.get(format!("{}/v1/accounts", client.base)).bearer_auth(bad).send().await;
+                match r.map(|r| r.status().as_u16()) {
+                    Ok(401) => answers.0 += 1,
+                    Ok(429) => answers.1 += 1,
+                    _ => answers.2 += 1,
+                }
+            }
+            answers
+        });
+    }
+    let mut total = (0, 0, 0);
+    for (a, b, c) in senders.join_all().await {
+        total = (total.0 + a, total.1 + b, total.2 + c);
+    }
+    Ok(total)
+}
+
+/// The writer's batching over the whole run, and what a flood cost in audit records.
+async fn writer_report(client: &Client, flood: FloodAnswers) -> anyhow::Result<()> {
+    let metrics = client.http.get(format!("{}/metrics", client.base)).send().await?.text().await?;
+    let counter = |name: &str| -> f64 {
+        metrics.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
+    };
+    let (batches, commands) = (counter("rialto_ledger_batches_total "), counter("rialto_ledger_commands_total "));
+    let batch_us = counter("rialto_ledger_batch_time_microseconds_total ");
+    if batches > 0.0 {
+        eprintln!(
+            "writer (whole run, setup included): {batches} batches, {:.1} commands per batch on average, {:.2} ms per batch",
+            commands / batches,
+            batch_us / batches / 1000.0
+        );
+    }
+    if flood != (0, 0, 0) {
+        let records = counter("rialto_auth_refusal_audit_records_total ");
+        eprintln!(
+            "bad-key flood: {} answered 401, {} answered 429, {} otherwise; {records} audit records so far",
+            flood.0, flood.1, flood.2
+        );
     }
     Ok(())
 }
