@@ -280,8 +280,14 @@ const OPS: &[Op] = &[
     op("post", "/v1/users/{id}", "Change a user's status (active|blocked) or kyc_status (pending|verified|rejected)", Some("UserUpdate"), "200", "User", Some("reviewer")),
     op("post", "/v1/settlements", "Settle pending clearings per merchant account and currency, with fees", Some("SettlementCreate"), "201", "Object", Some("writer")),
     op("get", "/v1/settlements/{id}", "Get a settlement batch and its payments", None, "200", "Settlement", Some("reader")),
-    op("post", "/v1/webhook-endpoints", "Register a webhook endpoint (url, event_types); returns its signing secret", Some("WebhookCreate"), "200", "Object", Some("writer")),
+    op("post", "/v1/webhook-endpoints", "Register a webhook endpoint (url, event_types, description); returns its signing secret once. The URL must be a public address unless the operator allowed its network", Some("WebhookCreate"), "200", "WebhookEndpoint", Some("writer")),
+    op("get", "/v1/webhook-endpoints", "Webhook endpoints (newest first, never their secrets)", None, "200", "Object", Some("reader")),
+    op("get", "/v1/webhook-endpoints/{id}", "A webhook endpoint", None, "200", "WebhookEndpoint", Some("reader")),
+    op("post", "/v1/webhook-endpoints/{id}", "Change a webhook endpoint: url, event_types, description, status (active or disabled; a disabled endpoint's deliveries wait)", Some("WebhookUpdate"), "200", "WebhookEndpoint", Some("writer")),
+    op("delete", "/v1/webhook-endpoints/{id}", "Delete a webhook endpoint: its pending deliveries are cancelled", None, "200", "WebhookEndpoint", Some("writer")),
+    op("post", "/v1/webhook-endpoints/{id}/rotate-secret", "A new signing secret (returned once); the old one keeps signing for overlap_seconds (default 86400, at most 604800)", Some("WebhookRotate"), "200", "WebhookEndpoint", Some("writer")),
     op("get", "/v1/webhook-endpoints/{id}/deliveries", "An endpoint's deliveries with attempts and outcome", None, "200", "Object", Some("reader")),
+    op("get", "/v1/event-types", "The event types of the event stream, which webhook endpoints subscribe to", None, "200", "Object", Some("reader")),
     op("get", "/v1/tasks", "Recent runs of scheduled tasks (status, duration, errors)", None, "200", "Object", Some("reader")),
     op("get", "/v1/risk/rules", "Current risk rules", None, "200", "Object", Some("reader")),
     op("post", "/v1/risk/rules", "Create a risk rule (a JSON rule document; errors name the path)", Some("Object"), "201", "Object", Some("admin")),
@@ -314,6 +320,31 @@ pub fn documented() -> Vec<(&'static str, &'static str)> {
 
 fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// The webhook endpoint schemas, added to [`schemas`].
+fn with_webhook_schemas(mut all: Value) -> Value {
+    let time = json!({"type": "string", "format": "date-time"});
+    let webhooks = json!({
+        "WebhookCreate": {"type": "object", "additionalProperties": false, "required": ["url"], "properties": {
+            "url": {"type": "string", "format": "uri"}, "description": {"type": "string", "maxLength": 500},
+            "event_types": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                "description": "event types (GET /v1/event-types), `*` or `<prefix>.*`; default [\"*\"]"}}},
+        "WebhookUpdate": {"type": "object", "additionalProperties": false, "minProperties": 1, "properties": {
+            "url": {"type": "string", "format": "uri"}, "description": {"type": "string", "maxLength": 500},
+            "event_types": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+            "status": {"enum": ["active", "disabled"]}}},
+        "WebhookRotate": {"type": "object", "additionalProperties": false, "properties": {
+            "overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 604800}}},
+        "WebhookEndpoint": {"type": "object", "properties": {"id": {"type": "string"}, "object": {"const": "webhook_endpoint"},
+            "url": {"type": "string"}, "description": {"type": "string"}, "event_types": {"type": "array", "items": {"type": "string"}},
+            "status": {"enum": ["active", "disabled"]}, "secret": {"type": "string", "description": "only when created or rotated"},
+            "previous_secret_expires_at": {"type": ["string", "null"]}, "created_at": time, "updated_at": time}}
+    });
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), webhooks) {
+        all.extend(more);
+    }
+    all
 }
 
 fn schemas() -> Value {
@@ -394,8 +425,6 @@ fn schemas() -> Value {
         "PaymentList": list("Payment"),
         "UserUpdate": {"type": "object", "additionalProperties": false, "properties": {
             "status": {"enum": ["active", "blocked"]}, "kyc_status": {"enum": ["pending", "verified", "rejected"]}}},
-        "WebhookCreate": {"type": "object", "additionalProperties": false, "required": ["url"], "properties": {
-            "url": {"type": "string", "format": "uri"}, "event_types": {"type": "array", "items": {"type": "string"}}}},
         "SettlementCreate": {"type": "object", "additionalProperties": false, "properties": {"destination_account_id": {"type": "string"}}},
         "Settlement": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"enum": ["completed", "failed"]},
             "gross": {"type": "integer"}, "fees": {"type": "integer"}, "net": {"type": "integer"},
@@ -440,8 +469,14 @@ pub fn spec() -> Value {
     let mut paths = serde_json::Map::new();
     // POSTs that take no Idempotency-Key: creating a key or an endpoint answers a secret once
     // (a stored answer would keep it), a second revocation changes nothing, a backtest changes nothing.
-    const WITHOUT_IDEMPOTENCY: [&str; 4] =
-        ["/v1/api-keys", "/v1/api-keys/{id}/revoke", "/v1/webhook-endpoints", "/v1/risk/rules/backtest"];
+    const WITHOUT_IDEMPOTENCY: [&str; 6] = [
+        "/v1/api-keys",
+        "/v1/api-keys/{id}/revoke",
+        "/v1/webhook-endpoints",
+        "/v1/webhook-endpoints/{id}",
+        "/v1/webhook-endpoints/{id}/rotate-secret",
+        "/v1/risk/rules/backtest",
+    ];
     for o in OPS {
         let mut operation = json!({
             "summary": o.summary,
@@ -480,7 +515,7 @@ pub fn spec() -> Value {
                  "description": "Accounts, a double-entry ledger and transfers. Amounts are integers in minor units."},
         "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": with_webhook_schemas(schemas()),
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
         },
     })

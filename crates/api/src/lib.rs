@@ -79,6 +79,8 @@ pub struct Config {
     /// A model still `training` this long after its last change, when a server starts, was
     /// left by a process that stopped: it is marked failed (`deprecated` with the error).
     pub training_stale_after: Duration,
+    /// Where webhook deliveries may connect (public addresses, and the networks allowed).
+    pub webhook_targets: worker::targets::TargetPolicy,
     /// How often refused requests are written to the audit log (in aggregate).
     pub refusal_flush_interval: Duration,
     /// Connection bounds and the shutdown grace period.
@@ -106,6 +108,7 @@ impl Config {
             redis_url: None,
             redis_prefix: "rialto".into(),
             training_stale_after: Duration::from_secs(3600),
+            webhook_targets: worker::targets::TargetPolicy::default(),
             refusal_flush_interval: refusals::FLUSH_EVERY,
             limits: serve::Limits::default(),
         }
@@ -224,8 +227,11 @@ fn admin_routes() -> Router<AppState> {
     Router::new()
         .route("/v1/api-keys", get(r::list_keys).post(r::create_key))
         .route("/v1/api-keys/{id}/revoke", post(r::revoke_key))
-        .route("/v1/webhook-endpoints", post(webhooks::create))
+        .route("/v1/webhook-endpoints", post(webhooks::create).get(webhooks::list))
+        .route("/v1/webhook-endpoints/{id}", get(webhooks::get).post(webhooks::update).delete(webhooks::delete))
+        .route("/v1/webhook-endpoints/{id}/rotate-secret", post(webhooks::rotate_secret))
         .route("/v1/webhook-endpoints/{id}/deliveries", get(webhooks::deliveries))
+        .route("/v1/event-types", get(webhooks::event_type_list))
         .route("/v1/tasks", get(r::list_tasks))
         .route("/v1/events", get(r::list_events))
         .route("/v1/audit-events", get(r::list_audit))

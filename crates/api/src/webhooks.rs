@@ -1,11 +1,15 @@
-//! Webhook endpoints over HTTP: registering one, listing its deliveries. The deliveries
+//! Webhook endpoints over HTTP: register, list, read, change, disable, delete, rotate the
+//! secret, list deliveries; and the event types endpoints subscribe to. The deliveries
 //! themselves (signing, retries) are the worker's (`crate::worker::delivery`).
 
 use rialto_core::ids::{self, Id};
 
+use std::time::Duration;
+
 use axum::extract::State;
-use axum::response::Response;
-use rialto_store::{Command, Output, Reply, WebhookEndpoint};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rialto_store::{check_event_pattern, Command, Output, Reply, WebhookChange, WebhookEndpoint};
 use serde_json::{json, Value};
 
 use crate::auth::Ctx;
@@ -16,62 +20,212 @@ use crate::{present, AppState};
 
 pub use crate::worker::delivery::{signature, WEBHOOK_ATTEMPTS_MAX};
 
-fn endpoint_json(e: &WebhookEndpoint, with_secret: bool) -> Value {
+fn endpoint_json(e: &WebhookEndpoint, secret: Option<&str>) -> Value {
     let mut v = json!({
-        "id": e.id, "object": "webhook_endpoint", "url": e.url, "event_types": e.event_types,
-        "status": e.status, "created_at": present::time_text(e.created_at_us),
+        "id": e.id, "object": "webhook_endpoint", "url": e.url, "description": e.description,
+        "event_types": e.event_types, "status": e.status, "created_at": present::time_text(e.created_at_us),
+        "updated_at": present::time_text(e.updated_at_us.max(e.created_at_us)),
+        "previous_secret_expires_at": e.previous_secret_expires_at_us.map(present::time_text),
     });
-    if with_secret {
-        v["secret"] = json!(e.secret);
+    if let Some(secret) = secret {
+        v["secret"] = json!(secret);
     }
     v
 }
 
-/// `POST /v1/webhook-endpoints` with `url` and optional `event_types`; the signing secret is
-/// in the answer.
+/// Longest overlap of a rotated secret: 7 days.
+pub const SECRET_OVERLAP_SECONDS_MAX: i64 = 7 * 24 * 3600;
+/// Overlap of a rotated secret unless asked otherwise: 24 hours.
+pub const SECRET_OVERLAP_SECONDS_DEFAULT: i64 = 24 * 3600;
+
+fn new_secret() -> String {
+    let mut secret = [0u8; 32];
+    rand::Rng::fill(&mut rand::rngs::OsRng, &mut secret);
+    format!("whsec_{}", hex::encode(secret))
+}
+
+/// A delivery URL: http or https, a host, no credentials, and (unless allowed by the operator)
+/// a public address: a literal is checked here, a name is resolved here and again on every
+/// delivery (it may resolve elsewhere later).
+async fn delivery_url(s: &AppState, url: String) -> Result<String, ApiError> {
+    let bad = |m: &str| ApiError::invalid(m).param("url");
+    let parsed = reqwest::Url::parse(&url).map_err(|_| bad("url is not a valid URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("url must be an http or https URL"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("url must not carry credentials; deliveries are signed instead"));
+    }
+    let policy = &s.config.webhook_targets;
+    let refused = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "webhook_target_not_allowed", m).param("url");
+    policy.check_literal(&parsed).map_err(refused)?;
+    let host = parsed.host_str().unwrap_or_default().to_string();
+    if host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('[') {
+        // A name that does not resolve now may later: the delivery checks it then.
+        let lookup = tokio::time::timeout(Duration::from_secs(2), policy.resolve(&host)).await;
+        if let Ok(Err(e)) = lookup {
+            if e == crate::worker::targets::REFUSED {
+                return Err(refused(&e));
+            }
+        }
+    }
+    Ok(url)
+}
+
+/// `event_types`: a non-empty array of event types, `*` or `<prefix>.*`.
+fn event_types(f: &mut Fields) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(value) = f.opt_value("event_types") else { return Ok(None) };
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_event_type", m).param("event_types");
+    let Value::Array(items) = value else {
+        return Err(bad("event_types must be an array of event types (see GET /v1/event-types)".into()));
+    };
+    if items.is_empty() || items.len() > rialto_store::EVENT_TYPES.len() + 1 {
+        return Err(bad("event_types lists one or more event types, `*` for all".into()));
+    }
+    let mut out = Vec::new();
+    for item in items {
+        let Value::String(t) = item else { return Err(bad("event_types must be strings".into())) };
+        check_event_pattern(&t).map_err(|why| bad(format!("`{}` {why}", crate::input::echo(&t))))?;
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Runs an endpoint command through the writer (audited in its transaction).
+async fn submit(s: &AppState, ctx: &Ctx, command: Command) -> Result<WebhookEndpoint, ApiError> {
+    match s.writer.submit(command, None, Some(ctx.audit())).await {
+        Reply::Done { outcome: Ok(Output::WebhookEndpoint(e)), .. } => Ok(*e),
+        Reply::Done { outcome: Err(e), .. } => Err(ApiError::from(&e)),
+        _ => Err(ApiError::unavailable("unexpected answer from the ledger writer")),
+    }
+}
+
+/// `POST /v1/webhook-endpoints` with `url`, optional `event_types` (default `["*"]`) and
+/// `description`; the signing secret is in the answer, and only there.
 pub async fn create(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response {
     respond(
         async {
             let b = body_bytes(body)?;
-            let mut f = Fields::parse(&b, &["url", "event_types"])?;
-            let url = f.string("url", 2048)?;
-            let parsed =
-                reqwest::Url::parse(&url).map_err(|_| ApiError::invalid("url is not a valid URL").param("url"))?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                return Err(ApiError::invalid("url must be an http or https URL").param("url"));
-            }
-            let mut event_types = Vec::new();
-            if let Some(Value::Array(types)) = f.opt_value("event_types") {
-                for t in types {
-                    let Value::String(t) = t else {
-                        return Err(ApiError::invalid("event_types must be strings").param("event_types"));
-                    };
-                    if t.is_empty() || t.len() > 64 {
-                        return Err(ApiError::invalid("event types are 1 to 64 characters").param("event_types"));
-                    }
-                    event_types.push(t);
-                }
-            }
-            let mut secret = [0u8; 32];
-            rand::Rng::fill(&mut rand::rngs::OsRng, &mut secret);
+            let mut f = Fields::parse(&b, &["url", "event_types", "description"])?;
+            let url = delivery_url(&s, f.string("url", 2048)?).await?;
+            let event_types = event_types(&mut f)?.unwrap_or_else(|| vec!["*".into()]);
+            let description = f.opt_string("description", DESCRIPTION_CHARS_MAX)?.unwrap_or_default();
+            let now = rialto_store::now_us();
             let endpoint = WebhookEndpoint {
                 id: ids::new_id::<ids::WebhookEndpointId>(),
                 url,
-                secret: format!("whsec_{}", hex::encode(secret)),
+                secret: new_secret(),
                 event_types,
                 status: "active".into(),
-                created_at_us: rialto_store::now_us(),
+                description,
+                previous_secret: None,
+                previous_secret_expires_at_us: None,
+                created_at_us: now,
+                updated_at_us: now,
             };
-            // Through the writer, so that its audit record commits with it.
-            let command = Command::CreateWebhookEndpoint(Box::new(endpoint));
-            match s.writer.submit(command, None, Some(ctx.audit())).await {
-                Reply::Done { outcome: Ok(Output::WebhookEndpoint(e)), .. } => Ok(endpoint_json(&e, true)),
-                Reply::Done { outcome: Err(e), .. } => Err(ApiError::from(&e)),
-                _ => Err(ApiError::unavailable("unexpected answer from the ledger writer")),
-            }
+            let e = submit(&s, &ctx, Command::CreateWebhookEndpoint(Box::new(endpoint))).await?;
+            Ok(endpoint_json(&e, Some(&e.secret)))
         }
         .await,
     )
+}
+
+/// Longest endpoint description, characters.
+const DESCRIPTION_CHARS_MAX: usize = 500;
+
+/// `GET /v1/webhook-endpoints`: newest first, never their secrets.
+pub async fn list(State(s): State<AppState>, q: Params) -> Response {
+    respond(
+        async {
+            let p = params(q, &["limit", "starting_after", "ending_before"])?;
+            let (cursor, limit) = paging(&p, ids::WebhookEndpointId::PREFIX)?;
+            Ok(present::page(&s.db.webhook_endpoints(&cursor, limit).await?, |e| endpoint_json(e, None)))
+        }
+        .await,
+    )
+}
+
+async fn existing(s: &AppState, id: &str) -> Result<WebhookEndpoint, ApiError> {
+    let id = id_of::<ids::WebhookEndpointId>(id)?;
+    match s.db.webhook_endpoint(&id).await? {
+        Some(e) if e.status != "deleted" => Ok(e),
+        _ => Err(ApiError::not_found("webhook endpoint", &id)),
+    }
+}
+
+/// `GET /v1/webhook-endpoints/{id}`
+pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    respond(async { Ok(endpoint_json(&existing(&s, &id).await?, None)) }.await)
+}
+
+/// `POST /v1/webhook-endpoints/{id}` with any of `url`, `event_types`, `description`, and
+/// `status` (`active`, or `disabled`: deliveries wait until it is active again).
+pub async fn update(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, body: Body) -> Response {
+    respond(
+        async {
+            let b = body_bytes(body)?;
+            let id = id_of::<ids::WebhookEndpointId>(&id)?;
+            let mut f = Fields::parse(&b, &["url", "event_types", "description", "status"])?;
+            let url = match f.opt_string("url", 2048)? {
+                Some(u) => Some(delivery_url(&s, u).await?),
+                None => None,
+            };
+            let event_types = event_types(&mut f)?;
+            let description = f.opt_string("description", DESCRIPTION_CHARS_MAX)?;
+            let status = f.opt_string("status", 16)?;
+            if status.as_deref().is_some_and(|st| st != "active" && st != "disabled") {
+                return Err(ApiError::invalid("status is `active` or `disabled`").param("status"));
+            }
+            if url.is_none() && event_types.is_none() && description.is_none() && status.is_none() {
+                return Err(ApiError::invalid("give at least one of url, event_types, description, status"));
+            }
+            let change = WebhookChange::Update { url, event_types, description, status };
+            Ok(endpoint_json(&submit(&s, &ctx, Command::ChangeWebhookEndpoint { id, change }).await?, None))
+        }
+        .await,
+    )
+}
+
+/// `DELETE /v1/webhook-endpoints/{id}`: no more deliveries; pending ones are cancelled.
+pub async fn delete(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId) -> Response {
+    respond(
+        async {
+            let id = id_of::<ids::WebhookEndpointId>(&id)?;
+            let change = WebhookChange::Delete;
+            Ok(endpoint_json(&submit(&s, &ctx, Command::ChangeWebhookEndpoint { id, change }).await?, None))
+        }
+        .await,
+    )
+}
+
+/// `POST /v1/webhook-endpoints/{id}/rotate-secret` with optional `overlap_seconds` (0 to 7
+/// days, default 24 hours): a new secret, in the answer only; deliveries carry a signature
+/// with each secret until the overlap ends.
+pub async fn rotate_secret(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, body: Body) -> Response {
+    respond(
+        async {
+            let b = body_bytes(body)?;
+            let id = id_of::<ids::WebhookEndpointId>(&id)?;
+            let mut f = Fields::parse(&b, &["overlap_seconds"])?;
+            let overlap =
+                f.opt_int("overlap_seconds", 0, SECRET_OVERLAP_SECONDS_MAX)?.unwrap_or(SECRET_OVERLAP_SECONDS_DEFAULT);
+            let change = WebhookChange::RotateSecret { secret: new_secret(), overlap_us: overlap * 1_000_000 };
+            let e = submit(&s, &ctx, Command::ChangeWebhookEndpoint { id, change }).await?;
+            Ok(endpoint_json(&e, Some(&e.secret)))
+        }
+        .await,
+    )
+}
+
+/// `GET /v1/event-types`: what endpoints can subscribe to.
+pub async fn event_type_list() -> Response {
+    let data: Vec<Value> = rialto_store::EVENT_TYPES
+        .iter()
+        .map(|(t, d)| json!({"object": "event_type", "type": t, "description": d}))
+        .collect();
+    axum::Json(json!({"object": "list", "data": data, "has_more": false})).into_response()
 }
 
 /// `GET /v1/webhook-endpoints/{id}/deliveries`
@@ -84,6 +238,7 @@ pub async fn deliveries(State(s): State<AppState>, PathId(id): PathId, q: Params
             if s.db.webhook_endpoint(&id).await?.is_none() {
                 return Err(ApiError::not_found("webhook endpoint", &id));
             }
+            // A deleted endpoint's deliveries stay readable.
             let page = s.db.deliveries(&id, &cursor, limit).await?;
             Ok(present::page(&page, |d| {
                 json!({

@@ -40,6 +40,10 @@ struct HttpArgs {
     /// Most connections served at once; more wait until one closes.
     #[arg(long, env = "RIALTO_MAX_CONNECTIONS", default_value_t = 1024)]
     max_connections: usize,
+    /// Non-public networks webhook deliveries may reach anyway, comma-separated CIDRs (e.g.
+    /// `10.20.0.0/16,127.0.0.1`). By default deliveries go only to public addresses.
+    #[arg(long, env = "RIALTO_WEBHOOK_ALLOW_NETWORKS", value_delimiter = ',')]
+    webhook_allow_networks: Vec<String>,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C; then the process
     /// exits whatever its clients do.
     #[arg(long, env = "RIALTO_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
@@ -47,6 +51,18 @@ struct HttpArgs {
 }
 
 impl HttpArgs {
+    /// Sets the connection limits and the webhook targets.
+    fn apply(&self, config: &mut rialto_api::Config) -> anyhow::Result<()> {
+        config.limits = self.limits()?;
+        config.webhook_targets.allowed = self
+            .webhook_allow_networks
+            .iter()
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| n.parse().map_err(|e: String| anyhow::anyhow!("--webhook-allow-networks: {e}")))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(())
+    }
+
     fn limits(&self) -> anyhow::Result<rialto_api::serve::Limits> {
         use std::time::Duration;
         anyhow::ensure!(self.header_read_timeout_seconds > 0, "--header-read-timeout-seconds must be at least 1");
@@ -261,7 +277,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             http,
         } => {
             let mut config = rialto_api::Config::new(db.database, listen);
-            config.limits = http.limits()?;
+            http.apply(&mut config)?;
             config.admin_key = admin_key.filter(|k| !k.is_empty());
             config.idempotency_ttl_us = i64::from(idempotency_ttl_hours) * 3600 * 1_000_000;
             config.writer.batch_commands_max = batch_max.clamp(1, 16_384);

@@ -44,6 +44,8 @@ pub const LOCK_ORDER: &[&str] = &[
     "risk_models",
     // Shared risk windows (Redis), per key, before they are read.
     "risk_windows",
+    // Webhook endpoints being changed.
+    "webhook_endpoints",
     // The outbox and audit chain head, last: it serialises every batch's append.
     "ledger_heads",
 ];

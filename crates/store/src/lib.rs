@@ -30,7 +30,9 @@ pub use records::{
 };
 pub use tasks::{TaskRun, TASK_RUNS_KEPT};
 pub use verify::{Mismatch, VerifyReport};
-pub use webhooks::{Delivery, WebhookEndpoint, FAN_OUT_EVENTS_MAX};
+pub use webhooks::{
+    check_event_pattern, is_event_type, Delivery, WebhookChange, WebhookEndpoint, EVENT_TYPES, FAN_OUT_EVENTS_MAX,
+};
 pub use windows::Windows;
 pub use writer::start_writer;
 pub use writer::{

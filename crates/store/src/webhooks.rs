@@ -20,10 +20,146 @@ pub struct WebhookEndpoint {
     pub secret: String,
     /// Event types it wants; empty means all.
     pub event_types: Vec<String>,
-    /// `active` or `disabled`.
+    /// `active`, `disabled` (deliveries wait) or `deleted`.
     pub status: String,
+    /// What it is for, as its owner wrote.
+    pub description: String,
+    /// The secret a rotation replaced: deliveries are signed with it too until it expires.
+    pub previous_secret: Option<String>,
+    /// When the previous secret stops signing, µs.
+    pub previous_secret_expires_at_us: Option<i64>,
     /// Created, µs.
     pub created_at_us: i64,
+    /// Last change, µs.
+    pub updated_at_us: i64,
+}
+
+impl WebhookEndpoint {
+    /// True when an event of type `kind` goes to this endpoint.
+    pub fn wants(&self, kind: &str) -> bool {
+        // Endpoints made before event types were checked stored `[]` for "all".
+        self.event_types.is_empty() || self.event_types.iter().any(|pattern| type_matches(pattern, kind))
+    }
+
+    /// The secrets deliveries are signed with at `now_us`: the current one, and the previous
+    /// one during its overlap.
+    pub fn signing_secrets(&self, now_us: i64) -> Vec<&str> {
+        let mut out = vec![self.secret.as_str()];
+        if let (Some(old), Some(until)) = (&self.previous_secret, self.previous_secret_expires_at_us) {
+            if now_us < until {
+                out.push(old);
+            }
+        }
+        out
+    }
+}
+
+/// A change to an endpoint, applied by the writer to the row it loaded (and locked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookChange {
+    /// New values for the fields given.
+    Update {
+        /// Where deliveries go.
+        url: Option<String>,
+        /// What it subscribes to (checked patterns).
+        event_types: Option<Vec<String>>,
+        /// What it is for.
+        description: Option<String>,
+        /// `active` or `disabled`.
+        status: Option<String>,
+    },
+    /// A new signing secret; the old one keeps signing for `overlap_us`.
+    RotateSecret {
+        /// The new secret.
+        secret: String,
+        /// How long the old one still signs, µs (0: not at all).
+        overlap_us: i64,
+    },
+    /// Deleted: no more deliveries; pending ones are cancelled.
+    Delete,
+}
+
+impl WebhookChange {
+    /// The audit action.
+    pub fn action(&self) -> &'static str {
+        match self {
+            WebhookChange::Update { .. } => "webhook_endpoint.update",
+            WebhookChange::RotateSecret { .. } => "webhook_endpoint.rotate_secret",
+            WebhookChange::Delete => "webhook_endpoint.delete",
+        }
+    }
+
+    /// The endpoint after the change.
+    pub fn apply(&self, e: &mut WebhookEndpoint, now_us: i64) {
+        match self.clone() {
+            WebhookChange::Update { url, event_types, description, status } => {
+                e.url = url.unwrap_or(std::mem::take(&mut e.url));
+                e.event_types = event_types.unwrap_or(std::mem::take(&mut e.event_types));
+                e.description = description.unwrap_or(std::mem::take(&mut e.description));
+                e.status = status.unwrap_or(std::mem::take(&mut e.status));
+            }
+            WebhookChange::RotateSecret { secret, overlap_us } => {
+                let old = std::mem::replace(&mut e.secret, secret);
+                (e.previous_secret, e.previous_secret_expires_at_us) =
+                    if overlap_us > 0 { (Some(old), Some(now_us.saturating_add(overlap_us))) } else { (None, None) };
+            }
+            WebhookChange::Delete => e.status = "deleted".into(),
+        }
+        e.updated_at_us = now_us;
+    }
+}
+
+/// Every event type the event stream carries, with what it means. Webhook endpoints subscribe
+/// to these (or to `*`, or to `<prefix>.*`); `GET /v1/event-types` lists them. Debug builds
+/// check every published event against this list.
+pub const EVENT_TYPES: &[(&str, &str)] = &[
+    ("user.created", "A user was created."),
+    ("user.updated", "A user's status, KYC status or details changed."),
+    ("account.created", "An account was opened."),
+    ("account.frozen", "An account was frozen: it can neither send nor receive."),
+    ("account.unfrozen", "A frozen account was unfrozen."),
+    ("account.closed", "An account with a zero balance was closed."),
+    ("transfer.posted", "A transfer moved money (directly, or by posting a pending transfer)."),
+    ("transfer.pending", "A pending (two-phase) transfer reserved money."),
+    ("transfer.voided", "A pending transfer was voided; its reservation released."),
+    ("transfer.expired", "A pending transfer expired; its reservation released."),
+    ("transfer.reversed", "A posted transfer was reversed by a transfer the other way."),
+    ("journal_entry.posted", "A multi-leg journal entry was posted."),
+    ("payment.completed", "A payment passed its gates and moved the money."),
+    ("payment.failed", "A payment was refused by a gate or by the ledger."),
+    ("payment.requires_review", "A payment is held for a reviewer's decision."),
+    ("payment.cancelled", "A payment held for review was cancelled or declined."),
+    ("payment.labeled", "A payment was labelled (fraud or legitimate) by a reviewer."),
+    ("refund.created", "A payment was refunded, in whole or in part."),
+    ("settlement.completed", "A merchant's cleared payments were settled, net of fees."),
+    ("settlement.failed", "A settlement could not be paid out."),
+    ("risk_model.deployed", "A fraud model became the champion (deployed or rolled back to)."),
+    ("risk.alert", "A risk rule's notify action fired on a payment."),
+];
+
+/// True when `kind` is in [`EVENT_TYPES`].
+pub fn is_event_type(kind: &str) -> bool {
+    EVENT_TYPES.iter().any(|(k, _)| *k == kind)
+}
+
+/// A subscription pattern: an event type, `*`, or `<prefix>.*` naming a prefix some event
+/// type has. Anything else is refused with what it should have been.
+pub fn check_event_pattern(pattern: &str) -> Result<(), String> {
+    if pattern == "*" || is_event_type(pattern) {
+        return Ok(());
+    }
+    if let Some(prefix) = pattern.strip_suffix(".*") {
+        if EVENT_TYPES.iter().any(|(k, _)| k.split_once('.').is_some_and(|(p, _)| p == prefix)) {
+            return Ok(());
+        }
+    }
+    Err("is not an event type, `*` or `<prefix>.*` (see GET /v1/event-types)".into())
+}
+
+fn type_matches(pattern: &str, kind: &str) -> bool {
+    pattern == "*"
+        || pattern == kind
+        || pattern.strip_suffix(".*").is_some_and(|p| kind.split_once('.').is_some_and(|(k, _)| k == p))
 }
 
 /// One delivery of one event to one endpoint.
@@ -69,7 +205,7 @@ fn delivery_from_row(r: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
     })
 }
 
-fn endpoint_from_row(r: &sqlx::any::AnyRow) -> Result<WebhookEndpoint, StoreError> {
+pub(crate) fn endpoint_from_row(r: &sqlx::any::AnyRow) -> Result<WebhookEndpoint, StoreError> {
     let types: String = r.try_get("event_types")?;
     Ok(WebhookEndpoint {
         id: r.try_get("id")?,
@@ -77,7 +213,11 @@ fn endpoint_from_row(r: &sqlx::any::AnyRow) -> Result<WebhookEndpoint, StoreErro
         secret: r.try_get("secret")?,
         event_types: serde_json::from_str(&types).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         status: r.try_get("status")?,
+        description: r.try_get("description")?,
+        previous_secret: r.try_get("previous_secret")?,
+        previous_secret_expires_at_us: r.try_get("previous_secret_expires_at")?,
         created_at_us: r.try_get("created_at")?,
+        updated_at_us: r.try_get("updated_at")?,
     })
 }
 
@@ -85,7 +225,15 @@ fn endpoint_from_row(r: &sqlx::any::AnyRow) -> Result<WebhookEndpoint, StoreErro
 pub const FAN_OUT_EVENTS_MAX: usize = 500;
 
 impl Db {
-    /// An endpoint by id.
+    /// Endpoints not deleted, newest first, a page at a time.
+    pub async fn webhook_endpoints(&self, cursor: &Cursor, limit: usize) -> Result<Page<WebhookEndpoint>, StoreError> {
+        let conditions = [("status <> $?", Val::T("deleted".into()))];
+        let (rows, has_more) =
+            crate::read::page(self, "SELECT * FROM webhook_endpoints", "id", &conditions, cursor, limit).await?;
+        Ok(Page { data: rows.iter().map(endpoint_from_row).collect::<Result<_, _>>()?, has_more })
+    }
+
+    /// An endpoint by id (deleted ones too: their deliveries stay readable).
     pub async fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
         let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")
             .bind(id.to_string())
@@ -124,7 +272,7 @@ impl Db {
             .collect::<Result<_, _>>()?;
         let mut created = 0;
         for e in &events {
-            for ep in endpoints.iter().filter(|ep| ep.event_types.is_empty() || ep.event_types.contains(&e.kind)) {
+            for ep in endpoints.iter().filter(|ep| ep.wants(&e.kind)) {
                 sqlx::query(
                     "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, status, attempts, next_attempt_at, \
                      created_at, updated_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4) \
@@ -155,6 +303,7 @@ impl Db {
     ) -> Result<Vec<(Delivery, WebhookEndpoint, EventRecord)>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
+             AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE status = 'active') \
              ORDER BY next_attempt_at LIMIT {limit}"
         ))
         .bind(now_us)
@@ -244,5 +393,27 @@ impl Db {
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_patterns() {
+        assert!(check_event_pattern("payment.completed").is_ok());
+        assert!(check_event_pattern("payment.*").is_ok());
+        assert!(check_event_pattern("*").is_ok());
+        for bad in ["payment.complete", "payment.", "paym.*", "*.completed", "", "payment.**", "PAYMENT.completed"] {
+            assert!(check_event_pattern(bad).is_err(), "{bad}");
+        }
+        assert!(type_matches("payment.*", "payment.completed"));
+        assert!(!type_matches("payment.*", "refund.created"));
+        assert!(!type_matches("pay.*", "payment.completed"));
+        let mut names: Vec<&str> = EVENT_TYPES.iter().map(|(k, _)| *k).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EVENT_TYPES.len(), "each event type once");
     }
 }

@@ -68,6 +68,13 @@ pub enum Command {
     Payments(rialto_payments::Command),
     /// Register a webhook endpoint.
     CreateWebhookEndpoint(Box<crate::WebhookEndpoint>),
+    /// Change, rotate the secret of, or delete a webhook endpoint.
+    ChangeWebhookEndpoint {
+        /// The endpoint.
+        id: String,
+        /// What changes.
+        change: crate::WebhookChange,
+    },
     /// A risk administration command (`rialto_risk::admin::Command`: rules and lists).
     Risk(rialto_risk::admin::Command),
     /// Change the fraud model registry.
@@ -210,6 +217,9 @@ pub enum CommandError {
     /// No such model.
     #[error("no model `{0}`")]
     ModelNotFound(String),
+    /// No such webhook endpoint (or it was deleted).
+    #[error("no webhook endpoint `{0}`")]
+    WebhookEndpointNotFound(String),
     /// The registry does not allow the change.
     #[error("{0}")]
     ModelState(String),
@@ -323,6 +333,8 @@ struct Writes {
     credit_scores: Vec<CreditScoreRecord>,
     model_scores: Vec<Vec<Val>>,
     webhook_endpoints: Vec<crate::WebhookEndpoint>,
+    /// Endpoints changed (whole rows after the change); deleted ones cancel their deliveries.
+    changed_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
     system_accounts: Vec<Vec<Val>>,
 }
@@ -332,6 +344,7 @@ struct State {
     /// Users, accounts, transfers and the book.
     ledger: rialto_ledger::Loaded,
     api_keys: HashMap<String, ApiKey>,
+    webhook_endpoints: HashMap<String, crate::WebhookEndpoint>,
     payments: HashMap<String, PaymentRecord>,
     /// User id -> recent (count, sum) for the gates.
     velocity: HashMap<String, (i64, i64)>,
@@ -438,6 +451,8 @@ impl rialto_engine::Backend for SqlBackend {
         // Events the command raised while applying (risk alerts) come first.
         let mut events = std::mem::take(&mut batch.writes.events);
         events.extend(events_of(command, outcome, &self.presenter));
+        // Subscribers choose from the published list: every event must be on it.
+        debug_assert!(events.iter().all(|e| crate::is_event_type(e.kind)), "an event type missing from EVENT_TYPES");
         Described { events, audit: audited.then(|| audit_of(command, outcome)) }
     }
 
@@ -553,6 +568,7 @@ async fn store_answers(conn: &mut Conn, rows: Vec<AnswerRow>) -> Result<(), Abor
 struct Keys {
     ledger: rialto_ledger::Keys,
     api_keys: BTreeSet<String>,
+    webhook_endpoints: BTreeSet<String>,
     payments: rialto_payments::Keys,
     risk: rialto_risk::admin::Keys,
     /// The model registry changes.
@@ -567,6 +583,9 @@ fn keys_of(commands: &[&Command]) -> Keys {
             Command::Ledger(c) => c.keys(&mut k.ledger),
             Command::Risk(c) => c.keys(&mut k.risk),
             Command::CreateWebhookEndpoint(_) => {}
+            Command::ChangeWebhookEndpoint { id, .. } => {
+                k.webhook_endpoints.insert(id.clone());
+            }
             Command::RevokeApiKey { id } => {
                 k.api_keys.insert(id.clone());
             }
@@ -588,7 +607,8 @@ async fn load_state(
 ) -> Result<State, Abort> {
     let kind = conn.kind();
     let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
-    let Keys { ledger, api_keys: key_ids, payments: payment_keys, risk: risk_keys, registry } = keys_of(commands);
+    let Keys { ledger, api_keys: key_ids, webhook_endpoints, payments: payment_keys, risk: risk_keys, registry } =
+        keys_of(commands);
     let rialto_ledger::Keys {
         transfers: mut transfer_ids,
         accounts: mut account_ids,
@@ -628,6 +648,7 @@ async fn load_state(
     let mut state = State {
         ledger: rialto_ledger::Loaded::default(),
         api_keys: HashMap::new(),
+        webhook_endpoints: HashMap::new(),
         payments: HashMap::new(),
         velocity: HashMap::new(),
         policies: policies.clone(),
@@ -694,12 +715,29 @@ async fn load_state(
             .users
             .insert(row.col("id")?, (crate::records::user_status(&status)?, crate::records::kyc_status(&kyc)?));
     }
+    load_admin(conn, &mut state, (&key_ids, &webhook_endpoints), lock, locks).await?;
+    Ok(state)
+}
+
+/// Webhook endpoints being changed (locked), and API keys being revoked.
+async fn load_admin(
+    conn: &mut Conn,
+    state: &mut State,
+    (key_ids, endpoint_ids): (&BTreeSet<String>, &BTreeSet<String>),
+    lock: &str,
+    locks: &mut LockOrder,
+) -> Result<(), Abort> {
+    locks.take("webhook_endpoints");
+    for row in select_in(conn, "SELECT * FROM webhook_endpoints", endpoint_ids, lock).await? {
+        let e = endpoint_from_row(&row)?;
+        state.webhook_endpoints.insert(e.id.clone(), e);
+    }
     let select = "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys";
-    for row in select_in(conn, select, &key_ids, "").await? {
+    for row in select_in(conn, select, key_ids, "").await? {
         let key = crate::keys::key_from_row(&row)?;
         state.api_keys.insert(key.id.clone(), key);
     }
-    Ok(state)
+    Ok(())
 }
 
 async fn select_in(
@@ -730,6 +768,17 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
         },
         Command::Payments(c) => payments::apply(state, writes, c),
         Command::Risk(c) => rules::apply(state, writes, c),
+        Command::ChangeWebhookEndpoint { id, change } => {
+            // A second change in the batch applies to the first one's result.
+            let current =
+                writes.changed_endpoints.iter().rev().find(|e| e.id == *id).or(state.webhook_endpoints.get(id));
+            let Some(mut e) = current.filter(|e| e.status != "deleted").cloned() else {
+                return Err(CommandError::WebhookEndpointNotFound(id.clone()));
+            };
+            change.apply(&mut e, now);
+            writes.changed_endpoints.push(e.clone());
+            Ok(Output::WebhookEndpoint(Box::new(e)))
+        }
         Command::CreateWebhookEndpoint(e) => {
             writes.webhook_endpoints.push((**e).clone());
             Ok(Output::WebhookEndpoint(e.clone()))
@@ -783,6 +832,7 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
     let (action, resource) = match command {
         Command::Ledger(c) => c.action(),
         Command::CreateWebhookEndpoint(e) => ("webhook_endpoint.create", Some(("webhook_endpoint", e.id.clone()))),
+        Command::ChangeWebhookEndpoint { id, change } => (change.action(), Some(("webhook_endpoint", id.clone()))),
         Command::Risk(c) => c.action(),
         Command::CreateApiKey { key, .. } => ("api_key.create", Some(("api_key", key.id.clone()))),
         Command::RevokeApiKey { id } => ("api_key.revoke", Some(("api_key", id.clone()))),
@@ -870,16 +920,7 @@ async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), 
         )
         .await?;
     }
-    for e in std::mem::take(&mut w.webhook_endpoints) {
-        let types = serde_json::to_string(&e.event_types).unwrap_or_else(|_| "[]".into());
-        let q = "INSERT INTO webhook_endpoints (id, url, secret, event_types, status, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)";
-        conn.execute(
-            q,
-            [Val::T(e.id), Val::T(e.url), Val::T(e.secret), Val::T(types), Val::T(e.status), Val::I(e.created_at_us)],
-        )
-        .await?;
-    }
+    write_endpoints(conn, &mut w, state.now).await?;
     for (key, hash) in std::mem::take(&mut w.api_keys) {
         let q = "INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         conn.execute(
@@ -900,4 +941,56 @@ async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), 
         conn.execute(q, [Val::I(state.now), Val::T(id)]).await?;
     }
     Ok(())
+}
+
+/// New and changed webhook endpoints (whole rows); a deleted one's pending deliveries are
+/// cancelled in the same transaction.
+async fn write_endpoints(conn: &mut Conn, w: &mut Writes, now: i64) -> Result<(), sqlx::Error> {
+    let q = "INSERT INTO webhook_endpoints (id, url, secret, event_types, status, created_at, description, \
+             previous_secret, previous_secret_expires_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret, \
+             event_types = excluded.event_types, status = excluded.status, description = excluded.description, \
+             previous_secret = excluded.previous_secret, \
+             previous_secret_expires_at = excluded.previous_secret_expires_at, updated_at = excluded.updated_at";
+    let created = std::mem::take(&mut w.webhook_endpoints);
+    let changed = std::mem::take(&mut w.changed_endpoints);
+    for e in created.into_iter().chain(changed) {
+        let types = serde_json::to_string(&e.event_types).unwrap_or_else(|_| "[]".into());
+        if e.status == "deleted" {
+            let cancel = "UPDATE webhook_deliveries SET status = 'cancelled', updated_at = $1 \
+                          WHERE endpoint_id = $2 AND status = 'pending'";
+            conn.execute(cancel, [Val::I(now), Val::T(e.id.clone())]).await?;
+        }
+        let values = [
+            Val::T(e.id),
+            Val::T(e.url),
+            Val::T(e.secret),
+            Val::T(types),
+            Val::T(e.status),
+            Val::I(e.created_at_us),
+            Val::T(e.description),
+            Val::OT(e.previous_secret),
+            Val::OI(e.previous_secret_expires_at_us),
+            Val::I(e.updated_at_us),
+        ];
+        conn.execute(q, values).await?;
+    }
+    Ok(())
+}
+
+/// A webhook endpoint row as the writer reads it.
+fn endpoint_from_row(r: &Row) -> Result<crate::WebhookEndpoint, StoreError> {
+    let types: String = r.col("event_types")?;
+    Ok(crate::WebhookEndpoint {
+        id: r.col("id")?,
+        url: r.col("url")?,
+        secret: r.col("secret")?,
+        event_types: serde_json::from_str(&types).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: r.col("status")?,
+        description: r.col("description")?,
+        previous_secret: r.col("previous_secret")?,
+        previous_secret_expires_at_us: r.col("previous_secret_expires_at")?,
+        created_at_us: r.col("created_at")?,
+        updated_at_us: r.col("updated_at")?,
+    })
 }

@@ -28,12 +28,23 @@ const BACKOFF_MAX: Duration = Duration::from_secs(3600);
 
 /// The signature header value for `body` at unix time `t`.
 pub fn signature(secret: &str, t: i64, body: &str) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body.as_bytes());
-    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+    signatures(&[secret], t, body)
+}
+
+/// The signature header with one `v1=` per secret: during a secret rotation's overlap the
+/// new secret's and the old one's, so receivers holding either accept the delivery.
+pub fn signatures(secrets: &[&str], t: i64, body: &str) -> String {
+    let mut out = format!("t={t}");
+    for secret in secrets {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(t.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body.as_bytes());
+        out.push_str(",v1=");
+        out.push_str(&hex::encode(mac.finalize().into_bytes()));
+    }
+    out
 }
 
 fn backoff(base: Duration, attempts: i64) -> Duration {
@@ -47,26 +58,34 @@ pub async fn deliver_due(state: AppState) -> Result<i64, String> {
     let now = rialto_store::now_us();
     state.db.fan_out(now).await.map_err(|e| e.to_string())?;
     let due = state.db.due_deliveries(now, DELIVERIES_PER_RUN_MAX).await.map_err(|e| e.to_string())?;
-    let client = reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).build().map_err(|e| e.to_string())?;
+    let policy = &state.config.webhook_targets;
+    let client = policy.client(ATTEMPT_TIMEOUT).map_err(|e| e.to_string())?;
     let mut tasks = tokio::task::JoinSet::new();
     for (delivery, endpoint, event) in due {
         let (client, state) = (client.clone(), state.clone());
         tasks.spawn(async move {
             let body = present::event(&event).to_string();
-            let t = rialto_store::now_us() / 1_000_000;
-            let sent = client
-                .post(&endpoint.url)
-                .header("content-type", "application/json")
-                .header("rialto-signature", signature(&endpoint.secret, t, &body))
-                .header("rialto-delivery-id", &delivery.id)
-                .header("rialto-event-id", &event.id)
-                .body(body)
-                .send()
-                .await;
-            let (code, error) = match sent {
-                Ok(r) if r.status().is_success() => (Some(i64::from(r.status().as_u16())), None),
-                Ok(r) => (Some(i64::from(r.status().as_u16())), Some(format!("receiver answered {}", r.status()))),
-                Err(e) => (None, Some(e.to_string())),
+            let now = rialto_store::now_us();
+            let (code, error) = match reqwest::Url::parse(&endpoint.url) {
+                Err(_) => (None, Some("the endpoint's URL does not parse".to_string())),
+                Ok(url) => match state.config.webhook_targets.check_literal(&url) {
+                    Err(refused) => (None, Some(refused.to_string())),
+                    Ok(()) => {
+                        let sent = client
+                            .post(url)
+                            .header("content-type", "application/json")
+                            .header(
+                                "rialto-signature",
+                                signatures(&endpoint.signing_secrets(now), now / 1_000_000, &body),
+                            )
+                            .header("rialto-delivery-id", &delivery.id)
+                            .header("rialto-event-id", &event.id)
+                            .body(body)
+                            .send()
+                            .await;
+                        outcome(sent)
+                    }
+                },
             };
             let now = rialto_store::now_us();
             let attempts = delivery.attempts + 1;
@@ -78,6 +97,14 @@ pub async fn deliver_due(state: AppState) -> Result<i64, String> {
                     ("pending", now.saturating_add(i64::try_from(wait.as_micros()).unwrap_or(i64::MAX)))
                 }
             };
+            if let Some(e) = &error {
+                let (endpoint, delivery) = (endpoint.id.as_str(), delivery.id.as_str());
+                if status == "failed" {
+                    tracing::error!(endpoint, delivery, attempts, error = %e, "webhook delivery failed for good");
+                } else {
+                    tracing::warn!(endpoint, delivery, attempts, error = %e, "webhook delivery failed; will retry");
+                }
+            }
             let ok = error.is_none();
             state.db.record_attempt(&delivery.id, status, next, code, error, now).await.map(|()| ok)
         });
@@ -94,6 +121,24 @@ pub async fn deliver_due(state: AppState) -> Result<i64, String> {
     Ok(delivered)
 }
 
+/// (HTTP status, error) of an attempt. A refused target says only that: no port, no reply.
+fn outcome(sent: reqwest::Result<reqwest::Response>) -> (Option<i64>, Option<String>) {
+    match sent {
+        Ok(r) if r.status().is_success() => (Some(i64::from(r.status().as_u16())), None),
+        Ok(r) => (Some(i64::from(r.status().as_u16())), Some(format!("receiver answered {}", r.status()))),
+        Err(e) => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(s) = source {
+                if s.to_string() == super::targets::REFUSED {
+                    return (None, Some(super::targets::REFUSED.to_string()));
+                }
+                source = s.source();
+            }
+            (None, Some(e.to_string()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +151,8 @@ mod tests {
         assert_eq!(sig.len(), "t=1700000000,v1=".len() + 64);
         assert_ne!(sig, signature("whsec_other", 1_700_000_000, "{}"));
         assert_ne!(sig, signature("whsec_test", 1_700_000_001, "{}"));
+        let both = signatures(&["whsec_test", "whsec_old"], 1_700_000_000, "{}");
+        assert!(both.starts_with(&sig) && both.len() == sig.len() + ",v1=".len() + 64, "{both}");
     }
 
     #[test]

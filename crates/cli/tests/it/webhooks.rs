@@ -30,24 +30,27 @@ fn valid(secret: &str, headers: &HeaderMap, body: &str) -> bool {
         return false;
     };
     let mut t = None;
-    let mut v1 = None;
+    let mut v1s = Vec::new();
     for part in sig.split(',') {
         match part.split_once('=') {
             Some(("t", x)) => t = x.parse::<i64>().ok(),
-            Some(("v1", x)) => v1 = hex::decode(x).ok(),
+            Some(("v1", x)) => v1s.extend(hex::decode(x).ok()),
             _ => {}
         }
     }
-    let (Some(t), Some(v1)) = (t, v1) else {
+    let Some(t) = t else {
         return false;
     };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     if (now - t).abs() > 300 {
         return false;
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{t}.{body}").as_bytes());
-    mac.verify_slice(&v1).is_ok()
+    // During a secret rotation there is one v1 per secret: any one may match.
+    v1s.iter().any(|v1| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.{body}").as_bytes());
+        mac.verify_slice(v1).is_ok()
+    })
 }
 
 /// A receiver that answers 500 to the first `fail_first` attempts of every delivery.
@@ -208,4 +211,211 @@ async fn unreachable_receiver_ends_failed_after_bounded_attempts_sqlite() {
 #[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
 async fn unreachable_receiver_ends_failed_after_bounded_attempts_postgres() {
     unreachable_receiver_ends_failed_after_bounded_attempts(Backend::Postgres).await;
+}
+
+async fn endpoints_are_checked_and_managed(backend: Backend) {
+    let Some(app) = start(backend).await else { return };
+    let (_, types) = app.get("/v1/event-types").await;
+    let types: Vec<&str> = types["data"].as_array().unwrap().iter().map(|t| t["type"].as_str().unwrap()).collect();
+    assert!(types.contains(&"payment.completed") && types.contains(&"transfer.posted"), "{types:?}");
+    let url = "http://127.0.0.1:9/hook";
+    for bad in [
+        json!("payment.completed"),
+        json!({}),
+        json!(42),
+        json!([]),
+        json!(["payment.complete"]),
+        json!(["payment.**"]),
+        json!(["nope.*"]),
+        json!([7]),
+    ] {
+        let (s, e) = app.post("/v1/webhook-endpoints", json!({"url": url, "event_types": bad})).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (400, Some("invalid_event_type")), "{bad}: {e}");
+        assert_eq!(e["error"]["param"], "event_types");
+    }
+    let (s, e) = app.post("/v1/webhook-endpoints", json!({"url": "http://u:p@127.0.0.1:9/"})).await;
+    assert_eq!((s, e["error"]["param"].as_str()), (400, Some("url")), "credentials in a URL: {e}");
+    let (s, a) =
+        app.post("/v1/webhook-endpoints", json!({"url": url, "event_types": ["payment.*"], "description": "a"})).await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["event_types"], json!(["payment.*"]));
+    let (_, b) = app.post("/v1/webhook-endpoints", json!({"url": url})).await;
+    assert_eq!(b["event_types"], json!(["*"]), "no event_types means every event, said explicitly");
+    let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+
+    let (s, list) = app.get("/v1/webhook-endpoints").await;
+    assert_eq!((s, list["data"].as_array().unwrap().len()), (200, 2), "{list}");
+    assert!(!list.to_string().contains("whsec_"), "secrets are never listed");
+    let (s, got) = app.get(&format!("/v1/webhook-endpoints/{a_id}")).await;
+    assert_eq!((s, got["description"].as_str(), got.get("secret")), (200, Some("a"), None), "{got}");
+
+    let path = format!("/v1/webhook-endpoints/{a_id}");
+    let (s, changed) = app.post(&path, json!({"status": "disabled", "event_types": ["refund.created"]})).await;
+    assert_eq!((s, changed["status"].as_str()), (200, Some("disabled")), "{changed}");
+    assert_eq!(changed["event_types"], json!(["refund.created"]));
+    assert_eq!(app.post(&path, json!({"status": "deleted"})).await.0, 400, "delete with DELETE");
+    assert_eq!(app.post(&path, json!({})).await.0, 400, "an update changes something");
+    assert_eq!(app.post(&path, json!({"event_types": "refund.created"})).await.0, 400);
+
+    let r = app.http.delete(format!("{}{path}", app.base)).bearer_auth(&app.key).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(app.get(&path).await.0, 404, "a deleted endpoint is gone");
+    assert_eq!(app.post(&path, json!({"description": "b"})).await.0, 404);
+    let r = app.http.delete(format!("{}{path}", app.base)).bearer_auth(&app.key).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404, "deleting twice");
+    let (_, list) = app.get("/v1/webhook-endpoints").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0]["id"], b_id);
+    let (_, audit) = app.get(&format!("/v1/audit-events?resource_id={a_id}")).await;
+    let actions: Vec<(&str, &str)> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("webhook_endpoint.delete", "failure"),
+            ("webhook_endpoint.update", "failure"),
+            ("webhook_endpoint.delete", "success"),
+            ("webhook_endpoint.update", "success"),
+            ("webhook_endpoint.create", "success"),
+        ],
+        "changes and refused changes are audited"
+    );
+    assert!(!audit.to_string().contains("whsec_"), "no secret in the audit log");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_are_checked_and_managed_sqlite() {
+    endpoints_are_checked_and_managed(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+async fn endpoints_are_checked_and_managed_postgres() {
+    endpoints_are_checked_and_managed(Backend::Postgres).await;
+}
+
+/// Posts a transfer (a `transfer.posted` event) and waits for the receiver to accept `n` events.
+async fn deliver_one(app: &App, received: &Arc<Mutex<Received>>, n: usize) {
+    let (funding, a) = app.funded("USD", 100).await;
+    let _ = (funding, a);
+    for _ in 0..200 {
+        if received.lock().unwrap().accepted.len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the receiver did not get {n} events");
+}
+
+async fn secrets_rotate_with_an_overlap(backend: Backend) {
+    let Some(app) = start(backend).await else { return };
+    let (url, received) = receiver(0).await;
+    let (_, ep) = app.post("/v1/webhook-endpoints", json!({"url": url, "event_types": ["account.created"]})).await;
+    let id = ep["id"].as_str().unwrap().to_string();
+    let old = ep["secret"].as_str().unwrap().to_string();
+    received.lock().unwrap().secret = old.clone();
+    // Two accounts: two account.created events.
+    deliver_one(&app, &received, 2).await;
+    let (s, rotated) =
+        app.post(&format!("/v1/webhook-endpoints/{id}/rotate-secret"), json!({"overlap_seconds": 3600})).await;
+    assert_eq!(s, 200, "{rotated}");
+    let new = rotated["secret"].as_str().unwrap().to_string();
+    assert!(new != old && new.starts_with("whsec_"));
+    assert!(rotated["previous_secret_expires_at"].is_string(), "{rotated}");
+    // During the overlap, a receiver still holding the old secret accepts...
+    deliver_one(&app, &received, 4).await;
+    // ...and so does one that moved to the new secret.
+    received.lock().unwrap().secret = new.clone();
+    deliver_one(&app, &received, 6).await;
+    // With no overlap, only the newest secret signs.
+    let (_, last) = app.post(&format!("/v1/webhook-endpoints/{id}/rotate-secret"), json!({"overlap_seconds": 0})).await;
+    assert!(last["previous_secret_expires_at"].is_null(), "{last}");
+    received.lock().unwrap().secret = new;
+    let bad_before = received.lock().unwrap().bad_signatures;
+    app.funded("USD", 100).await;
+    for _ in 0..200 {
+        if received.lock().unwrap().bad_signatures > bad_before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(received.lock().unwrap().bad_signatures > bad_before, "the replaced secret no longer signs");
+    let (s, e) =
+        app.post(&format!("/v1/webhook-endpoints/{id}/rotate-secret"), json!({"overlap_seconds": 8 * 86400})).await;
+    assert_eq!(s, 400, "{e}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_rotate_with_an_overlap_sqlite() {
+    secrets_rotate_with_an_overlap(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+async fn secrets_rotate_with_an_overlap_postgres() {
+    secrets_rotate_with_an_overlap(Backend::Postgres).await;
+}
+
+async fn deliveries_reach_only_public_addresses(backend: Backend) {
+    // A server with the default policy refuses loopback, private and link-local targets.
+    let strict = |c: &mut rialto_api::Config| {
+        c.webhook_targets.allowed.clear();
+        c.webhook_interval = Duration::from_millis(50);
+        c.webhook_backoff_base = Duration::from_millis(20);
+    };
+    let Some(app) = App::start_with(backend, strict).await else { return };
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.7:6379/",
+        "http://[::1]:9/",
+        "http://[::ffff:127.0.0.1]:9/",
+        "http://localhost:9/",
+        "http://0.0.0.0:22/",
+    ] {
+        let (s, e) = app.post("/v1/webhook-endpoints", json!({"url": url})).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (400, Some("webhook_target_not_allowed")), "{url}: {e}");
+    }
+    let url = app.database_url.clone();
+    app.stop().await;
+    // An endpoint registered while loopback was allowed, then the policy tightened: every
+    // delivery checks again, and the stored error names no port and no reply.
+    let (hook, received) = receiver(0).await;
+    let lax = App::start_on(url.clone(), |c| c.webhook_interval = Duration::from_millis(50)).await;
+    let (_, ep) = lax.post("/v1/webhook-endpoints", json!({"url": hook})).await;
+    let id = ep["id"].as_str().unwrap().to_string();
+    received.lock().unwrap().secret = ep["secret"].as_str().unwrap().to_string();
+    lax.stop().await;
+    let app = App::start_on(url, strict).await;
+    app.account("USD", false).await;
+    let mut last = Vec::new();
+    for _ in 0..200 {
+        last = deliveries(&app, &id).await;
+        if last.iter().any(|d| d["attempts"].as_i64() >= Some(2)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(received.lock().unwrap().accepted.is_empty(), "a delivery reached loopback");
+    let error = last.iter().find_map(|d| d["last_error"].as_str()).unwrap_or_default().to_string();
+    assert!(error.contains("not a public address"), "{last:?}");
+    assert!(!error.contains("127.0.0.1") && !error.contains("refused"), "the error probes the target: {error}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_reach_only_public_addresses_sqlite() {
+    deliveries_reach_only_public_addresses(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+async fn deliveries_reach_only_public_addresses_postgres() {
+    deliveries_reach_only_public_addresses(Backend::Postgres).await;
 }
