@@ -85,6 +85,7 @@ fn required_role(method: &Method, path: &str) -> Role {
         Role::Reviewer
     } else if path.starts_with("/v1/api-keys")
         || path.starts_with("/v1/audit")
+        || path == "/v1/config"
         || (path.starts_with("/v1/risk/") && !reading)
     {
         Role::Admin

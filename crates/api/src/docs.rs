@@ -287,6 +287,7 @@ const OPS: &[Op] = &[
     op("delete", "/v1/webhook-endpoints/{id}", "Delete a webhook endpoint: its pending deliveries are cancelled", None, "200", "WebhookEndpoint", Some("writer")),
     op("post", "/v1/webhook-endpoints/{id}/rotate-secret", "A new signing secret (returned once); the old one keeps signing for overlap_seconds (default 86400, at most 604800)", Some("WebhookRotate"), "200", "WebhookEndpoint", Some("writer")),
     op("get", "/v1/webhook-endpoints/{id}/deliveries", "An endpoint's deliveries with attempts and outcome", None, "200", "Object", Some("reader")),
+    op("get", "/v1/config", "The settings this process runs with: business limits (review, reject and KYC thresholds, velocity, settlement fees), risk levels and server bounds; never a secret", None, "200", "Object", Some("admin")),
     op("get", "/v1/event-types", "The event types of the event stream, which webhook endpoints subscribe to", None, "200", "Object", Some("reader")),
     op("get", "/v1/tasks", "Recent runs of scheduled tasks (status, duration, errors)", None, "200", "Object", Some("reader")),
     op("get", "/v1/risk/rules", "Current risk rules", None, "200", "Object", Some("reader")),

@@ -17,6 +17,7 @@ pub mod refusals;
 pub mod risk;
 pub mod routes;
 pub mod serve;
+mod settings;
 pub mod webhooks;
 pub mod worker;
 
@@ -236,6 +237,7 @@ fn admin_routes() -> Router<AppState> {
         .route("/v1/events", get(r::list_events))
         .route("/v1/audit-events", get(r::list_audit))
         .route("/v1/audit/verify", get(r::verify_audit))
+        .route("/v1/config", get(settings::show))
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {

@@ -2,6 +2,7 @@
 //! on the database directly; `bench` measures transfers per second through HTTP.
 
 mod bench;
+mod limits;
 mod model;
 
 use std::net::SocketAddr;
@@ -120,6 +121,8 @@ enum Cmd {
         model_timeout_ms: u64,
         #[command(flatten)]
         http: HttpArgs,
+        #[command(flatten)]
+        limits: Box<limits::LimitArgs>,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -275,6 +278,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             risk_thresholds,
             model_timeout_ms,
             http,
+            limits,
         } => {
             let mut config = rialto_api::Config::new(db.database, listen);
             http.apply(&mut config)?;
@@ -286,13 +290,8 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 (settlement_interval_seconds > 0).then(|| std::time::Duration::from_secs(settlement_interval_seconds));
             config.redis_url = redis_url.filter(|u| !u.is_empty());
             config.redis_prefix = redis_prefix;
-            let mut policies = (*config.policies).clone();
-            policies.time_zone = rialto_risk::TimeZone::parse(&risk_time_zone).map_err(anyhow::Error::msg)?;
-            policies.thresholds = parse_thresholds(&risk_thresholds)?;
-            policies.models = std::sync::Arc::new(rialto_store::ModelServer::new(std::time::Duration::from_millis(
-                model_timeout_ms.clamp(1, 10_000),
-            )));
-            config.policies = std::sync::Arc::new(policies);
+            let risk = (risk_time_zone.as_str(), risk_thresholds.as_str(), model_timeout_ms);
+            config.policies = std::sync::Arc::new(policies(&config.policies, risk, &limits)?);
             let grace = config.limits.shutdown_grace;
             let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             say(format_args!("rialto listening on http://{}", running.addr));
@@ -464,6 +463,21 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// The payment and risk policies: the business limits, the risk time zone and thresholds, and
+/// the model timeout.
+fn policies(
+    base: &rialto_store::Policies,
+    (time_zone, thresholds, model_timeout_ms): (&str, &str, u64),
+    limits: &limits::LimitArgs,
+) -> anyhow::Result<rialto_store::Policies> {
+    let mut policies = base.clone().with_limits(limits.limits()?);
+    policies.time_zone = rialto_risk::TimeZone::parse(time_zone).map_err(anyhow::Error::msg)?;
+    policies.thresholds = parse_thresholds(thresholds)?;
+    let timeout = std::time::Duration::from_millis(model_timeout_ms.clamp(1, 10_000));
+    policies.models = std::sync::Arc::new(rialto_store::ModelServer::new(timeout));
+    Ok(policies)
 }
 
 /// `medium,high,critical`, strictly increasing within 1..=100.

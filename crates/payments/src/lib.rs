@@ -17,6 +17,7 @@ mod command;
 mod fees;
 mod gates;
 mod labels;
+mod limits;
 mod record;
 mod settlement;
 #[cfg(test)]
@@ -34,6 +35,7 @@ pub use gates::{
     PaymentStatus, RiskGate, UserStatus,
 };
 pub use labels::{label, LabelRecord, NewLabel, LABELS, LABEL_SOURCES};
+pub use limits::Limits;
 pub use record::{Location, NewPayment, NewRefund, PaymentContext, PaymentRecord, RefundRecord, Transition};
 pub use settlement::{
     settle, Clearing, ClearingStatus, Journal, NewId, Settle, SettlementChanges, SettlementRecord, SettlementStatus,

@@ -36,6 +36,12 @@ impl FromStr for Network {
     }
 }
 
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
 impl Network {
     /// True when `ip` is inside this network.
     pub fn contains(&self, ip: IpAddr) -> bool {

@@ -254,3 +254,45 @@ both!(a_flood_of_bad_keys_is_throttled_and_audited_in_a_few_records, |app: App| 
     assert!(rows.len() <= 12, "{} audit records for {flood} refusals", rows.len());
     app.stop().await;
 });
+
+fn limits(config: &mut rialto_api::Config) {
+    let limits = rialto_payments::Limits { review_above_minor: 5_000, settlement_fee_bps: 100, ..Default::default() };
+    config.policies = std::sync::Arc::new((*config.policies).clone().with_limits(limits));
+}
+
+async fn the_configuration_is_shown_to_admins_and_applies(app: App) {
+    let (s, c) = app.get("/v1/config").await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["limits"]["review_above_minor"], 5_000);
+    assert_eq!(c["limits"]["settlement_fee_bps"], 100);
+    assert_eq!(c["limits"]["kyc_required_above_minor"], 100_000, "the defaults are shown too");
+    assert!(c["server"]["max_connections"].as_u64().is_some_and(|n| n > 0), "{c}");
+    let text = c.to_string();
+    assert!(!text.contains(crate::common::ADMIN_KEY) && !text.contains("postgres://") && !text.contains("sqlite://"));
+    let (_, reader) = app.post("/v1/api-keys", json!({"name": "r", "role": "reader"})).await;
+    assert_eq!(app.with_key(reader["secret"].as_str().unwrap()).get("/v1/config").await.0, 403);
+    // The configured review threshold decides.
+    let (s, user) = app.post("/v1/users", json!({"name": "u"})).await;
+    assert_eq!(s, 201, "{user}");
+    let (funding, a) = app.funded("USD", 100_000).await;
+    let pay = |amount: i64| {
+        json!({"user_id": user["id"], "source_account_id": a, "destination_account_id": funding, "amount": amount,
+               "currency": "USD", "method": "card"})
+    };
+    assert_eq!(app.post("/v1/payments", pay(5_000)).await.1["status"], "completed");
+    assert_eq!(app.post("/v1/payments", pay(5_001)).await.1["status"], "requires_review");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configuration_is_shown_to_admins_and_applies_sqlite() {
+    let app = App::start_with(crate::common::Backend::Sqlite, limits).await.unwrap();
+    the_configuration_is_shown_to_admins_and_applies(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+async fn the_configuration_is_shown_to_admins_and_applies_postgres() {
+    let app = App::start_with(crate::common::Backend::Postgres, limits).await.unwrap();
+    the_configuration_is_shown_to_admins_and_applies(app).await;
+}

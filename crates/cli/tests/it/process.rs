@@ -179,3 +179,30 @@ async fn slow_clients_are_cut_off_postgres() {
     let app = App::start_with(crate::common::Backend::Postgres, slow_limits).await.unwrap();
     slow_clients_are_cut_off(app).await;
 }
+
+#[test]
+fn bad_limits_stop_the_start_with_every_problem_named() {
+    let dir = std::env::temp_dir().join(format!("rialto-limits-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("rialto.toml");
+    std::fs::write(&config, "[limits]\nreview_above_minor = 20000000\nvelocity_max_count = 0\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rialto"))
+        .args(["serve", "--database", &format!("sqlite://{}", dir.join("x.db").display()), "--listen", "127.0.0.1:0"])
+        .args(["--config", config.to_str().unwrap(), "--settlement-fee-bps", "10001"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for problem in ["review_above_minor", "velocity_max_count", "settlement_fee_bps"] {
+        assert!(stderr.contains(problem), "{problem} is not named: {stderr}");
+    }
+    std::fs::write(&config, "[limits]\nreview_above = 5\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rialto"))
+        .args(["serve", "--database", &format!("sqlite://{}", dir.join("x.db").display()), "--listen", "127.0.0.1:0"])
+        .args(["--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code() == Some(1) && stderr.contains("review_above"), "an unknown key is refused: {stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

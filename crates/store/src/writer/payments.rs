@@ -33,6 +33,21 @@ pub struct Policies {
     pub models: Arc<super::ModelServer>,
     /// The parsed risk rules, reused while the stored rules are unchanged.
     pub rules: Arc<super::assess::RuleCache>,
+    /// The business limits the gates, the velocity window and the fees were built from (what
+    /// `GET /v1/config` shows); [`Policies::with_limits`] keeps them in step.
+    pub limits: rialto_payments::Limits,
+}
+
+impl Policies {
+    /// These policies with the gates, the velocity window and the fees of `limits`.
+    pub fn with_limits(mut self, limits: rialto_payments::Limits) -> Policies {
+        self.risk = Arc::new(limits.risk_gate());
+        self.compliance = Arc::new(limits.compliance_gate());
+        self.velocity_window_us = limits.velocity_window_seconds.saturating_mul(1_000_000);
+        self.fees = limits.fees();
+        self.limits = limits;
+        self
+    }
 }
 
 impl std::fmt::Debug for Policies {
@@ -43,13 +58,13 @@ impl std::fmt::Debug for Policies {
 
 impl Default for Policies {
     fn default() -> Self {
-        let risk = rialto_payments::LimitsRiskGate::default();
-        let window = risk.velocity_window_secs.saturating_mul(1_000_000);
+        let limits = rialto_payments::Limits::default();
         Policies {
-            risk: Arc::new(risk),
-            compliance: Arc::new(rialto_payments::KycComplianceGate::default()),
-            velocity_window_us: window,
-            fees: rialto_payments::FeeSchedule::default(),
+            risk: Arc::new(limits.risk_gate()),
+            compliance: Arc::new(limits.compliance_gate()),
+            velocity_window_us: limits.velocity_window_seconds.saturating_mul(1_000_000),
+            fees: limits.fees(),
+            limits,
             windows: Arc::new(crate::windows::Windows::memory()),
             thresholds: rialto_risk::Thresholds::default(),
             models: Arc::new(super::ModelServer::default()),
