@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rialto_store::{ApiKey, AuditContext, Role};
@@ -74,38 +74,6 @@ impl AuthCache {
             entries.clear();
         }
     }
-}
-
-/// The role a request needs: reads need `reader`, changes `writer`; key management and the
-/// audit log need `admin`.
-fn required_role(method: &Method, path: &str) -> Role {
-    let reading = method == Method::GET || method == Method::HEAD;
-    if path == "/v1/risk/rules/backtest" {
-        // Changes nothing: an analyst's (reviewer's) tool.
-        Role::Reviewer
-    } else if path.starts_with("/v1/api-keys")
-        || path.starts_with("/v1/audit")
-        || path == "/v1/config"
-        || (path.starts_with("/v1/risk/") && !reading)
-    {
-        Role::Admin
-    } else if method == Method::POST
-        && (path.ends_with("/approve")
-            || path.ends_with("/decline")
-            || path.ends_with("/labels")
-            || is_user_update(path))
-    {
-        Role::Reviewer
-    } else if method == Method::GET || method == Method::HEAD {
-        Role::Reader
-    } else {
-        Role::Writer
-    }
-}
-
-/// `POST /v1/users/{id}`: status and KYC changes are a reviewer's (compliance) decision.
-fn is_user_update(path: &str) -> bool {
-    path.strip_prefix("/v1/users/").is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
 }
 
 /// The request id given by the outermost middleware.
@@ -220,9 +188,15 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         }
         return refuse(&state, &req, "anonymous", "auth.failure", unauthorized("the API key is not valid"));
     };
-    let needed = required_role(req.method(), req.uri().path());
-    if key.role < needed {
-        let message = format!("this {} key may not do this; it needs the {} role", key.role.as_str(), needed.as_str());
+    let route = req.extensions().get::<MatchedPath>().map_or("", MatchedPath::as_str);
+    let needed = crate::permissions::needed(req.method(), route);
+    if !crate::permissions::allows(key.role, needed) {
+        let message = format!(
+            "this {} key may not do this: it needs the `{}` permission (roles: {})",
+            key.role.as_str(),
+            needed.as_str(),
+            needed.roles().join(", ")
+        );
         let e = ApiError::new(StatusCode::FORBIDDEN, "forbidden", message);
         return refuse(&state, &req, &key.id, "auth.forbidden", e);
     }
@@ -239,17 +213,4 @@ fn throttled(state: &AppState, req: &Request, wait_s: u64) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles() {
-        assert_eq!(required_role(&Method::GET, "/v1/accounts"), Role::Reader);
-        assert_eq!(required_role(&Method::POST, "/v1/transfers"), Role::Writer);
-        assert_eq!(required_role(&Method::GET, "/v1/api-keys"), Role::Admin);
-        assert!(Role::Admin > Role::Writer && Role::Writer > Role::Reader);
-    }
 }

@@ -5,7 +5,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-/// One operation: method, path, summary, request schema, success status and schema, role.
+/// One operation: method, path, summary, request schema, success status and schema. What it
+/// needs is its permission (`crate::permissions`).
 struct Op {
     method: &'static str,
     path: &'static str,
@@ -13,7 +14,6 @@ struct Op {
     request: Option<&'static str>,
     status: &'static str,
     response: &'static str,
-    role: Option<&'static str>,
 }
 
 const fn op(
@@ -23,23 +23,21 @@ const fn op(
     request: Option<&'static str>,
     status: &'static str,
     response: &'static str,
-    role: Option<&'static str>,
 ) -> Op {
-    Op { method, path, summary, request, status, response, role }
+    Op { method, path, summary, request, status, response }
 }
 
 /// Every route the router serves. A test checks the router and this table agree.
 #[rustfmt::skip]
 const OPS: &[Op] = &[
-    op("get", "/healthz", "Liveness", None, "200", "Status", None),
+    op("get", "/healthz", "Liveness", None, "200", "Status"),
     op(
         "get",
         "/readyz",
         "Readiness (the database answers)",
         None,
         "200",
-        "Status",
-        None,
+        "Status"
     ),
     op(
         "get",
@@ -47,8 +45,7 @@ const OPS: &[Op] = &[
         "Prometheus metrics",
         None,
         "200",
-        "Text",
-        None,
+        "Text"
     ),
     op(
         "get",
@@ -56,8 +53,7 @@ const OPS: &[Op] = &[
         "This document",
         None,
         "200",
-        "Object",
-        None,
+        "Object"
     ),
     op(
         "get",
@@ -65,8 +61,7 @@ const OPS: &[Op] = &[
         "API reference page",
         None,
         "200",
-        "Text",
-        None,
+        "Text"
     ),
     op(
         "post",
@@ -74,8 +69,7 @@ const OPS: &[Op] = &[
         "Create a user",
         Some("UserCreate"),
         "201",
-        "User",
-        Some("writer"),
+        "User"
     ),
     op(
         "get",
@@ -83,8 +77,7 @@ const OPS: &[Op] = &[
         "List users",
         None,
         "200",
-        "UserList",
-        Some("reader"),
+        "UserList"
     ),
     op(
         "get",
@@ -92,8 +85,7 @@ const OPS: &[Op] = &[
         "Get a user",
         None,
         "200",
-        "User",
-        Some("reader"),
+        "User"
     ),
     op(
         "post",
@@ -101,8 +93,7 @@ const OPS: &[Op] = &[
         "Open an account",
         Some("AccountCreate"),
         "201",
-        "Account",
-        Some("writer"),
+        "Account"
     ),
     op(
         "get",
@@ -110,8 +101,7 @@ const OPS: &[Op] = &[
         "List accounts (filter: user_id)",
         None,
         "200",
-        "AccountList",
-        Some("reader"),
+        "AccountList"
     ),
     op(
         "get",
@@ -119,8 +109,7 @@ const OPS: &[Op] = &[
         "Get an account with its balance",
         None,
         "200",
-        "Account",
-        Some("reader"),
+        "Account"
     ),
     op(
         "post",
@@ -128,8 +117,7 @@ const OPS: &[Op] = &[
         "Freeze an account",
         None,
         "200",
-        "Account",
-        Some("writer"),
+        "Account"
     ),
     op(
         "post",
@@ -137,8 +125,7 @@ const OPS: &[Op] = &[
         "Unfreeze an account",
         None,
         "200",
-        "Account",
-        Some("writer"),
+        "Account"
     ),
     op(
         "post",
@@ -146,8 +133,7 @@ const OPS: &[Op] = &[
         "Close an account with a zero balance",
         None,
         "200",
-        "Account",
-        Some("writer"),
+        "Account"
     ),
     op(
         "get",
@@ -155,8 +141,7 @@ const OPS: &[Op] = &[
         "The account's entries, newest first",
         None,
         "200",
-        "EntryList",
-        Some("reader"),
+        "EntryList"
     ),
     op(
         "get",
@@ -164,8 +149,7 @@ const OPS: &[Op] = &[
         "Balance now, or posted balance at `?at=<RFC 3339>`",
         None,
         "200",
-        "Balance",
-        Some("reader"),
+        "Balance"
     ),
     op(
         "post",
@@ -173,8 +157,7 @@ const OPS: &[Op] = &[
         "Create a posted or pending transfer",
         Some("TransferCreate"),
         "201",
-        "Transfer",
-        Some("writer"),
+        "Transfer"
     ),
     op(
         "get",
@@ -182,8 +165,7 @@ const OPS: &[Op] = &[
         "List transfers (filter: account_id)",
         None,
         "200",
-        "TransferList",
-        Some("reader"),
+        "TransferList"
     ),
     op(
         "get",
@@ -191,8 +173,7 @@ const OPS: &[Op] = &[
         "Get a transfer",
         None,
         "200",
-        "Transfer",
-        Some("reader"),
+        "Transfer"
     ),
     op(
         "post",
@@ -200,8 +181,7 @@ const OPS: &[Op] = &[
         "Post a pending transfer (optionally a smaller amount)",
         Some("TransferPost"),
         "200",
-        "Transfer",
-        Some("writer"),
+        "Transfer"
     ),
     op(
         "post",
@@ -209,8 +189,7 @@ const OPS: &[Op] = &[
         "Void a pending transfer",
         None,
         "200",
-        "Transfer",
-        Some("writer"),
+        "Transfer"
     ),
     op(
         "post",
@@ -218,8 +197,7 @@ const OPS: &[Op] = &[
         "Reverse a posted transfer",
         None,
         "201",
-        "Transfer",
-        Some("writer"),
+        "Transfer"
     ),
     op(
         "post",
@@ -227,8 +205,7 @@ const OPS: &[Op] = &[
         "Post a balanced multi-line journal entry",
         Some("JournalCreate"),
         "201",
-        "JournalEntry",
-        Some("writer"),
+        "JournalEntry"
     ),
     op(
         "get",
@@ -236,8 +213,7 @@ const OPS: &[Op] = &[
         "Get a journal entry",
         None,
         "200",
-        "JournalEntry",
-        Some("reader"),
+        "JournalEntry"
     ),
     op(
         "get",
@@ -245,8 +221,7 @@ const OPS: &[Op] = &[
         "Recompute every balance and the trial balance",
         None,
         "200",
-        "Verification",
-        Some("reader"),
+        "Verification"
     ),
     op(
         "get",
@@ -254,8 +229,7 @@ const OPS: &[Op] = &[
         "List API keys",
         None,
         "200",
-        "Object",
-        Some("admin"),
+        "Object"
     ),
     op(
         "post",
@@ -263,55 +237,55 @@ const OPS: &[Op] = &[
         "Create an API key (secret shown once)",
         Some("ApiKeyCreate"),
         "200",
-        "Object",
-        Some("admin"),
+        "Object"
     ),
-    op("post", "/v1/api-keys/{id}/revoke", "Revoke an API key", None, "200", "Object", Some("admin")),
-    op("post", "/v1/payments", "Create a payment: accounts, risk, compliance and balance gates, then the ledger", Some("PaymentCreate"), "201", "Payment", Some("writer")),
-    op("get", "/v1/payments", "List payments (filters: user_id, account_id, status, from, to)", None, "200", "PaymentList", Some("reader")),
-    op("get", "/v1/payments/{id}", "Get a payment with its status history and refunds", None, "200", "Payment", Some("reader")),
-    op("post", "/v1/payments/{id}/approve", "Approve a payment held for review (posts the hold)", Some("ReviewNote"), "200", "Payment", Some("reviewer")),
-    op("post", "/v1/payments/{id}/decline", "Decline a payment held for review (releases the hold)", Some("ReviewNote"), "200", "Payment", Some("reviewer")),
-    op("post", "/v1/payments/{id}/labels", "Label a payment fraud or legitimate (source: review|chargeback|manual)", Some("LabelCreate"), "201", "Object", Some("reviewer")),
-    op("get", "/v1/payments/{id}/labels", "A payment's labels, oldest first (the last one counts)", None, "200", "Object", Some("reader")),
-    op("get", "/v1/reviews", "The review queue: payments held for review, oldest first (filters: user_id, currency, min_amount, from)", None, "200", "PaymentList", Some("reader")),
-    op("post", "/v1/payments/{id}/cancel", "Cancel a pending or held payment", None, "200", "Payment", Some("writer")),
-    op("post", "/v1/payments/{id}/refunds", "Refund part or all of what remains", Some("RefundCreate"), "201", "Refund", Some("writer")),
-    op("post", "/v1/users/{id}", "Change a user's status (active|blocked) or kyc_status (pending|verified|rejected)", Some("UserUpdate"), "200", "User", Some("reviewer")),
-    op("post", "/v1/settlements", "Settle pending clearings per merchant account and currency, with fees", Some("SettlementCreate"), "201", "Object", Some("writer")),
-    op("get", "/v1/settlements/{id}", "Get a settlement batch and its payments", None, "200", "Settlement", Some("reader")),
-    op("post", "/v1/webhook-endpoints", "Register a webhook endpoint (url, event_types, description); returns its signing secret once. The URL must be a public address unless the operator allowed its network", Some("WebhookCreate"), "200", "WebhookEndpoint", Some("writer")),
-    op("get", "/v1/webhook-endpoints", "Webhook endpoints (newest first, never their secrets)", None, "200", "Object", Some("reader")),
-    op("get", "/v1/webhook-endpoints/{id}", "A webhook endpoint", None, "200", "WebhookEndpoint", Some("reader")),
-    op("post", "/v1/webhook-endpoints/{id}", "Change a webhook endpoint: url, event_types, description, status (active or disabled; a disabled endpoint's deliveries wait)", Some("WebhookUpdate"), "200", "WebhookEndpoint", Some("writer")),
-    op("delete", "/v1/webhook-endpoints/{id}", "Delete a webhook endpoint: its pending deliveries are cancelled", None, "200", "WebhookEndpoint", Some("writer")),
-    op("post", "/v1/webhook-endpoints/{id}/rotate-secret", "A new signing secret (returned once); the old one keeps signing for overlap_seconds (default 86400, at most 604800)", Some("WebhookRotate"), "200", "WebhookEndpoint", Some("writer")),
-    op("get", "/v1/webhook-endpoints/{id}/deliveries", "An endpoint's deliveries with attempts and outcome", None, "200", "Object", Some("reader")),
-    op("get", "/v1/config", "The settings this process runs with: business limits (review, reject and KYC thresholds, velocity, settlement fees), risk levels and server bounds; never a secret", None, "200", "Object", Some("admin")),
-    op("get", "/v1/event-types", "The event types of the event stream, which webhook endpoints subscribe to", None, "200", "Object", Some("reader")),
-    op("get", "/v1/tasks", "Recent runs of scheduled tasks (status, duration, errors)", None, "200", "Object", Some("reader")),
-    op("get", "/v1/risk/rules", "Current risk rules", None, "200", "Object", Some("reader")),
-    op("post", "/v1/risk/rules", "Create a risk rule (a JSON rule document; errors name the path)", Some("Object"), "201", "Object", Some("admin")),
-    op("post", "/v1/risk/rules/backtest", "Replay candidate rules over a time range of payments (changes nothing): hits per rule, changed decisions, precision and recall on labels", Some("Backtest"), "200", "Object", Some("reviewer")),
-    op("post", "/v1/credit-scores", "Score an applicant: 300-850 scorecard score, grade, risk level, approval probability, reason codes; the answer is kept and audited", Some("CreditApplicant"), "201", "Object", Some("writer")),
-    op("get", "/v1/credit-scores/{id}", "A kept credit score: the answer as given, with the applicant's features", None, "200", "Object", Some("reader")),
-    op("get", "/v1/risk/rules/{id}", "A risk rule with every earlier version", None, "200", "Object", Some("reader")),
-    op("put", "/v1/risk/rules/{id}", "Replace a risk rule (new version)", Some("Object"), "200", "Object", Some("admin")),
-    op("delete", "/v1/risk/rules/{id}", "Delete a risk rule (its history stays)", None, "200", "Object", Some("admin")),
-    op("get", "/v1/risk/assessments/{id}", "An explained risk assessment: rules fired, model score and top features, score, level, decision", None, "200", "Object", Some("reader")),
-    op("get", "/v1/risk/models", "Registered fraud models (newest first)", None, "200", "Object", Some("reader")),
-    op("post", "/v1/risk/models", "Register an uploaded model (logistic JSON, forust trees JSON, or base64 ONNX) as testing; 400 invalid_model names the field", Some("ModelCreate"), "201", "Object", Some("admin")),
-    op("post", "/v1/risk/models/train", "Train a model from the labelled payments of a range in the background (202, status training); 422 not_enough_labels", Some("ModelTrain"), "202", "Object", Some("admin")),
-    op("post", "/v1/risk/models/rollback", "Deploy again the champion the current one replaced", None, "200", "Object", Some("admin")),
-    op("get", "/v1/risk/models/{id}", "A model with its live results (scores by role and outcome, decisions, latency, precision/recall/AUC on labels)", None, "200", "Object", Some("reader")),
-    op("post", "/v1/risk/models/{id}/deploy", "Make a model the champion (the previous one is deprecated and remembered for rollback)", None, "200", "Object", Some("admin")),
-    op("post", "/v1/risk/models/{id}/challenger", "Score a share of payments with a testing model beside the champion (both scores recorded)", Some("ModelChallenger"), "200", "Object", Some("admin")),
-    op("get", "/v1/users/{id}/risk", "A user's current risk score and assessment history", None, "200", "Object", Some("reader")),
-    op("get", "/v1/risk/lists/{id}", "The values on a named risk list", None, "200", "Object", Some("reader")),
-    op("post", "/v1/risk/lists/{id}/items", "Put a value on a named list (rules test it with in_list)", Some("Object"), "200", "Object", Some("admin")),
-    op("get", "/v1/events", "Domain events in commit order (`?after=<sequence>&type=`)", None, "200", "EventList", Some("reader")),
-    op("get", "/v1/audit-events", "Audit records, newest first (filters: actor, action, resource_id, result, from, to)", None, "200", "AuditList", Some("admin")),
-    op("get", "/v1/audit/verify", "Check the audit hash chain; names the first broken record", None, "200", "Object", Some("admin")),
+    op("post", "/v1/api-keys/{id}/revoke", "Revoke an API key", None, "200", "Object"),
+    op("post", "/v1/payments", "Create a payment: accounts, risk, compliance and balance gates, then the ledger", Some("PaymentCreate"), "201", "Payment"),
+    op("get", "/v1/payments", "List payments (filters: user_id, account_id, status, from, to)", None, "200", "PaymentList"),
+    op("get", "/v1/payments/{id}", "Get a payment with its status history and refunds", None, "200", "Payment"),
+    op("post", "/v1/payments/{id}/approve", "Approve a payment held for review (posts the hold)", Some("ReviewNote"), "200", "Payment"),
+    op("post", "/v1/payments/{id}/decline", "Decline a payment held for review (releases the hold)", Some("ReviewNote"), "200", "Payment"),
+    op("post", "/v1/payments/{id}/labels", "Label a payment fraud or legitimate (source: review|chargeback|manual)", Some("LabelCreate"), "201", "Object"),
+    op("get", "/v1/payments/{id}/labels", "A payment's labels, oldest first (the last one counts)", None, "200", "Object"),
+    op("get", "/v1/reviews", "The review queue: payments held for review, oldest first (filters: user_id, currency, min_amount, from)", None, "200", "PaymentList"),
+    op("post", "/v1/payments/{id}/cancel", "Cancel a pending or held payment", None, "200", "Payment"),
+    op("post", "/v1/payments/{id}/refunds", "Refund part or all of what remains", Some("RefundCreate"), "201", "Refund"),
+    op("post", "/v1/users/{id}", "Change a user's status (active|blocked) or kyc_status (pending|verified|rejected)", Some("UserUpdate"), "200", "User"),
+    op("post", "/v1/settlements", "Settle pending clearings per merchant account and currency, with fees", Some("SettlementCreate"), "201", "Object"),
+    op("get", "/v1/settlements/{id}", "Get a settlement batch and its payments", None, "200", "Settlement"),
+    op("post", "/v1/webhook-endpoints", "Register a webhook endpoint (url, event_types, description); returns its signing secret once. The URL must be a public address unless the operator allowed its network", Some("WebhookCreate"), "200", "WebhookEndpoint"),
+    op("get", "/v1/webhook-endpoints", "Webhook endpoints (newest first, never their secrets)", None, "200", "Object"),
+    op("get", "/v1/webhook-endpoints/{id}", "A webhook endpoint", None, "200", "WebhookEndpoint"),
+    op("post", "/v1/webhook-endpoints/{id}", "Change a webhook endpoint: url, event_types, description, status (active or disabled; a disabled endpoint's deliveries wait)", Some("WebhookUpdate"), "200", "WebhookEndpoint"),
+    op("delete", "/v1/webhook-endpoints/{id}", "Delete a webhook endpoint: its pending deliveries are cancelled", None, "200", "WebhookEndpoint"),
+    op("post", "/v1/webhook-endpoints/{id}/rotate-secret", "A new signing secret (returned once); the old one keeps signing for overlap_seconds (default 86400, at most 604800)", Some("WebhookRotate"), "200", "WebhookEndpoint"),
+    op("get", "/v1/webhook-endpoints/{id}/deliveries", "An endpoint's deliveries with attempts and outcome", None, "200", "Object"),
+    op("get", "/v1/config", "The settings this process runs with: business limits (review, reject and KYC thresholds, velocity, settlement fees), risk levels and server bounds; never a secret", None, "200", "Object"),
+    op("get", "/v1/event-types", "The event types of the event stream, which webhook endpoints subscribe to", None, "200", "Object"),
+    op("get", "/v1/tasks", "Recent runs of scheduled tasks (status, duration, errors)", None, "200", "Object"),
+    op("get", "/v1/risk/rules", "Current risk rules", None, "200", "Object"),
+    op("post", "/v1/risk/rules", "Create a risk rule (a JSON rule document; errors name the path)", Some("Object"), "201", "Object"),
+    op("post", "/v1/risk/rules/backtest", "Replay candidate rules over a time range of payments (changes nothing): hits per rule, changed decisions, precision and recall on labels", Some("Backtest"), "200", "Object"),
+    op("post", "/v1/credit-scores", "Score an applicant: 300-850 scorecard score, grade, risk level, approval probability, reason codes; the answer is kept and audited", Some("CreditApplicant"), "201", "Object"),
+    op("get", "/v1/credit-scores/{id}", "A kept credit score: the answer as given, with the applicant's features", None, "200", "Object"),
+    op("get", "/v1/risk/rules/{id}", "A risk rule with every earlier version", None, "200", "Object"),
+    op("put", "/v1/risk/rules/{id}", "Replace a risk rule (new version)", Some("Object"), "200", "Object"),
+    op("delete", "/v1/risk/rules/{id}", "Delete a risk rule (its history stays)", None, "200", "Object"),
+    op("get", "/v1/risk/assessments/{id}", "An explained risk assessment: rules fired, model score and top features, score, level, decision", None, "200", "Object"),
+    op("get", "/v1/risk/models", "Registered fraud models (newest first)", None, "200", "Object"),
+    op("post", "/v1/risk/models", "Register an uploaded model (logistic JSON, forust trees JSON, or base64 ONNX) as testing; 400 invalid_model names the field", Some("ModelCreate"), "201", "Object"),
+    op("post", "/v1/risk/models/train", "Train a model from the labelled payments of a range in the background (202, status training); 422 not_enough_labels", Some("ModelTrain"), "202", "Object"),
+    op("post", "/v1/risk/models/rollback", "Deploy again the champion the current one replaced", None, "200", "Object"),
+    op("get", "/v1/risk/models/{id}", "A model with its live results (scores by role and outcome, decisions, latency, precision/recall/AUC on labels)", None, "200", "Object"),
+    op("post", "/v1/risk/models/{id}/deploy", "Make a model the champion (the previous one is deprecated and remembered for rollback)", None, "200", "Object"),
+    op("post", "/v1/risk/models/{id}/challenger", "Score a share of payments with a testing model beside the champion (both scores recorded)", Some("ModelChallenger"), "200", "Object"),
+    op("get", "/v1/users/{id}/risk", "A user's current risk score and assessment history", None, "200", "Object"),
+    op("get", "/v1/risk/lists/{id}", "The values on a named risk list", None, "200", "Object"),
+    op("post", "/v1/risk/lists/{id}/items", "Put a value on a named list (rules test it with in_list)", Some("Object"), "200", "Object"),
+op("delete", "/v1/risk/lists/{name}/items/{value}", "Remove a value from a named list", None, "200", "Object"),
+        op("get", "/v1/events", "Domain events in commit order (`?after=<sequence>&type=`)", None, "200", "EventList"),
+    op("get", "/v1/audit-events", "Audit records, newest first (filters: actor, action, resource_id, result, from, to)", None, "200", "AuditList"),
+    op("get", "/v1/audit/verify", "Check the audit hash chain; names the first broken record", None, "200", "Object"),
 ];
 
 /// Every `(method, path)` documented.
@@ -487,15 +461,18 @@ pub fn spec() -> Value {
                 "4XX": {"description": "Client error", "content": {"application/json": {"schema": r("Error")}}},
             },
         });
-        if let Some(role) = o.role {
+        if o.path.starts_with("/v1/") {
+            let method = o.method.to_uppercase().parse().unwrap_or(axum::http::Method::GET);
+            let needed = crate::permissions::needed(&method, o.path);
             operation["security"] = json!([{"apiKey": []}]);
-            operation["description"] = json!(format!("Needs a `{role}` key (or higher)."));
+            operation["description"] =
+                json!(format!("Needs the `{}` permission (roles: {}).", needed.as_str(), needed.roles().join(", ")));
         } else {
             operation["security"] = json!([]);
         }
         let mut parameters = Vec::new();
-        if o.path.contains("{id}") {
-            parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}));
+        for name in o.path.split('/').filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}')) {
+            parameters.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
         }
         if o.method == "post" && !WITHOUT_IDEMPOTENCY.contains(&o.path) {
             parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,

@@ -12,6 +12,7 @@ pub mod input;
 mod metrics;
 pub mod models;
 mod payments;
+pub mod permissions;
 pub mod present;
 pub mod refusals;
 pub mod risk;

@@ -644,8 +644,9 @@ pub async fn create_key(State(s): State<AppState>, ctx: Ctx, body: Body) -> Resp
             let mut f = Fields::parse(&b, &["name", "role"])?;
             let name = f.string("name", 200)?;
             let role = f.string("role", 20)?;
-            let role = Role::parse(&role)
-                .ok_or_else(|| ApiError::invalid("role must be admin, writer or reader").param("role"))?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                ApiError::invalid(format!("role must be one of {}", crate::permissions::role_names())).param("role")
+            })?;
             let (key, secret, key_hash) = rialto_store::generate_api_key(&name, role);
             let key = key_command(&s, &ctx, Command::CreateApiKey { key, key_hash }).await?;
             s.auth.clear(); // no cached "unknown" may outlive the key's creation

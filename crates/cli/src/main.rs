@@ -190,7 +190,7 @@ enum KeyCmd {
     Create {
         #[command(flatten)]
         db: DbArgs,
-        /// admin, writer or reader.
+        /// admin, reviewer, writer or reader (reviewers also decide on held payments).
         #[arg(long)]
         role: String,
         /// A label.
@@ -314,7 +314,8 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             }
         }
         Cmd::ApiKeys(KeyCmd::Create { db, role, name }) => {
-            let role = Role::parse(&role).context("role must be admin, writer or reader")?;
+            let role = Role::parse(&role)
+                .with_context(|| format!("role must be one of {}", rialto_api::permissions::role_names()))?;
             let (key, secret, key_hash) = rialto_store::generate_api_key(&name, role);
             let key = key_command(&open(&db).await?, Command::CreateApiKey { key, key_hash }).await?;
             eprintln!("created {} ({}); the secret is shown only once:", key.id, role.as_str());

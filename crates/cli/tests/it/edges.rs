@@ -266,9 +266,20 @@ both!(every_route_is_documented, |app: App| async move {
     assert_eq!(spec["openapi"], "3.1.0");
     let documented = rialto_api::docs::documented();
     assert!(documented.len() >= 25);
+    // Every /v1 operation names its permission, and the permission table names no other.
+    let permissions: Vec<(String, &str)> =
+        rialto_api::permissions::ROUTES.iter().map(|(m, p, _)| (m.to_lowercase(), *p)).collect();
+    let v1: Vec<(String, &str)> =
+        documented.iter().filter(|(_, p)| p.starts_with("/v1/")).map(|(m, p)| (m.to_string(), *p)).collect();
+    for op in &v1 {
+        assert!(permissions.contains(op), "{op:?} has no permission");
+    }
+    for op in &permissions {
+        assert!(v1.contains(op), "{op:?} has a permission but is not documented");
+    }
     for (method, path) in documented {
         assert!(spec["paths"][path][method].is_object(), "{method} {path}");
-        let concrete = path.replace("{id}", "x");
+        let concrete = path.replace("{id}", "x").replace("{name}", "x").replace("{value}", "x");
         let req = app.http.request(method.to_uppercase().parse().unwrap(), format!("{}{concrete}", app.base));
         let r = req.bearer_auth(&app.key).header("content-type", "application/json").body("{}").send().await.unwrap();
         let status = r.status().as_u16();
