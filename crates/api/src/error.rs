@@ -6,6 +6,9 @@ use rialto_core::ledger::LedgerError;
 use rialto_store::CommandError;
 use serde_json::json;
 
+/// Most problems listed in one error.
+const PROBLEMS_MAX: usize = 50;
+
 /// Longest error message sent.
 const MESSAGE_CHARS_MAX: usize = 500;
 
@@ -20,12 +23,32 @@ pub struct ApiError {
     pub message: String,
     /// The request field concerned, if any.
     pub param: Option<String>,
+    /// Every problem when there are several (`[{"param", "message"}]`), the first also in
+    /// `param` and `message`.
+    pub problems: Vec<(String, String)>,
 }
 
 impl ApiError {
     /// A new error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), param: None }
+        ApiError { status, code, message: message.into(), param: None, problems: Vec::new() }
+    }
+
+    /// 400 `invalid_rule` listing every problem of a rule document; `prefix` is where the
+    /// document sits in the body (`$` for the body itself).
+    pub fn invalid_rule(problems: Vec<rialto_risk::RuleError>, prefix: &str) -> ApiError {
+        let problems: Vec<(String, String)> =
+            problems.into_iter().map(|e| (e.path.replacen('$', prefix, 1), e.message)).collect();
+        let (param, message) = problems.first().cloned().unwrap_or_default();
+        let message = match problems.len() {
+            0 | 1 => message,
+            n => format!("{message} (and {} more problems: see `problems`)", n - 1),
+        };
+        let mut e = ApiError::new(StatusCode::BAD_REQUEST, "invalid_rule", message).param(param);
+        if e.problems.is_empty() && problems.len() > 1 {
+            e.problems = problems;
+        }
+        e
     }
 
     /// Names the offending field.
@@ -65,7 +88,17 @@ impl ApiError {
         // Messages quote what clients sent, cut by `input::echo`; this bounds whatever slipped by.
         let message: String = self.message.chars().take(MESSAGE_CHARS_MAX).collect();
         let param = self.param.as_deref().map(crate::input::echo);
-        json!({"error": {"type": self.kind(), "code": self.code, "message": message, "param": param}})
+        let mut error = json!({"type": self.kind(), "code": self.code, "message": message, "param": param});
+        if !self.problems.is_empty() {
+            let problems: Vec<serde_json::Value> = self
+                .problems
+                .iter()
+                .take(PROBLEMS_MAX)
+                .map(|(param, message)| json!({"param": param, "message": message}))
+                .collect();
+            error["problems"] = serde_json::Value::Array(problems);
+        }
+        json!({ "error": error })
     }
 }
 

@@ -26,8 +26,7 @@ fn parse(bytes: &[u8], id_from_path: Option<&str>) -> Result<(String, String), A
             Some(_) => return Err(ApiError::invalid("the document's id must match the path").param("$.id")),
         }
     }
-    let rule = rialto_risk::Rule::parse(&doc)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_rule", e.message.clone()).param(e.path))?;
+    let rule = rialto_risk::Rule::check(&doc).map_err(|problems| ApiError::invalid_rule(problems, "$"))?;
     Ok((rule.id, doc.to_string()))
 }
 
@@ -236,10 +235,8 @@ pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
                     .iter()
                     .enumerate()
                     .map(|(i, d)| {
-                        rialto_risk::Rule::parse(d).map_err(|e| {
-                            let path = e.path.replacen('$', &format!("$.rules[{i}]"), 1);
-                            ApiError::new(StatusCode::BAD_REQUEST, "invalid_rule", e.message.clone()).param(path)
-                        })
+                        rialto_risk::Rule::check(d)
+                            .map_err(|problems| ApiError::invalid_rule(problems, &format!("$.rules[{i}]")))
                     })
                     .collect::<Result<Vec<_>, _>>()?,
                 Some(_) => {

@@ -278,47 +278,108 @@ fn int(m: &Map<String, Value>, path: &str, name: &str, range: (i64, i64), defaul
 }
 
 impl Rule {
-    /// Parses and validates a rule document.
+    /// Parses and validates a rule document; the first problem if any (see [`Rule::check`]).
     pub fn parse(doc: &Value) -> Result<Rule, RuleError> {
-        let m = obj(doc, "$")?;
-        known(m, "$", &["id", "name", "description", "priority", "enabled", "weight", "condition", "actions"])?;
-        let id = string(m, "$", "id", 64)?;
-        if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-            return err("$.id", "may hold letters, digits, `_` and `-` only");
+        Rule::check(doc).map_err(|mut problems| problems.swap_remove(0))
+    }
+
+    /// Parses and validates a rule document, reporting every problem of its fields, its
+    /// condition and its actions at once (a condition tree reports its first problem).
+    pub fn check(doc: &Value) -> Result<Rule, Vec<RuleError>> {
+        let m = obj(doc, "$").map_err(|e| vec![e])?;
+        let mut problems = Vec::new();
+        let p = &mut problems;
+        let allowed = ["id", "name", "description", "priority", "enabled", "weight", "condition", "actions"];
+        for key in m.keys().filter(|k| !allowed.contains(&k.as_str())) {
+            p.push(RuleError {
+                path: format!("$.{key}"),
+                message: format!("unknown field; known: {}", allowed.join(", ")),
+            });
         }
-        let name = string(m, "$", "name", 200)?;
-        let description = match m.get("description") {
-            None => String::new(),
-            Some(Value::String(s)) if s.chars().count() <= 2000 => s.clone(),
-            Some(_) => return err("$.description", "must be a string of at most 2000 characters"),
-        };
-        let priority = int(m, "$", "priority", (0, 1_000_000), 100)?;
-        let weight = int(m, "$", "weight", (0, 100), 0)?;
-        let enabled = match m.get("enabled") {
-            None => true,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return err("$.enabled", "must be a boolean"),
-        };
+        let id = keep(
+            p,
+            string(m, "$", "id", 64).and_then(|id| {
+                if id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+                    Ok(id)
+                } else {
+                    err("$.id", "may hold letters, digits, `_` and `-` only")
+                }
+            }),
+        );
+        let name = keep(p, string(m, "$", "name", 200));
+        let description = keep(p, description(m));
+        let priority = keep(p, int(m, "$", "priority", (0, 1_000_000), 100));
+        let weight = keep(p, int(m, "$", "weight", (0, 100), 0));
+        let enabled = keep(p, enabled(m));
         let mut count = 0;
-        let condition = match m.get("condition") {
-            Some(c) => parse_condition(c, "$.condition", 0, &mut count)?,
-            None => return err("$.condition", "is required"),
-        };
-        contradictions(&condition, "$.condition")?;
-        let actions = match m.get("actions") {
-            None => Vec::new(),
-            Some(Value::Array(a)) => a
+        let condition = keep(
+            p,
+            match m.get("condition") {
+                Some(c) => parse_condition(c, "$.condition", 0, &mut count)
+                    .and_then(|c| contradictions(&c, "$.condition").map(|()| c)),
+                None => err("$.condition", "is required"),
+            },
+        );
+        let actions = actions(m, p);
+        if actions.as_ref().is_some_and(Vec::is_empty) && weight == Some(0) {
+            p.push(RuleError {
+                path: "$.actions".into(),
+                message: "a rule needs actions or a weight, or it can never matter".into(),
+            });
+        }
+        match (id, name, description, priority, enabled, weight, condition, actions) {
+            (
+                Some(id),
+                Some(name),
+                Some(description),
+                Some(priority),
+                Some(enabled),
+                Some(weight),
+                Some(condition),
+                Some(actions),
+            ) if problems.is_empty() => {
+                Ok(Rule { id, name, description, priority, enabled, weight, condition, actions })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
+fn description(m: &Map<String, Value>) -> Result<String, RuleError> {
+    match m.get("description") {
+        None => Ok(String::new()),
+        Some(Value::String(s)) if s.chars().count() <= 2000 => Ok(s.clone()),
+        Some(_) => err("$.description", "must be a string of at most 2000 characters"),
+    }
+}
+
+fn enabled(m: &Map<String, Value>) -> Result<bool, RuleError> {
+    match m.get("enabled") {
+        None => Ok(true),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => err("$.enabled", "must be a boolean"),
+    }
+}
+
+/// The actions, every bad one's problem kept.
+fn actions(m: &Map<String, Value>, problems: &mut Vec<RuleError>) -> Option<Vec<Action>> {
+    match m.get("actions") {
+        None => Some(Vec::new()),
+        Some(Value::Array(a)) => {
+            let parsed: Vec<Option<Action>> = a
                 .iter()
                 .enumerate()
-                .map(|(i, a)| parse_action(a, &format!("$.actions[{i}]")))
-                .collect::<Result<_, _>>()?,
-            Some(_) => return err("$.actions", "must be an array"),
-        };
-        if actions.is_empty() && weight == 0 {
-            return err("$.actions", "a rule needs actions or a weight, or it can never matter");
+                .map(|(i, a)| keep(problems, parse_action(a, &format!("$.actions[{i}]"))))
+                .collect();
+            parsed.into_iter().collect()
         }
-        Ok(Rule { id, name, description, priority, enabled, weight, condition, actions })
+        Some(_) => keep(problems, err("$.actions", "must be an array")),
     }
+}
+
+/// The value, or None with its problem kept.
+fn keep<T>(problems: &mut Vec<RuleError>, r: Result<T, RuleError>) -> Option<T> {
+    r.map_err(|e| problems.push(e)).ok()
 }
 
 fn field_kind(name: &str, path: &str) -> Result<Kind, RuleError> {
@@ -758,6 +819,43 @@ impl Assessment {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_documented_examples_are_valid_rules() {
+        let doc = include_str!("../../../docs/RISK_RULES.md");
+        let examples: Vec<&str> =
+            doc.split("```json\n").skip(1).filter_map(|rest| rest.split_once("\n```").map(|(json, _)| json)).collect();
+        assert!(examples.len() >= 4, "the examples were found");
+        for example in examples {
+            let value: Value = serde_json::from_str(example).unwrap_or_else(|e| panic!("{e}: {example}"));
+            if let Err(problems) = Rule::check(&value) {
+                panic!("{problems:?}: {example}");
+            }
+        }
+        let schema: Value = serde_json::from_str(include_str!("../../../docs/risk-rule.schema.json"))
+            .unwrap_or_else(|e| panic!("the schema is JSON: {e}"));
+        let documented: Vec<&str> = schema["$defs"]["field"]["enum"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(documented, FIELDS.map(|f| f.0), "the schema lists the fields the parser knows");
+    }
+
+    #[test]
+    fn every_problem_of_a_rule_is_reported_at_once() {
+        let doc = serde_json::json!({"id": "bad id", "name": 7, "weight": 500, "colour": "red",
+            "condition": {"field": "amount", "op": "gtt", "value": 1},
+            "actions": [{"type": "review"}, {"type": "explode"}]});
+        let problems = Rule::check(&doc).err().unwrap_or_default();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["$.colour", "$.id", "$.name", "$.weight", "$.condition.op", "$.actions[1].type"],
+            "{problems:?}"
+        );
+        assert_eq!(Rule::parse(&doc).err().map(|e| e.path), Some("$.colour".to_string()));
+    }
+
     use std::collections::HashMap;
 
     use serde_json::json;

@@ -296,3 +296,23 @@ async fn the_configuration_is_shown_to_admins_and_applies_postgres() {
     let app = App::start_with(crate::common::Backend::Postgres, limits).await.unwrap();
     the_configuration_is_shown_to_admins_and_applies(app).await;
 }
+
+both!(a_refused_rule_reports_every_problem_at_once, |app: App| async move {
+    let doc = json!({"id": "r1", "name": 7, "weight": 500, "condition": {"field": "amount", "op": "gtt", "value": 1},
+                     "actions": [{"type": "explode"}]});
+    let (s, e) = app.post("/v1/risk/rules", doc).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (400, Some("invalid_rule")), "{e}");
+    let params: Vec<&str> =
+        e["error"]["problems"].as_array().unwrap().iter().map(|p| p["param"].as_str().unwrap()).collect();
+    assert_eq!(params, ["$.name", "$.weight", "$.condition.op", "$.actions[0].type"], "{e}");
+    assert_eq!(e["error"]["param"], "$.name");
+    let backtest = json!({"from": "2026-01-01T00:00:00Z", "rules": [{"id": "ok", "name": "n", "weight": 1,
+        "condition": {"field": "amount", "op": "gt", "value": 1}}, {"id": "x", "weight": -1}]});
+    let (s, e) = app.post("/v1/risk/rules/backtest", backtest).await;
+    assert_eq!(s, 400, "{e}");
+    let params: Vec<&str> =
+        e["error"]["problems"].as_array().unwrap().iter().map(|p| p["param"].as_str().unwrap()).collect();
+    assert_eq!(params, ["$.rules[1].name", "$.rules[1].weight", "$.rules[1].condition"], "{e}");
+    assert!(app.get("/v1/risk/rules").await.1["data"].as_array().unwrap().is_empty(), "nothing stored");
+    app.stop().await;
+});
