@@ -313,7 +313,7 @@ fn with_webhook_schemas(mut all: Value) -> Value {
             "overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 604800}}},
         "WebhookEndpoint": {"type": "object", "properties": {"id": {"type": "string"}, "object": {"const": "webhook_endpoint"},
             "url": {"type": "string"}, "description": {"type": "string"}, "event_types": {"type": "array", "items": {"type": "string"}},
-            "status": {"enum": ["active", "disabled"]}, "secret": {"type": "string", "description": "only when created or rotated"},
+            "status": {"enum": ["active", "disabled", "deleted"]}, "secret": {"type": "string", "description": "only when created or rotated"},
             "previous_secret_expires_at": {"type": ["string", "null"]}, "created_at": time, "updated_at": time}}
     });
     if let (Some(all), Value::Object(more)) = (all.as_object_mut(), webhooks) {
@@ -453,11 +453,16 @@ pub fn spec() -> Value {
         "/v1/risk/rules/backtest",
     ];
     for o in OPS {
+        let media = match o.path {
+            "/metrics" => "text/plain",
+            "/docs" => "text/html",
+            _ => "application/json",
+        };
         let mut operation = json!({
             "summary": o.summary,
             "operationId": format!("{}{}", o.method, o.path.replace(['/', '{', '}', '-', '.'], "_")),
             "responses": {
-                o.status: {"description": "Success", "content": {"application/json": {"schema": r(o.response)}}},
+                o.status: {"description": "Success", "content": {media: {"schema": r(o.response)}}},
                 "4XX": {"description": "Client error", "content": {"application/json": {"schema": r("Error")}}},
             },
         });
