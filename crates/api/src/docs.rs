@@ -439,6 +439,51 @@ fn schemas() -> Value {
     })
 }
 
+const PAGE: [&str; 3] = ["limit", "starting_after", "ending_before"];
+
+/// The query parameters of each operation that takes any (all GETs).
+#[rustfmt::skip]
+const QUERIES: &[(&str, &[&str])] = &[
+    ("/v1/users", &PAGE),
+    ("/v1/accounts", &["limit", "starting_after", "ending_before", "user_id"]),
+    ("/v1/accounts/{id}/entries", &PAGE),
+    ("/v1/accounts/{id}/balance", &["at"]),
+    ("/v1/transfers", &["limit", "starting_after", "ending_before", "account_id"]),
+    ("/v1/api-keys", &PAGE),
+    ("/v1/payments", &["limit", "starting_after", "ending_before", "user_id", "account_id", "status", "from", "to"]),
+    ("/v1/reviews", &["limit", "starting_after", "ending_before", "user_id", "currency", "min_amount", "from"]),
+    ("/v1/webhook-endpoints", &PAGE),
+    ("/v1/webhook-endpoints/{id}/deliveries", &PAGE),
+    ("/v1/tasks", &["name", "limit"]),
+    ("/v1/risk/rules", &PAGE),
+    ("/v1/risk/models", &PAGE),
+    ("/v1/events", &["after", "type", "limit"]),
+    ("/v1/audit-events", &["limit", "starting_after", "ending_before", "actor", "action", "resource_id", "result", "from", "to"]),
+];
+
+/// One query parameter, as the handlers read it.
+fn query_parameter(path: &str, name: &str) -> Value {
+    let time = json!({"type": "string", "format": "date-time"});
+    let (schema, description) = match name {
+        "limit" => (json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 10}), "page size"),
+        "starting_after" => (json!({"type": "string"}), "the last id of the previous page"),
+        "ending_before" => (json!({"type": "string"}), "the first id of the next page"),
+        "at" | "from" | "to" => (time, "RFC 3339 time"),
+        "after" => (json!({"type": "integer", "minimum": 0}), "the last sequence seen"),
+        "min_amount" => (json!({"type": "integer", "minimum": 0}), "minor units"),
+        "currency" => (json!({"type": "string", "pattern": "^[A-Z]{3}$"}), "ISO 4217 code"),
+        "status" => (
+            json!({"enum": rialto_payments::PaymentStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()}),
+            "payment status",
+        ),
+        "result" => (json!({"enum": ["success", "failure"]}), "outcome"),
+        "user_id" | "account_id" => (json!({"type": "string"}), "an id of that kind"),
+        _ => (json!({"type": "string"}), "exact match"),
+    };
+    json!({"name": name, "in": "query", "required": path.ends_with("/balance") && name == "at",
+           "schema": schema, "description": description})
+}
+
 /// The OpenAPI document.
 pub fn spec() -> Value {
     let mut paths = serde_json::Map::new();
@@ -478,6 +523,10 @@ pub fn spec() -> Value {
         let mut parameters = Vec::new();
         for name in o.path.split('/').filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}')) {
             parameters.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+        }
+        if o.method == "get" {
+            let names = QUERIES.iter().find(|(p, _)| *p == o.path).map_or(&[][..], |(_, names)| *names);
+            parameters.extend(names.iter().map(|name| query_parameter(o.path, name)));
         }
         if o.method == "post" && !WITHOUT_IDEMPOTENCY.contains(&o.path) {
             parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
