@@ -242,8 +242,9 @@ impl Db {
         row.as_ref().map(endpoint_from_row).transpose()
     }
 
-    /// Turns new events into deliveries for the matching active endpoints and advances the
-    /// relay's position, in one transaction. Returns the number of deliveries created.
+    /// Turns new events into deliveries for the matching endpoints, active or disabled (a
+    /// disabled endpoint's deliveries wait until it is active again: nothing is lost), and
+    /// advances the relay's position, in one transaction. Returns the number of deliveries created.
     pub async fn fan_out(&self, now_us: i64) -> Result<i64, StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("INSERT INTO relay_cursors (name, position) VALUES ('webhooks', 0) ON CONFLICT (name) DO NOTHING")
@@ -264,12 +265,13 @@ impl Db {
             tx.rollback().await?;
             return Ok(0);
         };
-        let endpoints: Vec<WebhookEndpoint> = sqlx::query("SELECT * FROM webhook_endpoints WHERE status = 'active'")
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(endpoint_from_row)
-            .collect::<Result<_, _>>()?;
+        let endpoints: Vec<WebhookEndpoint> =
+            sqlx::query("SELECT * FROM webhook_endpoints WHERE status IN ('active', 'disabled')")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(endpoint_from_row)
+                .collect::<Result<_, _>>()?;
         let mut created = 0;
         for e in &events {
             for ep in endpoints.iter().filter(|ep| ep.wants(&e.kind)) {

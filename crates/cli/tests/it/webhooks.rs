@@ -419,3 +419,64 @@ async fn deliveries_reach_only_public_addresses_sqlite() {
 async fn deliveries_reach_only_public_addresses_postgres() {
     deliveries_reach_only_public_addresses(Backend::Postgres).await;
 }
+
+async fn disabled_endpoints_wait_and_deleted_ones_cancel(backend: Backend) {
+    let Some(app) = start(backend).await else { return };
+    let (url, received) = receiver(0).await;
+    let (_, ep) = app.post("/v1/webhook-endpoints", json!({"url": url, "event_types": ["account.created"]})).await;
+    let id = ep["id"].as_str().unwrap().to_string();
+    received.lock().unwrap().secret = ep["secret"].as_str().unwrap().to_string();
+    let path = format!("/v1/webhook-endpoints/{id}");
+    assert_eq!(app.post(&path, json!({"status": "disabled"})).await.0, 200);
+    app.account("USD", false).await;
+    // The delivery is created but waits while the endpoint is disabled.
+    let mut waiting = Vec::new();
+    for _ in 0..100 {
+        waiting = deliveries(&app, &id).await;
+        if !waiting.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert!(received.lock().unwrap().accepted.is_empty(), "a disabled endpoint received a delivery");
+    assert_eq!(deliveries(&app, &id).await[0]["attempts"], 0, "no attempt while disabled");
+    // Enabled again: it arrives.
+    assert_eq!(app.post(&path, json!({"status": "active"})).await.0, 200);
+    for _ in 0..200 {
+        if !received.lock().unwrap().accepted.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(received.lock().unwrap().accepted.len(), 1);
+    // Disabled with a delivery pending, then deleted: the delivery is cancelled, never sent.
+    assert_eq!(app.post(&path, json!({"status": "disabled"})).await.0, 200);
+    app.account("USD", false).await;
+    for _ in 0..100 {
+        if deliveries(&app, &id).await.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let r = app.http.delete(format!("{}{path}", app.base)).bearer_auth(&app.key).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let statuses: Vec<String> =
+        deliveries(&app, &id).await.iter().map(|d| d["status"].as_str().unwrap().to_string()).collect();
+    assert_eq!(statuses, ["cancelled", "succeeded"], "newest first");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(received.lock().unwrap().accepted.len(), 1, "a deleted endpoint's delivery was sent");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabled_endpoints_wait_and_deleted_ones_cancel_sqlite() {
+    disabled_endpoints_wait_and_deleted_ones_cancel(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+async fn disabled_endpoints_wait_and_deleted_ones_cancel_postgres() {
+    disabled_endpoints_wait_and_deleted_ones_cancel(Backend::Postgres).await;
+}
