@@ -16,6 +16,8 @@ use crate::AppState;
 const PUBLISH_BATCH_MAX: usize = 500;
 /// How long JetStream remembers message ids for deduplication.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(600);
+/// Tries to create the stream at start (with backoff: 0.2, 0.4, 0.8, 1.6 s between them).
+const STREAM_ATTEMPTS: u32 = 5;
 
 /// A connection to JetStream and where to publish.
 pub struct NatsRelay {
@@ -28,14 +30,28 @@ impl NatsRelay {
     pub async fn connect(url: &str, stream: &str, prefix: &str) -> Result<NatsRelay, String> {
         let client = async_nats::connect(url).await.map_err(|e| format!("cannot connect to NATS at {url}: {e}"))?;
         let js = jetstream::new(client);
-        js.get_or_create_stream(jetstream::stream::Config {
+        let config = jetstream::stream::Config {
             name: stream.to_string(),
             subjects: vec![format!("{prefix}.>")],
             duplicate_window: DUPLICATE_WINDOW,
             ..Default::default()
-        })
-        .await
-        .map_err(|e| format!("cannot create the JetStream stream {stream}: {e}"))?;
+        };
+        // A server can refuse for a moment (a cluster electing a leader, a store directory
+        // being cleaned up as another stream goes): a few tries before giving up.
+        let mut attempt = 0;
+        loop {
+            match js.get_or_create_stream(config.clone()).await {
+                Ok(_) => break,
+                Err(e) if attempt >= STREAM_ATTEMPTS - 1 => {
+                    return Err(format!("cannot create the JetStream stream {stream}: {e}"));
+                }
+                Err(e) => {
+                    attempt += 1;
+                    tracing::warn!(stream, attempt, error = %e, "JetStream refused to create the stream; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(attempt))).await;
+                }
+            }
+        }
         Ok(NatsRelay { js, prefix: prefix.to_string() })
     }
 
