@@ -22,8 +22,8 @@ use serde_json::{json, Value};
 
 use crate::auth::Ctx;
 use crate::error::ApiError;
+use crate::http::{respond, write, Body};
 use crate::input::PathId;
-use crate::routes::{respond, write, Body};
 use crate::AppState;
 
 /// The scorecard's inputs, in order.
@@ -131,22 +131,13 @@ pub async fn score(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body
     .await
 }
 
-/// A kept credit score as JSON: the answer as given, its applicant and time.
-pub fn record_json(r: &CreditScoreRecord) -> Value {
-    let mut v: Value = serde_json::from_str(&r.answer).unwrap_or_else(|_| json!({}));
-    v["id"] = json!(r.id);
-    v["applicant"] = serde_json::from_str(&r.applicant).unwrap_or(Value::Null);
-    v["created_at"] = crate::present::time_text(r.created_at_us);
-    v
-}
-
 /// `GET /v1/credit-scores/{id}`
 pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
     respond(
         async {
             let id = crate::input::id_of::<rialto_core::ids::CreditScoreId>(&id)?;
             let r = s.db.credit_score(&id).await?.ok_or_else(|| ApiError::not_found("credit score", &id))?;
-            Ok(record_json(&r))
+            Ok(crate::present::credit_score(&r))
         }
         .await,
     )

@@ -64,7 +64,7 @@ impl ApiError {
 
     /// 404 `not_found`.
     pub fn not_found(what: &str, id: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} `{}`", crate::input::echo(id)))
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} `{}`", echo(id)))
     }
 
     /// 503 `storage_unavailable`: the database failed; nothing was applied unless said.
@@ -87,7 +87,7 @@ impl ApiError {
     pub fn body(&self) -> serde_json::Value {
         // Messages quote what clients sent, cut by `input::echo`; this bounds whatever slipped by.
         let message: String = self.message.chars().take(MESSAGE_CHARS_MAX).collect();
-        let param = self.param.as_deref().map(crate::input::echo);
+        let param = self.param.as_deref().map(echo);
         let mut error = json!({"type": self.kind(), "code": self.code, "message": message, "param": param});
         if !self.problems.is_empty() {
             let problems: Vec<serde_json::Value> = self
@@ -159,4 +159,24 @@ impl From<&CommandError> for ApiError {
             },
         }
     }
+}
+
+/// Most characters of a client's text an error message repeats; the rest is cut.
+pub const ECHO_CHARS_MAX: usize = 64;
+
+/// A client's text as an error message repeats it: at most [`ECHO_CHARS_MAX`] characters,
+/// control characters escaped.
+pub fn echo(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().take(ECHO_CHARS_MAX) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if text.chars().nth(ECHO_CHARS_MAX).is_some() {
+        out.push('…');
+    }
+    out
 }

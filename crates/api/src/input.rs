@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rialto_core::{Amount, AmountError, Currency};
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::error::{echo, ApiError};
 use axum::http::StatusCode;
 
 /// Most metadata pairs on one object.
@@ -196,27 +196,8 @@ pub fn id_of<I: Id>(id: &str) -> Result<String, ApiError> {
     }
 }
 
-/// Most characters of a client's text an error message repeats; the rest is cut.
-pub const ECHO_CHARS_MAX: usize = 64;
 /// Longest path segment or query value, characters.
 pub const SEGMENT_CHARS_MAX: usize = 256;
-
-/// A client's text as an error message repeats it: at most [`ECHO_CHARS_MAX`] characters,
-/// control characters escaped.
-pub fn echo(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars().take(ECHO_CHARS_MAX) {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    if text.chars().nth(ECHO_CHARS_MAX).is_some() {
-        out.push('…');
-    }
-    out
-}
 
 /// Refuses a path segment or query value that holds control characters (NUL among them) or is
 /// longer than [`SEGMENT_CHARS_MAX`]: 400, naming `param`.
@@ -375,6 +356,7 @@ impl StrictValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ECHO_CHARS_MAX;
     use serde_json::json;
 
     #[test]

@@ -7,6 +7,7 @@ pub mod credit;
 pub mod docs;
 mod edge;
 pub mod error;
+pub mod http;
 pub mod idem;
 pub mod input;
 mod metrics;

@@ -10,39 +10,26 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rialto_risk::model::{Model, ModelKind, TreeOptions};
-use rialto_store::{Command, ModelChange, ModelRecord, NewModel, Output};
+use rialto_store::{Command, ModelChange, NewModel, Output};
 use serde_json::{json, Map, Value};
 
 use crate::auth::Ctx;
 use crate::error::ApiError;
+use crate::http::{body_bytes, respond, write, Body};
 use crate::input::{id_of, PathId};
-use crate::routes::{body_bytes, respond, write, Body};
 use crate::{present, AppState};
 use rialto_core::ids::ModelId;
 
 /// Longest model name.
 const NAME_MAX: usize = 100;
 
-/// A model as JSON (without its artifact).
-pub fn model_json(m: &ModelRecord) -> Value {
-    let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
-    let time = |t: Option<i64>| t.map(present::time_text);
-    json!({
-        "id": m.id, "object": "risk_model", "name": m.name, "version": m.version, "type": m.kind,
-        "status": m.status.as_str(), "features": m.features, "metadata": parse(&m.metadata),
-        "merchant_risk": parse(&m.merchant_risk), "dataset_rows": m.dataset_rows,
-        "trained_at": time(m.trained_at_us), "challenger_share_bp": m.challenger_share_bp,
-        "deployed_at": time(m.deployed_at_us), "previous_id": m.previous_id, "error": m.error,
-        "created_by": m.created_by, "created_at": present::time_text(m.created_at_us),
-        "updated_at": present::time_text(m.updated_at_us),
-    })
-}
-
 fn object(bytes: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, ApiError> {
     let doc: Value = crate::input::json_body(bytes)?;
     let Value::Object(m) = doc else { return Err(ApiError::invalid("the body must be a JSON object")) };
     if let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(ApiError::invalid(format!("unknown field `{k}`")).param(k));
+        return Err(
+            ApiError::invalid(format!("unknown field `{}`", crate::error::echo(k))).param(crate::error::echo(k))
+        );
     }
     Ok(m)
 }
@@ -82,10 +69,6 @@ fn merchant_risk_of(m: &Map<String, Value>) -> Result<(BTreeMap<String, f64>, f6
         return Err(invalid_model("merchant risks are rates in 0..=1", "merchant_risk"));
     }
     Ok((table, default))
-}
-
-pub(crate) fn merchant_json(table: &BTreeMap<String, f64>, default: f64) -> String {
-    json!({"merchants": table, "default": default}).to_string()
 }
 
 /// `POST /v1/risk/models`: registers an uploaded model as `testing`. The artifact must load
@@ -138,7 +121,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Bod
             kind,
             features,
             artifact: Some(artifact),
-            merchant_risk: merchant_json(&table, default),
+            merchant_risk: present::merchant_risk(&table, default),
             metadata: metadata.to_string(),
             dataset_rows,
             created_by: actor,
@@ -162,7 +145,7 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body
         }
         let time = |k: &str| match m.get(k) {
             None => Ok(None),
-            Some(Value::String(t)) => crate::routes::parse_time(k, t).map(Some),
+            Some(Value::String(t)) => crate::http::parse_time(k, t).map(Some),
             Some(_) => Err(ApiError::invalid(format!("`{k}` must be an RFC 3339 time")).param(k)),
         };
         let to = time("to")?.unwrap_or_else(|| rialto_store::now_us() + 1);
@@ -228,7 +211,7 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body
         kind,
         features: rialto_risk::features::PAYMENT_FEATURES.iter().map(|f| (*f).to_string()).collect(),
         artifact: None,
-        merchant_risk: merchant_json(&BTreeMap::new(), 0.0),
+        merchant_risk: present::merchant_risk(&BTreeMap::new(), 0.0),
         metadata: "{}".into(),
         dataset_rows: i64::try_from(examples.len()).unwrap_or(i64::MAX),
         created_by: ctx.caller.key_id.clone(),
@@ -245,12 +228,12 @@ pub async fn train(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body
 }
 
 /// `GET /v1/risk/models`
-pub async fn list(State(s): State<AppState>, q: crate::routes::Params) -> Response {
+pub async fn list(State(s): State<AppState>, q: crate::http::Params) -> Response {
     respond(
         async {
-            let p = crate::routes::params(q, &["limit", "starting_after", "ending_before"])?;
-            let (cursor, limit) = crate::routes::paging(&p, <ModelId as rialto_core::ids::Id>::PREFIX)?;
-            Ok(present::page(&s.db.models(&cursor, limit).await?, model_json))
+            let p = crate::http::params(q, &["limit", "starting_after", "ending_before"])?;
+            let (cursor, limit) = crate::http::paging(&p, <ModelId as rialto_core::ids::Id>::PREFIX)?;
+            Ok(present::page(&s.db.models(&cursor, limit).await?, present::risk_model))
         }
         .await,
     )
@@ -262,7 +245,7 @@ pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
         async {
             let id = id_of::<ModelId>(&id)?;
             let m = s.db.model(&id).await?.ok_or_else(|| ApiError::not_found("risk model", &id))?;
-            let mut v = model_json(&m);
+            let mut v = present::risk_model(&m);
             v["live"] = s.db.model_stats(&id).await?;
             Ok(v)
         }

@@ -9,9 +9,10 @@ use rialto_store::{Command, NewLabel, NewPayment, NewRefund, PaymentFilter, Revi
 use serde_json::Value;
 
 use crate::auth::Ctx;
+use crate::error::echo;
 use crate::error::ApiError;
-use crate::input::{echo, id_of, Fields, PathId};
-use crate::routes::{filter_id, paging, params, respond, time_param, write, Body, Params};
+use crate::http::{filter_id, paging, params, respond, time_param, write, Body, Params};
+use crate::input::{id_of, Fields, PathId};
 use crate::{present, AppState};
 
 /// The risk context of a payment: a bounded object of known fields.

@@ -1,8 +1,8 @@
 //! Storage records to API JSON: the one place response shapes are defined.
 
 use rialto_store::{
-    AccountRecord, ApiKey, AuditRecord, EntryRecord, EventRecord, JournalRecord, Output, Page, PaymentRecord,
-    RefundRecord, TransferRecord, UserRecord,
+    AccountRecord, ApiKey, AuditRecord, CreditScoreRecord, EntryRecord, EventRecord, JournalRecord, ModelRecord,
+    Output, Page, PaymentRecord, RefundRecord, RuleRecord, TransferRecord, UserRecord,
 };
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -126,13 +126,13 @@ pub fn output(o: &Output) -> Value {
             json!({"object": "list", "data": list.iter().map(settlement).collect::<Vec<_>>(), "has_more": false})
         }
         Output::WebhookEndpoint(e) => json!({"id": e.id, "object": "webhook_endpoint", "url": e.url}),
-        Output::Rule(r) => crate::risk::rule_json(r),
+        Output::Rule(r) => risk_rule(r),
         Output::ListItem(list, value, on) => {
             json!({"object": "risk_list_item", "list": list, "value": value, "on_list": on})
         }
         Output::Label(l) => label(l),
-        Output::Model(m) => crate::models::model_json(m),
-        Output::CreditScore(c) => crate::credit::record_json(c),
+        Output::Model(m) => risk_model(m),
+        Output::CreditScore(c) => credit_score(c),
         Output::Recorded => json!({"object": "audit_record"}),
     }
 }
@@ -205,4 +205,40 @@ pub fn label(l: &rialto_store::LabelRecord) -> Value {
         "id": l.id, "object": "payment_label", "payment_id": l.payment_id, "label": l.label,
         "source": l.source, "note": l.note, "actor": l.actor, "created_at": time_text(l.created_at_us),
     })
+}
+
+/// A stored rule as JSON: the document with its version.
+pub fn risk_rule(r: &RuleRecord) -> Value {
+    let document: Value = serde_json::from_str(&r.document).unwrap_or(Value::Null);
+    json!({"id": r.id, "object": "risk_rule", "version": r.version, "deleted": r.deleted,
+           "document": document, "updated_at": time_text(r.updated_at_us)})
+}
+
+/// A model as JSON (without its artifact).
+pub fn risk_model(m: &ModelRecord) -> Value {
+    let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+    let time = |t: Option<i64>| t.map(time_text);
+    json!({
+        "id": m.id, "object": "risk_model", "name": m.name, "version": m.version, "type": m.kind,
+        "status": m.status.as_str(), "features": m.features, "metadata": parse(&m.metadata),
+        "merchant_risk": parse(&m.merchant_risk), "dataset_rows": m.dataset_rows,
+        "trained_at": time(m.trained_at_us), "challenger_share_bp": m.challenger_share_bp,
+        "deployed_at": time(m.deployed_at_us), "previous_id": m.previous_id, "error": m.error,
+        "created_by": m.created_by, "created_at": time_text(m.created_at_us),
+        "updated_at": time_text(m.updated_at_us),
+    })
+}
+
+/// A kept credit score as JSON: the answer as given, its applicant and time.
+pub fn credit_score(r: &CreditScoreRecord) -> Value {
+    let mut v: Value = serde_json::from_str(&r.answer).unwrap_or_else(|_| json!({}));
+    v["id"] = json!(r.id);
+    v["applicant"] = serde_json::from_str(&r.applicant).unwrap_or(Value::Null);
+    v["created_at"] = time_text(r.created_at_us);
+    v
+}
+
+/// A model's merchant risk table as it is stored: `{"merchants": {id: risk}, "default": risk}`.
+pub(crate) fn merchant_risk(table: &std::collections::BTreeMap<String, f64>, default: f64) -> String {
+    json!({"merchants": table, "default": default}).to_string()
 }

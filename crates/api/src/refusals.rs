@@ -134,7 +134,7 @@ impl RefusalLog {
             first_us: now,
             last_us: now,
             method: r.method.to_string(),
-            path: crate::input::echo(r.path),
+            path: crate::error::echo(r.path),
             request_id: r.request_id.map(str::to_string),
         });
         group.count += 1;

@@ -6,13 +6,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rialto_core::ids;
 use rialto_risk::admin::Command as RiskCommand;
-use rialto_store::{Command, RuleRecord};
+use rialto_store::Command;
 use serde_json::{json, Value};
 
 use crate::auth::Ctx;
 use crate::error::ApiError;
+use crate::http::{respond, write, Body};
 use crate::input::PathId;
-use crate::routes::{respond, write, Body};
 use crate::{present, AppState};
 
 fn parse(bytes: &[u8], id_from_path: Option<&str>) -> Result<(String, String), ApiError> {
@@ -28,13 +28,6 @@ fn parse(bytes: &[u8], id_from_path: Option<&str>) -> Result<(String, String), A
     }
     let rule = rialto_risk::Rule::check(&doc).map_err(|problems| ApiError::invalid_rule(problems, "$"))?;
     Ok((rule.id, doc.to_string()))
-}
-
-/// A stored rule as JSON: the document with its version.
-pub fn rule_json(r: &RuleRecord) -> Value {
-    let document: Value = serde_json::from_str(&r.document).unwrap_or(Value::Null);
-    json!({"id": r.id, "object": "risk_rule", "version": r.version, "deleted": r.deleted,
-           "document": document, "updated_at": present::time_text(r.updated_at_us)})
 }
 
 /// `POST /v1/risk/rules`
@@ -66,12 +59,12 @@ pub async fn delete(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id
 }
 
 /// `GET /v1/risk/rules`
-pub async fn list(State(s): State<AppState>, q: crate::routes::Params) -> Response {
+pub async fn list(State(s): State<AppState>, q: crate::http::Params) -> Response {
     respond(
         async {
-            let p = crate::routes::params(q, &["limit", "starting_after", "ending_before"])?;
-            let (cursor, limit) = crate::routes::paging_with(&p, "", Some(crate::routes::SeqCursor::Name))?;
-            Ok(present::page(&s.db.rules_page(&cursor, limit).await?, rule_json))
+            let p = crate::http::params(q, &["limit", "starting_after", "ending_before"])?;
+            let (cursor, limit) = crate::http::paging_with(&p, "", Some(crate::http::SeqCursor::Name))?;
+            Ok(present::page(&s.db.rules_page(&cursor, limit).await?, present::risk_rule))
         }
         .await,
     )
@@ -92,7 +85,7 @@ pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
                         json!({"version": v, "document": document, "created_at": present::time_text(at)})
                     })
                     .collect();
-            let mut v = rule_json(&r);
+            let mut v = present::risk_rule(&r);
             v["versions"] = Value::Array(versions);
             Ok(v)
         }
@@ -204,7 +197,7 @@ pub async fn user_risk(State(s): State<AppState>, PathId(id): PathId) -> Respons
 pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
     respond(
         async {
-            let bytes = crate::routes::body_bytes(body)?;
+            let bytes = crate::http::body_bytes(body)?;
             let doc: Value = crate::input::json_body(&bytes)?;
             let Some(m) = doc.as_object() else { return Err(ApiError::invalid("the body must be a JSON object")) };
             if let Some(k) = m.keys().find(|k| !["from", "to", "rules"].contains(&k.as_str())) {
@@ -213,7 +206,7 @@ pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
             let time = |name: &str| -> Result<Option<i64>, ApiError> {
                 match m.get(name) {
                     None => Ok(None),
-                    Some(Value::String(t)) => crate::routes::parse_time(name, t).map(Some),
+                    Some(Value::String(t)) => crate::http::parse_time(name, t).map(Some),
                     Some(_) => Err(ApiError::invalid(format!("`{name}` must be an RFC 3339 time")).param(name)),
                 }
             };

@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 
 use crate::auth::Ctx;
 use crate::error::ApiError;
+use crate::http::{body_bytes, paging, params, respond, Body, Params};
 use crate::input::{id_of, Fields, PathId};
-use crate::routes::{body_bytes, paging, params, respond, Body, Params};
 use crate::{present, AppState};
 
 pub use crate::worker::delivery::{signature, WEBHOOK_ATTEMPTS_MAX};
@@ -85,7 +85,7 @@ fn event_types(f: &mut Fields) -> Result<Option<Vec<String>>, ApiError> {
     let mut out = Vec::new();
     for item in items {
         let Value::String(t) = item else { return Err(bad("event_types must be strings".into())) };
-        check_event_pattern(&t).map_err(|why| bad(format!("`{}` {why}", crate::input::echo(&t))))?;
+        check_event_pattern(&t).map_err(|why| bad(format!("`{}` {why}", crate::error::echo(&t))))?;
         if !out.contains(&t) {
             out.push(t);
         }

@@ -24,7 +24,7 @@ pub(crate) fn spawn(
             Ok(Ok(t)) => Ok(Box::new(rialto_store::Trained {
                 features: t.features,
                 artifact: t.artifact,
-                merchant_risk: crate::models::merchant_json(&t.merchant_risk, t.default_merchant_risk),
+                merchant_risk: crate::present::merchant_risk(&t.merchant_risk, t.default_merchant_risk),
                 metadata: t.metadata.to_string(),
                 dataset_rows: n,
             })),

@@ -195,3 +195,90 @@ fn no_function_grows_past_the_limit() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The modules of `crates/api/src` (a folder is one module) and the modules each names with
+/// `crate::…`, comments left out.
+fn api_module_imports() -> BTreeMap<String, BTreeSet<String>> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src");
+    let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        if p.is_dir() {
+            for f in std::fs::read_dir(&p).unwrap() {
+                files.push((name.clone(), f.unwrap().path()));
+            }
+        } else if p.extension().is_some_and(|x| x == "rs") && name != "lib" {
+            files.push((name, p));
+        }
+    }
+    let modules: BTreeSet<String> = files.iter().map(|(m, _)| m.clone()).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, path) in &files {
+        let text: String = std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut named = BTreeSet::new();
+        for (i, _) in text.match_indices("crate::") {
+            let rest = &text[i + "crate::".len()..];
+            let words: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
+                group.split('}').next().unwrap_or_default().split(',').collect()
+            } else {
+                vec![rest]
+            };
+            for w in words {
+                let name: String = w.trim().chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                if modules.contains(&name) && name != *module {
+                    named.insert(name);
+                }
+            }
+        }
+        graph.entry(module.clone()).or_default().extend(named);
+    }
+    graph
+}
+
+#[test]
+fn api_modules_import_each_other_without_cycles() {
+    let graph = api_module_imports();
+    assert!(graph.contains_key("http") && graph.contains_key("present"), "{graph:?}");
+    // Depth-first search for a back edge.
+    fn visit<'a>(
+        g: &'a BTreeMap<String, BTreeSet<String>>,
+        n: &'a str,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| *p == n) {
+            return Some(path[i..].iter().map(|s| s.to_string()).chain([n.to_string()]).collect());
+        }
+        if !done.insert(n) {
+            return None;
+        }
+        path.push(n);
+        for m in g.get(n).into_iter().flatten() {
+            if let Some(cycle) = visit(g, m, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    for n in graph.keys() {
+        if let Some(cycle) = visit(&graph, n, &mut Vec::new(), &mut done) {
+            panic!("api modules import in a cycle: {}", cycle.join(" -> "));
+        }
+    }
+    // The shared helpers and the renderers know no domain module.
+    for shared in ["http", "present", "error", "input"] {
+        let domains: Vec<&String> = graph[shared]
+            .iter()
+            .filter(|m| ["routes", "payments", "risk", "models", "credit", "webhooks"].contains(&m.as_str()))
+            .collect();
+        assert!(domains.is_empty(), "{shared} imports the domain modules {domains:?}");
+    }
+}
