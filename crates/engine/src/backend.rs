@@ -98,11 +98,14 @@ pub trait Backend: 'static {
     fn apply(&self, batch: &mut Self::Batch, command: &Self::Command) -> Result<Self::Output, Self::Error>;
     /// The events of one applied (or refused) command and, when `audited`, its audit entry.
     /// (The batch holds events the command raised while applying, such as risk alerts.)
+    /// `answer` is the outcome as rendered for its idempotency record, when it has one: a
+    /// backend whose event carries the same rendering reuses it instead of rendering twice.
     fn describe(
         &self,
         batch: &mut Self::Batch,
         command: &Self::Command,
         outcome: &Result<Self::Output, Self::Error>,
+        answer: Option<&str>,
         audited: bool,
     ) -> Described;
     /// Writes what the batch changed.

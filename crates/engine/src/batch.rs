@@ -343,7 +343,9 @@ impl<B: Backend> Task<B> {
                 seen.insert(idem.scope_key.as_str(), (idem.request_hash.as_str(), stored.clone()));
                 stored
             });
-            let described = self.backend.describe(&mut loaded, &envelope.command, &outcome, envelope.audit.is_some());
+            let answer = stored.as_ref().map(|(_, body)| body.as_str());
+            let described =
+                self.backend.describe(&mut loaded, &envelope.command, &outcome, answer, envelope.audit.is_some());
             outbox::record(described, envelope.audit.as_ref(), outcome.is_ok(), &mut events, &mut audits);
             replies[i] = Some(Reply::Done { outcome, stored });
         }

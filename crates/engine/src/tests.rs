@@ -108,7 +108,14 @@ impl Backend for Memory {
             }
         }
     }
-    fn describe(&self, _: &mut Tx, command: &Cmd, outcome: &Result<i64, Error>, audited: bool) -> Described {
+    fn describe(
+        &self,
+        _: &mut Tx,
+        command: &Cmd,
+        outcome: &Result<i64, Error>,
+        _: Option<&str>,
+        audited: bool,
+    ) -> Described {
         let events = match (command, outcome) {
             (Cmd::Add(key, _), Ok(v)) => {
                 vec![Event {

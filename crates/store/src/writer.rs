@@ -447,10 +447,17 @@ impl rialto_engine::Backend for SqlBackend {
         apply(&mut batch.state, &mut batch.writes, command)
     }
 
-    fn describe(&self, batch: &mut Batch, command: &Command, outcome: &Outcome, audited: bool) -> Described {
+    fn describe(
+        &self,
+        batch: &mut Batch,
+        command: &Command,
+        outcome: &Outcome,
+        answer: Option<&str>,
+        audited: bool,
+    ) -> Described {
         // Events the command raised while applying (risk alerts) come first.
         let mut events = std::mem::take(&mut batch.writes.events);
-        events.extend(events_of(command, outcome, &self.presenter));
+        events.extend(events_of(command, outcome, &self.presenter, answer));
         // Subscribers choose from the published list: every event must be on it.
         debug_assert!(events.iter().all(|e| crate::is_event_type(e.kind)), "an event type missing from EVENT_TYPES");
         Described { events, audit: audited.then(|| audit_of(command, outcome)) }
@@ -848,7 +855,9 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
 }
 
 /// The events of one command's outcome (the resource as the API shows it).
-fn events_of(command: &Command, outcome: &Outcome, presenter: &Presenter) -> Vec<Event> {
+/// The resource an event carries is the answer as the API renders it: `answer` when the
+/// engine rendered it already (for the idempotency record), else rendered here.
+fn events_of(command: &Command, outcome: &Outcome, presenter: &Presenter, answer: Option<&str>) -> Vec<Event> {
     let Ok(output) = outcome else { return Vec::new() };
     let mut events = Vec::new();
     if let Output::Settlements(list) = output {
@@ -865,7 +874,8 @@ fn events_of(command: &Command, outcome: &Outcome, presenter: &Presenter) -> Vec
         }
     }
     if let Some((kind, resource_type, resource_id)) = event_of(command, output) {
-        events.push(Event { kind, resource_type, resource_id, data: presenter(output) });
+        let data = answer.map_or_else(|| presenter(output), str::to_string);
+        events.push(Event { kind, resource_type, resource_id, data });
     }
     events
 }

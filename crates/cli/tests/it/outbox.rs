@@ -220,3 +220,16 @@ both!(deleting_the_newest_audit_records_is_detected, |app: App| async move {
     pool.close().await;
     app.stop().await;
 });
+
+both!(an_event_carries_the_answer_its_request_got, |app: App| async move {
+    // With an Idempotency-Key the answer is rendered once, for the stored answer, and the
+    // event reuses it; without one the event renders it: both must equal the answer.
+    let (s, with_key, _) = app.post_idem("/v1/accounts", json!({"currency": "USD", "name": "k"}), "evt-answer-1").await;
+    assert_eq!(s, 201, "{with_key}");
+    let (s, without) = app.post("/v1/accounts", json!({"currency": "EUR", "name": "n"})).await;
+    assert_eq!(s, 201, "{without}");
+    let (_, events) = app.get("/v1/events?type=account.created").await;
+    let data: Vec<&Value> = events["data"].as_array().unwrap().iter().map(|e| &e["data"]).collect();
+    assert_eq!(data, [&with_key, &without], "{events}");
+    app.stop().await;
+});
