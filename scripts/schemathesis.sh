@@ -19,5 +19,5 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 "$ST" run "http://127.0.0.1:$PORT/openapi.json" -H "Authorization: Bearer $KEY" \
-    -c not_a_server_error,response_schema_conformance,content_type_conformance \
+    -c "${ST_CHECKS:-not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance}" \
     --max-examples "${ST_MAX_EXAMPLES:-10}" --seed "${ST_SEED:-1}" --request-timeout 10 --no-color

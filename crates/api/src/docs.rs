@@ -484,6 +484,50 @@ fn query_parameter(path: &str, name: &str) -> Value {
            "schema": schema, "description": description})
 }
 
+/// The error answers an operation can give, each in the error shape: the ones every `/v1`
+/// operation can give (401, 403, 429, 503), those of a path id (404), of a body (400, 413, 415,
+/// 422 and 409 for a state or idempotency conflict), and 4XX for the rest (431, 408, 405).
+fn error_responses(o: &Op) -> Value {
+    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": r("Error")}}});
+    let mut out = serde_json::Map::new();
+    out.insert(
+        "4XX".into(),
+        error("Another client error (headers too large, a request too slow, a method not allowed)"),
+    );
+    if !o.path.starts_with("/v1/") {
+        if o.path == "/readyz" {
+            out.insert("503".into(), error("The database does not answer"));
+        }
+        return Value::Object(out);
+    }
+    out.insert(
+        "400".into(),
+        error("Invalid input: `code` and `param` say what and where (invalid_request, invalid_id, ...)"),
+    );
+    out.insert("401".into(), error("No API key, or not a valid one (`WWW-Authenticate: Bearer`)"));
+    out.insert("403".into(), error("The key's role lacks the permission this operation needs"));
+    out.insert("429".into(), error("Too many failed API keys from this address; `Retry-After` says when to retry"));
+    out.insert("503".into(), error("The database is unavailable; nothing was applied unless the code says otherwise; retry with the same Idempotency-Key"));
+    if o.path.contains('{') {
+        out.insert("404".into(), error("No such resource"));
+    }
+    if o.request.is_some() || o.method != "get" {
+        out.insert(
+            "409".into(),
+            error("A state or idempotency conflict (invalid_state_transition, idempotency_key_in_use, ...)"),
+        );
+        out.insert("413".into(), error("The body is too large (1 MiB; model uploads 64 MiB)"));
+        out.insert("415".into(), error("The body is not `application/json`"));
+        out.insert(
+            "422".into(),
+            error(
+                "Refused by the ledger or a gate (insufficient_funds, currency_mismatch, idempotency_key_reused, ...)",
+            ),
+        );
+    }
+    Value::Object(out)
+}
+
 /// The OpenAPI document.
 pub fn spec() -> Value {
     let mut paths = serde_json::Map::new();
@@ -506,11 +550,10 @@ pub fn spec() -> Value {
         let mut operation = json!({
             "summary": o.summary,
             "operationId": format!("{}{}", o.method, o.path.replace(['/', '{', '}', '-', '.'], "_")),
-            "responses": {
-                o.status: {"description": "Success", "content": {media: {"schema": r(o.response)}}},
-                "4XX": {"description": "Client error", "content": {"application/json": {"schema": r("Error")}}},
-            },
+            "responses": error_responses(o),
         });
+        operation["responses"][o.status] =
+            json!({"description": "Success", "content": {media: {"schema": r(o.response)}}});
         if o.path.starts_with("/v1/") {
             let method = o.method.to_uppercase().parse().unwrap_or(axum::http::Method::GET);
             let needed = crate::permissions::needed(&method, o.path);
