@@ -129,7 +129,7 @@ fn refuse(state: &AppState, req: &Request, actor: &str, action: &'static str, er
         action,
         actor,
         reason: &error.message,
-        method: req.method().as_str(),
+        method: crate::edge::method_label(req.method()),
         path: req.uri().path(),
         request_id: ctx.request_id.as_deref(),
         ip: ctx.ip.as_deref(),
