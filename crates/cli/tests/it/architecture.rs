@@ -282,3 +282,53 @@ fn api_modules_import_each_other_without_cycles() {
         assert!(domains.is_empty(), "{shared} imports the domain modules {domains:?}");
     }
 }
+
+/// Every `.route(path, methods)` the api crate's router declares (read from `lib.rs`), as
+/// (method, path) pairs.
+fn routed_operations() -> Vec<(String, String)> {
+    let lib =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src/lib.rs")).unwrap();
+    let mut out = Vec::new();
+    for (start, _) in lib.match_indices(".route(") {
+        let rest = &lib[start + ".route(".len()..];
+        // The call's text up to its closing parenthesis.
+        let mut depth = 1;
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map(|(i, _)| i)
+            .unwrap();
+        let call = &rest[..end];
+        let path = call.split('"').nth(1).unwrap().to_string();
+        for method in ["get", "post", "put", "delete", "patch"] {
+            let named = call.match_indices(&format!("{method}(")).any(|(i, _)| {
+                i == 0 || !call.as_bytes()[i - 1].is_ascii_alphanumeric() && call.as_bytes()[i - 1] != b'_'
+            });
+            if named {
+                out.push((method.to_string(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_routed_operation_is_documented() {
+    let routed = routed_operations();
+    assert!(routed.len() >= 70, "the router was read: {routed:?}");
+    let documented: Vec<(String, String)> =
+        rialto_api::docs::documented().into_iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    // The docs page's own script is part of /docs.
+    let undocumented: Vec<&(String, String)> =
+        routed.iter().filter(|op| !documented.contains(op) && op.1 != "/docs/app.js").collect();
+    assert!(undocumented.is_empty(), "routed but not in the API description: {undocumented:?}");
+    let unrouted: Vec<&(String, String)> = documented.iter().filter(|op| !routed.contains(op)).collect();
+    assert!(unrouted.is_empty(), "documented but not routed: {unrouted:?}");
+}
