@@ -142,8 +142,20 @@ fn refuse(state: &AppState, req: &Request, actor: &str, action: &'static str, er
 fn subjects(req: &Request) -> Vec<String> {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| vec![format!("ip:{}", addr.ip())])
+        .map(|ConnectInfo(addr)| vec![client_subject(addr.ip())])
         .unwrap_or_default()
+}
+
+/// An IPv4 client is its address; an IPv6 client its /64, which one host usually holds whole
+/// (so rotating through its addresses does not reset the count).
+fn client_subject(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("ip6:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        other => format!("ip:{}", other.to_canonical()),
+    }
 }
 
 /// Middleware on `/v1`: 401 without a valid key, 403 when the role may not, 429 when this
@@ -213,4 +225,20 @@ fn throttled(state: &AppState, req: &Request, wait_s: u64) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_subject;
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let a = client_subject("2001:db8:1:2::1".parse().unwrap_or(std::net::Ipv6Addr::LOCALHOST.into()));
+        let b = client_subject("2001:db8:1:2:ffff::9".parse().unwrap_or(std::net::Ipv6Addr::LOCALHOST.into()));
+        let c = client_subject("2001:db8:1:3::1".parse().unwrap_or(std::net::Ipv6Addr::LOCALHOST.into()));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let mapped = client_subject("::ffff:10.0.0.1".parse().unwrap_or(std::net::Ipv6Addr::LOCALHOST.into()));
+        assert_eq!(mapped, client_subject("10.0.0.1".parse().unwrap_or(std::net::Ipv6Addr::LOCALHOST.into())));
+    }
 }
