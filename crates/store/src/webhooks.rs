@@ -7,7 +7,7 @@ use sqlx::Row;
 use crate::db::{Db, StoreError};
 use crate::outbox::{event_from_row, EventRecord, EVENT_COLUMNS};
 use crate::read::{Cursor, Page};
-use crate::sql::Val;
+use crate::sql::{Get, Val};
 
 /// A webhook endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,19 +205,20 @@ fn delivery_from_row(r: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
     })
 }
 
-pub(crate) fn endpoint_from_row(r: &sqlx::any::AnyRow) -> Result<WebhookEndpoint, StoreError> {
-    let types: String = r.try_get("event_types")?;
+/// An endpoint row, as the pool or the writer's connection reads it.
+pub(crate) fn endpoint_from_row<R: Get>(r: &R) -> Result<WebhookEndpoint, StoreError> {
+    let types: String = r.col("event_types")?;
     Ok(WebhookEndpoint {
-        id: r.try_get("id")?,
-        url: r.try_get("url")?,
-        secret: r.try_get("secret")?,
+        id: r.col("id")?,
+        url: r.col("url")?,
+        secret: r.col("secret")?,
         event_types: serde_json::from_str(&types).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        status: r.try_get("status")?,
-        description: r.try_get("description")?,
-        previous_secret: r.try_get("previous_secret")?,
-        previous_secret_expires_at_us: r.try_get("previous_secret_expires_at")?,
-        created_at_us: r.try_get("created_at")?,
-        updated_at_us: r.try_get("updated_at")?,
+        status: r.col("status")?,
+        description: r.col("description")?,
+        previous_secret: r.col("previous_secret")?,
+        previous_secret_expires_at_us: r.col("previous_secret_expires_at")?,
+        created_at_us: r.col("created_at")?,
+        updated_at_us: r.col("updated_at")?,
     })
 }
 

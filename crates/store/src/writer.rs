@@ -736,7 +736,7 @@ async fn load_admin(
 ) -> Result<(), Abort> {
     locks.take("webhook_endpoints");
     for row in select_in(conn, "SELECT * FROM webhook_endpoints", endpoint_ids, lock).await? {
-        let e = endpoint_from_row(&row)?;
+        let e = crate::webhooks::endpoint_from_row(&row)?;
         state.webhook_endpoints.insert(e.id.clone(), e);
     }
     let select = "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys";
@@ -986,21 +986,4 @@ async fn write_endpoints(conn: &mut Conn, w: &mut Writes, now: i64) -> Result<()
         conn.execute(q, values).await?;
     }
     Ok(())
-}
-
-/// A webhook endpoint row as the writer reads it.
-fn endpoint_from_row(r: &Row) -> Result<crate::WebhookEndpoint, StoreError> {
-    let types: String = r.col("event_types")?;
-    Ok(crate::WebhookEndpoint {
-        id: r.col("id")?,
-        url: r.col("url")?,
-        secret: r.col("secret")?,
-        event_types: serde_json::from_str(&types).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        status: r.col("status")?,
-        description: r.col("description")?,
-        previous_secret: r.col("previous_secret")?,
-        previous_secret_expires_at_us: r.col("previous_secret_expires_at")?,
-        created_at_us: r.col("created_at")?,
-        updated_at_us: r.col("updated_at")?,
-    })
 }
