@@ -103,9 +103,7 @@ pub(crate) fn paging_with(
         };
         let ok = match (&seq, number) {
             (None, _) => rialto_core::ids::looks_like(v, cursor_prefix),
-            (Some(SeqCursor::Name), _) => {
-                (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            }
+            (Some(SeqCursor::Name), _) => crate::input::is_slug(v),
             (Some(_), n) => n.is_some_and(|n| n.parse::<i64>().is_ok()),
         };
         if !ok {

@@ -199,6 +199,11 @@ pub fn id_of<I: Id>(id: &str) -> Result<String, ApiError> {
 /// Longest path segment or query value, characters.
 pub const SEGMENT_CHARS_MAX: usize = 256;
 
+/// A name an operator chose (a risk rule id, a list name): 1 to 64 letters, digits, `_`, `-`.
+pub fn is_slug(text: &str) -> bool {
+    (1..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// Refuses a path segment or query value that holds control characters (NUL among them) or is
 /// longer than [`SEGMENT_CHARS_MAX`]: 400, naming `param`.
 pub fn clean_text(param: &str, text: &str) -> Result<(), ApiError> {

@@ -119,8 +119,7 @@ fn list_name(name: &str) -> Result<String, ApiError> {
 
 /// A rule id or list name: 1 to 64 letters, digits, `_` or `-`; 400 naming `param` otherwise.
 fn slug(text: &str, param: &str, what: &str) -> Result<String, ApiError> {
-    if text.is_empty() || text.len() > 64 || !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
+    if !crate::input::is_slug(text) {
         return Err(ApiError::invalid(format!("{what} are 1 to 64 letters, digits, `_` or `-`")).param(param));
     }
     Ok(text.to_string())
