@@ -47,12 +47,7 @@ pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) 
     let (parts, body) = req.into_parts();
     match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
         Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Ok(Err(e)) if is_length_limit(&e) => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "request bodies are limited to 1 MiB (model uploads to 64 MiB)",
-        )
-        .into_response(),
+        Ok(Err(e)) if is_length_limit(&e) => ApiError::payload_too_large().into_response(),
         Ok(Err(_)) => ApiError::invalid("the request body could not be read").into_response(),
         Err(_) => {
             let message = format!("the request body did not arrive within {} s", timeout.as_secs_f64());

@@ -67,6 +67,15 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} `{}`", echo(id)))
     }
 
+    /// 413 `payload_too_large`: a body over its route's limit.
+    pub fn payload_too_large() -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "request bodies are limited to 1 MiB (model uploads to 64 MiB)",
+        )
+    }
+
     /// 503 `storage_unavailable`: the database failed; nothing was applied unless said.
     pub fn unavailable(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", message)

@@ -33,11 +33,7 @@ pub(crate) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 pub(crate) fn body_bytes(body: Body) -> Result<Bytes, ApiError> {
     body.map_err(|rej| {
         if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "request bodies are limited to 1 MiB (model uploads to 64 MiB)",
-            )
+            ApiError::payload_too_large()
         } else {
             ApiError::invalid(format!("could not read the body: {rej}"))
         }
