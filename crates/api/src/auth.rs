@@ -139,11 +139,8 @@ fn refuse(state: &AppState, req: &Request, actor: &str, action: &'static str, er
 
 /// What the throttle counts a failed key against: the client's address. Not the key's prefix:
 /// prefixes are shown in key listings, and throttling one would lock its owner out.
-fn subjects(req: &Request) -> Vec<String> {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| vec![client_subject(addr.ip())])
-        .unwrap_or_default()
+fn subject(req: &Request) -> Option<String> {
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| client_subject(addr.ip()))
 }
 
 /// An IPv4 client is its address; an IPv6 client its /64, which one host usually holds whole
@@ -179,8 +176,7 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         Cached::Key(k) => Some(k),
         Cached::Unknown => None,
         Cached::Miss => {
-            let subjects = subjects(&req);
-            if let Some(wait) = state.throttle.retry_after(&subjects) {
+            if let Some(wait) = subject(&req).and_then(|s| state.throttle.retry_after(&s)) {
                 return throttled(&state, &req, wait);
             }
             match state.db.api_key_by_secret(&secret).await {
@@ -193,10 +189,11 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         }
     };
     let Some(key) = key.filter(|k| k.revoked_at_us.is_none()) else {
-        let subjects = subjects(&req);
-        state.throttle.failed(&subjects);
-        if let Some(wait) = state.throttle.retry_after(&subjects) {
-            return throttled(&state, &req, wait);
+        if let Some(subject) = subject(&req) {
+            state.throttle.failed(&subject);
+            if let Some(wait) = state.throttle.retry_after(&subject) {
+                return throttled(&state, &req, wait);
+            }
         }
         return refuse(&state, &req, "anonymous", "auth.failure", unauthorized("the API key is not valid"));
     };

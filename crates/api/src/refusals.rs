@@ -35,32 +35,27 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    /// Seconds to wait when any of `subjects` used up its failures in this window.
-    pub fn retry_after(&self, subjects: &[String]) -> Option<u64> {
+    /// Seconds to wait when `subject` used up its failures in this window.
+    pub fn retry_after(&self, subject: &str) -> Option<u64> {
         let windows = self.windows.lock().ok()?;
-        subjects
-            .iter()
-            .filter_map(|s| windows.get(s).or_else(|| (windows.len() >= TRACKED_MAX).then(|| windows.get(OVERFLOW))?))
-            .filter(|(start, n)| *n >= AUTH_FAILURES_PER_WINDOW && start.elapsed() < AUTH_FAILURE_WINDOW)
-            .map(|(start, _)| AUTH_FAILURE_WINDOW.saturating_sub(start.elapsed()).as_secs().max(1))
-            .max()
+        let (start, n) =
+            windows.get(subject).or_else(|| (windows.len() >= TRACKED_MAX).then(|| windows.get(OVERFLOW))?)?;
+        (*n >= AUTH_FAILURES_PER_WINDOW && start.elapsed() < AUTH_FAILURE_WINDOW)
+            .then(|| AUTH_FAILURE_WINDOW.saturating_sub(start.elapsed()).as_secs().max(1))
     }
 
-    /// Counts a failure against every subject.
-    pub fn failed(&self, subjects: &[String]) {
+    /// Counts a failure against `subject`.
+    pub fn failed(&self, subject: &str) {
         let Ok(mut windows) = self.windows.lock() else { return };
-        for subject in subjects {
-            if !windows.contains_key(subject) && windows.len() >= TRACKED_MAX {
-                windows.retain(|_, (start, _)| start.elapsed() < AUTH_FAILURE_WINDOW);
-            }
-            let key =
-                if windows.contains_key(subject) || windows.len() < TRACKED_MAX { subject.as_str() } else { OVERFLOW };
-            let entry = windows.entry(key.to_string()).or_insert((Instant::now(), 0));
-            if entry.0.elapsed() >= AUTH_FAILURE_WINDOW {
-                *entry = (Instant::now(), 0);
-            }
-            entry.1 = entry.1.saturating_add(1);
+        if !windows.contains_key(subject) && windows.len() >= TRACKED_MAX {
+            windows.retain(|_, (start, _)| start.elapsed() < AUTH_FAILURE_WINDOW);
         }
+        let key = if windows.contains_key(subject) || windows.len() < TRACKED_MAX { subject } else { OVERFLOW };
+        let entry = windows.entry(key.to_string()).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= AUTH_FAILURE_WINDOW {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
     }
 }
 
@@ -231,15 +226,14 @@ mod tests {
     #[test]
     fn the_throttle_counts_per_subject_and_window() {
         let t = Throttle::default();
-        let ip = vec!["ip:1".to_string()];
-        let other = vec!["ip:2".to_string()];
+        let (ip, other) = ("ip:1", "ip:2");
         for _ in 0..AUTH_FAILURES_PER_WINDOW - 1 {
-            t.failed(&ip);
+            t.failed(ip);
         }
-        assert_eq!(t.retry_after(&ip), None);
-        t.failed(&ip);
-        assert!(t.retry_after(&ip).is_some_and(|s| (1..=10).contains(&s)));
-        assert_eq!(t.retry_after(&other), None, "another address is not throttled");
+        assert_eq!(t.retry_after(ip), None);
+        t.failed(ip);
+        assert!(t.retry_after(ip).is_some_and(|s| (1..=10).contains(&s)));
+        assert_eq!(t.retry_after(other), None, "another address is not throttled");
     }
 
     #[test]
