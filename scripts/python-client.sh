@@ -11,13 +11,6 @@ OUT=$(mktemp -d)
 if grep -qiE "unable to (process|parse)" "$OUT/generate.log"; then
     echo "openapi-python-client dropped part of the description:"; cat "$OUT/generate.log"; exit 1
 fi
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-KEY="rialto_pyclient_$(date +%s%N)"
-"$BIN" serve --database "$DB" --listen "127.0.0.1:$PORT" --admin-key "$KEY" >"$OUT/server.log" 2>&1 &
-PID=$!
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-    sleep 0.1
-done
+. "$(dirname "$0")/test-server.sh"
+start_test_server "$BIN" "$DB" "$OUT/server.log"
 PYTHONPATH="$OUT" "$VENV/bin/python" scripts/client-quickstart.py "http://127.0.0.1:$PORT" "$KEY"

@@ -8,16 +8,8 @@
 # ST_SEED (default 1) makes a run repeatable; ST_MAX_EXAMPLES (default 10) sizes it.
 set -euo pipefail
 BIN=$1 DB=$2 ST=$3
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-KEY="rialto_schemathesis_$(date +%s%N)"
-LOG=$(mktemp)
-"$BIN" serve --database "$DB" --listen "127.0.0.1:$PORT" --admin-key "$KEY" >"$LOG" 2>&1 &
-PID=$!
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-    sleep 0.1
-done
+. "$(dirname "$0")/test-server.sh"
+start_test_server "$BIN" "$DB" "$(mktemp)"
 "$ST" run "http://127.0.0.1:$PORT/openapi.json" -H "Authorization: Bearer $KEY" \
     -c "${ST_CHECKS:-not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance}" \
     --max-examples "${ST_MAX_EXAMPLES:-10}" --seed "${ST_SEED:-1}" --request-timeout 10 --no-color
