@@ -21,9 +21,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Ctx;
+use crate::contract::{handler, Operation, Verb};
 use crate::error::ApiError;
 use crate::http::{respond, write, Body};
 use crate::input::PathId;
+use crate::permissions::Permission::{Read, Write};
 use crate::AppState;
 
 /// The scorecard's inputs, in order.
@@ -107,6 +109,40 @@ const FIELDS: [(&str, f64, f64, bool, bool); 11] = [
     ("credit_utilization", 0.0, 10.0, false, false),
     ("hard_inquiries_6m", 0.0, 1000.0, false, false),
 ];
+
+/// An applicant's features: the schema is [`FIELDS`], the table the handler checks.
+pub struct CreditApplicant;
+
+impl utoipa::PartialSchema for CreditApplicant {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{Object, Type};
+        let mut o = Object::builder().schema_type(Type::Object).description(Some(
+            "An applicant: income and total_debt per month in the same units; the answer is a 300-850 score, grade, risk level, approval probability and reason codes",
+        ));
+        for (name, min, max, required, _) in FIELDS {
+            o = o.property(name, Object::builder().schema_type(Type::Number).minimum(Some(min)).maximum(Some(max)));
+            if required {
+                o = o.required(name);
+            }
+        }
+        o.examples([serde_json::json!({
+            "age": 35, "income": 5200, "employment_years": 6, "total_debt": 1800, "defaults": 0,
+        })])
+        .into()
+    }
+}
+
+impl utoipa::ToSchema for CreditApplicant {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CreditApplicant".into()
+    }
+}
+
+crate::contract::described!(
+    /// A kept credit score.
+    CreditScore,
+    "`id`, `object` = `credit_score`, `score` (300-850), `grade`, `risk_level`, `approval_probability`, `reason_codes`, `applicant` (the features as given), `created_at`"
+);
 
 /// `POST /v1/credit-scores`: scores the applicant and keeps the answer (with the applicant's
 /// features) so it can be shown again; audited in the same transaction. Answers 201.
@@ -227,3 +263,12 @@ fn score_body(bytes: &[u8]) -> Result<(Value, Value), ApiError> {
         }),
     ))
 }
+
+/// The operations of this module: the router, the permission check and the API description read them.
+#[rustfmt::skip]
+pub const OPERATIONS: &[Operation] = &[
+    Operation::new::<CreditScore>(Verb::Post, "/v1/credit-scores", Write, "Score an applicant: 300-850 scorecard score, grade, risk level, approval probability, reason codes; the answer is kept and audited", handler!(score))
+        .body::<CreditApplicant>()
+        .status(201),
+    Operation::new::<CreditScore>(Verb::Get, "/v1/credit-scores/{id}", Read, "A kept credit score: the answer as given, with the applicant's features", handler!(get)),
+];

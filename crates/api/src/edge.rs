@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::{AppState, BODY_BYTES_MAX, MODEL_BODY_BYTES_MAX};
+use crate::{AppState, BODY_BYTES_MAX};
 
 /// Most bytes of all request headers (names and values) a request may carry.
 pub const HEADER_BYTES_MAX: usize = 32 * 1024;
@@ -42,7 +42,9 @@ pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) 
     if !has_body(req.headers()) {
         return next.run(req).await;
     }
-    let limit = if req.uri().path() == "/v1/risk/models" { MODEL_BODY_BYTES_MAX } else { BODY_BYTES_MAX };
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_string());
+    let limit =
+        route.and_then(|r| crate::operation(req.method(), &r)).and_then(|o| o.body_limit).unwrap_or(BODY_BYTES_MAX);
     let timeout = state.config.limits.body_read_timeout;
     let (parts, body) = req.into_parts();
     match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rialto_core::ids::Id;
 use rialto_store::{Command, Cursor};
-use serde_json::Value;
+
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -118,7 +118,8 @@ pub(crate) fn paging_with(
     Ok((cursor, limit))
 }
 
-pub(crate) fn respond(r: Result<Value, ApiError>) -> Response {
+/// The answer of a read: the value as JSON, or the error.
+pub(crate) fn respond<T: serde::Serialize>(r: Result<T, ApiError>) -> Response {
     match r {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),

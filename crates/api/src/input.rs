@@ -23,6 +23,14 @@ pub struct Fields {
 }
 
 impl Fields {
+    /// Parses `body` (empty means `{}`) as the request type `T`: fields its schema does not
+    /// name are refused, so what is accepted is what the API description says.
+    pub fn of<T: utoipa::ToSchema>(body: &[u8]) -> Result<Fields, ApiError> {
+        let names = field_names::<T>();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        Fields::parse(body, &names)
+    }
+
     /// Parses `body` (empty means `{}`) and refuses fields not in `allowed`.
     pub fn parse(body: &[u8], allowed: &[&str]) -> Result<Fields, ApiError> {
         let value: Value =
@@ -162,6 +170,16 @@ impl Fields {
             Some(Value::Array(a)) => Ok(a),
             Some(_) => Err(ApiError::invalid(format!("`{name}` must be an array")).param(name)),
         }
+    }
+}
+
+/// The property names of the object schema of `T` (none for another schema).
+pub fn field_names<T: utoipa::ToSchema>() -> Vec<String> {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    match T::schema() {
+        RefOr::T(Schema::Object(o)) => o.properties.keys().cloned().collect(),
+        _ => Vec::new(),
     }
 }
 

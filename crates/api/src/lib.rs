@@ -3,6 +3,7 @@
 //! Prometheus metrics, OpenAPI. Only this crate knows HTTP and JSON.
 
 mod auth;
+pub mod contract;
 pub mod credit;
 pub mod docs;
 mod edge;
@@ -30,8 +31,10 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{middleware, Json, Router};
+use contract::{Operation, Verb};
+use permissions::Permission::Read;
 use rialto_store::{Db, Role, Writer, WriterConfig};
 use serde_json::json;
 use tokio::sync::watch;
@@ -135,21 +138,57 @@ pub struct AppState {
     nats: Option<Arc<worker::nats::NatsRelay>>,
 }
 
-/// The whole router: the public routes, and `/v1` behind an API key.
+/// The operations anyone may call (no key): health, metrics, this API's description.
+#[rustfmt::skip]
+const PUBLIC: &[Operation] = &[
+    Operation::new::<contract::Status>(Verb::Get, "/healthz", Read, "Liveness", contract::handler!(healthz)).public(),
+    Operation::new::<contract::Status>(Verb::Get, "/readyz", Read, "Readiness (the database answers)", contract::handler!(readyz)).public(),
+    Operation::new::<contract::Status>(Verb::Get, "/metrics", Read, "Prometheus metrics", contract::handler!(metrics_text)).public().text("text/plain"),
+    Operation::new::<contract::Status>(Verb::Get, "/openapi.json", Read, "This document", contract::handler!(docs::openapi)).public().openapi(),
+    Operation::new::<contract::Status>(Verb::Get, "/docs", Read, "API reference page", contract::handler!(docs::page)).public().text("text/html"),
+];
+
+/// Every operation of the API, public ones first, then each domain's.
+pub fn operations() -> impl Iterator<Item = &'static Operation> {
+    [
+        PUBLIC,
+        routes::OPERATIONS,
+        payments::OPERATIONS,
+        risk::OPERATIONS,
+        models::OPERATIONS,
+        credit::OPERATIONS,
+        webhooks::OPERATIONS,
+        settings::OPERATIONS,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The operation a request was routed to, by method and route template.
+pub fn operation(method: &axum::http::Method, route: &str) -> Option<&'static Operation> {
+    operations().find(|o| o.path == route && o.verb.matches(method))
+}
+
+/// The whole router, read from [`operations`]: the public operations, and `/v1` behind an
+/// API key.
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .merge(ledger_routes())
-        .merge(payment_routes())
-        .merge(risk_routes())
-        .merge(admin_routes())
+    let mut public = Router::new();
+    let mut v1 = Router::new();
+    for op in operations() {
+        let mut route = (op.handler)(op.verb.filter());
+        if let Some(bytes) = op.body_limit {
+            route = route.layer(DefaultBodyLimit::max(bytes));
+        }
+        if op.permission.is_some() {
+            v1 = v1.route(op.path, route);
+        } else {
+            public = public.route(op.path, route);
+        }
+    }
+    let v1 = v1
         .route_layer(middleware::from_fn_with_state(state.clone(), edge::read_body))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
-    Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .route("/openapi.json", get(docs::openapi))
-        .route("/docs", get(docs::page))
+    public
         .route("/docs/app.js", get(docs::script))
         .merge(v1)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
@@ -162,84 +201,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Users, accounts, transfers, journal entries.
-fn ledger_routes() -> Router<AppState> {
-    use routes as r;
-    Router::new()
-        .route("/v1/users", post(r::create_user).get(r::list_users))
-        .route("/v1/users/{id}", get(r::get_user).post(r::update_user))
-        .route("/v1/accounts", post(r::create_account).get(r::list_accounts))
-        .route("/v1/accounts/{id}", get(r::get_account))
-        .route("/v1/accounts/{id}/freeze", post(r::freeze))
-        .route("/v1/accounts/{id}/unfreeze", post(r::unfreeze))
-        .route("/v1/accounts/{id}/close", post(r::close))
-        .route("/v1/accounts/{id}/entries", get(r::list_entries))
-        .route("/v1/accounts/{id}/balance", get(r::balance_at))
-        .route("/v1/transfers", post(r::create_transfer).get(r::list_transfers))
-        .route("/v1/transfers/{id}", get(r::get_transfer))
-        .route("/v1/transfers/{id}/post", post(r::post_transfer))
-        .route("/v1/transfers/{id}/void", post(r::void_transfer))
-        .route("/v1/transfers/{id}/reverse", post(r::reverse_transfer))
-        .route("/v1/journal-entries", post(r::create_journal))
-        .route("/v1/journal-entries/{id}", get(r::get_journal))
-        .route("/v1/ledger/verify", get(r::verify))
-}
-
-/// Payments, reviews, refunds, settlements.
-fn payment_routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/payments", post(payments::create).get(payments::list))
-        .route("/v1/payments/{id}", get(payments::get))
-        .route("/v1/payments/{id}/approve", post(payments::approve))
-        .route("/v1/payments/{id}/decline", post(payments::decline))
-        .route("/v1/payments/{id}/labels", post(payments::add_label).get(payments::labels))
-        .route("/v1/reviews", get(payments::reviews))
-        .route("/v1/payments/{id}/cancel", post(payments::cancel))
-        .route("/v1/payments/{id}/refunds", post(payments::refund))
-        .route("/v1/settlements", post(payments::settle))
-        .route("/v1/settlements/{id}", get(payments::get_settlement))
-}
-
-/// Risk rules, lists, models, assessments and credit scores.
-fn risk_routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/risk/rules", get(risk::list).post(risk::create))
-        .route("/v1/risk/rules/backtest", post(risk::backtest))
-        .route("/v1/credit-scores", post(credit::score))
-        .route("/v1/credit-scores/{id}", get(credit::get))
-        .route("/v1/risk/rules/{id}", get(risk::get).put(risk::replace).delete(risk::delete))
-        .route(
-            "/v1/risk/models",
-            get(models::list).post(models::create).layer(DefaultBodyLimit::max(MODEL_BODY_BYTES_MAX)),
-        )
-        .route("/v1/risk/models/train", post(models::train))
-        .route("/v1/risk/models/rollback", post(models::rollback))
-        .route("/v1/risk/models/{id}", get(models::get))
-        .route("/v1/risk/models/{id}/deploy", post(models::deploy))
-        .route("/v1/risk/models/{id}/challenger", post(models::challenger))
-        .route("/v1/risk/assessments/{id}", get(risk::assessment))
-        .route("/v1/users/{id}/risk", get(risk::user_risk))
-        .route("/v1/risk/lists/{id}", get(risk::get_list))
-        .route("/v1/risk/lists/{id}/items", post(risk::add_item))
-        .route("/v1/risk/lists/{name}/items/{value}", axum::routing::delete(risk::remove_item))
-}
-
-/// API keys, webhook endpoints, tasks, events and the audit log.
-fn admin_routes() -> Router<AppState> {
-    use routes as r;
-    Router::new()
-        .route("/v1/api-keys", get(r::list_keys).post(r::create_key))
-        .route("/v1/api-keys/{id}/revoke", post(r::revoke_key))
-        .route("/v1/webhook-endpoints", post(webhooks::create).get(webhooks::list))
-        .route("/v1/webhook-endpoints/{id}", get(webhooks::get).post(webhooks::update).delete(webhooks::delete))
-        .route("/v1/webhook-endpoints/{id}/rotate-secret", post(webhooks::rotate_secret))
-        .route("/v1/webhook-endpoints/{id}/deliveries", get(webhooks::deliveries))
-        .route("/v1/event-types", get(webhooks::event_type_list))
-        .route("/v1/tasks", get(r::list_tasks))
-        .route("/v1/events", get(r::list_events))
-        .route("/v1/audit-events", get(r::list_audit))
-        .route("/v1/audit/verify", get(r::verify_audit))
-        .route("/v1/config", get(settings::show))
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {

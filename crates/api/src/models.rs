@@ -14,19 +14,95 @@ use rialto_store::{Command, ModelChange, NewModel, Output};
 use serde_json::{json, Map, Value};
 
 use crate::auth::Ctx;
+use crate::contract::names;
+use crate::contract::{handler, Operation, Verb, PAGE};
 use crate::error::ApiError;
 use crate::http::{body_bytes, respond, write, Body};
 use crate::input::{id_of, PathId};
+use crate::permissions::Permission::{Administer, Read};
 use crate::{present, AppState};
 use rialto_core::ids::ModelId;
+use utoipa::ToSchema;
 
 /// Longest model name.
 const NAME_MAX: usize = 100;
 
-fn object(bytes: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, ApiError> {
+names!(
+    /// A model's kind.
+    ModelKindName: "logistic_regression", "gradient_boosting", "onnx"
+);
+names!(
+    /// The kinds Rialto trains.
+    TrainedKindName: "logistic_regression", "gradient_boosting"
+);
+
+/// A merchant risk table.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MerchantRisk {
+    /// Merchant id to rate (0 to 1).
+    merchants: Option<BTreeMap<String, f64>>,
+    /// The rate of other merchants.
+    default: Option<f64>,
+}
+
+/// An uploaded model, registered as `testing`.
+#[derive(ToSchema)]
+#[schema(example = json!({"name": "fraud-lr", "type": "logistic_regression", "features": ["amount_log", "hour_of_day"],
+    "artifact": {"features": ["amount_log", "hour_of_day"], "weights": [0.8, 0.1], "bias": -3.0, "means": [0.0, 0.0]}}))]
+#[allow(dead_code)]
+pub struct ModelCreate {
+    #[schema(max_length = 100)]
+    name: String,
+    #[serde(rename = "type")]
+    kind: ModelKindName,
+    /// Payment feature names, in the model's input order.
+    features: Vec<String>,
+    /// Logistic JSON `{features, weights, bias, means}`, a forust JSON dump, or base64 ONNX
+    /// (needs the `onnx` build).
+    artifact: Value,
+    merchant_risk: Option<MerchantRisk>,
+    metadata: Option<Value>,
+    dataset_rows: Option<i64>,
+}
+
+/// Training from the labelled payments of a range.
+#[derive(ToSchema)]
+#[schema(example = json!({"name": "fraud-gbm", "type": "gradient_boosting", "from": "2026-01-01T00:00:00Z"}))]
+#[allow(dead_code)]
+pub struct ModelTrain {
+    #[schema(max_length = 100)]
+    name: String,
+    #[serde(rename = "type")]
+    kind: TrainedKindName,
+    /// RFC 3339.
+    from: Option<String>,
+    /// RFC 3339.
+    to: Option<String>,
+    rounds: Option<i64>,
+    max_depth: Option<i64>,
+    learning_rate: Option<f64>,
+}
+
+/// A challenger's share of payments.
+#[derive(ToSchema)]
+#[schema(example = json!({"share_bp": 1000}))]
+#[allow(dead_code)]
+pub struct ModelChallenger {
+    /// Basis points of payments: 0 stops.
+    #[schema(minimum = 0, maximum = 10000)]
+    share_bp: i64,
+}
+
+/// The names of `T`'s fields, for [`object`].
+fn fields_of<T: utoipa::ToSchema>() -> Vec<String> {
+    crate::input::field_names::<T>()
+}
+
+fn object(bytes: &[u8], allowed: &[String]) -> Result<Map<String, Value>, ApiError> {
     let doc: Value = crate::input::json_body(bytes)?;
     let Value::Object(m) = doc else { return Err(ApiError::invalid("the body must be a JSON object")) };
-    if let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str())) {
+    if let Some(k) = m.keys().find(|k| !allowed.contains(k)) {
         return Err(
             ApiError::invalid(format!("unknown field `{}`", crate::error::echo(k))).param(crate::error::echo(k))
         );
@@ -76,7 +152,7 @@ fn merchant_risk_of(m: &Map<String, Value>) -> Result<(BTreeMap<String, f64>, f6
 pub async fn create(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body) -> Response {
     let actor = ctx.caller.key_id.clone();
     write(&s, &ctx, &h, "/v1/risk/models", body, StatusCode::CREATED, |b| {
-        let m = object(b, &["name", "type", "features", "artifact", "merchant_risk", "metadata", "dataset_rows"])?;
+        let m = object(b, &fields_of::<ModelCreate>())?;
         let name = name_of(&m)?;
         let kind = kind_of(&m)?;
         let features: Vec<String> = match m.get("features") {
@@ -137,7 +213,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Bod
 pub async fn train(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body) -> Response {
     let prepared = async {
         let bytes = body_bytes(body)?;
-        let m = object(&bytes, &["name", "type", "from", "to", "rounds", "max_depth", "learning_rate"])?;
+        let m = object(&bytes, &fields_of::<ModelTrain>())?;
         let name = name_of(&m)?;
         let kind = kind_of(&m)?;
         if kind == ModelKind::Onnx {
@@ -246,7 +322,7 @@ pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
             let id = id_of::<ModelId>(&id)?;
             let m = s.db.model(&id).await?.ok_or_else(|| ApiError::not_found("risk model", &id))?;
             let mut v = present::risk_model(&m);
-            v["live"] = s.db.model_stats(&id).await?;
+            v.live = Some(s.db.model_stats(&id).await?);
             Ok(v)
         }
         .await,
@@ -272,7 +348,7 @@ pub async fn rollback(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: B
 pub async fn challenger(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, body: Body) -> Response {
     let path = format!("/v1/risk/models/{id}/challenger");
     write(&s, &ctx, &h, &path, body, StatusCode::OK, |b| {
-        let m = object(b, &["share_bp"])?;
+        let m = object(b, &fields_of::<ModelChallenger>())?;
         let share_bp = m
             .get("share_bp")
             .and_then(Value::as_i64)
@@ -285,3 +361,22 @@ pub async fn challenger(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathI
     })
     .await
 }
+
+/// The operations of this module: the router, the permission check and the API description read them.
+#[rustfmt::skip]
+pub const OPERATIONS: &[Operation] = &[
+    Operation::new::<present::List<present::RiskModel>>(Verb::Get, "/v1/risk/models", Read, "Registered fraud models (newest first)", handler!(list))
+        .queries(PAGE),
+    Operation::new::<present::RiskModel>(Verb::Post, "/v1/risk/models", Administer, "Register an uploaded model (logistic JSON, forust trees JSON, or base64 ONNX) as testing; 400 invalid_model names the field", handler!(create))
+        .body::<ModelCreate>()
+        .status(201)
+        .body_limit(crate::MODEL_BODY_BYTES_MAX),
+    Operation::new::<present::RiskModel>(Verb::Post, "/v1/risk/models/train", Administer, "Train a model from the labelled payments of a range in the background (202, status training); 422 not_enough_labels", handler!(train))
+        .body::<ModelTrain>()
+        .status(202),
+    Operation::new::<present::RiskModel>(Verb::Post, "/v1/risk/models/rollback", Administer, "Deploy again the champion the current one replaced", handler!(rollback)),
+    Operation::new::<present::RiskModel>(Verb::Get, "/v1/risk/models/{id}", Read, "A model with its live results (scores by role and outcome, decisions, latency, precision/recall/AUC on labels)", handler!(get)),
+    Operation::new::<present::RiskModel>(Verb::Post, "/v1/risk/models/{id}/deploy", Administer, "Make a model the champion (the previous one is deprecated and remembered for rollback)", handler!(deploy)),
+    Operation::new::<present::RiskModel>(Verb::Post, "/v1/risk/models/{id}/challenger", Administer, "Score a share of payments with a testing model beside the champion (both scores recorded)", handler!(challenger))
+        .body::<ModelChallenger>(),
+];

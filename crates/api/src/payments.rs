@@ -9,11 +9,15 @@ use rialto_store::{Command, NewLabel, NewPayment, NewRefund, PaymentFilter, Revi
 use serde_json::Value;
 
 use crate::auth::Ctx;
+use crate::contract::{handler, Operation, Verb};
+use crate::contract::{names, MetadataMap};
 use crate::error::echo;
 use crate::error::ApiError;
 use crate::http::{filter_id, paging, params, respond, time_param, write, Body, Params};
 use crate::input::{id_of, Fields, PathId};
+use crate::permissions::Permission::{Read, Review, Write};
 use crate::{present, AppState};
+use utoipa::ToSchema;
 
 /// The risk context of a payment: a bounded object of known fields.
 fn context(f: &mut Fields) -> Result<PaymentContext, ApiError> {
@@ -63,28 +67,134 @@ fn choice<T: Copy>(
     })
 }
 
+// ---- request types (their schemas are the API description's; `Fields::of` refuses what they do not name) ----
+
+names!(
+    /// What a payment is.
+    PaymentKindName: "transfer", "deposit", "withdrawal", "fee"
+);
+names!(
+    /// How it is paid.
+    PaymentMethodName: "card", "bank", "wallet", "cash"
+);
+names!(
+    /// A review decision's label: `none` records no label.
+    ReviewLabelName: "fraud", "legitimate", "none"
+);
+names!(
+    /// A payment's label.
+    LabelName: "fraud", "legitimate"
+);
+names!(
+    /// Where a label came from.
+    LabelSourceName: "review", "chargeback", "manual"
+);
+
+/// Where the payer was.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PaymentLocation {
+    /// ISO 3166 alpha-2, e.g. `DE`.
+    #[schema(pattern = "^[A-Z]{2}$")]
+    country: Option<String>,
+    #[schema(minimum = -90, maximum = 90)]
+    lat: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
+    lon: Option<f64>,
+}
+
+/// A new payment: it passes the account, risk, compliance and balance gates, then moves
+/// money in the ledger (or waits for review).
+#[derive(ToSchema)]
+#[schema(example = json!({"user_id": "user_0190f0a0b0c07d8e9fa0b1c2d3e4f501", "source_account_id": "acct_0190f0a0b0c07d8e9fa0b1c2d3e4f501", "destination_account_id": "acct_0190f0a0b0c07d8e9fa0b1c2d3e4f502", "amount": 2500, "currency": "USD", "method": "card"}))]
+#[allow(dead_code)]
+pub struct PaymentCreate {
+    /// The payer (`user_...`).
+    user_id: String,
+    source_account_id: String,
+    /// Not the source.
+    destination_account_id: String,
+    /// Minor units.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_000_i64)]
+    amount: i64,
+    #[schema(pattern = "^[A-Z]{3}$")]
+    currency: String,
+    /// Default `transfer`.
+    #[serde(rename = "type")]
+    kind: Option<PaymentKindName>,
+    /// Default `wallet`.
+    method: Option<PaymentMethodName>,
+    #[schema(max_length = 255)]
+    reference: Option<String>,
+    #[schema(max_length = 1000)]
+    description: Option<String>,
+    metadata: Option<MetadataMap>,
+    #[schema(max_length = 128)]
+    device_id: Option<String>,
+    /// IPv4 or IPv6.
+    #[schema(max_length = 64)]
+    ip_address: Option<String>,
+    location: Option<PaymentLocation>,
+    #[schema(max_length = 64)]
+    merchant_id: Option<String>,
+}
+
+/// A reviewer's decision.
+#[derive(ToSchema)]
+#[schema(example = json!({"note": "customer confirmed by phone"}))]
+#[allow(dead_code)]
+pub struct ReviewNote {
+    #[schema(max_length = 1000)]
+    note: Option<String>,
+    /// Default: `legitimate` on approve, `fraud` on decline.
+    label: Option<ReviewLabelName>,
+}
+
+/// A label for training and for the models' live precision and recall.
+#[derive(ToSchema)]
+#[schema(example = json!({"label": "fraud", "source": "chargeback"}))]
+#[allow(dead_code)]
+pub struct LabelCreate {
+    label: LabelName,
+    /// Default `manual`.
+    source: Option<LabelSourceName>,
+    #[schema(max_length = 1000)]
+    note: Option<String>,
+}
+
+/// Why a payment is cancelled.
+#[derive(ToSchema)]
+#[schema(example = json!({"reason": "customer asked"}))]
+#[allow(dead_code)]
+pub struct PaymentCancel {
+    #[schema(max_length = 1000)]
+    reason: Option<String>,
+}
+
+/// A refund of part or all of what remains.
+#[derive(ToSchema)]
+#[schema(example = json!({"amount": 500, "reason": "damaged item"}))]
+#[allow(dead_code)]
+pub struct RefundCreate {
+    /// Minor units; default what remains.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_000_i64)]
+    amount: Option<i64>,
+    #[schema(max_length = 1000)]
+    reason: Option<String>,
+}
+
+/// A settlement run: every merchant account, or one.
+#[derive(ToSchema)]
+#[schema(example = json!({}))]
+#[allow(dead_code)]
+pub struct SettlementCreate {
+    destination_account_id: Option<String>,
+}
+
 /// `POST /v1/payments`
 pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, body: Body) -> Response {
     write(&s, &ctx, &headers, "/v1/payments", body, StatusCode::CREATED, |b| {
-        let mut f = Fields::parse(
-            b,
-            &[
-                "user_id",
-                "source_account_id",
-                "destination_account_id",
-                "amount",
-                "currency",
-                "type",
-                "method",
-                "reference",
-                "description",
-                "metadata",
-                "device_id",
-                "ip_address",
-                "location",
-                "merchant_id",
-            ],
-        )?;
+        let mut f = Fields::of::<PaymentCreate>(b)?;
         let amount = f.amount("amount")?;
         let currency = f.currency("currency")?;
         let user_id = f.string("user_id", 64)?;
@@ -164,7 +274,7 @@ async fn decide(s: AppState, ctx: Ctx, headers: HeaderMap, id: String, body: Bod
     let path = format!("/v1/payments/{id}/{}", if approve { "approve" } else { "decline" });
     let actor = ctx.caller.key_id.clone();
     write(&s, &ctx, &headers, &path, body, StatusCode::OK, |b| {
-        let mut f = Fields::parse(b, &["note", "label"])?;
+        let mut f = Fields::of::<ReviewNote>(b)?;
         let note = f.opt_string("note", 1000)?;
         let payment_id = id_of::<ids::PaymentId>(&id)?;
         // The decision labels the payment for training unless told otherwise.
@@ -193,7 +303,7 @@ pub async fn add_label(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId
     let path = format!("/v1/payments/{id}/labels");
     let actor = ctx.caller.key_id.clone();
     write(&s, &ctx, &h, &path, b, StatusCode::CREATED, |b| {
-        let mut f = Fields::parse(b, &["label", "source", "note"])?;
+        let mut f = Fields::of::<LabelCreate>(b)?;
         let label = f.string("label", 20)?;
         if !LABELS.contains(&label.as_str()) {
             return Err(ApiError::invalid("label must be fraud or legitimate").param("label"));
@@ -223,8 +333,7 @@ pub async fn labels(State(s): State<AppState>, PathId(id): PathId) -> Response {
         async {
             let id = id_of::<ids::PaymentId>(&id)?;
             s.db.payment(&id).await?.ok_or_else(|| ApiError::not_found("payment", &id))?;
-            let data: Vec<Value> = s.db.labels(&id).await?.iter().map(present::label).collect();
-            Ok(serde_json::json!({"object": "list", "data": data}))
+            Ok(present::List::all(s.db.labels(&id).await?.iter().map(present::label).collect()))
         }
         .await,
     )
@@ -278,7 +387,7 @@ pub async fn decline(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(i
 pub async fn cancel(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     let path = format!("/v1/payments/{id}/cancel");
     write(&s, &ctx, &h, &path, b, StatusCode::OK, |b| {
-        let mut f = Fields::parse(b, &["reason"])?;
+        let mut f = Fields::of::<PaymentCancel>(b)?;
         let reason = f.opt_string("reason", 1000)?;
         Ok(Command::Payments(PaymentCommand::Cancel { payment_id: id_of::<ids::PaymentId>(&id)?, reason }))
     })
@@ -289,7 +398,7 @@ pub async fn cancel(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id
 pub async fn refund(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id): PathId, b: Body) -> Response {
     let path = format!("/v1/payments/{id}/refunds");
     write(&s, &ctx, &h, &path, b, StatusCode::CREATED, |b| {
-        let mut f = Fields::parse(b, &["amount", "reason"])?;
+        let mut f = Fields::of::<RefundCreate>(b)?;
         let amount = f.opt_amount("amount")?;
         let reason = f.opt_string("reason", 1000)?;
         Ok(Command::Payments(PaymentCommand::Refund(NewRefund {
@@ -307,7 +416,7 @@ pub async fn refund(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(id
 /// now (the scheduler also runs it).
 pub async fn settle(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, b: Body) -> Response {
     write(&s, &ctx, &h, "/v1/settlements", b, StatusCode::CREATED, |b| {
-        let mut f = Fields::parse(b, &["destination_account_id"])?;
+        let mut f = Fields::of::<SettlementCreate>(b)?;
         let destination_account_id = f
             .opt_string("destination_account_id", 64)?
             .map(|d| id_of::<ids::AccountId>(&d).map_err(|e| e.param("destination_account_id")))
@@ -328,3 +437,33 @@ pub async fn get_settlement(State(s): State<AppState>, PathId(id): PathId) -> Re
         .await,
     )
 }
+
+/// The operations of this module: the router, the permission check and the API description read them.
+#[rustfmt::skip]
+pub const OPERATIONS: &[Operation] = &[
+    Operation::new::<present::Payment>(Verb::Post, "/v1/payments", Write, "Create a payment: accounts, risk, compliance and balance gates, then the ledger", handler!(create))
+        .body::<PaymentCreate>()
+        .status(201),
+    Operation::new::<present::List<present::Payment>>(Verb::Get, "/v1/payments", Read, "List payments (filters: user_id, account_id, status, from, to)", handler!(list))
+        .queries(&["limit", "starting_after", "ending_before", "user_id", "account_id", "status", "from", "to"]),
+    Operation::new::<present::Payment>(Verb::Get, "/v1/payments/{id}", Read, "Get a payment with its status history and refunds", handler!(get)),
+    Operation::new::<present::Payment>(Verb::Post, "/v1/payments/{id}/approve", Review, "Approve a payment held for review (posts the hold)", handler!(approve))
+        .body::<ReviewNote>(),
+    Operation::new::<present::Payment>(Verb::Post, "/v1/payments/{id}/decline", Review, "Decline a payment held for review (releases the hold)", handler!(decline))
+        .body::<ReviewNote>(),
+    Operation::new::<present::Label>(Verb::Post, "/v1/payments/{id}/labels", Review, "Label a payment fraud or legitimate (source: review|chargeback|manual)", handler!(add_label))
+        .body::<LabelCreate>()
+        .status(201),
+    Operation::new::<present::List<present::Label>>(Verb::Get, "/v1/payments/{id}/labels", Read, "A payment's labels, oldest first (the last one counts)", handler!(labels)),
+    Operation::new::<present::List<present::Payment>>(Verb::Get, "/v1/reviews", Read, "The review queue: payments held for review, oldest first (filters: user_id, currency, min_amount, from)", handler!(reviews))
+        .queries(&["limit", "starting_after", "ending_before", "user_id", "currency", "min_amount", "from"]),
+    Operation::new::<present::Payment>(Verb::Post, "/v1/payments/{id}/cancel", Write, "Cancel a pending or held payment", handler!(cancel))
+        .body::<PaymentCancel>(),
+    Operation::new::<present::RefundWithPayment>(Verb::Post, "/v1/payments/{id}/refunds", Write, "Refund part or all of what remains", handler!(refund))
+        .body::<RefundCreate>()
+        .status(201),
+    Operation::new::<present::List<present::Settlement>>(Verb::Post, "/v1/settlements", Write, "Settle pending clearings per merchant account and currency, with fees", handler!(settle))
+        .body::<SettlementCreate>()
+        .status(201),
+    Operation::new::<present::Settlement>(Verb::Get, "/v1/settlements/{id}", Read, "Get a settlement batch and its payments", handler!(get_settlement)),
+];

@@ -10,10 +10,67 @@ use rialto_store::Command;
 use serde_json::{json, Value};
 
 use crate::auth::Ctx;
+use crate::contract::described;
+use crate::contract::{handler, Operation, Verb, PAGE};
 use crate::error::ApiError;
 use crate::http::{respond, write, Body};
 use crate::input::PathId;
+use crate::permissions::Permission::{Administer, Read, Review};
 use crate::{present, AppState};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+described!(
+    /// A risk rule document.
+    RuleDocument,
+    "A risk rule document: `id`, `description`, `score`, `when` (a condition tree) and optional `action`; the format is in docs/RISK_RULES.md and docs/risk-rule.schema.json. Every problem of a refused document is listed in `error.problems`."
+);
+described!(
+    /// An explained assessment.
+    RiskAssessment,
+    "An explained risk assessment: `id`, `payment_id`, `user_id`, `score`, `level`, `decision`, `reason`, `rules` (fired, with contributions), `model` (score and top features), `model_scores` (champion and challenger), `created_at`"
+);
+described!(
+    /// A user's risk.
+    UserRisk,
+    "`object` = `user_risk`, `user_id`, `current` ({score, level} or null) and `history` (the user's latest 100 assessments, newest first)"
+);
+described!(
+    /// A backtest report.
+    BacktestReport,
+    "`from`, `to`, `payments` replayed, and per rule its hits, the decisions that changed, and precision and recall on labelled payments"
+);
+
+/// A named risk list's values.
+#[derive(Serialize, ToSchema)]
+pub struct RiskList {
+    /// Always `risk_list`.
+    object: &'static str,
+    name: String,
+    values: Vec<String>,
+}
+
+/// A value for a named list.
+#[derive(ToSchema)]
+#[schema(example = json!({"value": "198.51.100.7"}))]
+#[allow(dead_code)]
+pub struct ListItemCreate {
+    #[schema(max_length = 256)]
+    value: String,
+}
+
+/// Candidate rules to replay over past payments.
+#[derive(ToSchema)]
+#[schema(example = json!({"from": "2026-01-01T00:00:00Z"}))]
+#[allow(dead_code)]
+pub struct Backtest {
+    /// RFC 3339.
+    from: String,
+    /// RFC 3339; default now.
+    to: Option<String>,
+    /// Rule documents; default the current rules.
+    rules: Option<Vec<Value>>,
+}
 
 fn parse(bytes: &[u8], id_from_path: Option<&str>) -> Result<(String, String), ApiError> {
     let mut doc: Value = crate::input::json_body(bytes)?;
@@ -76,17 +133,18 @@ pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
         async {
             let id = rule_id(&id)?;
             let r = s.db.rule(&id).await?.ok_or_else(|| ApiError::not_found("risk rule", &id))?;
-            let versions: Vec<Value> =
+            let versions =
                 s.db.rule_versions(&id)
                     .await?
                     .into_iter()
-                    .map(|(v, doc, at)| {
-                        let document = doc.and_then(|d| serde_json::from_str::<Value>(&d).ok());
-                        json!({"version": v, "document": document, "created_at": present::time_text(at)})
+                    .map(|(version, doc, at)| present::RuleVersion {
+                        version,
+                        document: doc.and_then(|d| serde_json::from_str::<Value>(&d).ok()).unwrap_or(Value::Null),
+                        created_at: present::Timestamp(at),
                     })
                     .collect();
             let mut v = present::risk_rule(&r);
-            v["versions"] = Value::Array(versions);
+            v.versions = Some(versions);
             Ok(v)
         }
         .await,
@@ -135,7 +193,7 @@ pub async fn get_list(State(s): State<AppState>, PathId(name): PathId) -> Respon
         async {
             let name = list_name(&name)?;
             let values = s.db.risk_list(&name).await?;
-            Ok(json!({"object": "risk_list", "name": name, "values": values}))
+            Ok(RiskList { object: "risk_list", name, values })
         }
         .await,
     )
@@ -145,7 +203,7 @@ pub async fn get_list(State(s): State<AppState>, PathId(name): PathId) -> Respon
 pub async fn add_item(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, PathId(name): PathId, body: Body) -> Response {
     let path = format!("/v1/risk/lists/{name}/items");
     write(&s, &ctx, &h, &path, body, StatusCode::OK, |b| {
-        let mut f = crate::input::Fields::parse(b, &["value"])?;
+        let mut f = crate::input::Fields::of::<ListItemCreate>(b)?;
         let value = f.string("value", 256)?;
         Ok(Command::Risk(RiskCommand::ListItem { list: list_name(&name)?, value, add: true }))
     })
@@ -199,7 +257,7 @@ pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
             let bytes = crate::http::body_bytes(body)?;
             let doc: Value = crate::input::json_body(&bytes)?;
             let Some(m) = doc.as_object() else { return Err(ApiError::invalid("the body must be a JSON object")) };
-            if let Some(k) = m.keys().find(|k| !["from", "to", "rules"].contains(&k.as_str())) {
+            if let Some(k) = m.keys().find(|k| !crate::input::field_names::<Backtest>().contains(k)) {
                 return Err(ApiError::invalid(format!("unknown field `{k}`")).param(k));
             }
             let time = |name: &str| -> Result<Option<i64>, ApiError> {
@@ -254,3 +312,26 @@ pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
         .await,
     )
 }
+
+/// The operations of this module: the router, the permission check and the API description read them.
+#[rustfmt::skip]
+pub const OPERATIONS: &[Operation] = &[
+    Operation::new::<present::List<present::RiskRule>>(Verb::Get, "/v1/risk/rules", Read, "Current risk rules", handler!(list))
+        .queries(PAGE),
+    Operation::new::<present::RiskRule>(Verb::Post, "/v1/risk/rules", Administer, "Create a risk rule (a JSON rule document; errors name the path)", handler!(create))
+        .body::<RuleDocument>()
+        .status(201),
+    Operation::new::<BacktestReport>(Verb::Post, "/v1/risk/rules/backtest", Review, "Replay candidate rules over a time range of payments (changes nothing): hits per rule, changed decisions, precision and recall on labels", handler!(backtest))
+        .body::<Backtest>()
+        .without_idempotency(),
+    Operation::new::<present::RiskRule>(Verb::Get, "/v1/risk/rules/{id}", Read, "A risk rule with every earlier version", handler!(get)),
+    Operation::new::<present::RiskRule>(Verb::Put, "/v1/risk/rules/{id}", Administer, "Replace a risk rule (new version)", handler!(replace))
+        .body::<RuleDocument>(),
+    Operation::new::<present::RiskRule>(Verb::Delete, "/v1/risk/rules/{id}", Administer, "Delete a risk rule (its history stays)", handler!(delete)),
+    Operation::new::<RiskAssessment>(Verb::Get, "/v1/risk/assessments/{id}", Read, "An explained risk assessment: rules fired, model score and top features, score, level, decision", handler!(assessment)),
+    Operation::new::<UserRisk>(Verb::Get, "/v1/users/{id}/risk", Read, "A user's current risk score and assessment history", handler!(user_risk)),
+    Operation::new::<RiskList>(Verb::Get, "/v1/risk/lists/{id}", Read, "The values on a named risk list", handler!(get_list)),
+    Operation::new::<present::ListItem>(Verb::Post, "/v1/risk/lists/{id}/items", Administer, "Put a value on a named list (rules test it with in_list)", handler!(add_item))
+        .body::<ListItemCreate>(),
+    Operation::new::<present::ListItem>(Verb::Delete, "/v1/risk/lists/{name}/items/{value}", Administer, "Remove a value from a named list", handler!(remove_item)),
+];

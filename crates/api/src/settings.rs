@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
+use crate::contract::{handler, Operation, Verb};
+use crate::permissions::Permission::Administer;
 use crate::AppState;
 
 /// `GET /v1/config`
@@ -38,3 +40,15 @@ pub async fn show(State(s): State<AppState>) -> Response {
     }))
     .into_response()
 }
+
+crate::contract::described!(
+    /// The settings this process runs with.
+    Settings,
+    "`object` = `config`: `limits` (review, reject and KYC thresholds, velocity, settlement fees, in minor units), `risk` levels and `server` bounds (bodies, timeouts, connections); never a secret"
+);
+
+/// The operations of this module: the router, the permission check and the API description read them.
+#[rustfmt::skip]
+pub const OPERATIONS: &[Operation] = &[
+    Operation::new::<Settings>(Verb::Get, "/v1/config", Administer, "The settings this process runs with: business limits (review, reject and KYC thresholds, velocity, settlement fees), risk levels and server bounds; never a secret", handler!(show)),
+];

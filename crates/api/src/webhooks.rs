@@ -10,28 +10,130 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rialto_store::{check_event_pattern, Command, Output, Reply, WebhookChange, WebhookEndpoint};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::auth::Ctx;
+use crate::contract::names;
+use crate::contract::{handler, Operation, Verb, PAGE};
 use crate::error::ApiError;
 use crate::http::{body_bytes, paging, params, respond, Body, Params};
 use crate::input::{id_of, Fields, PathId};
+use crate::permissions::Permission::{Read, Write};
 use crate::{present, AppState};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 pub use crate::worker::delivery::{signature, WEBHOOK_ATTEMPTS_MAX};
 
-fn endpoint_json(e: &WebhookEndpoint, secret: Option<&str>) -> Value {
-    let mut v = json!({
-        "id": e.id, "object": "webhook_endpoint", "url": e.url, "description": e.description,
-        "event_types": e.event_types, "status": e.status, "created_at": present::time_text(e.created_at_us),
-        "updated_at": present::time_text(e.updated_at_us.max(e.created_at_us)),
-        "previous_secret_expires_at": e.previous_secret_expires_at_us.map(present::time_text),
-    });
-    if let Some(secret) = secret {
-        v["secret"] = json!(secret);
-    }
-    v
+names!(
+    /// An endpoint's status: a disabled endpoint's deliveries wait.
+    EndpointStatusName: "active", "disabled"
+);
+
+/// A new webhook endpoint.
+#[derive(ToSchema)]
+#[schema(example = json!({"url": "https://hooks.example.com/rialto", "event_types": ["payment.*"], "description": "payments to the ERP"}))]
+#[allow(dead_code)]
+pub struct WebhookCreate {
+    /// `https://` or `http://`, a public address unless the operator allowed its network.
+    #[schema(max_length = 2048)]
+    url: String,
+    /// Types of `GET /v1/event-types`, `*` or `<prefix>.*`; default `["*"]`.
+    #[schema(min_items = 1)]
+    event_types: Option<Vec<String>>,
+    #[schema(max_length = 500)]
+    description: Option<String>,
 }
+
+/// A change of an endpoint (any of the fields).
+#[derive(ToSchema)]
+#[schema(example = json!({"status": "disabled"}))]
+#[allow(dead_code)]
+pub struct WebhookUpdate {
+    #[schema(max_length = 2048)]
+    url: Option<String>,
+    #[schema(min_items = 1)]
+    event_types: Option<Vec<String>>,
+    #[schema(max_length = 500)]
+    description: Option<String>,
+    status: Option<EndpointStatusName>,
+}
+
+/// A secret rotation.
+#[derive(ToSchema)]
+#[schema(example = json!({"overlap_seconds": 3600}))]
+#[allow(dead_code)]
+pub struct WebhookRotate {
+    /// How long the old secret keeps signing too: default 86400, at most 604800.
+    #[schema(minimum = 0, maximum = 604800)]
+    overlap_seconds: Option<i64>,
+}
+
+/// A webhook endpoint (its secret only when created or rotated).
+#[derive(Serialize, ToSchema)]
+pub struct WebhookEndpointView {
+    /// `we_` and 32 hex digits.
+    id: String,
+    /// Always `webhook_endpoint`.
+    object: &'static str,
+    url: String,
+    description: String,
+    event_types: Vec<String>,
+    /// `active`, `disabled` or `deleted`.
+    status: String,
+    created_at: present::Timestamp,
+    updated_at: present::Timestamp,
+    /// Until then the previous secret signs too.
+    previous_secret_expires_at: Option<present::Timestamp>,
+    /// The signing secret: only in the answer that creates or rotates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+fn endpoint_json(e: &WebhookEndpoint, secret: Option<&str>) -> WebhookEndpointView {
+    WebhookEndpointView {
+        id: e.id.clone(),
+        object: "webhook_endpoint",
+        url: e.url.clone(),
+        description: e.description.clone(),
+        event_types: e.event_types.clone(),
+        status: e.status.clone(),
+        created_at: present::Timestamp(e.created_at_us),
+        updated_at: present::Timestamp(e.updated_at_us.max(e.created_at_us)),
+        previous_secret_expires_at: e.previous_secret_expires_at_us.map(present::Timestamp),
+        secret: secret.map(str::to_string),
+    }
+}
+
+/// A type of event endpoints can subscribe to.
+#[derive(Serialize, ToSchema)]
+pub struct EventType {
+    /// Always `event_type`.
+    object: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    description: &'static str,
+}
+
+/// An attempt, or attempts, to deliver one event to one endpoint.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookDelivery {
+    id: String,
+    /// Always `webhook_delivery`.
+    object: &'static str,
+    endpoint_id: String,
+    event_sequence: i64,
+    /// `pending`, `delivered`, `failed` or `cancelled`.
+    status: String,
+    attempts: i64,
+    next_attempt_at: present::Timestamp,
+    last_status_code: Option<i64>,
+    last_error: Option<String>,
+    created_at: present::Timestamp,
+    updated_at: present::Timestamp,
+}
+
+present::list_schemas!(WebhookEndpointView, EventType, WebhookDelivery);
 
 /// Longest overlap of a rotated secret: 7 days.
 pub const SECRET_OVERLAP_SECONDS_MAX: i64 = 7 * 24 * 3600;
@@ -108,7 +210,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, body: Body) -> Response
     respond(
         async {
             let b = body_bytes(body)?;
-            let mut f = Fields::parse(&b, &["url", "event_types", "description"])?;
+            let mut f = Fields::of::<WebhookCreate>(&b)?;
             let url = delivery_url(&s, f.string("url", 2048)?).await?;
             let event_types = event_types(&mut f)?.unwrap_or_else(|| vec!["*".into()]);
             let description = f.opt_string("description", DESCRIPTION_CHARS_MAX)?.unwrap_or_default();
@@ -167,7 +269,7 @@ pub async fn update(State(s): State<AppState>, ctx: Ctx, PathId(id): PathId, bod
         async {
             let b = body_bytes(body)?;
             let id = id_of::<ids::WebhookEndpointId>(&id)?;
-            let mut f = Fields::parse(&b, &["url", "event_types", "description", "status"])?;
+            let mut f = Fields::of::<WebhookUpdate>(&b)?;
             let url = match f.opt_string("url", 2048)? {
                 Some(u) => Some(delivery_url(&s, u).await?),
                 None => None,
@@ -208,7 +310,7 @@ pub async fn rotate_secret(State(s): State<AppState>, ctx: Ctx, PathId(id): Path
         async {
             let b = body_bytes(body)?;
             let id = id_of::<ids::WebhookEndpointId>(&id)?;
-            let mut f = Fields::parse(&b, &["overlap_seconds"])?;
+            let mut f = Fields::of::<WebhookRotate>(&b)?;
             let overlap =
                 f.opt_int("overlap_seconds", 0, SECRET_OVERLAP_SECONDS_MAX)?.unwrap_or(SECRET_OVERLAP_SECONDS_DEFAULT);
             let change = WebhookChange::RotateSecret { secret: new_secret(), overlap_us: overlap * 1_000_000 };
@@ -221,11 +323,11 @@ pub async fn rotate_secret(State(s): State<AppState>, ctx: Ctx, PathId(id): Path
 
 /// `GET /v1/event-types`: what endpoints can subscribe to.
 pub async fn event_type_list() -> Response {
-    let data: Vec<Value> = rialto_store::EVENT_TYPES
+    let data = rialto_store::EVENT_TYPES
         .iter()
-        .map(|(t, d)| json!({"object": "event_type", "type": t, "description": d}))
+        .map(|(kind, description)| EventType { object: "event_type", kind, description })
         .collect();
-    axum::Json(json!({"object": "list", "data": data, "has_more": false})).into_response()
+    axum::Json(present::List::all(data)).into_response()
 }
 
 /// `GET /v1/webhook-endpoints/{id}/deliveries`
@@ -240,15 +342,41 @@ pub async fn deliveries(State(s): State<AppState>, PathId(id): PathId, q: Params
             }
             // A deleted endpoint's deliveries stay readable.
             let page = s.db.deliveries(&id, &cursor, limit).await?;
-            Ok(present::page(&page, |d| {
-                json!({
-                    "id": d.id, "object": "webhook_delivery", "endpoint_id": d.endpoint_id, "event_sequence": d.event_seq,
-                    "status": d.status, "attempts": d.attempts, "next_attempt_at": present::time_text(d.next_attempt_at_us),
-                    "last_status_code": d.last_status_code, "last_error": d.last_error,
-                    "created_at": present::time_text(d.created_at_us), "updated_at": present::time_text(d.updated_at_us),
-                })
+            Ok(present::page(&page, |d| WebhookDelivery {
+                id: d.id.clone(),
+                object: "webhook_delivery",
+                endpoint_id: d.endpoint_id.clone(),
+                event_sequence: d.event_seq,
+                status: d.status.clone(),
+                attempts: d.attempts,
+                next_attempt_at: present::Timestamp(d.next_attempt_at_us),
+                last_status_code: d.last_status_code,
+                last_error: d.last_error.clone(),
+                created_at: present::Timestamp(d.created_at_us),
+                updated_at: present::Timestamp(d.updated_at_us),
             }))
         }
         .await,
     )
 }
+
+/// The operations of this module: the router, the permission check and the API description read them.
+#[rustfmt::skip]
+pub const OPERATIONS: &[Operation] = &[
+    Operation::new::<WebhookEndpointView>(Verb::Post, "/v1/webhook-endpoints", Write, "Register a webhook endpoint (url, event_types, description); returns its signing secret once. The URL must be a public address unless the operator allowed its network", handler!(create))
+        .body::<WebhookCreate>()
+        .without_idempotency(),
+    Operation::new::<present::List<WebhookEndpointView>>(Verb::Get, "/v1/webhook-endpoints", Read, "Webhook endpoints (newest first, never their secrets)", handler!(list))
+        .queries(PAGE),
+    Operation::new::<WebhookEndpointView>(Verb::Get, "/v1/webhook-endpoints/{id}", Read, "A webhook endpoint", handler!(get)),
+    Operation::new::<WebhookEndpointView>(Verb::Post, "/v1/webhook-endpoints/{id}", Write, "Change a webhook endpoint: url, event_types, description, status (active or disabled; a disabled endpoint's deliveries wait)", handler!(update))
+        .body::<WebhookUpdate>()
+        .without_idempotency(),
+    Operation::new::<WebhookEndpointView>(Verb::Delete, "/v1/webhook-endpoints/{id}", Write, "Delete a webhook endpoint: its pending deliveries are cancelled", handler!(delete)),
+    Operation::new::<WebhookEndpointView>(Verb::Post, "/v1/webhook-endpoints/{id}/rotate-secret", Write, "A new signing secret (returned once); the old one keeps signing for overlap_seconds (default 86400, at most 604800)", handler!(rotate_secret))
+        .body::<WebhookRotate>()
+        .without_idempotency(),
+    Operation::new::<present::List<WebhookDelivery>>(Verb::Get, "/v1/webhook-endpoints/{id}/deliveries", Read, "An endpoint's deliveries with attempts and outcome", handler!(deliveries))
+        .queries(PAGE),
+    Operation::new::<present::List<EventType>>(Verb::Get, "/v1/event-types", Read, "The event types of the event stream, which webhook endpoints subscribe to", handler!(event_type_list)),
+];

@@ -64,7 +64,7 @@ pub async fn deliver_due(state: AppState) -> Result<i64, String> {
     for (delivery, endpoint, event) in due {
         let (client, state) = (client.clone(), state.clone());
         tasks.spawn(async move {
-            let body = present::event(&event).to_string();
+            let body = serde_json::to_string(&present::event(&event)).unwrap_or_default();
             let now = rialto_store::now_us();
             let (code, error) = match reqwest::Url::parse(&endpoint.url) {
                 Err(_) => (None, Some("the endpoint's URL does not parse".to_string())),

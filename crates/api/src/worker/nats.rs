@@ -67,7 +67,7 @@ impl NatsRelay {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert(async_nats::header::NATS_MESSAGE_ID, e.id.as_str());
             let subject = format!("{}.{}", self.prefix, e.kind);
-            let body = crate::present::event(e).to_string();
+            let body = serde_json::to_string(&crate::present::event(e)).unwrap_or_default();
             let ack = self
                 .js
                 .publish_with_headers(subject, headers, body.into())
