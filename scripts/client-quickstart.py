@@ -22,10 +22,10 @@ from rialto_client.models import (
     AccountCreate,
     Account,
     ApiKeyCreate,
-    ApiKeyCreateRole,
     Payment,
+    RoleName,
     PaymentCreate,
-    PaymentCreateMethod,
+    PaymentMethodName,
     Transfer,
     TransferCreate,
     TransferList,
@@ -43,8 +43,8 @@ def expect(what, value, kind):
 def main(base, admin_key):
     admin = AuthenticatedClient(base_url=base, token=admin_key)
     # A writer key, as the README makes one.
-    key = post_v1_api_keys.sync(client=admin, body=ApiKeyCreate(name="quickstart", role=ApiKeyCreateRole.WRITER))
-    secret = key.additional_properties["secret"]
+    key = post_v1_api_keys.sync(client=admin, body=ApiKeyCreate(name="quickstart", role=RoleName.WRITER))
+    secret = key.secret
     client = AuthenticatedClient(base_url=base, token=secret)
 
     fund = expect("funding account", post_v1_accounts.sync(client=client, body=AccountCreate(currency="USD", allow_negative_balance=True)), Account)
@@ -67,10 +67,10 @@ def main(base, admin_key):
     # A payment through the gates.
     user = expect("user", post_v1_users.sync(client=client, body=UserCreate(name="Alice")), User)
     pay = PaymentCreate(user_id=user.id, source_account_id=wallet.id, destination_account_id=fund.id, amount=250,
-                        currency="USD", method=PaymentCreateMethod.CARD)
+                        currency="USD", method=PaymentMethodName.CARD)
     payment = expect("payment", post_v1_payments.sync(client=client, body=pay), Payment)
     got = expect("payment", get_v1_payments_id.sync(client=client, id=payment.id), Payment)
-    if got.status.value != "completed":
+    if got.status != "completed":
         sys.exit(f"the payment is {got.status}")
     verify = get_v1_ledger_verify.sync(client=client)
     if not getattr(verify, "ok", False):
