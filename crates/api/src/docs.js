@@ -3,6 +3,9 @@ const esc = s => String(s).replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", 
 function example(schema, spec, depth) {
   if (!schema || depth > 4) return null;
   if (schema.$ref) return example(spec.components.schemas[schema.$ref.split("/").pop()], spec, depth + 1);
+  // The schema's own example is the one a test sends to the server.
+  if (schema.example !== undefined) return schema.example;
+  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
   if (schema.type === "object" && schema.properties) {
     const out = {};
     for (const k of schema.required || []) out[k] = example(schema.properties[k], spec, depth + 1);
