@@ -272,3 +272,28 @@ described!(
     Status,
     "`status`: `ok` (alive) or `ready` (the database answers)"
 );
+
+/// An amount in minor units: an integer from 1 to [`rialto_core::AMOUNT_MAX_MINOR`], as
+/// `input::parse_amount` checks it.
+pub struct MinorUnits;
+
+impl utoipa::PartialSchema for MinorUnits {
+    fn schema() -> RefOr<OpenApiSchema> {
+        use utoipa::openapi::schema::{Object, Type};
+        Object::builder()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                utoipa::openapi::schema::KnownFormat::Int64,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(rialto_core::AMOUNT_MAX_MINOR))
+            .description(Some("Integer amount in the currency's minor unit (1050 USD = 10.50 USD)"))
+            .into()
+    }
+}
+
+impl ToSchema for MinorUnits {
+    fn name() -> Cow<'static, str> {
+        "MinorUnits".into()
+    }
+}

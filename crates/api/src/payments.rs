@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::auth::Ctx;
 use crate::contract::{handler, Operation, Verb};
-use crate::contract::{names, MetadataMap};
+use crate::contract::{names, MetadataMap, MinorUnits};
 use crate::error::echo;
 use crate::error::ApiError;
 use crate::http::{filter_id, paging, params, respond, time_param, write, Body, Params};
@@ -115,8 +115,7 @@ pub struct PaymentCreate {
     /// Not the source.
     destination_account_id: String,
     /// Minor units.
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_000_i64)]
-    amount: i64,
+    amount: MinorUnits,
     #[schema(pattern = "^[A-Z]{3}$")]
     currency: String,
     /// Default `transfer`.
@@ -177,8 +176,7 @@ pub struct PaymentCancel {
 #[allow(dead_code)]
 pub struct RefundCreate {
     /// Minor units; default what remains.
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_000_i64)]
-    amount: Option<i64>,
+    amount: Option<MinorUnits>,
     #[schema(max_length = 1000)]
     reason: Option<String>,
 }

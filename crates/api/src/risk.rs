@@ -257,7 +257,8 @@ pub async fn backtest(State(s): State<AppState>, body: Body) -> Response {
             let bytes = crate::http::body_bytes(body)?;
             let doc: Value = crate::input::json_body(&bytes)?;
             let Some(m) = doc.as_object() else { return Err(ApiError::invalid("the body must be a JSON object")) };
-            if let Some(k) = m.keys().find(|k| !crate::input::field_names::<Backtest>().contains(k)) {
+            let fields = crate::input::field_names::<Backtest>();
+            if let Some(k) = m.keys().find(|k| !fields.contains(k)) {
                 return Err(ApiError::invalid(format!("unknown field `{k}`")).param(k));
             }
             let time = |name: &str| -> Result<Option<i64>, ApiError> {

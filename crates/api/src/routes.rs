@@ -21,7 +21,7 @@ use crate::http::{
 use crate::permissions::Permission::{Administer, Read, Review, Write};
 use std::collections::BTreeMap;
 
-use crate::contract::{names, MetadataMap};
+use crate::contract::{names, MetadataMap, MinorUnits};
 use crate::input::{id_of, parse_amount, Fields, PathId};
 use crate::{present, AppState};
 use serde::Serialize;
@@ -103,9 +103,7 @@ pub struct AccountCreate {
 pub struct TransferCreate {
     source_account_id: String,
     destination_account_id: String,
-    /// Minor units: 1 to 10^18.
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_000_i64)]
-    amount: i64,
+    amount: MinorUnits,
     #[schema(pattern = "^[A-Z]{3}$")]
     currency: String,
     #[schema(max_length = 500)]
@@ -126,8 +124,7 @@ pub struct TransferCreate {
 #[allow(dead_code)]
 pub struct TransferPost {
     /// At most the pending amount; default all of it.
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_000_i64)]
-    amount: Option<i64>,
+    amount: Option<MinorUnits>,
 }
 
 /// One line of a journal entry.
@@ -136,8 +133,7 @@ pub struct TransferPost {
 pub struct JournalLineCreate {
     account_id: String,
     direction: DirectionName,
-    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_000_i64)]
-    amount: i64,
+    amount: MinorUnits,
 }
 
 /// A balanced journal entry: debits equal credits per currency.
@@ -550,12 +546,13 @@ pub async fn create_journal(State(s): State<AppState>, caller: Ctx, headers: Hea
             return Err(ApiError::invalid(format!("a journal entry has 2 to {JOURNAL_LINES_MAX} lines")).param("lines"));
         }
         let mut lines = Vec::with_capacity(raw.len());
+        let line_fields = crate::input::field_names::<JournalLineCreate>();
         for (i, v) in raw.iter().enumerate() {
             let at = |field: &str| format!("lines[{i}].{field}");
             let Value::Object(m) = v else {
                 return Err(ApiError::invalid(format!("lines[{i}] must be an object")).param(format!("lines[{i}]")));
             };
-            if let Some(k) = m.keys().find(|k| !crate::input::field_names::<JournalLineCreate>().contains(k)) {
+            if let Some(k) = m.keys().find(|k| !line_fields.contains(k)) {
                 return Err(ApiError::invalid(format!("unknown field `{k}`")).param(at(k)));
             }
             let account_id = m
