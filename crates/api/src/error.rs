@@ -133,6 +133,7 @@ impl From<&CommandError> for ApiError {
             CommandError::Unavailable(m) => ApiError::unavailable(m.clone()),
             CommandError::RuleExists(_) => ApiError::new(S::CONFLICT, "rule_exists", msg).param("id"),
             CommandError::ModelState(_) => ApiError::new(S::CONFLICT, "model_state", msg),
+            CommandError::ListShrank { .. } => ApiError::new(S::CONFLICT, "list_shrank", msg).param("allow_shrink"),
             CommandError::ApiKeyNotFound(_)
             | CommandError::PaymentNotFound(_)
             | CommandError::RuleNotFound(_)

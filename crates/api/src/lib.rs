@@ -19,6 +19,7 @@ pub mod present;
 pub mod refusals;
 pub mod risk;
 pub mod routes;
+pub mod sanctions;
 pub mod serve;
 mod settings;
 pub mod webhooks;
@@ -91,6 +92,16 @@ pub struct Config {
     pub refusal_flush_interval: Duration,
     /// Connection bounds and the shutdown grace period.
     pub limits: serve::Limits,
+    /// Sanctions scores that hold a party for review and that block it.
+    pub sanctions_thresholds: rialto_compliance::Thresholds,
+    /// How often users screened on older list versions are re-screened (and each process
+    /// reloads lists another process imported).
+    pub sanctions_rescreen_interval: Duration,
+    /// Where to fetch each list from on a schedule, if anywhere: (source, URL). OFAC: a base
+    /// URL holding `sdn.csv`, `alt.csv`, `add.csv` and `sdn_comments.csv`; UN: the XML's URL.
+    pub sanctions_sources: Vec<(rialto_compliance::Source, String)>,
+    /// How often the configured lists are fetched.
+    pub sanctions_refresh_interval: Duration,
 }
 
 impl Config {
@@ -117,6 +128,10 @@ impl Config {
             webhook_targets: worker::targets::TargetPolicy::default(),
             refusal_flush_interval: refusals::FLUSH_EVERY,
             limits: serve::Limits::default(),
+            sanctions_thresholds: rialto_compliance::Thresholds::default(),
+            sanctions_rescreen_interval: Duration::from_secs(5),
+            sanctions_sources: Vec::new(),
+            sanctions_refresh_interval: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -136,6 +151,8 @@ pub struct AppState {
     in_flight: Arc<idem::InFlight>,
     metrics: Arc<metrics::Metrics>,
     nats: Option<Arc<worker::nats::NatsRelay>>,
+    /// The sanctions lists in force, indexed.
+    pub sanctions: Arc<sanctions::Lists>,
 }
 
 /// The operations anyone may call (no key): health, metrics, this API's description.
@@ -159,6 +176,7 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
         credit::OPERATIONS,
         webhooks::OPERATIONS,
         settings::OPERATIONS,
+        sanctions::OPERATIONS,
     ]
     .into_iter()
     .flatten()
@@ -284,6 +302,8 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         )),
         None => None,
     };
+    let sanctions = Arc::new(sanctions::Lists::new(config.sanctions_thresholds));
+    sanctions.refresh(&db).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState {
@@ -296,9 +316,11 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         in_flight: Arc::default(),
         metrics: Arc::default(),
         nats,
+        sanctions,
     };
     let (shutdown, rx) = watch::channel(false);
     worker::spawn_all(&state, &shutdown);
+    tokio::spawn(sanctions::watch(state.clone(), shutdown.subscribe()));
     let flusher = tokio::spawn(refusals::run_flusher(state.clone(), shutdown.subscribe()));
     let app = router(state.clone());
     let limits = state.config.limits;

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use rialto_core::ids::{self, new_id, Id};
-use rialto_payments::{Command as PaymentCommand, Location, PaymentContext, PaymentKind, PaymentMethod};
+use rialto_payments::{Command as PaymentCommand, Counterparty, Location, PaymentContext, PaymentKind, PaymentMethod};
 use rialto_store::{Command, NewLabel, NewPayment, NewRefund, PaymentFilter, ReviewFilter, LABELS, LABEL_SOURCES};
 use serde_json::Value;
 
@@ -49,7 +49,37 @@ fn context(f: &mut Fields) -> Result<PaymentContext, ApiError> {
         }
         location = Some(l);
     }
-    Ok(PaymentContext { device_id, ip_address, merchant_id, card_bin: None, location })
+    let counterparty = match f.opt_object("counterparty")? {
+        None => None,
+        Some(c) => Some(counterparty(c)?),
+    };
+    Ok(PaymentContext { device_id, ip_address, merchant_id, card_bin: None, location, counterparty })
+}
+
+/// The payment's other party: a name (screened) and an optional country.
+fn counterparty(c: serde_json::Map<String, Value>) -> Result<Counterparty, ApiError> {
+    let bad = |m: &str| ApiError::invalid(m.to_string()).param("counterparty");
+    let mut out = Counterparty::default();
+    for (k, v) in c {
+        match (k.as_str(), v) {
+            ("name", Value::String(n)) if n.chars().count() <= rialto_compliance::normalize::NAME_MAX => {
+                if let Err(e @ rialto_compliance::NameError::Empty) = rialto_compliance::normalize(&n) {
+                    return Err(crate::sanctions::name_error(&e, "counterparty.name"));
+                }
+                out.name = n;
+            }
+            ("name", _) => return Err(bad("counterparty.name must be a string of at most 300 characters")),
+            ("country", Value::String(c)) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => {
+                out.country = Some(c);
+            }
+            ("country", _) => return Err(bad("counterparty.country must be an ISO 3166 alpha-2 code, e.g. DE")),
+            _ => return Err(bad("counterparty takes name and country")),
+        }
+    }
+    if out.name.is_empty() {
+        return Err(bad("counterparty.name is required"));
+    }
+    Ok(out)
 }
 
 /// The optional field `name`, one of `all` by its text, `default` when absent.
@@ -136,6 +166,19 @@ pub struct PaymentCreate {
     location: Option<PaymentLocation>,
     #[schema(max_length = 64)]
     merchant_id: Option<String>,
+    /// The other party (a beneficiary outside Rialto): screened against the sanctions lists.
+    counterparty: Option<PaymentCounterparty>,
+}
+
+/// The other party of a payment.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PaymentCounterparty {
+    #[schema(max_length = 300)]
+    name: String,
+    /// ISO 3166 alpha-2, e.g. `DE`.
+    #[schema(pattern = "^[A-Z]{2}$")]
+    country: Option<String>,
 }
 
 /// A reviewer's decision.
@@ -191,6 +234,7 @@ pub struct SettlementCreate {
 
 /// `POST /v1/payments`
 pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, body: Body) -> Response {
+    let lists = s.sanctions.clone();
     write(&s, &ctx, &headers, "/v1/payments", body, StatusCode::CREATED, |b| {
         let mut f = Fields::of::<PaymentCreate>(b)?;
         let amount = f.amount("amount")?;
@@ -210,6 +254,11 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, bod
         let description = f.opt_string("description", 1000)?;
         let metadata = f.metadata("metadata")?;
         let context = context(&mut f)?;
+        let counterparty_screening = context.counterparty.as_ref().map(|c| {
+            let q = rialto_compliance::Query { name: c.name.clone(), country: c.country.clone(), ..Default::default() };
+            let r = lists.screen("", &q, &[]);
+            (r.status, format!("counterparty: {}", r.reason))
+        });
         Ok(Command::Payments(PaymentCommand::Create(Box::new(NewPayment {
             id: new_id::<ids::PaymentId>(),
             transfer_id: new_id::<ids::TransferId>(),
@@ -224,6 +273,7 @@ pub async fn create(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap, bod
             description,
             metadata,
             context,
+            counterparty_screening,
         }))))
     })
     .await

@@ -429,6 +429,9 @@ pub fn output(o: &Output) -> Value {
         Output::Label(l) => serde_json::to_value(label(l)),
         Output::Model(m) => serde_json::to_value(risk_model(m)),
         Output::CreditScore(c) => Ok(credit_score(c)),
+        Output::ListImport(o) => Ok(import_answer(o)),
+        Output::Screening(s) => Ok(screening_answer(s)),
+        Output::Clearance(c) => Ok(clearance_answer(&c.0, &c.1)),
         Output::Recorded => Ok(json!({"object": "audit_record"})),
     };
     value.unwrap_or(Value::Null)
@@ -858,4 +861,49 @@ pub fn credit_score(r: &CreditScoreRecord) -> Value {
 /// A model's merchant risk table as it is stored: `{"merchants": {id: risk}, "default": risk}`.
 pub(crate) fn merchant_risk(table: &BTreeMap<String, f64>, default: f64) -> String {
     json!({"merchants": table, "default": default}).to_string()
+}
+
+// ---- sanctions ----
+
+/// A list version as the API shows it.
+pub fn list_version(v: &rialto_store::ListVersion) -> Value {
+    json!({
+        "id": v.id, "source": v.source.as_str(), "version": v.version, "entries": v.entries, "added": v.added,
+        "changed": v.changed, "removed": v.removed, "digest": v.digest, "origin": v.origin,
+        "imported_at": time_text(v.imported_at_us),
+    })
+}
+
+/// The answer of an import.
+pub fn import_answer(o: &rialto_store::ImportOutcome) -> Value {
+    let mut v = list_version(&o.version);
+    v["created"] = json!(o.created);
+    v
+}
+
+/// A user's screening (or `unscreened`).
+pub fn screening(r: Option<&rialto_store::ScreeningRecord>, user_id: &str) -> Value {
+    let Some(r) = r else {
+        return json!({"user_id": user_id, "status": "unscreened", "score": 0.0, "reason": "not screened yet", "matches": [], "cleared": [], "versions": [], "screened_at": null});
+    };
+    let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(json!([]));
+    json!({
+        "user_id": r.user_id, "status": r.status.as_str(), "score": r.score_bp as f64 / 10_000.0, "reason": r.reason,
+        "matches": parse(&r.matches), "cleared": parse(&r.cleared), "versions": parse(&r.versions),
+        "screened_at": time_text(r.screened_at_us),
+    })
+}
+
+/// The clearance answer: the clearance and the user's screening after it.
+pub fn clearance_answer(c: &rialto_store::ClearanceRecord, s: &rialto_store::ScreeningRecord) -> Value {
+    json!({
+        "id": c.id, "user_id": c.user_id, "source": c.source, "entry_id": c.entry_id, "entry_digest": c.entry_digest,
+        "score": c.score_bp as f64 / 10_000.0, "reason": c.reason, "created_by": c.created_by,
+        "created_at": time_text(c.created_at_us), "screening": screening(Some(s), &s.user_id),
+    })
+}
+
+/// The screening answer of a re-screening.
+pub fn screening_answer(s: &rialto_store::ScreeningRecord) -> Value {
+    screening(Some(s), &s.user_id)
 }

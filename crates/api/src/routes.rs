@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rialto_core::ids::{self, new_id, Id};
 use rialto_core::ledger::{Direction, Line, StatusChange, TransferSpec, JOURNAL_LINES_MAX};
 use rialto_payments::{KycStatus, UserStatus};
@@ -187,13 +187,12 @@ pub async fn create_user(State(s): State<AppState>, caller: Ctx, headers: Header
         if !["customer", "merchant", "admin", "support"].contains(&role.as_str()) {
             return Err(ApiError::invalid("role must be customer, merchant, admin or support").param("role"));
         }
-        Ok(Command::Ledger(rialto_store::LedgerCommand::CreateUser(NewUser {
-            id: new_id::<ids::UserId>(),
-            name,
-            email,
-            phone,
-            role,
-        })))
+        // Screened as created, in the same transaction: the payment gate reads it.
+        let id = new_id::<ids::UserId>();
+        let screening =
+            s.sanctions.screen(&id, &rialto_compliance::Query { name: name.clone(), ..Default::default() }, &[]);
+        let create = Command::Ledger(rialto_store::LedgerCommand::CreateUser(NewUser { id, name, email, phone, role }));
+        Ok(Command::Screened(Box::new(create), Box::new(screening)))
     })
     .await
 }
@@ -234,6 +233,19 @@ pub async fn update_user(
     body: Body,
 ) -> Response {
     let path = format!("/v1/users/{id}");
+    // Screened again as changed (with the clearances given), in the same transaction.
+    let screening = match id_of::<ids::UserId>(&id) {
+        Ok(uid) => match (s.db.user(&uid).await, crate::sanctions::clearances_of(&s.db, &uid).await) {
+            (Ok(Some(u)), Ok(cleared)) => Some(s.sanctions.screen(
+                &u.id,
+                &rialto_compliance::Query { name: u.name, ..Default::default() },
+                &cleared,
+            )),
+            (Err(e), _) | (_, Err(e)) => return ApiError::from(e).into_response(),
+            _ => None,
+        },
+        Err(_) => None,
+    };
     write(&s, &ctx, &headers, &path, body, StatusCode::OK, |b| {
         let mut f = Fields::of::<UserUpdate>(b)?;
         let status =
@@ -252,11 +264,15 @@ pub async fn update_user(
         if status.is_none() && kyc_status.is_none() {
             return Err(ApiError::invalid("give status and/or kyc_status"));
         }
-        Ok(Command::Ledger(rialto_store::LedgerCommand::UpdateUser {
+        let update = Command::Ledger(rialto_store::LedgerCommand::UpdateUser {
             user_id: id_of::<ids::UserId>(&id)?,
             status,
             kyc_status,
-        }))
+        });
+        Ok(match screening {
+            Some(screening) => Command::Screened(Box::new(update), Box::new(screening)),
+            None => update,
+        })
     })
     .await
 }

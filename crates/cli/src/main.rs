@@ -4,6 +4,7 @@
 mod bench;
 mod limits;
 mod model;
+mod sanctions;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -23,10 +24,10 @@ struct Cli {
 }
 
 #[derive(clap::Args, Clone)]
-struct DbArgs {
+pub struct DbArgs {
     /// Database URL: sqlite://PATH (default sqlite://rialto.db) or postgres://...
     #[arg(long = "database", env = "RIALTO_DATABASE_URL", default_value = DEFAULT_DATABASE)]
-    database: String,
+    pub database: String,
 }
 
 /// How the server bounds its connections and its shutdown.
@@ -49,6 +50,50 @@ struct HttpArgs {
     /// exits whatever its clients do.
     #[arg(long, env = "RIALTO_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
     shutdown_grace_seconds: u64,
+}
+
+/// Sanctions screening: thresholds and where the lists are fetched from.
+#[derive(clap::Args, Clone)]
+struct SanctionsArgs {
+    /// Scores (0..1) from which a party is held for review, and from which it is refused.
+    #[arg(long, env = "RIALTO_SANCTIONS_THRESHOLDS", default_value = "0.86,0.95")]
+    sanctions_thresholds: String,
+    /// Fetch the OFAC SDN list from this base URL (sdn.csv, alt.csv, add.csv, sdn_comments.csv).
+    #[arg(long, env = "RIALTO_SANCTIONS_OFAC_URL")]
+    sanctions_ofac_url: Option<String>,
+    /// Fetch the UN consolidated list from this URL (the XML).
+    #[arg(long, env = "RIALTO_SANCTIONS_UN_URL")]
+    sanctions_un_url: Option<String>,
+    /// Seconds between fetches of the configured lists.
+    #[arg(long, env = "RIALTO_SANCTIONS_REFRESH_SECONDS", default_value_t = 86_400)]
+    sanctions_refresh_seconds: u64,
+}
+
+impl SanctionsArgs {
+    fn apply(&self, config: &mut rialto_api::Config) -> anyhow::Result<()> {
+        let parts: Vec<f64> = self
+            .sanctions_thresholds
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .context("--sanctions-thresholds must be two numbers: REVIEW,BLOCK")?;
+        let [review, block] = parts[..] else {
+            anyhow::bail!("--sanctions-thresholds must be two numbers: REVIEW,BLOCK")
+        };
+        let t = rialto_compliance::Thresholds { review, block };
+        t.check().map_err(|e| anyhow::anyhow!("--sanctions-thresholds: {e}"))?;
+        config.sanctions_thresholds = t;
+        for (source, url) in [
+            (rialto_compliance::Source::Ofac, &self.sanctions_ofac_url),
+            (rialto_compliance::Source::Un, &self.sanctions_un_url),
+        ] {
+            if let Some(url) = url.as_ref().filter(|u| !u.is_empty()) {
+                config.sanctions_sources.push((source, url.clone()));
+            }
+        }
+        config.sanctions_refresh_interval = std::time::Duration::from_secs(self.sanctions_refresh_seconds.max(1));
+        Ok(())
+    }
 }
 
 impl HttpArgs {
@@ -123,6 +168,8 @@ enum Cmd {
         http: HttpArgs,
         #[command(flatten)]
         limits: Box<limits::LimitArgs>,
+        #[command(flatten)]
+        sanctions: SanctionsArgs,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -145,6 +192,15 @@ enum Cmd {
     /// Train and evaluate models.
     #[command(subcommand)]
     Model(ModelCmd),
+    /// Sanctions lists.
+    #[command(subcommand)]
+    Sanctions(SanctionsCmd),
+}
+
+#[derive(Subcommand)]
+enum SanctionsCmd {
+    /// Import a list's files as a new version (refused, with the line, when malformed).
+    Import(sanctions::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -279,9 +335,11 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             model_timeout_ms,
             http,
             limits,
+            sanctions,
         } => {
             let mut config = rialto_api::Config::new(db.database, listen);
             http.apply(&mut config)?;
+            sanctions.apply(&mut config)?;
             config.admin_key = admin_key.filter(|k| !k.is_empty());
             config.idempotency_ttl_us = i64::from(idempotency_ttl_hours) * 3600 * 1_000_000;
             config.writer.batch_commands_max = batch_max.clamp(1, 16_384);
@@ -356,6 +414,10 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             }
         }
         Cmd::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Cmd::Sanctions(SanctionsCmd::Import(args)) => {
+            let db = open(&args.db).await?;
+            sanctions::import(args, db).await
+        }
         Cmd::Model(ModelCmd::Features { db, from, to, risk_time_zone, out }) => {
             let parse = |t: &str| -> anyhow::Result<i64> {
                 let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)

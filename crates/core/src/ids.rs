@@ -121,6 +121,10 @@ define_ids! {
     ModelId = "mdl", "model";
     /// A stored credit score.
     CreditScoreId = "cs", "credit score";
+    /// A sanctions list version (an import that changed a list).
+    SanctionsListId = "slv", "sanctions list version";
+    /// A reviewer's false-positive clearance of a sanctions match.
+    SanctionsClearanceId = "scl", "sanctions clearance";
 }
 
 /// A new id of kind `I`, as the text that is stored (while records still hold ids as text).

@@ -68,6 +68,18 @@ rialto_core::string_enum! {
     }
 }
 
+rialto_core::string_enum! {
+    /// What sanctions screening concluded of a party.
+    pub enum ScreeningStatus {
+        /// No list entry matched (or every match was cleared).
+        Clear = "clear",
+        /// A possible match: payments are held for a reviewer.
+        Review = "review",
+        /// A match at or above the block threshold: payments are refused.
+        Hit = "hit",
+    }
+}
+
 /// What the gates know about a payment when they decide.
 #[derive(Debug, Clone)]
 pub struct PaymentFacts {
@@ -81,6 +93,9 @@ pub struct PaymentFacts {
     pub recent_count: i64,
     /// Sum of those payments, minor units.
     pub recent_sum_minor: i64,
+    /// The worst sanctions finding on the payer (as last screened) or a counterparty the
+    /// payment names (screened as it came in), with the reason; none when never screened.
+    pub screening: Option<(ScreeningStatus, String)>,
 }
 
 /// A gate's verdict.
@@ -252,6 +267,7 @@ mod tests {
             }),
             recent_count: count,
             recent_sum_minor: sum,
+            screening: None,
         }
     }
 

@@ -32,11 +32,13 @@ pub use command::{Command, Keys};
 pub use fees::{fee, FeeSchedule};
 pub use gates::{
     ComplianceGate, Decision, KycComplianceGate, KycStatus, LimitsRiskGate, PaymentFacts, PaymentKind, PaymentMethod,
-    PaymentStatus, RiskGate, UserStatus,
+    PaymentStatus, RiskGate, ScreeningStatus, UserStatus,
 };
 pub use labels::{label, LabelRecord, NewLabel, LABELS, LABEL_SOURCES};
 pub use limits::Limits;
-pub use record::{Location, NewPayment, NewRefund, PaymentContext, PaymentRecord, RefundRecord, Transition};
+pub use record::{
+    Counterparty, Location, NewPayment, NewRefund, PaymentContext, PaymentRecord, RefundRecord, Transition,
+};
 pub use settlement::{
     settle, Clearing, ClearingStatus, Journal, NewId, Settle, SettlementChanges, SettlementRecord, SettlementStatus,
     SystemAccount, SYSTEM_FEES, SYSTEM_SETTLEMENT,
@@ -167,6 +169,8 @@ pub struct Cx<'a> {
     pub payments: &'a mut HashMap<String, PaymentRecord>,
     /// The loaded payers: (status, KYC status), by user id.
     pub users: &'a HashMap<String, (UserStatus, KycStatus)>,
+    /// The loaded payers' sanctions screening: (status, reason), by user id.
+    pub screenings: &'a HashMap<String, (ScreeningStatus, String)>,
     /// Per payer, (count, sum) of recent payments, updated as the batch pays.
     pub velocity: &'a mut HashMap<String, (i64, i64)>,
     /// The risk gate (limits and velocity).
@@ -320,6 +324,7 @@ fn gates(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Gates {
         user: cx.users.get(&n.user_id).cloned(),
         recent_count: count,
         recent_sum_minor: sum,
+        screening: worst(cx.screenings.get(&n.user_id), n.counterparty_screening.as_ref()),
     };
     let mut review = Vec::new();
     for decision in [cx.risk_gate.assess(&facts), cx.compliance.check(&facts)] {
@@ -346,6 +351,17 @@ fn gates(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Gates {
         }
     }
     Gates::Passed { review }
+}
+
+/// The graver of two screening findings (a hit over a review over clear).
+fn worst(
+    a: Option<&(ScreeningStatus, String)>,
+    b: Option<&(ScreeningStatus, String)>,
+) -> Option<(ScreeningStatus, String)> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if y.0 > x.0 { y.clone() } else { x.clone() }),
+        (x, y) => x.or(y).cloned(),
+    }
 }
 
 /// The balance and ledger gates: a held payment reserves its funds as a pending transfer; the

@@ -3,7 +3,7 @@
 
 use rialto_core::{Amount, Currency, Metadata};
 
-use crate::{PaymentKind, PaymentMethod, PaymentStatus};
+use crate::{PaymentKind, PaymentMethod, PaymentStatus, ScreeningStatus};
 
 /// What the client said about where a payment comes from: what the risk rules, the windows and
 /// the models read. Parsed and checked once at the edge; stored as JSON (`records::context_json`).
@@ -19,6 +19,18 @@ pub struct PaymentContext {
     pub card_bin: Option<String>,
     /// Where the payer is.
     pub location: Option<Location>,
+    /// The other party named on the payment (a beneficiary outside Rialto), screened against
+    /// the sanctions lists.
+    pub counterparty: Option<Counterparty>,
+}
+
+/// A party a payment names that is not a Rialto user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counterparty {
+    /// Name as given.
+    pub name: String,
+    /// ISO 3166 alpha-2 country, if given.
+    pub country: Option<String>,
 }
 
 /// A payer's location.
@@ -59,8 +71,10 @@ pub struct NewPayment {
     pub description: Option<String>,
     /// Metadata.
     pub metadata: Metadata,
-    /// Request context for the risk engine (device, ip, location, merchant).
+    /// Request context for the risk engine (device, ip, location, merchant, counterparty).
     pub context: PaymentContext,
+    /// The counterparty's sanctions screening, done as the payment came in: (status, reason).
+    pub counterparty_screening: Option<(ScreeningStatus, String)>,
 }
 
 /// A new refund.

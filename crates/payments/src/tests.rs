@@ -40,6 +40,7 @@ struct World {
     book: Book,
     payments: HashMap<String, PaymentRecord>,
     users: HashMap<String, (UserStatus, KycStatus)>,
+    screenings: HashMap<String, (ScreeningStatus, String)>,
     velocity: HashMap<String, (i64, i64)>,
     limits: LimitsRiskGate,
     kyc: KycComplianceGate,
@@ -75,6 +76,7 @@ impl World {
             book,
             payments: HashMap::new(),
             users: HashMap::from([("payer".to_string(), (UserStatus::Active, KycStatus::Pending))]),
+            screenings: HashMap::new(),
             velocity: HashMap::new(),
             limits: LimitsRiskGate::default(),
             kyc: KycComplianceGate::default(),
@@ -90,6 +92,7 @@ impl World {
             book: &mut self.book,
             payments: &mut self.payments,
             users: &self.users,
+            screenings: &self.screenings,
             velocity: &mut self.velocity,
             risk_gate: &self.limits,
             compliance: &self.kyc,
@@ -114,6 +117,7 @@ impl World {
             description: None,
             metadata: Metadata::new(),
             context: PaymentContext::default(),
+            counterparty_screening: None,
         }
     }
 

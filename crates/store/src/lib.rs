@@ -13,6 +13,7 @@ mod keys;
 mod outbox;
 mod read;
 mod records;
+mod sanctions;
 mod sql;
 mod tasks;
 mod verify;
@@ -28,6 +29,7 @@ pub use records::{
     context_from_json, context_json, context_value, AccountRecord, EntryRecord, JournalLine, JournalRecord,
     TransferRecord, UserRecord,
 };
+pub use sanctions::{ClearanceRecord, ImportOutcome, ListImport, ListVersion, ScreeningRecord};
 pub use tasks::{TaskRun, TASK_RUNS_KEPT};
 pub use verify::{Mismatch, VerifyReport};
 pub use webhooks::{
@@ -36,10 +38,10 @@ pub use webhooks::{
 pub use windows::Windows;
 pub use writer::start_writer;
 pub use writer::{
-    fee, merchant_table, AuditContext, BacktestError, Command, CommandError, CreditScoreRecord, Example, FeeSchedule,
-    Idempotency, LabelRecord, LedgerCommand, ModelChange, ModelRecord, ModelServer, ModelStatus, NewAccount,
-    NewJournal, NewLabel, NewModel, NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output, PaymentFilter,
-    PaymentRecord, Policies, Presenter, RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord, SettlementRecord,
-    SqlBackend, Trained, Transition, Writer, WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES,
-    SCORE_OUTCOMES, SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
+    fee, merchant_table, AuditContext, BacktestError, Command, CommandError, ComplianceCommand, CreditScoreRecord,
+    Example, FeeSchedule, Idempotency, LabelRecord, LedgerCommand, ModelChange, ModelRecord, ModelServer, ModelStatus,
+    NewAccount, NewJournal, NewLabel, NewModel, NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output,
+    PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord,
+    SettlementRecord, SqlBackend, Trained, Transition, Writer, WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX,
+    LABELS, LABEL_SOURCES, SCORE_OUTCOMES, SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
 };

@@ -184,6 +184,14 @@ pub fn context_value(c: &rialto_payments::PaymentContext) -> serde_json::Value {
         }
         out.insert("location".into(), Value::Object(loc));
     }
+    if let Some(cp) = &c.counterparty {
+        let mut m = Map::new();
+        m.insert("name".into(), Value::String(cp.name.clone()));
+        if let Some(country) = &cp.country {
+            m.insert("country".into(), Value::String(country.clone()));
+        }
+        out.insert("counterparty".into(), Value::Object(m));
+    }
     Value::Object(out)
 }
 
@@ -208,6 +216,8 @@ pub fn context_from_json(text: &str) -> rialto_payments::PaymentContext {
             lat: l["lat"].as_f64(),
             lon: l["lon"].as_f64(),
         }),
+        counterparty: s(&v["counterparty"]["name"])
+            .map(|name| rialto_payments::Counterparty { name, country: s(&v["counterparty"]["country"]) }),
     }
 }
 

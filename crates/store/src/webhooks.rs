@@ -115,6 +115,11 @@ impl WebhookChange {
 pub const EVENT_TYPES: &[(&str, &str)] = &[
     ("user.created", "A user was created."),
     ("user.updated", "A user's status, KYC status or details changed."),
+    (
+        "user.screened",
+        "A user was screened against the sanctions lists (a list changed, or a reviewer cleared a match).",
+    ),
+    ("sanctions_list.updated", "A sanctions list import changed the list in force (a new version)."),
     ("account.created", "An account was opened."),
     ("account.frozen", "An account was frozen: it can neither send nor receive."),
     ("account.unfrozen", "A frozen account was unfrozen."),

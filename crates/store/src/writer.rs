@@ -16,6 +16,7 @@ use rialto_payments::{Command as PaymentCommand, PaymentStatus};
 
 mod assess;
 mod backtest;
+mod compliance;
 mod labels;
 mod ledger;
 mod models;
@@ -25,6 +26,7 @@ mod settlement;
 mod training;
 
 pub use backtest::{BacktestError, BACKTEST_PAYMENTS_MAX};
+pub use compliance::Command as ComplianceCommand;
 pub use labels::{LabelRecord, NewLabel, ReviewFilter, LABELS, LABEL_SOURCES};
 pub use models::{
     merchant_table, ModelChange, ModelRecord, ModelServer, ModelStatus, NewModel, Trained, SCORE_OUTCOMES, SHARE_BP_MAX,
@@ -81,6 +83,11 @@ pub enum Command {
     Model(ModelChange),
     /// Keep a credit score as it was answered.
     RecordCreditScore(Box<CreditScoreRecord>),
+    /// A compliance command (`compliance::Command`: list imports, screenings, clearances).
+    Compliance(ComplianceCommand),
+    /// A command about a user (create, update) with the user's screening, recorded with it in
+    /// one transaction.
+    Screened(Box<Command>, Box<crate::sanctions::ScreeningRecord>),
     /// Record a security event (no other effect): an authentication failure, a refused role.
     Audit {
         /// e.g. `auth.failure`.
@@ -189,6 +196,12 @@ pub enum Output {
     Model(Box<ModelRecord>),
     /// A kept credit score.
     CreditScore(Box<CreditScoreRecord>),
+    /// A list import: the version in force after it.
+    ListImport(Box<crate::sanctions::ImportOutcome>),
+    /// A user's screening.
+    Screening(Box<crate::sanctions::ScreeningRecord>),
+    /// A clearance and the screening after it.
+    Clearance(Box<(crate::sanctions::ClearanceRecord, crate::sanctions::ScreeningRecord)>),
     /// An audit record was written.
     Recorded,
 }
@@ -238,6 +251,14 @@ pub enum CommandError {
         requested: i64,
         /// Left to refund.
         remaining: i64,
+    },
+    /// A list import would shrink the list to less than half (a truncated file?).
+    #[error("the new list has {after} entries, less than half the {before} in force; import it with allow_shrink if that is right")]
+    ListShrank {
+        /// Entries in force.
+        before: usize,
+        /// Entries in the new list.
+        after: usize,
     },
     /// The database failed; the command was not applied (or, if `unknown`, the commit's
     /// outcome is unknown and the client should retry with its idempotency key).
@@ -337,6 +358,10 @@ struct Writes {
     changed_endpoints: Vec<crate::WebhookEndpoint>,
     settlements: Vec<Vec<Val>>,
     system_accounts: Vec<Vec<Val>>,
+    /// New list versions with the entries to upsert and the ids to remove.
+    list_versions: Vec<(crate::sanctions::ListVersion, Vec<rialto_compliance::Entry>, Vec<String>)>,
+    screenings: Vec<crate::sanctions::ScreeningRecord>,
+    clearances: Vec<crate::sanctions::ClearanceRecord>,
 }
 
 /// The batch's in-memory state: the book and the descriptive fields around it.
@@ -359,6 +384,10 @@ struct State {
     clearings: Vec<settlement::Clearing>,
     /// (purpose, currency) -> account id.
     system_accounts: HashMap<(String, String), String>,
+    /// Payers' (and screened users') last screenings: (status, reason).
+    screenings: HashMap<String, (rialto_payments::ScreeningStatus, String)>,
+    /// Lists being imported, by source.
+    lists: HashMap<String, compliance::LoadedList>,
     now: i64,
 }
 
@@ -580,13 +609,29 @@ struct Keys {
     risk: rialto_risk::admin::Keys,
     /// The model registry changes.
     registry: bool,
+    /// Lists being imported.
+    lists: BTreeSet<&'static str>,
 }
 
 /// Gathers what each command needs: one arm per command (a domain's command says it itself).
 fn keys_of(commands: &[&Command]) -> Keys {
     let mut k = Keys::default();
-    for c in commands {
-        match *c {
+    let mut all: Vec<&Command> = commands.to_vec();
+    // A screened command needs what the command it wraps needs.
+    let mut i = 0;
+    while i < all.len() {
+        if let Command::Screened(inner, s) = all[i] {
+            k.ledger.users.insert(s.user_id.clone());
+            all.push(inner);
+        }
+        i += 1;
+    }
+    k.lists =
+        compliance::sources(all.iter().filter_map(|c| if let Command::Compliance(c) = c { Some(c) } else { None }));
+    for c in all {
+        match c {
+            Command::Compliance(c) => c.users(&mut k.ledger.users),
+            Command::Screened(..) => {}
             Command::Ledger(c) => c.keys(&mut k.ledger),
             Command::Risk(c) => c.keys(&mut k.risk),
             Command::CreateWebhookEndpoint(_) => {}
@@ -614,7 +659,7 @@ async fn load_state(
 ) -> Result<State, Abort> {
     let kind = conn.kind();
     let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
-    let Keys { ledger, api_keys: key_ids, webhook_endpoints, payments: payment_keys, risk: risk_keys, registry } =
+    let Keys { ledger, api_keys: key_ids, webhook_endpoints, payments: payment_keys, risk: risk_keys, registry, lists } =
         keys_of(commands);
     let rialto_ledger::Keys {
         transfers: mut transfer_ids,
@@ -664,6 +709,8 @@ async fn load_state(
         rules: HashMap::new(),
         models: HashMap::new(),
         risk: assess::Loaded::default(),
+        screenings: HashMap::new(),
+        lists: HashMap::new(),
         now,
     };
     locks.take("transfers");
@@ -722,15 +769,21 @@ async fn load_state(
             .users
             .insert(row.col("id")?, (crate::records::user_status(&status)?, crate::records::kyc_status(&kyc)?));
     }
-    load_admin(conn, &mut state, (&key_ids, &webhook_endpoints), lock, locks).await?;
+    load_admin(conn, &mut state, (&key_ids, &webhook_endpoints, &payment_users, &lists), lock, locks).await?;
     Ok(state)
 }
 
-/// Webhook endpoints being changed (locked), and API keys being revoked.
+/// Webhook endpoints being changed (locked), API keys being revoked, then the payers'
+/// screenings and the sanctions lists being imported (locked).
 async fn load_admin(
     conn: &mut Conn,
     state: &mut State,
-    (key_ids, endpoint_ids): (&BTreeSet<String>, &BTreeSet<String>),
+    (key_ids, endpoint_ids, payers, lists): (
+        &BTreeSet<String>,
+        &BTreeSet<String>,
+        &BTreeSet<String>,
+        &BTreeSet<&'static str>,
+    ),
     lock: &str,
     locks: &mut LockOrder,
 ) -> Result<(), Abort> {
@@ -744,7 +797,7 @@ async fn load_admin(
         let key = crate::keys::key_from_row(&row)?;
         state.api_keys.insert(key.id.clone(), key);
     }
-    Ok(())
+    compliance::load(conn, state, (payers, lists), locks).await
 }
 
 async fn select_in(
@@ -797,12 +850,24 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             writes.credit_scores.push(r.clone());
             Ok(Output::CreditScore(Box::new(r)))
         }
+        Command::Compliance(c) => compliance::apply(state, writes, c),
+        Command::Screened(inner, screening) => {
+            let out = apply(state, writes, inner)?;
+            if let Output::User(u) = &out {
+                let s = crate::sanctions::ScreeningRecord { user_id: u.id.clone(), ..(**screening).clone() };
+                compliance::screened(state, writes, &s, now);
+            }
+            Ok(out)
+        }
         Command::Audit { .. } => Ok(Output::Recorded),
     }
 }
 
 /// The event a successful command publishes: (type, resource type, resource id).
 fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'static str, String)> {
+    if let Command::Screened(inner, _) = command {
+        return event_of(inner, output);
+    }
     if let Command::Ledger(c) = command {
         let (kind, resource_type) = rialto_ledger::event(c);
         let id = match output {
@@ -827,6 +892,11 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
         }
         (_, Output::Refund(r)) => Some(("refund.created", "payment", r.1.id.clone())),
         (_, Output::Label(l)) => Some(("payment.labeled", "payment", l.payment_id.clone())),
+        (_, Output::ListImport(o)) if o.created => {
+            Some(("sanctions_list.updated", "sanctions_list", o.version.id.clone()))
+        }
+        (_, Output::Screening(s)) => Some(("user.screened", "user", s.user_id.clone())),
+        (_, Output::Clearance(c)) => Some(("user.screened", "user", c.0.user_id.clone())),
         (Command::Model(c), Output::Model(m)) => {
             rialto_risk::registry::event(c).map(|kind| (kind, "risk_model", m.id.clone()))
         }
@@ -849,6 +919,8 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
             let (action, id) = c.action();
             return (action.to_string(), id.map(|id| ("risk_model", id)));
         }
+        Command::Compliance(c) => c.action(),
+        Command::Screened(inner, _) => return action_of(inner),
         Command::Audit { action, .. } => return (action.clone(), None),
     };
     (action.to_string(), resource)
@@ -895,6 +967,15 @@ fn audit_of(command: &Command, outcome: &Outcome) -> AuditEntry {
             serde_json::json!({"label": l.label, "source": l.source, "note": l.note}).to_string()
         }
         (Command::Model(c), Ok(Output::Model(m))) => rialto_risk::registry::audit_details(c, m),
+        (Command::Compliance(c), Ok(o)) => compliance::details(c, o),
+        (Command::Screened(inner, s), Ok(_)) => {
+            let mut details: serde_json::Value =
+                serde_json::from_str(&audit_of(inner, outcome).details).unwrap_or_default();
+            if let Some(map) = details.as_object_mut() {
+                map.insert("screening".into(), compliance::screening_details(s));
+            }
+            details.to_string()
+        }
         (_, Ok(_)) => "{}".to_string(),
         (_, Err(e)) => format!("{{\"error\":{}}}", serde_json::Value::from(e.to_string())),
     };
@@ -913,6 +994,7 @@ async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), 
     models::write(conn, &mut w).await?;
     assess::write(conn, &mut w).await?;
     assess::write_lists(conn, &mut w, state.now).await?;
+    compliance::write(conn, &mut w).await?;
     for c in std::mem::take(&mut w.credit_scores) {
         let q = "INSERT INTO credit_scores (id, applicant, answer, score, grade, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)";

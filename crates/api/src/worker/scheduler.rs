@@ -13,6 +13,9 @@ use tokio::sync::watch;
 
 use crate::AppState;
 
+/// Users one re-screening run screens at most.
+const RESCREEN_BATCH_MAX: i64 = 2_000;
+
 /// Items one expiry run voids at most.
 const EXPIRE_BATCH_MAX: usize = 1_000;
 
@@ -50,6 +53,20 @@ pub fn spawn_all(state: &AppState, stop: &watch::Sender<bool>) {
             run: |s| Box::pin(super::delivery::deliver_due(s)),
         },
     ];
+    tasks.push(Task {
+        name: "sanctions_rescreen",
+        every: c.sanctions_rescreen_interval,
+        record_idle: false,
+        run: |s| Box::pin(async move { crate::sanctions::rescreen(&s, RESCREEN_BATCH_MAX).await }),
+    });
+    if !c.sanctions_sources.is_empty() {
+        tasks.push(Task {
+            name: "sanctions_refresh",
+            every: c.sanctions_refresh_interval,
+            record_idle: true,
+            run: |s| Box::pin(async move { crate::sanctions::fetch_all(&s).await }),
+        });
+    }
     if state.nats.is_some() {
         tasks.push(Task { name: "nats_relay", every: c.nats_interval, record_idle: false, run: |s| Box::pin(nats(s)) });
     }

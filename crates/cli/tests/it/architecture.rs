@@ -28,6 +28,9 @@ const RULES: &[(&str, &[&[&str]])] = &[
     // Payments reach the risk rules and models through the `RiskStep` trait, not the crate;
     // their records hold no JSON values.
     ("rialto-payments", &[DRIVERS, RUNTIME, NET, &["serde_json", "rialto-risk", "rialto-store"]]),
+    // Compliance plugs into the payments' `ComplianceGate`; it parses the lists' bytes but
+    // opens no file, socket or database.
+    ("rialto-compliance", &[DRIVERS, RUNTIME, NET, &["rialto-risk", "rialto-engine", "rialto-store"]]),
     // The engine runs the batch loop on tokio and knows storage and the domains only through
     // its `Backend` trait.
     (

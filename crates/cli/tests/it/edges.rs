@@ -318,6 +318,7 @@ both!(every_request_example_is_accepted_and_required_fields_are_required, |app: 
         let concrete = path
             .replace("{id}", "user_0190f0a0b0c07d8e9fa0b1c2d3e4f5ff")
             .replace("{name}", "blocked_ips")
+            .replace("{source}", "un")
             .replace("{value}", "x");
         let concrete = match path.split('/').nth(2) {
             Some("accounts") => concrete.replace("user_", "acct_"),

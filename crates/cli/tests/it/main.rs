@@ -19,6 +19,7 @@ mod process;
 mod risk;
 mod risk_models;
 mod risk_windows;
+mod sanctions;
 mod snapshots;
 mod upgrade;
 mod webhooks;

@@ -42,7 +42,7 @@ impl Policies {
     /// These policies with the gates, the velocity window and the fees of `limits`.
     pub fn with_limits(mut self, limits: rialto_payments::Limits) -> Policies {
         self.risk = Arc::new(limits.risk_gate());
-        self.compliance = Arc::new(limits.compliance_gate());
+        self.compliance = Arc::new(rialto_compliance::CompliancePolicy { kyc: limits.compliance_gate() });
         self.velocity_window_us = limits.velocity_window_seconds.saturating_mul(1_000_000);
         self.fees = limits.fees();
         self.limits = limits;
@@ -61,7 +61,7 @@ impl Default for Policies {
         let limits = rialto_payments::Limits::default();
         Policies {
             risk: Arc::new(limits.risk_gate()),
-            compliance: Arc::new(limits.compliance_gate()),
+            compliance: Arc::new(rialto_compliance::CompliancePolicy { kyc: limits.compliance_gate() }),
             velocity_window_us: limits.velocity_window_seconds.saturating_mul(1_000_000),
             fees: limits.fees(),
             limits,
@@ -219,6 +219,7 @@ pub(crate) fn run(
             book: &mut state.ledger.book,
             payments: &mut state.payments,
             users: &state.ledger.users,
+            screenings: &state.screenings,
             velocity: &mut state.velocity,
             risk_gate: &*state.policies.risk,
             compliance: &*state.policies.compliance,
