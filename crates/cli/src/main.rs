@@ -201,6 +201,8 @@ enum Cmd {
 enum SanctionsCmd {
     /// Import a list's files as a new version (refused, with the line, when malformed).
     Import(sanctions::ImportArgs),
+    /// Measure recall, false positives and latency of the screener on the real lists.
+    Evaluate(sanctions::EvaluateArgs),
 }
 
 #[derive(Subcommand)]
@@ -414,6 +416,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             }
         }
         Cmd::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Cmd::Sanctions(SanctionsCmd::Evaluate(args)) => sanctions::evaluate(&args),
         Cmd::Sanctions(SanctionsCmd::Import(args)) => {
             let db = open(&args.db).await?;
             sanctions::import(args, db).await

@@ -9,6 +9,7 @@
 //! versions in force.
 
 pub mod countries;
+pub mod evaluate;
 pub mod list;
 pub mod matching;
 pub mod normalize;

@@ -7,6 +7,8 @@
 //! all tokens; when two or more pairs met, a token left over (a middle name one side omits)
 //! counts half. The comparison is symmetric: `compare(a, b)` and `compare(b, a)` score the same.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::normalize::{skeleton, Normalized};
@@ -173,29 +175,40 @@ fn similarity(a: &Token, b: &Token) -> (f64, How) {
 }
 
 /// Adjacent tokens of `a` written as one token of `b` are merged (`abdul rahman` against
-/// `abdulrahman`); returns the merged tokens and which were joined.
-fn join_split_words(a: &[Token], b: &[Token]) -> Vec<(Token, bool)> {
+/// `abdulrahman`); returns the tokens (borrowed unless merged) and which were joined.
+fn join_split_words<'a>(a: &'a [Token], b: &[Token]) -> Vec<(Cow<'a, Token>, bool)> {
     let mut out = Vec::with_capacity(a.len());
     let mut i = 0;
     while i < a.len() {
         if i + 1 < a.len() && a[i].text.len() > 1 && a[i + 1].text.len() > 1 {
-            let joined = Token::new(format!("{}{}", a[i].text, a[i + 1].text));
-            let best_single = |t: &Token| b.iter().map(|x| similarity(t, x).0).fold(0.0, f64::max);
-            let whole = b.iter().map(|x| jaro_winkler(&joined.text, &x.text)).fold(0.0, f64::max);
-            if whole >= 0.95 && whole > best_single(&a[i]).max(best_single(&a[i + 1])) {
-                out.push((joined, true));
-                i += 2;
-                continue;
+            // Only a word of about the joined length can be the two written as one.
+            let len = a[i].text.len() + a[i + 1].text.len();
+            if b.iter().any(|x| x.text.len() + 1 >= len && x.text.len() <= len + 1) {
+                let joined = Token::new(format!("{}{}", a[i].text, a[i + 1].text));
+                let best_single = |t: &Token| b.iter().map(|x| similarity(t, x).0).fold(0.0, f64::max);
+                let whole = b.iter().map(|x| jaro_winkler(&joined.text, &x.text)).fold(0.0, f64::max);
+                if whole >= 0.95 && whole > best_single(&a[i]).max(best_single(&a[i + 1])) {
+                    out.push((Cow::Owned(joined), true));
+                    i += 2;
+                    continue;
+                }
             }
         }
-        out.push((a[i].clone(), false));
+        out.push((Cow::Borrowed(&a[i]), false));
         i += 1;
     }
     out
 }
 
-/// Compares two prepared names.
-pub fn compare(left: &Prepared, right: &Prepared) -> NameScore {
+/// Tokens of a name as aligned: borrowed, or two merged into one.
+type Side<'a> = Vec<(Cow<'a, Token>, bool)>;
+
+/// Pairs of tokens that met: (similarity, left index, right index, how).
+type Pairs = Vec<(f64, usize, usize, How)>;
+
+/// The pairs two names form, best first, each token in at most one, with the sides they
+/// index and the score.
+fn align<'a>(left: &'a Prepared, right: &'a Prepared) -> (f64, Pairs, Side<'a>, Side<'a>) {
     let l = join_split_words(&left.tokens, &right.tokens);
     let r = join_split_words(&right.tokens, &left.tokens);
     let mut pairs = Vec::with_capacity(l.len() * r.len());
@@ -217,11 +230,11 @@ pub fn compare(left: &Prepared, right: &Prepared) -> NameScore {
             kx.cmp(&ky)
         })
     });
-    let (mut l_used, mut r_used) = (vec![false; l.len()], vec![false; r.len()]);
-    let mut tokens = Vec::new();
+    let (mut l_used, mut r_used) = ([false; 16], [false; 16]);
+    let mut chosen = Vec::with_capacity(l.len().min(r.len()));
     let (mut num, mut den) = (0.0, 0.0);
     for (s, i, j, how) in pairs {
-        if l_used[i] || r_used[j] {
+        if i >= 16 || j >= 16 || l_used[i] || r_used[j] {
             continue;
         }
         l_used[i] = true;
@@ -229,18 +242,44 @@ pub fn compare(left: &Prepared, right: &Prepared) -> NameScore {
         let weight = l[i].0.weight() + r[j].0.weight();
         num += s * weight;
         den += weight;
-        tokens.push(TokenMatch { left: l[i].0.text.clone(), right: r[j].0.text.clone(), similarity: s, weight, how });
+        chosen.push((s, i, j, how));
     }
-    let factor = if tokens.len() >= 2 { LEFTOVER_FACTOR } else { 1.0 };
-    let leftover = |side: &[(Token, bool)], used: &[bool]| -> Vec<String> {
-        side.iter().zip(used).filter(|(_, u)| !**u).map(|((t, _), _)| t.text.clone()).collect()
+    let factor = if chosen.len() >= 2 { LEFTOVER_FACTOR } else { 1.0 };
+    let unused = |side: &Side<'_>, used: &[bool; 16]| -> f64 {
+        side.iter()
+            .enumerate()
+            .filter(|(k, _)| !used.get(*k).copied().unwrap_or(false))
+            .map(|(_, t)| t.0.weight())
+            .sum()
     };
-    let unmatched_left = leftover(&l, &l_used);
-    let unmatched_right = leftover(&r, &r_used);
-    for t in l.iter().zip(&l_used).chain(r.iter().zip(&r_used)).filter(|(_, u)| !**u) {
-        den += t.0 .0.weight() * factor;
-    }
+    den += (unused(&l, &l_used) + unused(&r, &r_used)) * factor;
     let score = if den > 0.0 { (num / den).clamp(0.0, 1.0) } else { 0.0 };
+    (score, chosen, l, r)
+}
+
+/// The score of two prepared names, without the explanation (the screener's inner loop).
+pub fn score(left: &Prepared, right: &Prepared) -> f64 {
+    align(left, right).0
+}
+
+/// Compares two prepared names, explaining the score.
+pub fn compare(left: &Prepared, right: &Prepared) -> NameScore {
+    let (score, chosen, l, r) = align(left, right);
+    let tokens: Vec<TokenMatch> = chosen
+        .iter()
+        .map(|&(similarity, i, j, how)| TokenMatch {
+            left: l[i].0.text.clone(),
+            right: r[j].0.text.clone(),
+            similarity,
+            weight: l[i].0.weight() + r[j].0.weight(),
+            how,
+        })
+        .collect();
+    let leftover = |side: &Side<'_>, used: &dyn Fn(usize) -> bool| -> Vec<String> {
+        side.iter().enumerate().filter(|(k, _)| !used(*k)).map(|(_, (t, _))| t.text.clone()).collect()
+    };
+    let unmatched_left = leftover(&l, &|k| chosen.iter().any(|c| c.1 == k));
+    let unmatched_right = leftover(&r, &|k| chosen.iter().any(|c| c.2 == k));
     NameScore { score, tokens, unmatched_left, unmatched_right }
 }
 

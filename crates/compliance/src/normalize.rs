@@ -312,7 +312,8 @@ fn arabic(c: char) -> Option<&'static str> {
 }
 
 /// A token's consonant skeleton, a phonetic key: vowels dropped (but a leading one kept as
-/// `a`), similar sounds merged (`c`/`q`/`k`, `z`/`s`, `ph`/`f`, `w`/`v`), repeats collapsed.
+/// `a`), similar sounds merged (`c`/`q`/`k`, `z`/`s`, `ph`/`f`, `kh`/`h`, `zh`/`dzh`/`j`, `ks`/`x`,
+/// `w`/`v`), repeats collapsed.
 /// `mohammed`, `muhammad` and `mhmd` all give `mhmd`.
 pub fn skeleton(token: &str) -> String {
     let mut out = String::with_capacity(token.len());
@@ -320,11 +321,21 @@ pub fn skeleton(token: &str) -> String {
     let mut last = 0u8;
     let mut i = 0;
     while i < bytes.len() {
-        let mut c = bytes[i];
-        if c == b'p' && bytes.get(i + 1) == Some(&b'h') {
-            c = b'f';
-            i += 1;
-        }
+        let rest = &bytes[i..];
+        // Digraphs transliteration writes for one sound: `ph` f, `kh` h, `zh` and `dzh` j.
+        let (c, len) = if rest.starts_with(b"dzh") {
+            (b'j', 3)
+        } else if rest.starts_with(b"ph") {
+            (b'f', 2)
+        } else if rest.starts_with(b"kh") {
+            (b'h', 2)
+        } else if rest.starts_with(b"zh") {
+            (b'j', 2)
+        } else if rest.starts_with(b"ks") {
+            (b'x', 2)
+        } else {
+            (rest[0], 1)
+        };
         let c = match c {
             b'c' | b'q' => b'k',
             b'z' => b's',
@@ -336,7 +347,7 @@ pub fn skeleton(token: &str) -> String {
             out.push(char::from(c));
         }
         last = c;
-        i += 1;
+        i += len;
     }
     out
 }

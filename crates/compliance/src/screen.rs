@@ -10,11 +10,11 @@ use serde::Serialize;
 
 use crate::countries;
 use crate::list::{BirthDate, EntityKind, Entry, Source, Strength};
-use crate::matching::{compare, NameScore, Prepared};
+use crate::matching::{compare, score, NameScore, Prepared};
 use crate::normalize::{normalize, NameError};
 
 /// Candidates scored in full per query, best blocking weight first.
-pub const CANDIDATES_MAX: usize = 200;
+pub const CANDIDATES_MAX: usize = 100;
 /// Matches a query may ask for.
 pub const LIMIT_MAX: usize = 50;
 /// A weak alias's score is multiplied by this.
@@ -195,39 +195,57 @@ impl Screener {
     /// The entries matching the query at `min_score` or above, best first, at most `limit`.
     pub fn screen(&self, q: &Query, min_score: f64, limit: usize) -> Result<Vec<Match>, NameError> {
         let query = Prepared::new(&normalize(&q.name)?);
-        let mut weight: HashMap<u32, f64> = HashMap::with_capacity(256);
+        // Candidates: names sharing a key with the query, weighted by how rare the key is.
+        let mut weight = vec![0f32; self.names.len()];
+        let mut touched: Vec<u32> = Vec::with_capacity(512);
         let total = self.names.len().max(1) as f64;
+        let mut add = |n: u32, w: f64| {
+            let slot = &mut weight[n as usize];
+            if *slot == 0.0 {
+                touched.push(n);
+            }
+            *slot += w as f32;
+        };
         for (key, w) in keys(&query) {
             if let Some(list) = self.postings.get(&key) {
-                // Rare keys say more: inverse document frequency.
                 let idf = (total / list.len() as f64).ln().max(0.1);
                 for &n in list {
-                    *weight.entry(n).or_default() += w * idf;
+                    add(n, w * idf);
                 }
             }
         }
         let ids: Vec<String> = q.identifiers.iter().map(|i| identifier_key(i)).filter(|k| k.len() >= 4).collect();
         for k in &ids {
             for &n in self.postings.get(&format!("id:{k}")).into_iter().flatten() {
-                *weight.entry(n).or_default() += 1000.0;
+                add(n, 1000.0);
             }
         }
-        let mut candidates: Vec<(u32, f64)> = weight.into_iter().collect();
-        candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        candidates.truncate(CANDIDATES_MAX);
-        let mut best: HashMap<u32, (f64, u32, NameScore)> = HashMap::new();
+        let mut candidates: Vec<(u32, f32)> = touched.iter().map(|&n| (n, weight[n as usize])).collect();
+        if candidates.len() > CANDIDATES_MAX {
+            candidates.select_nth_unstable_by(CANDIDATES_MAX, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            candidates.truncate(CANDIDATES_MAX);
+        }
+        // Each entry's best name, scored without explanations; the kept ones are explained.
+        let mut best: HashMap<u32, (f64, u32)> = HashMap::with_capacity(candidates.len());
         for (n, _) in candidates {
             let name = &self.names[n as usize];
-            let s = compare(&query, &name.prepared);
-            let score = if name.weak { s.score * WEAK_ALIAS_FACTOR } else { s.score };
-            let slot = best.entry(name.entry).or_insert((-1.0, n, s.clone()));
-            if score > slot.0 {
-                *slot = (score, n, s);
+            let s = score(&query, &name.prepared);
+            let s = if name.weak { s * WEAK_ALIAS_FACTOR } else { s };
+            let slot = best.entry(name.entry).or_insert((-1.0, n));
+            if s > slot.0 || (s == slot.0 && n < slot.1) {
+                *slot = (s, n);
             }
         }
+        // Evidence moves a score by at most +0.08 (and an identifier to 0.95): names further
+        // below the floor cannot reach it.
+        let floor = (min_score - 0.08).min(0.95);
         let mut matches: Vec<Match> = best
             .into_values()
-            .map(|(score, n, name_score)| self.explain(q, &ids, score, n, name_score))
+            .filter(|(s, n)| {
+                *s >= floor
+                    || self.entries[self.names[*n as usize].entry as usize].identifiers.iter().any(|i| ids.contains(i))
+            })
+            .map(|(s, n)| self.explain(q, &ids, s, n, compare(&query, &self.names[n as usize].prepared)))
             .filter(|m| m.score >= min_score)
             .collect();
         matches.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.entry_id.cmp(&b.entry_id)));
