@@ -534,7 +534,8 @@ pub async fn rescreen(state: &AppState, limit: i64) -> Result<i64, String> {
     lists.refresh(&state.db).await.map_err(|e| e.to_string())?;
     let versions = json!(lists.screener().versions()).to_string();
     let users = state.db.users_to_rescreen(&versions, limit).await.map_err(|e| e.to_string())?;
-    let mut done = 0;
+    // Screened here, written through the writer concurrently so they share batches.
+    let mut tasks = tokio::task::JoinSet::new();
     for (id, name) in users {
         let q = Query { name, ..Query::default() };
         let mut record = lists.screen(&id, &q, &[]);
@@ -542,12 +543,22 @@ pub async fn rescreen(state: &AppState, limit: i64) -> Result<i64, String> {
             let clearances = clearances_of(&state.db, &id).await.map_err(|e| e.to_string())?;
             record = lists.screen(&id, &q, &clearances);
         }
-        let audit =
-            Some(rialto_store::AuditContext { actor: "system:sanctions_rescreen".into(), request_id: None, ip: None });
-        match state.writer.submit(Command::Compliance(ComplianceCommand::Screen(Box::new(record))), None, audit).await {
-            rialto_store::Reply::Done { outcome: Ok(_), .. } => done += 1,
-            rialto_store::Reply::Done { outcome: Err(e), .. } => {
-                tracing::warn!(user = %id, error = %e, "re-screening refused")
+        let writer = state.writer.clone();
+        tasks.spawn(async move {
+            let audit = Some(rialto_store::AuditContext {
+                actor: "system:sanctions_rescreen".into(),
+                request_id: None,
+                ip: None,
+            });
+            (id, writer.submit(Command::Compliance(ComplianceCommand::Screen(Box::new(record))), None, audit).await)
+        });
+    }
+    let mut done = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r {
+            Ok((_, rialto_store::Reply::Done { outcome: Ok(_), .. })) => done += 1,
+            Ok((id, rialto_store::Reply::Done { outcome: Err(e), .. })) => {
+                tracing::warn!(user = %id, error = %e, "re-screening refused");
             }
             _ => return Err("the writer did not answer".into()),
         }

@@ -303,3 +303,44 @@ async fn real_lists(backend: Backend) {
     assert_eq!(lists["versions"].as_array().unwrap().len(), 2, "{lists}");
     app.stop().await;
 }
+
+/// Two processes on one PostgreSQL: a list imported through one is in force in the other
+/// within its reload interval, for screening, new users and payments alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+async fn a_list_imported_by_one_process_is_in_force_in_another() {
+    let url = crate::common::fresh_database(Backend::Postgres).await.unwrap();
+    let fast = |c: &mut rialto_api::Config| c.sanctions_rescreen_interval = Duration::from_millis(150);
+    let a = App::start_on(url.clone(), fast).await;
+    let b = App::start_on(url, fast).await;
+    let before = payer(&b, "Ahmed Khalil Mansour").await;
+    assert_eq!(screening(&b, &before.0).await["status"], "clear");
+    assert_eq!(upload(&a, BASE).await.0, 200);
+    let mut decision = Value::Null;
+    for _ in 0..100 {
+        decision = b.post("/v1/sanctions/screen", json!({"name": "Ahmed Khalil Mansour"})).await.1["decision"].clone();
+        if decision == "hit" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(decision, "hit");
+    let later = payer(&b, "Lucia Fernanda Quispe").await;
+    assert_eq!(screening(&b, &later.0).await["status"], "hit");
+    assert_eq!(b.post("/v1/payments", pay(&later, 100)).await.1["failure_code"], "compliance_rejected");
+    // The user screened before the list came is caught by the re-screening, whichever
+    // process runs it.
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = screening(&a, &before.0).await["status"].clone();
+        if status == "hit" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "hit");
+    assert_eq!(a.post("/v1/payments", pay(&before, 100)).await.1["failure_code"], "compliance_rejected");
+    a.verify_ok().await;
+    a.stop().await;
+    b.stop().await;
+}
