@@ -344,3 +344,44 @@ async fn a_list_imported_by_one_process_is_in_force_in_another() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A scheduled refresh that fetches a truncated file (or nothing) is a failed task run naming
+/// the line, and the version in force stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_refresh_keeps_the_version_in_force() {
+    let good = un_xml(BASE);
+    let cut = good[..good.len() * 2 / 3].to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let files = axum::Router::new().route("/un.xml", axum::routing::get(move || std::future::ready(cut.clone())));
+    tokio::spawn(async move { axum::serve(listener, files).await });
+    let sources = vec![
+        (rialto_compliance::Source::Un, format!("{base}/un.xml")),
+        (rialto_compliance::Source::Ofac, format!("{base}/missing")),
+    ];
+    let Some(app) = App::start_with(Backend::Sqlite, |c| {
+        c.sanctions_sources = sources;
+        c.sanctions_refresh_interval = Duration::from_millis(200);
+    })
+    .await
+    else {
+        return;
+    };
+    assert_eq!(upload(&app, BASE).await.0, 200);
+    let mut runs = Value::Null;
+    for _ in 0..100 {
+        runs = app.get("/v1/tasks?name=sanctions_refresh").await.1;
+        if runs["data"].as_array().is_some_and(|r| !r.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let run = &runs["data"][0];
+    assert_eq!(run["status"], "failed", "{runs}");
+    let error = run["error"].as_str().unwrap();
+    assert!(error.contains("un:") && error.contains("line") && error.contains("HTTP 404"), "{error}");
+    let (_, lists) = app.get("/v1/sanctions/lists").await;
+    assert_eq!(lists["versions"].as_array().unwrap().len(), 1, "{lists}");
+    assert_eq!(lists["screener"]["entries"], 4);
+    app.stop().await;
+}
