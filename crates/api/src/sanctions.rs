@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::auth::Ctx;
-use crate::contract::{described, handler, names, Operation, Verb};
+use crate::contract::{handler, names, Operation, Verb};
 use crate::error::ApiError;
 use crate::http::{respond, write, Body};
 use crate::input::{id_of, Fields, PathId};
@@ -241,31 +241,229 @@ pub struct ClearanceCreate {
     reason: String,
 }
 
-described!(
-    /// A screening answer.
-    ScreeningAnswer,
-    "`decision` (`clear`, `review` or `hit` under the thresholds), `matches` (best first: `source`, `entry_id`, `entry_digest`, `kind`, `primary_name`, `matched_name`, `programs`, `score` 0..1, `explanation` with the name comparison's token pairs and weights, `weak_alias`, and the secondary `evidence` with each effect), `lists` (the versions used) and `thresholds`"
+names!(
+    /// What the thresholds make of a score.
+    DecisionName: "clear", "review", "hit"
 );
-described!(
-    /// A comparison.
-    ComparisonAnswer,
-    "`score` 0..1, `normalized` (the two names as compared) and `explanation`: `tokens` (pairs with `similarity`, `weight` and `how`: exact, fuzzy, phonetic, initial, joined), `unmatched_left`, `unmatched_right`"
+names!(
+    /// A user's screening status (`unscreened` before the first).
+    ScreeningStatusName: "clear", "review", "hit", "unscreened"
 );
-described!(
-    /// The lists.
-    SanctionsLists,
-    "`in_force` (per source: `version`, `entries`, `imported_at`), `versions` (every import that changed a list, newest first: `id`, `source`, `version`, `entries`, `added`, `changed`, `removed`, `digest`, `origin`, `imported_at`) and `screener` (`entries` and `names` indexed in this process, `versions`)"
+names!(
+    /// How two tokens met.
+    HowName: "exact", "fuzzy", "phonetic", "initial", "joined"
 );
-described!(
-    /// A list version.
-    ListVersionAnswer,
-    "`id`, `source`, `version`, `entries`, `added`, `changed`, `removed`, `digest` (SHA-256 of the files), `origin`, `imported_at`, and `created` (false when the list was the one in force: no new version)"
+names!(
+    /// A piece of secondary evidence.
+    EvidenceField: "type", "date_of_birth", "country", "identifier"
 );
-described!(
-    /// A user's screening.
-    UserScreening,
-    "`user_id`, `status` (`clear`, `review`, `hit`, or `unscreened`), `score`, `reason`, `matches`, `cleared` (matches a clearance covers), `versions` (the list versions used), `screened_at`, and `clearances`"
-);
+
+// The answers are built from the compliance crate's types (serde); these describe them.
+
+/// A list version a screening used.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ListInUse {
+    source: SourceName,
+    version: i64,
+}
+
+/// Two tokens that met.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenPair {
+    /// The token of the first (screened) name.
+    left: String,
+    /// The token of the second (listed) name.
+    right: String,
+    /// 0..1.
+    similarity: f64,
+    /// The pair's weight in the score (the tokens' lengths, 1 to 8 each).
+    weight: f64,
+    how: HowName,
+}
+
+/// A name comparison, explained.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NameComparison {
+    /// 0..1.
+    score: f64,
+    /// The pairs that met, best first.
+    tokens: Vec<TokenPair>,
+    unmatched_left: Vec<String>,
+    unmatched_right: Vec<String>,
+}
+
+/// What a piece of secondary evidence did.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EvidenceItem {
+    field: EvidenceField,
+    detail: String,
+    /// Added to the score.
+    effect: f64,
+}
+
+/// Why a match scored as it did.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MatchExplanation {
+    name: NameComparison,
+    /// The listed name is a weak alias (score × 0.9).
+    weak_alias: bool,
+    evidence: Vec<EvidenceItem>,
+}
+
+/// A list entry that matched.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SanctionsMatch {
+    source: SourceName,
+    entry_id: String,
+    /// A clearance holds while the entry has this digest.
+    entry_digest: String,
+    kind: PartyType,
+    primary_name: String,
+    matched_name: String,
+    programs: Vec<String>,
+    /// 0..1, evidence included.
+    score: f64,
+    explanation: MatchExplanation,
+}
+
+/// The thresholds in force.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ScreeningThresholds {
+    review: f64,
+    block: f64,
+}
+
+/// A screening answer.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ScreeningAnswer {
+    /// What the best match means under the thresholds.
+    decision: DecisionName,
+    /// Best first.
+    matches: Vec<SanctionsMatch>,
+    /// The list versions used.
+    lists: Vec<ListInUse>,
+    thresholds: ScreeningThresholds,
+}
+
+/// A comparison of two names.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ComparisonAnswer {
+    /// 0..1.
+    score: f64,
+    /// The two names as compared.
+    normalized: Vec<String>,
+    explanation: NameComparison,
+}
+
+/// A list version: what an import changed.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ListVersionAnswer {
+    /// `slv_…`.
+    id: String,
+    source: SourceName,
+    version: i64,
+    entries: i64,
+    added: i64,
+    changed: i64,
+    removed: i64,
+    /// SHA-256 of the files.
+    digest: String,
+    /// `api`, `cli` or `refresh <url>`.
+    origin: String,
+    imported_at: crate::present::Timestamp,
+    /// On an import: false when the list was the one in force (no new version).
+    created: Option<bool>,
+}
+
+/// A list's version in force.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ListInForce {
+    source: SourceName,
+    version: i64,
+    entries: i64,
+    imported_at: crate::present::Timestamp,
+}
+
+/// What this process has indexed.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ScreenerView {
+    entries: i64,
+    names: i64,
+    versions: Vec<ListInUse>,
+}
+
+/// The sanctions lists.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SanctionsLists {
+    in_force: Vec<ListInForce>,
+    /// Every import that changed a list, newest first.
+    versions: Vec<ListVersionAnswer>,
+    screener: ScreenerView,
+}
+
+/// A reviewer's clearance.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ClearanceView {
+    /// `scl_…`.
+    id: String,
+    source: SourceName,
+    entry_id: String,
+    entry_digest: String,
+    /// The match's score when cleared.
+    score: f64,
+    reason: String,
+    created_by: String,
+    created_at: crate::present::Timestamp,
+}
+
+/// A user's last screening.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UserScreening {
+    user_id: String,
+    status: ScreeningStatusName,
+    /// The best score that counts.
+    score: f64,
+    reason: String,
+    /// The matches at or above the review threshold no clearance covers.
+    matches: Vec<SanctionsMatch>,
+    /// The matches clearances cover.
+    cleared: Vec<SanctionsMatch>,
+    versions: Vec<ListInUse>,
+    screened_at: Option<crate::present::Timestamp>,
+    /// On `GET`: the clearances given.
+    clearances: Option<Vec<ClearanceView>>,
+}
+
+/// A clearance and the user's screening after it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ClearanceAnswer {
+    id: String,
+    user_id: String,
+    source: SourceName,
+    entry_id: String,
+    entry_digest: String,
+    score: f64,
+    reason: String,
+    created_by: String,
+    created_at: crate::present::Timestamp,
+    screening: UserScreening,
+}
 
 // ---- handlers ----
 
@@ -651,5 +849,5 @@ pub const OPERATIONS: &[Operation] = &[
     Operation::new::<SanctionsLists>(Verb::Get, "/v1/sanctions/lists", Read, "The sanctions lists: versions in force, every import, what this process has indexed", handler!(lists)),
     Operation::new::<ListVersionAnswer>(Verb::Post, "/v1/sanctions/lists/{source}", Administer, "Import a list (ofac: the legacy CSV files; un: the consolidated XML): a new version when anything changed; a malformed or truncated file is refused and the version in force stays", handler!(upload)).body::<ListUpload>().status(200).body_limit(UPLOAD_MAX),
     Operation::new::<UserScreening>(Verb::Get, "/v1/users/{id}/screening", Read, "A user's last sanctions screening and the clearances given", handler!(user_screening)),
-    Operation::new::<UserScreening>(Verb::Post, "/v1/users/{id}/screening/clearances", Review, "Clear a list entry matching a user as a false positive (until the entry changes); the user is re-screened with it", handler!(clear)).body::<ClearanceCreate>(),
+    Operation::new::<ClearanceAnswer>(Verb::Post, "/v1/users/{id}/screening/clearances", Review, "Clear a list entry matching a user as a false positive (until the entry changes); the user is re-screened with it", handler!(clear)).body::<ClearanceCreate>(),
 ];
