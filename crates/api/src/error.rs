@@ -138,7 +138,8 @@ impl From<&CommandError> for ApiError {
             | CommandError::PaymentNotFound(_)
             | CommandError::RuleNotFound(_)
             | CommandError::ModelNotFound(_)
-            | CommandError::WebhookEndpointNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
+            | CommandError::WebhookEndpointNotFound(_)
+            | CommandError::KycDocumentNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
             CommandError::InvalidStateTransition { .. } => ApiError::new(S::CONFLICT, "invalid_state_transition", msg),
             CommandError::RefundExceedsPayment { .. } => {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "refund_exceeds_payment", msg).param("amount")

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod idem;
 pub mod input;
+pub mod kyc;
 mod metrics;
 pub mod models;
 mod payments;
@@ -102,6 +103,8 @@ pub struct Config {
     pub sanctions_sources: Vec<(rialto_compliance::Source, String)>,
     /// How often the configured lists are fetched.
     pub sanctions_refresh_interval: Duration,
+    /// How often verified KYC documents past their expiry are lapsed.
+    pub kyc_expiry_interval: Duration,
 }
 
 impl Config {
@@ -132,6 +135,7 @@ impl Config {
             sanctions_rescreen_interval: Duration::from_secs(5),
             sanctions_sources: Vec::new(),
             sanctions_refresh_interval: Duration::from_secs(24 * 3600),
+            kyc_expiry_interval: Duration::from_secs(60),
         }
     }
 }
@@ -177,6 +181,7 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
         webhooks::OPERATIONS,
         settings::OPERATIONS,
         sanctions::OPERATIONS,
+        kyc::OPERATIONS,
     ]
     .into_iter()
     .flatten()

@@ -431,6 +431,7 @@ pub fn output(o: &Output) -> Value {
         Output::CreditScore(c) => Ok(credit_score(c)),
         Output::ListImport(o) => Ok(import_answer(o)),
         Output::Screening(s) => Ok(screening_answer(s)),
+        Output::KycDocument(d) => Ok(kyc_document(d)),
         Output::Clearance(c) => Ok(clearance_answer(&c.0, &c.1)),
         Output::Recorded => Ok(json!({"object": "audit_record"})),
     };
@@ -906,4 +907,15 @@ pub fn clearance_answer(c: &rialto_store::ClearanceRecord, s: &rialto_store::Scr
 /// The screening answer of a re-screening.
 pub fn screening_answer(s: &rialto_store::ScreeningRecord) -> Value {
     screening(Some(s), &s.user_id)
+}
+
+/// A document as the API shows it.
+pub fn kyc_document(d: &rialto_store::KycDocument) -> Value {
+    json!({
+        "id": d.id, "object": "kyc_document", "user_id": d.user_id, "type": d.kind.as_str(),
+        "issuing_country": d.issuing_country, "number": format!("•••• {}", d.number_last4),
+        "expires_on": d.expires_on, "status": d.status.as_str(), "reason": d.reason, "provider": d.provider,
+        "reviewed_by": d.reviewed_by, "created_at": time_text(d.created_at_us),
+        "updated_at": time_text(d.updated_at_us),
+    })
 }

@@ -67,6 +67,11 @@ struct SanctionsArgs {
     /// Seconds between fetches of the configured lists.
     #[arg(long, env = "RIALTO_SANCTIONS_REFRESH_SECONDS", default_value_t = 86_400)]
     sanctions_refresh_seconds: u64,
+    /// What each KYC level may pay, in minor units of the payment's currency:
+    /// `LEVEL:SINGLE/DAILY/MONTHLY,...` with levels none, basic, full and `-` for no limit,
+    /// e.g. `none:50000/100000/300000,basic:500000/2000000/10000000`. Default: no limits.
+    #[arg(long, env = "RIALTO_KYC_LIMITS", default_value = "")]
+    kyc_limits: String,
 }
 
 impl SanctionsArgs {
@@ -92,6 +97,9 @@ impl SanctionsArgs {
             }
         }
         config.sanctions_refresh_interval = std::time::Duration::from_secs(self.sanctions_refresh_seconds.max(1));
+        let kyc = rialto_compliance::kyc::KycLimits::parse(&self.kyc_limits)
+            .map_err(|e| anyhow::anyhow!("--kyc-limits: {e}"))?;
+        config.policies = std::sync::Arc::new((*config.policies).clone().with_kyc_limits(kyc));
         Ok(())
     }
 }
@@ -169,7 +177,7 @@ enum Cmd {
         #[command(flatten)]
         limits: Box<limits::LimitArgs>,
         #[command(flatten)]
-        sanctions: SanctionsArgs,
+        sanctions: Box<SanctionsArgs>,
     },
     /// Apply the database migrations and exit.
     Migrate {
@@ -341,7 +349,6 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         } => {
             let mut config = rialto_api::Config::new(db.database, listen);
             http.apply(&mut config)?;
-            sanctions.apply(&mut config)?;
             config.admin_key = admin_key.filter(|k| !k.is_empty());
             config.idempotency_ttl_us = i64::from(idempotency_ttl_hours) * 3600 * 1_000_000;
             config.writer.batch_commands_max = batch_max.clamp(1, 16_384);
@@ -352,6 +359,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             config.redis_prefix = redis_prefix;
             let risk = (risk_time_zone.as_str(), risk_thresholds.as_str(), model_timeout_ms);
             config.policies = std::sync::Arc::new(policies(&config.policies, risk, &limits)?);
+            sanctions.apply(&mut config)?;
             let grace = config.limits.shutdown_grace;
             let running = rialto_api::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             say(format_args!("rialto listening on http://{}", running.addr));

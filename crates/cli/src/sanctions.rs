@@ -129,22 +129,8 @@ const THRESHOLDS: [f64; 6] = [0.80, 0.83, 0.86, 0.90, 0.93, 0.95];
 /// Recall per variant and false positives per 10,000 unlisted names at each threshold, the
 /// screening latency in process, and the parse and index times (docs/COMPLIANCE.md).
 pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
-    use rialto_compliance::evaluate::{listed_cases, unlisted_cases, Rng, VARIANTS};
-    let read = |p: PathBuf| std::fs::read(&p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()));
-    let t = std::time::Instant::now();
-    let (sdn, alt, add, comments) = (
-        read(args.ofac.join("sdn.csv"))?,
-        read(args.ofac.join("alt.csv"))?,
-        read(args.ofac.join("add.csv"))?,
-        read(args.ofac.join("sdn_comments.csv"))?,
-    );
-    let files =
-        rialto_compliance::ofac::Files { sdn: &sdn, alt: Some(&alt), add: Some(&add), comments: Some(&comments) };
-    let ofac = rialto_compliance::ofac::parse(&files)?;
-    let ofac_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let t = std::time::Instant::now();
-    let un = rialto_compliance::un::parse(&read(args.un.clone())?)?;
-    let un_ms = t.elapsed().as_secs_f64() * 1000.0;
+    use rialto_compliance::evaluate::{listed_cases, unlisted_cases, Rng};
+    let (ofac, un, ofac_ms, un_ms) = read_lists(args)?;
     let mut rng = Rng::new(args.seed);
     let keyed: Vec<(String, &rialto_compliance::Entry)> = ofac
         .entries
@@ -165,10 +151,52 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
         (Source::Un, 1, un.entries.clone()),
     ]);
     let index_ms = t.elapsed().as_secs_f64() * 1000.0;
-    // (variant, threshold index) -> (found, total)
-    let mut counts: std::collections::BTreeMap<&str, ([usize; 6], usize)> = Default::default();
+    let (counts, mut micros) = run_cases(&screener, &cases);
+    micros.sort_by(f64::total_cmp);
+    let pct = |p: f64| micros.get(((micros.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
+    println!("lists: OFAC {} entries (parsed in {ofac_ms:.0} ms), UN {} entries ({un_ms:.0} ms); index {:?} built in {index_ms:.0} ms", ofac.entries.len(), un.entries.len(), screener.size());
+    println!(
+        "screening latency in process over {} queries: p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs",
+        micros.len(),
+        pct(0.5),
+        pct(0.99),
+        pct(1.0)
+    );
+    print_table(&counts);
+    Ok(ExitCode::SUCCESS)
+}
+
+type Parsed = (rialto_compliance::ParsedList, rialto_compliance::ParsedList, f64, f64);
+
+/// Both lists, with the milliseconds each took to parse.
+fn read_lists(args: &EvaluateArgs) -> anyhow::Result<Parsed> {
+    let read = |p: PathBuf| std::fs::read(&p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()));
+    let t = std::time::Instant::now();
+    let (sdn, alt, add, comments) = (
+        read(args.ofac.join("sdn.csv"))?,
+        read(args.ofac.join("alt.csv"))?,
+        read(args.ofac.join("add.csv"))?,
+        read(args.ofac.join("sdn_comments.csv"))?,
+    );
+    let files =
+        rialto_compliance::ofac::Files { sdn: &sdn, alt: Some(&alt), add: Some(&add), comments: Some(&comments) };
+    let ofac = rialto_compliance::ofac::parse(&files)?;
+    let ofac_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = std::time::Instant::now();
+    let un = rialto_compliance::un::parse(&read(args.un.clone())?)?;
+    Ok((ofac, un, ofac_ms, t.elapsed().as_secs_f64() * 1000.0))
+}
+
+/// Per set: (cases at or above each threshold, cases); and each query's microseconds.
+type Counts = std::collections::BTreeMap<&'static str, ([usize; 6], usize)>;
+
+fn run_cases(
+    screener: &rialto_compliance::Screener,
+    cases: &[rialto_compliance::evaluate::Case],
+) -> (Counts, Vec<f64>) {
+    let mut counts = Counts::new();
     let mut micros = Vec::with_capacity(cases.len());
-    for c in &cases {
+    for c in cases {
         let q = rialto_compliance::Query { name: c.name.clone(), ..Default::default() };
         let t = std::time::Instant::now();
         let matches = screener.screen(&q, 0.5, 10).unwrap_or_default();
@@ -187,31 +215,30 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    micros.sort_by(f64::total_cmp);
-    let pct = |p: f64| micros.get(((micros.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
-    println!("lists: OFAC {} entries (parsed in {ofac_ms:.0} ms), UN {} entries ({un_ms:.0} ms); index {:?} built in {index_ms:.0} ms", ofac.entries.len(), un.entries.len(), screener.size());
-    println!(
-        "screening latency in process over {} queries: p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs",
-        micros.len(),
-        pct(0.5),
-        pct(0.99),
-        pct(1.0)
-    );
+    (counts, micros)
+}
+
+fn print_table(counts: &Counts) {
+    use rialto_compliance::evaluate::VARIANTS;
     let header: Vec<String> = THRESHOLDS.iter().map(|t| format!("{t:>7.2}")).collect();
     println!("{:<16}{:>7}{}", "set", "cases", header.join(""));
-    for v in VARIANTS.iter().chain(["not_listed"].iter()) {
-        let Some((found, total)) = counts.get(v) else { continue };
+    let row = |name: &str, found: &[usize; 6], total: usize, per_10k: bool| {
         let cells: Vec<String> = found
             .iter()
             .map(|f| {
-                if *v == "not_listed" {
-                    format!("{:>7.1}", *f as f64 * 10_000.0 / (*total).max(1) as f64)
+                if per_10k {
+                    format!("{:>7.1}", *f as f64 * 10_000.0 / total.max(1) as f64)
                 } else {
-                    format!("{:>6.1}%", *f as f64 * 100.0 / (*total).max(1) as f64)
+                    format!("{:>6.1}%", *f as f64 * 100.0 / total.max(1) as f64)
                 }
             })
             .collect();
-        println!("{:<16}{:>7}{}", v, total, cells.join(""));
+        println!("{:<16}{:>7}{}", name, total, cells.join(""));
+    };
+    for v in VARIANTS.iter().chain(["not_listed"].iter()) {
+        if let Some((found, total)) = counts.get(v) {
+            row(v, found, *total, *v == "not_listed");
+        }
     }
     let (found, total) =
         counts.iter().filter(|(k, _)| **k != "not_listed").fold(([0usize; 6], 0), |mut acc, (_, (f, t))| {
@@ -220,9 +247,6 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
             }
             (acc.0, acc.1 + t)
         });
-    let cells: Vec<String> =
-        found.iter().map(|f| format!("{:>6.1}%", *f as f64 * 100.0 / total.max(1) as f64)).collect();
-    println!("{:<16}{:>7}{}", "all variants", total, cells.join(""));
+    row("all variants", &found, total, false);
     println!("(variants: recall, the listed entry found at or above the threshold; not_listed: false positives per 10,000 names)");
-    Ok(ExitCode::SUCCESS)
 }

@@ -83,36 +83,7 @@ fn variant(kind: &str, tokens: &[String], rng: &mut Rng) -> Option<Vec<String>> 
             let i = 1 + rng.below(t.len() - 2);
             t[i] = t[i].chars().take(1).collect();
         }
-        "spelling" => {
-            let swaps = [
-                ("ou", "u"),
-                ("oo", "u"),
-                ("ph", "f"),
-                ("kh", "h"),
-                ("q", "k"),
-                ("ee", "i"),
-                ("y", "i"),
-                ("dh", "d"),
-                ("mm", "m"),
-                ("ll", "l"),
-                ("ss", "s"),
-                ("u", "o"),
-                ("i", "e"),
-            ];
-            let mut changed = false;
-            for (from, to) in swaps.iter().cycle().skip(rng.below(swaps.len())).take(swaps.len()) {
-                if let Some(i) = t.iter().position(|w| w.len() >= 4 && w[1..].contains(from)) {
-                    let w = &t[i];
-                    let at = 1 + w[1..].find(from).unwrap_or(0);
-                    t[i] = format!("{}{to}{}", &w[..at], &w[at + from.len()..]);
-                    changed = true;
-                    break;
-                }
-            }
-            if !changed {
-                return None;
-            }
-        }
+        "spelling" => t = spelling(t, rng)?,
         "cyrillic" => {
             let s = t.join(" ");
             if !s.bytes().all(|b| b.is_ascii_lowercase() || b == b' ') {
@@ -128,6 +99,34 @@ fn variant(kind: &str, tokens: &[String], rng: &mut Rng) -> Option<Vec<String>> 
         _ => return None,
     }
     Some(t)
+}
+
+/// One common spelling variant in one word of four letters or more (`ou`/`u`, `ph`/`f`, …).
+fn spelling(mut t: Vec<String>, rng: &mut Rng) -> Option<Vec<String>> {
+    let swaps = [
+        ("ou", "u"),
+        ("oo", "u"),
+        ("ph", "f"),
+        ("kh", "h"),
+        ("q", "k"),
+        ("ee", "i"),
+        ("y", "i"),
+        ("dh", "d"),
+        ("mm", "m"),
+        ("ll", "l"),
+        ("ss", "s"),
+        ("u", "o"),
+        ("i", "e"),
+    ];
+    for (from, to) in swaps.iter().cycle().skip(rng.below(swaps.len())).take(swaps.len()) {
+        if let Some(i) = t.iter().position(|w| w.len() >= 4 && w[1..].contains(from)) {
+            let w = &t[i];
+            let at = 1 + w[1..].find(from).unwrap_or(0);
+            t[i] = format!("{}{to}{}", &w[..at], &w[at + from.len()..]);
+            return Some(t);
+        }
+    }
+    None
 }
 
 /// Latin letters to Cyrillic, as a Russian clerk would write a foreign name.

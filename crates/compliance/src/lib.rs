@@ -10,6 +10,7 @@
 
 pub mod countries;
 pub mod evaluate;
+pub mod kyc;
 pub mod list;
 pub mod matching;
 pub mod normalize;
@@ -110,12 +111,14 @@ pub fn verdict(matches: Vec<Match>, thresholds: Thresholds, clearances: &[Cleara
 }
 
 /// The compliance gate: the KYC gate's checks (the payer exists, is not blocked, is verified
-/// above the KYC threshold), then sanctions: a hit on the payer or a counterparty refuses the
+/// above the KYC threshold), the limits of the payer's KYC level, then sanctions: a hit on the payer or a counterparty refuses the
 /// payment (`compliance_rejected`), a possible match holds it for review.
 #[derive(Debug, Clone, Default)]
 pub struct CompliancePolicy {
     /// The KYC checks.
     pub kyc: KycComplianceGate,
+    /// What each KYC level may pay (`kyc_limit_exceeded` past it).
+    pub limits: kyc::KycLimits,
 }
 
 impl ComplianceGate for CompliancePolicy {
@@ -123,6 +126,9 @@ impl ComplianceGate for CompliancePolicy {
         match self.kyc.check(facts) {
             Decision::Approve => {}
             other => return other,
+        }
+        if let Some(why) = facts.kyc.as_ref().and_then(|k| kyc::over_limit(&self.limits, k, facts.amount_minor)) {
+            return Decision::Reject { code: "kyc_limit_exceeded", reason: why };
         }
         match &facts.screening {
             Some((ScreeningStatus::Hit, why)) => {

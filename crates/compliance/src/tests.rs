@@ -109,6 +109,7 @@ fn the_gate_refuses_hits_and_holds_possible_matches() {
         recent_count: 0,
         recent_sum_minor: 0,
         screening,
+        kyc: None,
     };
     assert_eq!(gate.check(&facts(None)), Decision::Approve);
     assert_eq!(gate.check(&facts(Some((ScreeningStatus::Clear, String::new())))), Decision::Approve);

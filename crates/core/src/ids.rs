@@ -125,6 +125,8 @@ define_ids! {
     SanctionsListId = "slv", "sanctions list version";
     /// A reviewer's false-positive clearance of a sanctions match.
     SanctionsClearanceId = "scl", "sanctions clearance";
+    /// A KYC document.
+    KycDocumentId = "kyd", "KYC document";
 }
 
 /// A new id of kind `I`, as the text that is stored (while records still hold ids as text).

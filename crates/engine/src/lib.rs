@@ -46,6 +46,8 @@ pub const LOCK_ORDER: &[&str] = &[
     "risk_windows",
     // Webhook endpoints being changed.
     "webhook_endpoints",
+    // KYC documents being decided.
+    "kyc_documents",
     // Sanctions lists being imported (PostgreSQL: an advisory lock per source).
     "sanctions_lists",
     // The outbox and audit chain head, last: it serialises every batch's append.

@@ -80,6 +80,30 @@ rialto_core::string_enum! {
     }
 }
 
+rialto_core::string_enum! {
+    /// What a user's verified documents allow.
+    pub enum KycLevel {
+        /// No verified identity document.
+        None = "none",
+        /// A verified, unexpired identity document.
+        Basic = "basic",
+        /// Basic, and a verified proof of address.
+        Full = "full",
+    }
+}
+
+/// What the gate knows of a payer's KYC: the level, and what the payer paid in the payment's
+/// currency over the last day and 30 days before this payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KycFacts {
+    /// The level now.
+    pub level: KycLevel,
+    /// Paid over the last 24 hours, minor units.
+    pub day_sum: i64,
+    /// Paid over the last 30 days, minor units.
+    pub month_sum: i64,
+}
+
 /// What the gates know about a payment when they decide.
 #[derive(Debug, Clone)]
 pub struct PaymentFacts {
@@ -96,6 +120,9 @@ pub struct PaymentFacts {
     /// The worst sanctions finding on the payer (as last screened) or a counterparty the
     /// payment names (screened as it came in), with the reason; none when never screened.
     pub screening: Option<(ScreeningStatus, String)>,
+    /// The payer's KYC level and what the payer paid in this currency lately, when the
+    /// compliance gate has limits to check.
+    pub kyc: Option<KycFacts>,
 }
 
 /// A gate's verdict.
@@ -268,6 +295,7 @@ mod tests {
             recent_count: count,
             recent_sum_minor: sum,
             screening: None,
+            kyc: None,
         }
     }
 

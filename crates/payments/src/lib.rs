@@ -31,8 +31,8 @@ use rialto_core::Amount;
 pub use command::{Command, Keys};
 pub use fees::{fee, FeeSchedule};
 pub use gates::{
-    ComplianceGate, Decision, KycComplianceGate, KycStatus, LimitsRiskGate, PaymentFacts, PaymentKind, PaymentMethod,
-    PaymentStatus, RiskGate, ScreeningStatus, UserStatus,
+    ComplianceGate, Decision, KycComplianceGate, KycFacts, KycLevel, KycStatus, LimitsRiskGate, PaymentFacts,
+    PaymentKind, PaymentMethod, PaymentStatus, RiskGate, ScreeningStatus, UserStatus,
 };
 pub use labels::{label, LabelRecord, NewLabel, LABELS, LABEL_SOURCES};
 pub use limits::Limits;
@@ -171,6 +171,11 @@ pub struct Cx<'a> {
     pub users: &'a HashMap<String, (UserStatus, KycStatus)>,
     /// The loaded payers' sanctions screening: (status, reason), by user id.
     pub screenings: &'a HashMap<String, (ScreeningStatus, String)>,
+    /// The loaded payers' KYC levels, when the gate checks KYC limits (else empty).
+    pub kyc_levels: &'a HashMap<String, KycLevel>,
+    /// Per (payer, currency), what was paid over the last day and 30 days, updated as the
+    /// batch pays (loaded with the levels).
+    pub paid: &'a mut HashMap<(String, rialto_core::Currency), (i64, i64)>,
     /// Per payer, (count, sum) of recent payments, updated as the batch pays.
     pub velocity: &'a mut HashMap<String, (i64, i64)>,
     /// The risk gate (limits and velocity).
@@ -325,6 +330,10 @@ fn gates(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Gates {
         recent_count: count,
         recent_sum_minor: sum,
         screening: worst(cx.screenings.get(&n.user_id), n.counterparty_screening.as_ref()),
+        kyc: cx.kyc_levels.get(&n.user_id).map(|&level| {
+            let (day_sum, month_sum) = cx.paid.get(&(n.user_id.clone(), n.currency)).copied().unwrap_or((0, 0));
+            KycFacts { level, day_sum, month_sum }
+        }),
     };
     let mut review = Vec::new();
     for decision in [cx.risk_gate.assess(&facts), cx.compliance.check(&facts)] {
@@ -387,6 +396,10 @@ fn move_money(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment, review: 
     risk.accepted(n);
     let entry = cx.velocity.entry(n.user_id.clone()).or_insert((0, 0));
     *entry = (entry.0 + 1, entry.1.saturating_add(n.amount.minor()));
+    if cx.kyc_levels.contains_key(&n.user_id) {
+        let paid = cx.paid.entry((n.user_id.clone(), n.currency)).or_insert((0, 0));
+        *paid = (paid.0.saturating_add(n.amount.minor()), paid.1.saturating_add(n.amount.minor()));
+    }
     if let Some(p) = cx.payments.get_mut(&n.id) {
         p.transfer_id = Some(spec.id.clone());
     }

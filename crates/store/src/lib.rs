@@ -10,6 +10,7 @@
 mod data_migrations;
 mod db;
 mod keys;
+mod kyc;
 mod outbox;
 mod read;
 mod records;
@@ -23,6 +24,7 @@ mod writer;
 
 pub use db::{now_us, Db, DbKind, StoreError};
 pub use keys::{generate_api_key, hash_secret, ApiKey, Role};
+pub use kyc::KycDocument;
 pub use outbox::{AuditFilter, AuditRecord, AuditReport, EventRecord};
 pub use read::{Cursor, Page, TransferFilter};
 pub use records::{

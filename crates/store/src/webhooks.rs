@@ -119,6 +119,7 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "user.screened",
         "A user was screened against the sanctions lists (a list changed, or a reviewer cleared a match).",
     ),
+    ("kyc_document.updated", "A KYC document was submitted, verified, rejected or expired."),
     ("sanctions_list.updated", "A sanctions list import changed the list in force (a new version)."),
     ("account.created", "An account was opened."),
     ("account.frozen", "An account was frozen: it can neither send nor receive."),

@@ -200,6 +200,8 @@ pub enum Output {
     ListImport(Box<crate::sanctions::ImportOutcome>),
     /// A user's screening.
     Screening(Box<crate::sanctions::ScreeningRecord>),
+    /// A KYC document after the change.
+    KycDocument(Box<crate::kyc::KycDocument>),
     /// A clearance and the screening after it.
     Clearance(Box<(crate::sanctions::ClearanceRecord, crate::sanctions::ScreeningRecord)>),
     /// An audit record was written.
@@ -230,6 +232,9 @@ pub enum CommandError {
     /// No such model.
     #[error("no model `{0}`")]
     ModelNotFound(String),
+    /// No such KYC document.
+    #[error("no KYC document `{0}`")]
+    KycDocumentNotFound(String),
     /// No such webhook endpoint (or it was deleted).
     #[error("no webhook endpoint `{0}`")]
     WebhookEndpointNotFound(String),
@@ -362,6 +367,7 @@ struct Writes {
     list_versions: Vec<(crate::sanctions::ListVersion, Vec<rialto_compliance::Entry>, Vec<String>)>,
     screenings: Vec<crate::sanctions::ScreeningRecord>,
     clearances: Vec<crate::sanctions::ClearanceRecord>,
+    kyc_documents: Vec<crate::kyc::KycDocument>,
 }
 
 /// The batch's in-memory state: the book and the descriptive fields around it.
@@ -388,6 +394,12 @@ struct State {
     screenings: HashMap<String, (rialto_payments::ScreeningStatus, String)>,
     /// Lists being imported, by source.
     lists: HashMap<String, compliance::LoadedList>,
+    /// KYC documents being decided.
+    kyc_documents: HashMap<String, crate::kyc::KycDocument>,
+    /// Payers' KYC levels (when the gate has KYC limits).
+    kyc_levels: HashMap<String, rialto_payments::KycLevel>,
+    /// (payer, currency) → paid over the last day and 30 days.
+    paid: HashMap<(String, rialto_core::Currency), (i64, i64)>,
     now: i64,
 }
 
@@ -611,6 +623,8 @@ struct Keys {
     registry: bool,
     /// Lists being imported.
     lists: BTreeSet<&'static str>,
+    /// KYC documents being decided.
+    documents: BTreeSet<String>,
 }
 
 /// Gathers what each command needs: one arm per command (a domain's command says it itself).
@@ -626,8 +640,10 @@ fn keys_of(commands: &[&Command]) -> Keys {
         }
         i += 1;
     }
-    k.lists =
-        compliance::sources(all.iter().filter_map(|c| if let Command::Compliance(c) = c { Some(c) } else { None }));
+    let ours: Vec<&ComplianceCommand> =
+        all.iter().filter_map(|c| if let Command::Compliance(c) = c { Some(c) } else { None }).collect();
+    k.lists = compliance::sources(ours.iter().copied());
+    k.documents = compliance::documents(ours.iter().copied());
     for c in all {
         match c {
             Command::Compliance(c) => c.users(&mut k.ledger.users),
@@ -649,6 +665,31 @@ fn keys_of(commands: &[&Command]) -> Keys {
     k
 }
 
+impl State {
+    /// Nothing loaded yet.
+    fn new(policies: Arc<Policies>, now: i64) -> State {
+        State {
+            ledger: rialto_ledger::Loaded::default(),
+            api_keys: HashMap::new(),
+            webhook_endpoints: HashMap::new(),
+            payments: HashMap::new(),
+            velocity: HashMap::new(),
+            policies,
+            clearings: Vec::new(),
+            system_accounts: HashMap::new(),
+            rules: HashMap::new(),
+            models: HashMap::new(),
+            risk: assess::Loaded::default(),
+            screenings: HashMap::new(),
+            lists: HashMap::new(),
+            kyc_documents: HashMap::new(),
+            kyc_levels: HashMap::new(),
+            paid: HashMap::new(),
+            now,
+        }
+    }
+}
+
 /// Loads (and on PostgreSQL locks) what the commands touch: transfers first, then accounts,
 /// each in id order, so concurrent writers in other processes cannot deadlock with us.
 async fn load_state(
@@ -659,8 +700,16 @@ async fn load_state(
 ) -> Result<State, Abort> {
     let kind = conn.kind();
     let lock = if kind == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { " ORDER BY id" };
-    let Keys { ledger, api_keys: key_ids, webhook_endpoints, payments: payment_keys, risk: risk_keys, registry, lists } =
-        keys_of(commands);
+    let Keys {
+        ledger,
+        api_keys: key_ids,
+        webhook_endpoints,
+        payments: payment_keys,
+        risk: risk_keys,
+        registry,
+        lists,
+        documents,
+    } = keys_of(commands);
     let rialto_ledger::Keys {
         transfers: mut transfer_ids,
         accounts: mut account_ids,
@@ -697,22 +746,7 @@ async fn load_state(
         loaded.insert(p.id.clone(), p);
     }
     payments::load_details(conn, &mut loaded).await?;
-    let mut state = State {
-        ledger: rialto_ledger::Loaded::default(),
-        api_keys: HashMap::new(),
-        webhook_endpoints: HashMap::new(),
-        payments: HashMap::new(),
-        velocity: HashMap::new(),
-        policies: policies.clone(),
-        clearings: Vec::new(),
-        system_accounts: HashMap::new(),
-        rules: HashMap::new(),
-        models: HashMap::new(),
-        risk: assess::Loaded::default(),
-        screenings: HashMap::new(),
-        lists: HashMap::new(),
-        now,
-    };
+    let mut state = State::new(policies.clone(), now);
     locks.take("transfers");
     for row in select_in(conn, &format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), &transfer_ids, lock).await? {
         let t = transfer_from_row(&row)?;
@@ -760,30 +794,38 @@ async fn load_state(
     state.clearings = clearings;
     state.system_accounts = system_accounts;
     state.velocity = velocity;
-    // The other users the gates read (payers, owners of new accounts).
-    let unread: BTreeSet<String> = user_ids.difference(&updated_users).cloned().collect();
-    for row in select_in(conn, "SELECT id, status, kyc_status FROM users", &unread, "").await? {
+    load_users(conn, &mut state, &user_ids.difference(&updated_users).cloned().collect()).await?;
+    load_admin(conn, &mut state, (&key_ids, &webhook_endpoints, &payment_users, (&lists, &documents)), lock, locks)
+        .await?;
+    Ok(state)
+}
+
+/// The other users the gates read (payers, owners of new accounts): status and KYC status.
+async fn load_users(conn: &mut Conn, state: &mut State, unread: &BTreeSet<String>) -> Result<(), Abort> {
+    for row in select_in(conn, "SELECT id, status, kyc_status FROM users", unread, "").await? {
         let (status, kyc): (String, String) = (row.col("status")?, row.col("kyc_status")?);
         state
             .ledger
             .users
             .insert(row.col("id")?, (crate::records::user_status(&status)?, crate::records::kyc_status(&kyc)?));
     }
-    load_admin(conn, &mut state, (&key_ids, &webhook_endpoints, &payment_users, &lists), lock, locks).await?;
-    Ok(state)
+    Ok(())
 }
 
+/// What `load_admin` loads: API keys, webhook endpoints, payers, (lists, KYC documents).
+type AdminKeys<'a> = (
+    &'a BTreeSet<String>,
+    &'a BTreeSet<String>,
+    &'a BTreeSet<String>,
+    (&'a BTreeSet<&'static str>, &'a BTreeSet<String>),
+);
+
 /// Webhook endpoints being changed (locked), API keys being revoked, then the payers'
-/// screenings and the sanctions lists being imported (locked).
+/// screenings, the KYC documents being decided and the sanctions lists being imported.
 async fn load_admin(
     conn: &mut Conn,
     state: &mut State,
-    (key_ids, endpoint_ids, payers, lists): (
-        &BTreeSet<String>,
-        &BTreeSet<String>,
-        &BTreeSet<String>,
-        &BTreeSet<&'static str>,
-    ),
+    (key_ids, endpoint_ids, payers, (lists, documents)): AdminKeys<'_>,
     lock: &str,
     locks: &mut LockOrder,
 ) -> Result<(), Abort> {
@@ -797,7 +839,7 @@ async fn load_admin(
         let key = crate::keys::key_from_row(&row)?;
         state.api_keys.insert(key.id.clone(), key);
     }
-    compliance::load(conn, state, (payers, lists), locks).await
+    compliance::load(conn, state, (payers, lists, documents), locks).await
 }
 
 async fn select_in(
@@ -897,6 +939,7 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
         }
         (_, Output::Screening(s)) => Some(("user.screened", "user", s.user_id.clone())),
         (_, Output::Clearance(c)) => Some(("user.screened", "user", c.0.user_id.clone())),
+        (_, Output::KycDocument(d)) => Some(("kyc_document.updated", "kyc_document", d.id.clone())),
         (Command::Model(c), Output::Model(m)) => {
             rialto_risk::registry::event(c).map(|kind| (kind, "risk_model", m.id.clone()))
         }

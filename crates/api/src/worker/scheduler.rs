@@ -59,6 +59,12 @@ pub fn spawn_all(state: &AppState, stop: &watch::Sender<bool>) {
         record_idle: false,
         run: |s| Box::pin(async move { crate::sanctions::rescreen(&s, RESCREEN_BATCH_MAX).await }),
     });
+    tasks.push(Task {
+        name: "kyc_expiry",
+        every: c.kyc_expiry_interval,
+        record_idle: false,
+        run: |s| Box::pin(async move { crate::kyc::expire(&s).await }),
+    });
     if !c.sanctions_sources.is_empty() {
         tasks.push(Task {
             name: "sanctions_refresh",

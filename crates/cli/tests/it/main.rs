@@ -11,6 +11,7 @@ mod architecture;
 mod durability;
 mod edges;
 mod http_edge;
+mod kyc;
 mod ledger_api;
 mod nats;
 mod outbox;

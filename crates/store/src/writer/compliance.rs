@@ -18,6 +18,24 @@ pub enum Command {
     Import(Box<ListImport>),
     /// Record a user's screening.
     Screen(Box<ScreeningRecord>),
+    /// Take a KYC document (its provider may have decided already).
+    SubmitDocument(Box<crate::kyc::KycDocument>),
+    /// A reviewer's decision on a submitted document.
+    ReviewDocument {
+        /// The document.
+        id: String,
+        /// Verified, or rejected.
+        verify: bool,
+        /// Why (required to reject).
+        reason: Option<String>,
+        /// The key that decided.
+        by: String,
+    },
+    /// A verified document past its expiry becomes `expired` (the expiry task).
+    ExpireDocument {
+        /// The document.
+        id: String,
+    },
     /// Clear a (user, entry) pair as a false positive, and record the screening after it.
     Clear {
         /// The clearance.
@@ -34,13 +52,22 @@ impl Command {
             Command::Import(i) => ("sanctions_list.import", Some(("sanctions_list", i.id.clone()))),
             Command::Screen(s) => ("sanctions.screen", Some(("user", s.user_id.clone()))),
             Command::Clear { clearance, .. } => ("sanctions.clear", Some(("user", clearance.user_id.clone()))),
+            Command::SubmitDocument(d) => ("kyc_document.submit", Some(("kyc_document", d.id.clone()))),
+            Command::ReviewDocument { id, verify: true, .. } => {
+                ("kyc_document.verify", Some(("kyc_document", id.clone())))
+            }
+            Command::ReviewDocument { id, .. } => ("kyc_document.reject", Some(("kyc_document", id.clone()))),
+            Command::ExpireDocument { id } => ("kyc_document.expire", Some(("kyc_document", id.clone()))),
         }
     }
 
     /// Users the command needs to exist.
     pub(crate) fn users(&self, into: &mut BTreeSet<String>) {
         match self {
-            Command::Import(_) => {}
+            Command::Import(_) | Command::ReviewDocument { .. } | Command::ExpireDocument { .. } => {}
+            Command::SubmitDocument(d) => {
+                into.insert(d.user_id.clone());
+            }
             Command::Screen(s) => {
                 into.insert(s.user_id.clone());
             }
@@ -51,19 +78,96 @@ impl Command {
     }
 }
 
-/// The payers' screenings, and the lists being imported (locked, after the webhook
-/// endpoints).
+/// The documents a batch decides on (locked on PostgreSQL).
+pub(crate) fn documents<'a>(commands: impl Iterator<Item = &'a Command>) -> BTreeSet<String> {
+    commands
+        .filter_map(|c| match c {
+            Command::ReviewDocument { id, .. } | Command::ExpireDocument { id } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The payers' screenings (and, when the gate has KYC limits, their levels and what they paid
+/// lately), the KYC documents being decided (locked), and the lists being imported (locked).
 pub(crate) async fn load(
     conn: &mut Conn,
     state: &mut State,
-    (payers, sources): (&BTreeSet<String>, &BTreeSet<&'static str>),
+    (payers, sources, documents): (&BTreeSet<String>, &BTreeSet<&'static str>, &BTreeSet<String>),
     locks: &mut rialto_engine::LockOrder,
 ) -> Result<(), Abort> {
     state.screenings = load_screenings(conn, payers).await?;
+    if state.policies.kyc_limits.any() {
+        (state.kyc_levels, state.paid) = load_kyc(conn, payers, state.now).await?;
+    }
+    locks.take("kyc_documents");
+    let lock = if conn.kind() == DbKind::Postgres { " ORDER BY id FOR UPDATE" } else { "" };
+    let ids: Vec<&str> = documents.iter().map(String::as_str).collect();
+    let select = format!("SELECT {} FROM kyc_documents", crate::kyc::DOCUMENT_COLUMNS);
+    for r in conn.fetch_in(&select, "id", &ids, lock).await? {
+        let d = crate::kyc::document_from_row(&r)?;
+        state.kyc_documents.insert(d.id.clone(), d);
+    }
     locks.take("sanctions_lists");
     state.lists = load_lists(conn, sources).await?;
     Ok(())
 }
+
+/// The day (since 1970-01-01) of a time in µs.
+pub(crate) fn day_of(us: i64) -> i64 {
+    us.div_euclid(86_400_000_000)
+}
+
+/// Payers' KYC levels, from their documents, and their sums paid per currency over the last
+/// day and 30 days (payments not failed or cancelled).
+async fn load_kyc(conn: &mut Conn, payers: &BTreeSet<String>, now: i64) -> Result<KycLoaded, Abort> {
+    let ids: Vec<&str> = payers.iter().map(String::as_str).collect();
+    let mut docs: HashMap<String, Vec<rialto_compliance::kyc::DocumentFacts>> = HashMap::new();
+    let select = format!(
+        "SELECT {} FROM kyc_documents WHERE status = {}",
+        crate::kyc::DOCUMENT_COLUMNS,
+        placeholders(conn.kind(), 1, 1)
+    );
+    for r in conn.fetch_in_where(&select, vec![Val::T("verified".into())], "user_id", &ids, "").await? {
+        let d = crate::kyc::document_from_row(&r)?;
+        let facts =
+            rialto_compliance::kyc::DocumentFacts { kind: d.kind, status: d.status, expires_on_day: d.expires_on_day };
+        docs.entry(d.user_id).or_default().push(facts);
+    }
+    let today = day_of(now);
+    let levels = payers
+        .iter()
+        .map(|u| (u.clone(), rialto_compliance::kyc::level(docs.get(u).map_or(&[][..], Vec::as_slice), today)))
+        .collect();
+    let mut paid = HashMap::new();
+    let kind = conn.kind();
+    for chunk in ids.chunks(1000) {
+        let sql = format!(
+            "SELECT user_id, currency, CAST(COALESCE(SUM(CASE WHEN created_at > {day} THEN amount ELSE 0 END), 0) AS BIGINT) AS day_sum, \
+             CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS month_sum FROM payments \
+             WHERE user_id IN ({users}) AND created_at > {month} AND status NOT IN ('failed', 'cancelled') GROUP BY user_id, currency",
+            // In the order they appear: SQLite's placeholders are positional.
+            day = placeholders(kind, 1, 1),
+            users = placeholders(kind, 2, chunk.len()),
+            month = placeholders(kind, chunk.len() + 2, 1),
+        );
+        let mut vals = vec![Val::I(now - 86_400_000_000)];
+        vals.extend(chunk.iter().map(|u| Val::T((*u).to_string())));
+        vals.push(Val::I(now - 30 * 86_400_000_000));
+        for r in conn.fetch_all(&sql, vals).await? {
+            let currency: String = r.col("currency")?;
+            let Ok(currency) = rialto_core::Currency::parse(&currency) else { continue };
+            paid.insert(
+                (r.col::<String>("user_id")?, currency),
+                (r.col::<i64>("day_sum")?, r.col::<i64>("month_sum")?),
+            );
+        }
+    }
+    Ok((levels, paid))
+}
+
+/// Levels by payer, and (payer, currency) → (day, month) sums.
+type KycLoaded = (HashMap<String, rialto_payments::KycLevel>, HashMap<(String, rialto_core::Currency), (i64, i64)>);
 
 /// A list in force as the batch sees it.
 pub(crate) struct LoadedList {
@@ -128,6 +232,27 @@ pub(crate) fn apply(state: &mut State, writes: &mut Writes, c: &Command) -> Resu
             }
             Ok(Output::Screening(Box::new(screened(state, writes, s, now))))
         }
+        Command::SubmitDocument(d) => {
+            if !state.ledger.users.contains_key(&d.user_id) {
+                return Err(CommandError::UserNotFound(d.user_id.clone()));
+            }
+            let d = crate::kyc::KycDocument { created_at_us: now, updated_at_us: now, ..(**d).clone() };
+            writes.kyc_documents.push(d.clone());
+            Ok(Output::KycDocument(Box::new(d)))
+        }
+        Command::ReviewDocument { id, verify, reason, by } => {
+            use rialto_compliance::kyc::DocumentStatus;
+            let to = if *verify { DocumentStatus::Verified } else { DocumentStatus::Rejected };
+            decide(state, writes, id, to, reason.clone(), Some(by.clone()))
+        }
+        Command::ExpireDocument { id } => {
+            let today = day_of(now);
+            if state.kyc_documents.get(id).is_some_and(|d| d.expires_on_day.is_none_or(|e| e >= today)) {
+                return Err(CommandError::InvalidStateTransition { from: "unexpired", to: "expired" });
+            }
+            let reason = Some("past its expiry date".to_string());
+            decide(state, writes, id, rialto_compliance::kyc::DocumentStatus::Expired, reason, None)
+        }
         Command::Clear { clearance, screening } => {
             if !state.ledger.users.contains_key(&clearance.user_id) {
                 return Err(CommandError::UserNotFound(clearance.user_id.clone()));
@@ -139,6 +264,30 @@ pub(crate) fn apply(state: &mut State, writes: &mut Writes, c: &Command) -> Resu
             Ok(Output::Clearance(Box::new((c, s))))
         }
     }
+}
+
+/// Moves a document along its workflow.
+fn decide(
+    state: &mut State,
+    writes: &mut Writes,
+    id: &str,
+    to: rialto_compliance::kyc::DocumentStatus,
+    reason: Option<String>,
+    by: Option<String>,
+) -> Result<Output, CommandError> {
+    let current = writes.kyc_documents.iter().rev().find(|d| d.id == id).or(state.kyc_documents.get(id));
+    let Some(mut d) = current.cloned() else { return Err(CommandError::KycDocumentNotFound(id.to_string())) };
+    if !d.status.can_become(to) {
+        return Err(CommandError::InvalidStateTransition { from: d.status.as_str(), to: to.as_str() });
+    }
+    d.status = to;
+    d.reason = reason;
+    if by.is_some() {
+        d.reviewed_by = by;
+    }
+    d.updated_at_us = state.now;
+    writes.kyc_documents.push(d.clone());
+    Ok(Output::KycDocument(Box::new(d)))
 }
 
 /// Records a screening (also for a user the batch creates or changes) and lets the batch's
@@ -196,7 +345,47 @@ pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> 
         write_version(conn, &v, upserts, &removed).await?;
     }
     write_clearances(conn, w).await?;
+    write_documents(conn, w).await?;
     write_screenings(conn, w).await
+}
+
+/// New and changed KYC documents (whole rows).
+async fn write_documents(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> {
+    let rows: Vec<Vec<Val>> = std::mem::take(&mut w.kyc_documents)
+        .into_iter()
+        .map(|d| {
+            vec![
+                Val::T(d.id),
+                Val::T(d.user_id),
+                Val::T(d.kind.as_str().into()),
+                Val::T(d.issuing_country),
+                Val::T(d.number_last4),
+                Val::T(d.number_hash),
+                Val::OT(d.expires_on),
+                Val::OI(d.expires_on_day),
+                Val::T(d.status.as_str().into()),
+                Val::OT(d.reason),
+                Val::T(d.provider),
+                Val::OT(d.reviewed_by),
+                Val::I(d.created_at_us),
+                Val::I(d.updated_at_us),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let prefix = format!("INSERT INTO kyc_documents ({})", crate::kyc::DOCUMENT_COLUMNS);
+    exec_values(
+        conn,
+        &prefix,
+        14,
+        rows,
+        "ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason, \
+         reviewed_by = excluded.reviewed_by, updated_at = excluded.updated_at",
+    )
+    .await?;
+    Ok(())
 }
 
 /// A new list version: its row, the entries gone, the entries new or changed.
@@ -339,6 +528,11 @@ pub(crate) fn details(c: &Command, output: &Output) -> String {
         })
         .to_string(),
         (Command::Screen(_), Output::Screening(s)) => screening_details(s).to_string(),
+        (_, Output::KycDocument(d)) => serde_json::json!({
+            "user_id": d.user_id, "kind": d.kind.as_str(), "status": d.status.as_str(), "reason": d.reason,
+            "provider": d.provider, "expires_on": d.expires_on,
+        })
+        .to_string(),
         (Command::Clear { .. }, Output::Clearance(cs)) => {
             let (clearance, s) = &**cs;
             serde_json::json!({

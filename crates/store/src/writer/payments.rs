@@ -33,16 +33,28 @@ pub struct Policies {
     pub models: Arc<super::ModelServer>,
     /// The parsed risk rules, reused while the stored rules are unchanged.
     pub rules: Arc<super::assess::RuleCache>,
+    /// What each KYC level may pay (the compliance gate's limits; the batch loads levels and
+    /// sums only when one is set).
+    pub kyc_limits: rialto_compliance::kyc::KycLimits,
     /// The business limits the gates, the velocity window and the fees were built from (what
     /// `GET /v1/config` shows); [`Policies::with_limits`] keeps them in step.
     pub limits: rialto_payments::Limits,
 }
 
 impl Policies {
+    /// These policies with KYC limits per level (the compliance gate keeps the KYC threshold).
+    pub fn with_kyc_limits(mut self, kyc_limits: rialto_compliance::kyc::KycLimits) -> Policies {
+        self.kyc_limits = kyc_limits;
+        let kyc = self.limits.compliance_gate();
+        self.compliance = Arc::new(rialto_compliance::CompliancePolicy { kyc, limits: kyc_limits });
+        self
+    }
+
     /// These policies with the gates, the velocity window and the fees of `limits`.
     pub fn with_limits(mut self, limits: rialto_payments::Limits) -> Policies {
         self.risk = Arc::new(limits.risk_gate());
-        self.compliance = Arc::new(rialto_compliance::CompliancePolicy { kyc: limits.compliance_gate() });
+        self.compliance =
+            Arc::new(rialto_compliance::CompliancePolicy { kyc: limits.compliance_gate(), limits: self.kyc_limits });
         self.velocity_window_us = limits.velocity_window_seconds.saturating_mul(1_000_000);
         self.fees = limits.fees();
         self.limits = limits;
@@ -61,7 +73,11 @@ impl Default for Policies {
         let limits = rialto_payments::Limits::default();
         Policies {
             risk: Arc::new(limits.risk_gate()),
-            compliance: Arc::new(rialto_compliance::CompliancePolicy { kyc: limits.compliance_gate() }),
+            compliance: Arc::new(rialto_compliance::CompliancePolicy {
+                kyc: limits.compliance_gate(),
+                limits: rialto_compliance::kyc::KycLimits::default(),
+            }),
+            kyc_limits: rialto_compliance::kyc::KycLimits::default(),
             velocity_window_us: limits.velocity_window_seconds.saturating_mul(1_000_000),
             fees: limits.fees(),
             limits,
@@ -220,6 +236,8 @@ pub(crate) fn run(
             payments: &mut state.payments,
             users: &state.ledger.users,
             screenings: &state.screenings,
+            kyc_levels: &state.kyc_levels,
+            paid: &mut state.paid,
             velocity: &mut state.velocity,
             risk_gate: &*state.policies.risk,
             compliance: &*state.policies.compliance,
