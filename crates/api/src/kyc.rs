@@ -276,7 +276,7 @@ pub async fn expire(state: &AppState) -> Result<i64, String> {
 /// The KYC operations.
 #[rustfmt::skip]
 pub const OPERATIONS: &[Operation] = &[
-    Operation::new::<KycDocumentView>(Verb::Post, "/v1/users/{id}/kyc/documents", Write, "Submit a KYC document (type, issuing country, number, expiry) to the verification provider; the number is kept masked", handler!(submit)).body::<DocumentCreate>(),
+    Operation::new::<KycDocumentView>(Verb::Post, "/v1/users/{id}/kyc/documents", Write, "Submit a KYC document (type, issuing country, number, expiry) to the verification provider; the number is kept masked", handler!(submit)).body::<DocumentCreate>().status(201),
     Operation::new::<UserKyc>(Verb::Get, "/v1/users/{id}/kyc", Read, "A user's KYC level, the limits it allows and the documents", handler!(user_kyc)),
     Operation::new::<KycDocumentView>(Verb::Post, "/v1/kyc/documents/{id}/verify", Review, "Verify a submitted document", handler!(verify)).body::<DocumentDecision>().status(200),
     Operation::new::<KycDocumentView>(Verb::Post, "/v1/kyc/documents/{id}/reject", Review, "Reject a submitted document, saying why", handler!(reject)).body::<DocumentDecision>().status(200),

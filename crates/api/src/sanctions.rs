@@ -849,5 +849,5 @@ pub const OPERATIONS: &[Operation] = &[
     Operation::new::<SanctionsLists>(Verb::Get, "/v1/sanctions/lists", Read, "The sanctions lists: versions in force, every import, what this process has indexed", handler!(lists)),
     Operation::new::<ListVersionAnswer>(Verb::Post, "/v1/sanctions/lists/{source}", Administer, "Import a list (ofac: the legacy CSV files; un: the consolidated XML): a new version when anything changed; a malformed or truncated file is refused and the version in force stays", handler!(upload)).body::<ListUpload>().status(200).body_limit(UPLOAD_MAX),
     Operation::new::<UserScreening>(Verb::Get, "/v1/users/{id}/screening", Read, "A user's last sanctions screening and the clearances given", handler!(user_screening)),
-    Operation::new::<ClearanceAnswer>(Verb::Post, "/v1/users/{id}/screening/clearances", Review, "Clear a list entry matching a user as a false positive (until the entry changes); the user is re-screened with it", handler!(clear)).body::<ClearanceCreate>(),
+    Operation::new::<ClearanceAnswer>(Verb::Post, "/v1/users/{id}/screening/clearances", Review, "Clear a list entry matching a user as a false positive (until the entry changes); the user is re-screened with it", handler!(clear)).body::<ClearanceCreate>().status(201),
 ];

@@ -346,6 +346,10 @@ both!(every_request_example_is_accepted_and_required_fields_are_required, |app: 
             status < 500 && status != 400 && status != 415,
             "{method} {path} refused its example {example}: {status} {text}"
         );
+        // An accepted example answers the status the description documents.
+        if status < 300 {
+            assert_eq!(status, o.status, "{method} {path} answered {status}, documented {}: {text}", o.status);
+        }
         tried += 1;
         for field in schema["required"].as_array().into_iter().flatten() {
             let field = field.as_str().unwrap();

@@ -67,6 +67,8 @@ both_kyc!(documents_raise_the_level_and_the_limits_follow, |app: App| async move
         )
         .await;
     assert_eq!((s, d["status"].as_str(), d["number"].as_str()), (201, Some("submitted"), Some("•••• 0T47")), "{d}");
+    let documented = |route: &str| rialto_api::operation(&axum::http::Method::POST, route).map(|o| o.status);
+    assert_eq!(documented("/v1/users/{id}/kyc/documents"), Some(201), "the answer's status is the documented one");
     assert!(!d.to_string().contains("C01X00T47"));
     assert_eq!(app.get(&format!("/v1/users/{user}/kyc")).await.1["level"], "none");
     let (_, wk) = app.post("/v1/api-keys", json!({"name": "w", "role": "writer"})).await;

@@ -92,6 +92,9 @@ both!(listed_payers_are_refused_near_misses_held_and_cleared, |app: App| async m
     let (s, c) =
         rev.post(&path, json!({"source": "un", "entry_id": "1001", "reason": "born 1994, passport checked"})).await;
     assert_eq!((s, c["screening"]["status"].as_str()), (201, Some("clear")), "{c}");
+    let documented =
+        rialto_api::operation(&axum::http::Method::POST, "/v1/users/{id}/screening/clearances").map(|o| o.status);
+    assert_eq!(documented, Some(201), "the answer's status is the documented one");
     assert_eq!(screening(&app, &near.0).await["clearances"][0]["entry_id"], "1001");
     let (s, a) = rev.post(&format!("/v1/payments/{}/approve", held["id"].as_str().unwrap()), json!({})).await;
     assert_eq!((s, a["status"].as_str()), (200, Some("completed")), "{a}");
