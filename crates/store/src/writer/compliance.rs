@@ -328,12 +328,13 @@ fn import(state: &mut State, writes: &mut Writes, i: &ListImport) -> Result<Outp
         origin: i.origin.clone(),
         imported_at_us: state.now,
     };
-    let keep: BTreeSet<&str> = i.entries.iter().map(|e| e.id.as_str()).collect();
-    let removed: Vec<String> = loaded.digests.keys().filter(|k| !keep.contains(k.as_str())).cloned().collect();
+    // Each entry's digest once: what changed is upserted, and the batch's view is the new list.
+    let digests: HashMap<String, String> = i.entries.iter().map(|e| (e.id.clone(), e.digest())).collect();
+    let removed: Vec<String> = loaded.digests.keys().filter(|k| !digests.contains_key(*k)).cloned().collect();
     let upserts: Vec<Entry> =
-        i.entries.iter().filter(|e| loaded.digests.get(&e.id) != Some(&e.digest())).cloned().collect();
+        i.entries.iter().filter(|e| loaded.digests.get(&e.id) != digests.get(&e.id)).cloned().collect();
     loaded.version = version.version;
-    loaded.digests = i.entries.iter().map(|e| (e.id.clone(), e.digest())).collect();
+    loaded.digests = digests;
     loaded.current = Some(version.clone());
     writes.list_versions.push((version.clone(), upserts, removed));
     Ok(Output::ListImport(Box::new(ImportOutcome { version, created: true })))
