@@ -8,6 +8,8 @@
 //! screenings and clearances; the API and the worker hold a [`screen::Screener`] of the
 //! versions in force.
 
+pub mod aml;
+pub mod cases;
 pub mod countries;
 pub mod evaluate;
 pub mod kyc;
@@ -15,6 +17,7 @@ pub mod list;
 pub mod matching;
 pub mod normalize;
 pub mod ofac;
+pub mod reports;
 pub mod screen;
 pub mod un;
 
