@@ -139,7 +139,9 @@ impl From<&CommandError> for ApiError {
             | CommandError::RuleNotFound(_)
             | CommandError::ModelNotFound(_)
             | CommandError::WebhookEndpointNotFound(_)
-            | CommandError::KycDocumentNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
+            | CommandError::KycDocumentNotFound(_)
+            | CommandError::CaseNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
+            CommandError::CaseState(_) => ApiError::new(S::CONFLICT, "case_state", msg),
             CommandError::InvalidStateTransition { .. } => ApiError::new(S::CONFLICT, "invalid_state_transition", msg),
             CommandError::RefundExceedsPayment { .. } => {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "refund_exceeds_payment", msg).param("amount")

@@ -3,6 +3,7 @@
 //! Prometheus metrics, OpenAPI. Only this crate knows HTTP and JSON.
 
 mod auth;
+pub mod cases;
 pub mod contract;
 pub mod credit;
 pub mod docs;
@@ -105,6 +106,12 @@ pub struct Config {
     pub sanctions_refresh_interval: Duration,
     /// How often verified KYC documents past their expiry are lapsed.
     pub kyc_expiry_interval: Duration,
+    /// How often the AML monitor evaluates newly committed payments.
+    pub aml_monitor_interval: Duration,
+    /// How often the CTR task files yesterday's reports (again: no change).
+    pub ctr_interval: Duration,
+    /// Who files FinCEN reports (`RIALTO_FINCEN_FILER`).
+    pub fincen_filer: rialto_compliance::reports::Filer,
 }
 
 impl Config {
@@ -136,6 +143,9 @@ impl Config {
             sanctions_sources: Vec::new(),
             sanctions_refresh_interval: Duration::from_secs(24 * 3600),
             kyc_expiry_interval: Duration::from_secs(60),
+            aml_monitor_interval: Duration::from_secs(5),
+            ctr_interval: Duration::from_secs(3600),
+            fincen_filer: rialto_compliance::reports::Filer::default(),
         }
     }
 }
@@ -182,6 +192,7 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
         settings::OPERATIONS,
         sanctions::OPERATIONS,
         kyc::OPERATIONS,
+        cases::OPERATIONS,
     ]
     .into_iter()
     .flatten()

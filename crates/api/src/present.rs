@@ -433,6 +433,10 @@ pub fn output(o: &Output) -> Value {
         Output::Screening(s) => Ok(screening_answer(s)),
         Output::KycDocument(d) => Ok(kyc_document(d)),
         Output::Clearance(c) => Ok(clearance_answer(&c.0, &c.1)),
+        Output::Alerts(list) => Ok(json!({"object": "list", "data": list.iter().map(crate::cases::alert_json).collect::<Vec<_>>(), "has_more": false})),
+        Output::Case(c) => Ok(crate::cases::case_json(c)),
+        Output::Report(r) => Ok(crate::cases::report_json(r)),
+        Output::Reports(list) => Ok(json!({"object": "list", "data": list.iter().map(crate::cases::report_json).collect::<Vec<_>>(), "has_more": false})),
         Output::Recorded => Ok(json!({"object": "audit_record"})),
     };
     value.unwrap_or(Value::Null)

@@ -72,6 +72,18 @@ struct SanctionsArgs {
     /// e.g. `none:50000/100000/300000,basic:500000/2000000/10000000`. Default: no limits.
     #[arg(long, env = "RIALTO_KYC_LIMITS", default_value = "")]
     kyc_limits: String,
+    /// AML typologies as JSON; what is left out keeps its default, e.g.
+    /// `{"structuring": {"action": "hold"}, "fan_out": {"min_parties": 20}}`
+    /// (`GET /v1/compliance/typologies` shows them all).
+    #[arg(long, env = "RIALTO_AML_TYPOLOGIES", default_value = "")]
+    aml_typologies: String,
+    /// Seconds between AML monitor runs over newly committed payments.
+    #[arg(long, env = "RIALTO_AML_MONITOR_SECONDS", default_value_t = 5)]
+    aml_monitor_seconds: u64,
+    /// Who files FinCEN reports, as JSON (name, tin, tcc, street, city, state, zip, country,
+    /// contact, phone, organization_type, regulator). The defaults are placeholders.
+    #[arg(long, env = "RIALTO_FINCEN_FILER", default_value = "")]
+    fincen_filer: String,
 }
 
 impl SanctionsArgs {
@@ -99,7 +111,16 @@ impl SanctionsArgs {
         config.sanctions_refresh_interval = std::time::Duration::from_secs(self.sanctions_refresh_seconds.max(1));
         let kyc = rialto_compliance::kyc::KycLimits::parse(&self.kyc_limits)
             .map_err(|e| anyhow::anyhow!("--kyc-limits: {e}"))?;
-        config.policies = std::sync::Arc::new((*config.policies).clone().with_kyc_limits(kyc));
+        let mut policies = (*config.policies).clone().with_kyc_limits(kyc);
+        if !self.aml_typologies.trim().is_empty() {
+            policies.aml = rialto_compliance::aml::Typologies::parse(&self.aml_typologies)
+                .map_err(|e| anyhow::anyhow!("--aml-typologies: {e}"))?;
+        }
+        config.policies = std::sync::Arc::new(policies);
+        config.aml_monitor_interval = std::time::Duration::from_secs(self.aml_monitor_seconds.max(1));
+        if !self.fincen_filer.trim().is_empty() {
+            config.fincen_filer = serde_json::from_str(&self.fincen_filer).context("--fincen-filer")?;
+        }
         Ok(())
     }
 }

@@ -199,6 +199,9 @@ impl Default for HighRisk {
 pub struct Typologies {
     /// The currency thresholds of structuring and CTRs are in (ISO 4217).
     pub reporting_currency: String,
+    /// A CTR is filed for cash in, or cash out, above this per person and business day
+    /// (minor units of the reporting currency; FinCEN: 10,000 USD).
+    pub ctr_threshold: i64,
     /// Structuring.
     pub structuring: Structuring,
     /// Rapid movement.
@@ -237,6 +240,7 @@ impl Default for Typologies {
     fn default() -> Self {
         Typologies {
             reporting_currency: "USD".into(),
+            ctr_threshold: 1_000_000,
             structuring: Structuring::default(),
             rapid_movement: RapidMovement::default(),
             fan_in: Fan::default(),
@@ -265,6 +269,9 @@ impl Typologies {
         let currency = Currency::parse(&self.reporting_currency)
             .map_err(|_| format!("reporting_currency `{}` is not an ISO 4217 code", self.reporting_currency))?;
         let _ = currency;
+        if self.ctr_threshold <= 0 {
+            return Err("ctr_threshold must be above 0".into());
+        }
         let s = &self.structuring;
         let window = |name: &str, w: i64| {
             if (1..=WINDOW_MAX_SECONDS).contains(&w) {

@@ -138,7 +138,10 @@ impl ComplianceGate for CompliancePolicy {
                 Decision::Reject { code: "compliance_rejected", reason: format!("sanctions: {why}") }
             }
             Some((ScreeningStatus::Review, why)) => Decision::Review(format!("sanctions screening: {why}")),
-            _ => Decision::Approve,
+            _ => match &facts.aml_hold {
+                Some(why) => Decision::Review(why.clone()),
+                None => Decision::Approve,
+            },
         }
     }
 }

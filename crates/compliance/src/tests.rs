@@ -110,8 +110,11 @@ fn the_gate_refuses_hits_and_holds_possible_matches() {
         recent_sum_minor: 0,
         screening,
         kyc: None,
+        aml_hold: None,
     };
     assert_eq!(gate.check(&facts(None)), Decision::Approve);
+    let held = PaymentFacts { aml_hold: Some("open compliance case cas_1 holds".into()), ..facts(None) };
+    assert!(matches!(gate.check(&held), Decision::Review(why) if why.contains("cas_1")), "an open holding case holds");
     assert_eq!(gate.check(&facts(Some((ScreeningStatus::Clear, String::new())))), Decision::Approve);
     assert!(matches!(gate.check(&facts(Some((ScreeningStatus::Review, "x".into())))), Decision::Review(_)));
     assert!(matches!(

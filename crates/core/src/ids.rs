@@ -127,6 +127,14 @@ define_ids! {
     SanctionsClearanceId = "scl", "sanctions clearance";
     /// A KYC document.
     KycDocumentId = "kyd", "KYC document";
+    /// A compliance case.
+    CaseId = "cas", "compliance case";
+    /// An AML or sanctions alert on a case.
+    AlertId = "alr", "compliance alert";
+    /// A line of a case's history.
+    CaseNoteId = "cnt", "case note";
+    /// A regulatory report (CTR, SAR).
+    ReportId = "rpt", "compliance report";
 }
 
 /// A new id of kind `I`, as the text that is stored (while records still hold ids as text).

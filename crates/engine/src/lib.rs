@@ -50,6 +50,9 @@ pub const LOCK_ORDER: &[&str] = &[
     "kyc_documents",
     // Sanctions lists being imported (PostgreSQL: an advisory lock per source).
     "sanctions_lists",
+    // Compliance cases named or open for a user getting an alert (PostgreSQL: an advisory
+    // lock per such user first).
+    "compliance_cases",
     // The outbox and audit chain head, last: it serialises every batch's append.
     "ledger_heads",
 ];

@@ -123,6 +123,8 @@ pub struct PaymentFacts {
     /// The payer's KYC level and what the payer paid in this currency lately, when the
     /// compliance gate has limits to check.
     pub kyc: Option<KycFacts>,
+    /// Why an open compliance case holds the payer's payments, if one does.
+    pub aml_hold: Option<String>,
 }
 
 /// A gate's verdict.
@@ -296,6 +298,7 @@ mod tests {
             recent_sum_minor: sum,
             screening: None,
             kyc: None,
+            aml_hold: None,
         }
     }
 

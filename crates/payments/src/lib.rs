@@ -171,6 +171,8 @@ pub struct Cx<'a> {
     pub users: &'a HashMap<String, (UserStatus, KycStatus)>,
     /// The loaded payers' sanctions screening: (status, reason), by user id.
     pub screenings: &'a HashMap<String, (ScreeningStatus, String)>,
+    /// Payers whose open compliance case holds their payments, with why.
+    pub aml_holds: &'a HashMap<String, String>,
     /// The loaded payers' KYC levels, when the gate checks KYC limits (else empty).
     pub kyc_levels: &'a HashMap<String, KycLevel>,
     /// Per (payer, currency), what was paid over the last day and 30 days, updated as the
@@ -330,6 +332,7 @@ fn gates(cx: &mut Cx<'_>, risk: &mut dyn RiskStep, n: &NewPayment) -> Gates {
         recent_count: count,
         recent_sum_minor: sum,
         screening: worst(cx.screenings.get(&n.user_id), n.counterparty_screening.as_ref()),
+        aml_hold: cx.aml_holds.get(&n.user_id).cloned(),
         kyc: cx.kyc_levels.get(&n.user_id).map(|&level| {
             let (day_sum, month_sum) = cx.paid.get(&(n.user_id.clone(), n.currency)).copied().unwrap_or((0, 0));
             KycFacts { level, day_sum, month_sum }

@@ -8,6 +8,7 @@
 //! records commit together or not at all.
 
 mod data_migrations;
+mod cases;
 mod db;
 mod keys;
 mod kyc;
@@ -22,6 +23,7 @@ mod webhooks;
 mod windows;
 mod writer;
 
+pub use cases::{AlertRecord, CaseFilter, CaseRecord, NoteRecord, ReportKind, ReportRecord};
 pub use db::{now_us, Db, DbKind, StoreError};
 pub use keys::{generate_api_key, hash_secret, ApiKey, Role};
 pub use kyc::KycDocument;
@@ -40,7 +42,7 @@ pub use webhooks::{
 pub use windows::Windows;
 pub use writer::start_writer;
 pub use writer::{
-    fee, merchant_table, AuditContext, BacktestError, Command, CommandError, ComplianceCommand, CreditScoreRecord,
+    fee, CaseChange, CaseCommand, merchant_table, AuditContext, BacktestError, Command, CommandError, ComplianceCommand, CreditScoreRecord,
     Example, FeeSchedule, Idempotency, LabelRecord, LedgerCommand, ModelChange, ModelRecord, ModelServer, ModelStatus,
     NewAccount, NewJournal, NewLabel, NewModel, NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output,
     PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord,

@@ -16,6 +16,7 @@ use rialto_payments::{Command as PaymentCommand, PaymentStatus};
 
 mod assess;
 mod backtest;
+mod cases;
 mod compliance;
 mod labels;
 mod ledger;
@@ -26,6 +27,7 @@ mod settlement;
 mod training;
 
 pub use backtest::{BacktestError, BACKTEST_PAYMENTS_MAX};
+pub use cases::{CaseChange, CaseCommand};
 pub use compliance::Command as ComplianceCommand;
 pub use labels::{LabelRecord, NewLabel, ReviewFilter, LABELS, LABEL_SOURCES};
 pub use models::{
@@ -204,6 +206,14 @@ pub enum Output {
     KycDocument(Box<crate::kyc::KycDocument>),
     /// A clearance and the screening after it.
     Clearance(Box<(crate::sanctions::ClearanceRecord, crate::sanctions::ScreeningRecord)>),
+    /// The alerts a monitor run raised.
+    Alerts(Vec<crate::cases::AlertRecord>),
+    /// A compliance case after the change.
+    Case(Box<crate::cases::CaseRecord>),
+    /// A report made.
+    Report(Box<crate::cases::ReportRecord>),
+    /// Reports filed (CTRs).
+    Reports(Vec<crate::cases::ReportRecord>),
     /// An audit record was written.
     Recorded,
 }
@@ -235,6 +245,12 @@ pub enum CommandError {
     /// No such KYC document.
     #[error("no KYC document `{0}`")]
     KycDocumentNotFound(String),
+    /// No such compliance case.
+    #[error("no compliance case `{0}`")]
+    CaseNotFound(String),
+    /// The case's workflow does not allow it.
+    #[error("{0}")]
+    CaseState(String),
     /// No such webhook endpoint (or it was deleted).
     #[error("no webhook endpoint `{0}`")]
     WebhookEndpointNotFound(String),
@@ -368,6 +384,13 @@ struct Writes {
     screenings: Vec<crate::sanctions::ScreeningRecord>,
     clearances: Vec<crate::sanctions::ClearanceRecord>,
     kyc_documents: Vec<crate::kyc::KycDocument>,
+    /// Cases opened or changed (whole rows after the change).
+    cases: Vec<crate::cases::CaseRecord>,
+    alerts: Vec<crate::cases::AlertRecord>,
+    case_notes: Vec<crate::cases::NoteRecord>,
+    reports: Vec<crate::cases::ReportRecord>,
+    /// Payments the AML monitor evaluated: (id, created at).
+    monitored: Vec<(String, i64)>,
 }
 
 /// The batch's in-memory state: the book and the descriptive fields around it.
@@ -400,6 +423,12 @@ struct State {
     kyc_levels: HashMap<String, rialto_payments::KycLevel>,
     /// (payer, currency) → paid over the last day and 30 days.
     paid: HashMap<(String, rialto_core::Currency), (i64, i64)>,
+    /// Cases loaded (named by a command, or open for a user that may get an alert).
+    cases: HashMap<String, crate::cases::CaseRecord>,
+    /// User → their open case.
+    open_cases: HashMap<String, String>,
+    /// Payers whose open case holds their payments, with why.
+    aml_holds: HashMap<String, String>,
     now: i64,
 }
 
@@ -621,10 +650,8 @@ struct Keys {
     risk: rialto_risk::admin::Keys,
     /// The model registry changes.
     registry: bool,
-    /// Lists being imported.
-    lists: BTreeSet<&'static str>,
-    /// KYC documents being decided.
-    documents: BTreeSet<String>,
+    /// Lists being imported, documents being decided, cases (see `compliance::Keys`).
+    compliance: compliance::Keys,
 }
 
 /// Gathers what each command needs: one arm per command (a domain's command says it itself).
@@ -636,14 +663,14 @@ fn keys_of(commands: &[&Command]) -> Keys {
     while i < all.len() {
         if let Command::Screened(inner, s) = all[i] {
             k.ledger.users.insert(s.user_id.clone());
+            k.compliance.cases.users.insert(s.user_id.clone());
             all.push(inner);
         }
         i += 1;
     }
     let ours: Vec<&ComplianceCommand> =
         all.iter().filter_map(|c| if let Command::Compliance(c) = c { Some(c) } else { None }).collect();
-    k.lists = compliance::sources(ours.iter().copied());
-    k.documents = compliance::documents(ours.iter().copied());
+    compliance::keys(ours.iter().copied(), &mut k.compliance);
     for c in all {
         match c {
             Command::Compliance(c) => c.users(&mut k.ledger.users),
@@ -685,6 +712,9 @@ impl State {
             kyc_documents: HashMap::new(),
             kyc_levels: HashMap::new(),
             paid: HashMap::new(),
+            cases: HashMap::new(),
+            open_cases: HashMap::new(),
+            aml_holds: HashMap::new(),
             now,
         }
     }
@@ -707,8 +737,7 @@ async fn load_state(
         payments: payment_keys,
         risk: risk_keys,
         registry,
-        lists,
-        documents,
+        compliance: compliance_keys,
     } = keys_of(commands);
     let rialto_ledger::Keys {
         transfers: mut transfer_ids,
@@ -795,8 +824,7 @@ async fn load_state(
     state.system_accounts = system_accounts;
     state.velocity = velocity;
     load_users(conn, &mut state, &user_ids.difference(&updated_users).cloned().collect()).await?;
-    load_admin(conn, &mut state, (&key_ids, &webhook_endpoints, &payment_users, (&lists, &documents)), lock, locks)
-        .await?;
+    load_admin(conn, &mut state, (&key_ids, &webhook_endpoints, &payment_users, &compliance_keys), lock, locks).await?;
     Ok(state)
 }
 
@@ -812,20 +840,15 @@ async fn load_users(conn: &mut Conn, state: &mut State, unread: &BTreeSet<String
     Ok(())
 }
 
-/// What `load_admin` loads: API keys, webhook endpoints, payers, (lists, KYC documents).
-type AdminKeys<'a> = (
-    &'a BTreeSet<String>,
-    &'a BTreeSet<String>,
-    &'a BTreeSet<String>,
-    (&'a BTreeSet<&'static str>, &'a BTreeSet<String>),
-);
+/// What `load_admin` loads: API keys, webhook endpoints, payers, compliance keys.
+type AdminKeys<'a> = (&'a BTreeSet<String>, &'a BTreeSet<String>, &'a BTreeSet<String>, &'a compliance::Keys);
 
 /// Webhook endpoints being changed (locked), API keys being revoked, then the payers'
 /// screenings, the KYC documents being decided and the sanctions lists being imported.
 async fn load_admin(
     conn: &mut Conn,
     state: &mut State,
-    (key_ids, endpoint_ids, payers, (lists, documents)): AdminKeys<'_>,
+    (key_ids, endpoint_ids, payers, compliance_keys): AdminKeys<'_>,
     lock: &str,
     locks: &mut LockOrder,
 ) -> Result<(), Abort> {
@@ -839,7 +862,7 @@ async fn load_admin(
         let key = crate::keys::key_from_row(&row)?;
         state.api_keys.insert(key.id.clone(), key);
     }
-    compliance::load(conn, state, (payers, lists, documents), locks).await
+    compliance::load(conn, state, (payers, compliance_keys), locks).await
 }
 
 async fn select_in(
@@ -940,6 +963,8 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
         (_, Output::Screening(s)) => Some(("user.screened", "user", s.user_id.clone())),
         (_, Output::Clearance(c)) => Some(("user.screened", "user", c.0.user_id.clone())),
         (_, Output::KycDocument(d)) => Some(("kyc_document.updated", "kyc_document", d.id.clone())),
+        (_, Output::Case(c)) => Some(("compliance_case.updated", "compliance_case", c.id.clone())),
+        (_, Output::Report(r)) => Some(("compliance_report.created", "compliance_report", r.id.clone())),
         (Command::Model(c), Output::Model(m)) => {
             rialto_risk::registry::event(c).map(|kind| (kind, "risk_model", m.id.clone()))
         }
@@ -985,6 +1010,26 @@ fn events_of(command: &Command, outcome: &Outcome, presenter: &Presenter, answer
                 resource_type: "settlement",
                 resource_id: s.id.clone(),
                 data: presenter(&Output::Settlements(vec![s.clone()])),
+            });
+        }
+    }
+    if let Output::Alerts(list) = output {
+        for a in list {
+            events.push(Event {
+                kind: "compliance_alert.created",
+                resource_type: "compliance_case",
+                resource_id: a.case_id.clone(),
+                data: presenter(&Output::Alerts(vec![a.clone()])),
+            });
+        }
+    }
+    if let Output::Reports(list) = output {
+        for r in list {
+            events.push(Event {
+                kind: "compliance_report.created",
+                resource_type: "compliance_report",
+                resource_id: r.id.clone(),
+                data: presenter(&Output::Report(Box::new(r.clone()))),
             });
         }
     }

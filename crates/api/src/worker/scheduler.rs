@@ -65,6 +65,18 @@ pub fn spawn_all(state: &AppState, stop: &watch::Sender<bool>) {
         record_idle: false,
         run: |s| Box::pin(async move { crate::kyc::expire(&s).await }),
     });
+    tasks.push(Task {
+        name: "aml_monitor",
+        every: c.aml_monitor_interval,
+        record_idle: false,
+        run: |s| Box::pin(async move { crate::cases::monitor(&s).await }),
+    });
+    tasks.push(Task {
+        name: "ctr_filing",
+        every: c.ctr_interval,
+        record_idle: true,
+        run: |s| Box::pin(async move { crate::cases::ctr_task(&s).await }),
+    });
     if !c.sanctions_sources.is_empty() {
         tasks.push(Task {
             name: "sanctions_refresh",

@@ -43,6 +43,38 @@ pub enum Command {
         /// The user's screening with the clearance applied.
         screening: Box<ScreeningRecord>,
     },
+    /// A compliance case command (`cases::CaseCommand`: monitor runs, reviewers' changes,
+    /// reports).
+    Case(super::cases::CaseCommand),
+}
+
+/// What a batch's compliance commands need loaded (and locked).
+#[derive(Debug, Default)]
+pub(crate) struct Keys {
+    /// Lists being imported.
+    pub lists: BTreeSet<&'static str>,
+    /// KYC documents being decided.
+    pub documents: BTreeSet<String>,
+    /// Cases named, and users that may get an alert.
+    pub cases: super::cases::Keys,
+}
+
+/// Gathers what the batch's compliance commands need.
+pub(crate) fn keys<'a>(commands: impl Iterator<Item = &'a Command> + Clone, k: &mut Keys) {
+    k.lists = sources(commands.clone());
+    k.documents = documents(commands.clone());
+    for c in commands {
+        match c {
+            Command::Case(c) => c.keys(&mut k.cases),
+            Command::Screen(s) => {
+                k.cases.users.insert(s.user_id.clone());
+            }
+            Command::Clear { clearance, .. } => {
+                k.cases.users.insert(clearance.user_id.clone());
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Command {
@@ -58,13 +90,14 @@ impl Command {
             }
             Command::ReviewDocument { id, .. } => ("kyc_document.reject", Some(("kyc_document", id.clone()))),
             Command::ExpireDocument { id } => ("kyc_document.expire", Some(("kyc_document", id.clone()))),
+            Command::Case(c) => c.action(),
         }
     }
 
     /// Users the command needs to exist.
     pub(crate) fn users(&self, into: &mut BTreeSet<String>) {
         match self {
-            Command::Import(_) | Command::ReviewDocument { .. } | Command::ExpireDocument { .. } => {}
+            Command::Import(_) | Command::ReviewDocument { .. } | Command::ExpireDocument { .. } | Command::Case(_) => {}
             Command::SubmitDocument(d) => {
                 into.insert(d.user_id.clone());
             }
@@ -93,10 +126,13 @@ pub(crate) fn documents<'a>(commands: impl Iterator<Item = &'a Command>) -> BTre
 pub(crate) async fn load(
     conn: &mut Conn,
     state: &mut State,
-    (payers, sources, documents): (&BTreeSet<String>, &BTreeSet<&'static str>, &BTreeSet<String>),
+    (payers, keys): (&BTreeSet<String>, &Keys),
     locks: &mut rialto_engine::LockOrder,
 ) -> Result<(), Abort> {
-    state.screenings = load_screenings(conn, payers).await?;
+    let (sources, documents) = (&keys.lists, &keys.documents);
+    // The screened users' last screenings too: a new match raises an alert only when it changed.
+    let screened: BTreeSet<String> = payers.union(&keys.cases.users).cloned().collect();
+    state.screenings = load_screenings(conn, &screened).await?;
     if state.policies.kyc_limits.any() {
         (state.kyc_levels, state.paid) = load_kyc(conn, payers, state.now).await?;
     }
@@ -110,7 +146,8 @@ pub(crate) async fn load(
     }
     locks.take("sanctions_lists");
     state.lists = load_lists(conn, sources).await?;
-    Ok(())
+    locks.take("compliance_cases");
+    super::cases::load(conn, state, payers, &keys.cases).await
 }
 
 /// The day (since 1970-01-01) of a time in µs.
@@ -263,6 +300,7 @@ pub(crate) fn apply(state: &mut State, writes: &mut Writes, c: &Command) -> Resu
             let s = screened(state, writes, screening, now);
             Ok(Output::Clearance(Box::new((c, s))))
         }
+        Command::Case(c) => super::cases::apply(state, writes, c),
     }
 }
 
@@ -295,6 +333,7 @@ fn decide(
 pub(crate) fn screened(state: &mut State, writes: &mut Writes, s: &ScreeningRecord, now: i64) -> ScreeningRecord {
     let mut s = s.clone();
     s.screened_at_us = now;
+    super::cases::screened(state, writes, &s);
     state.screenings.insert(s.user_id.clone(), (s.status, s.reason.clone()));
     writes.screenings.retain(|x| x.user_id != s.user_id);
     writes.screenings.push(s.clone());
@@ -347,7 +386,8 @@ pub(crate) async fn write(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> 
     }
     write_clearances(conn, w).await?;
     write_documents(conn, w).await?;
-    write_screenings(conn, w).await
+    write_screenings(conn, w).await?;
+    super::cases::write(conn, w).await
 }
 
 /// New and changed KYC documents (whole rows).
@@ -544,6 +584,7 @@ pub(crate) fn details(c: &Command, output: &Output) -> String {
             })
             .to_string()
         }
+        (Command::Case(c), o) => super::cases::details(c, o),
         _ => "{}".into(),
     }
 }

@@ -36,6 +36,9 @@ pub struct Policies {
     /// What each KYC level may pay (the compliance gate's limits; the batch loads levels and
     /// sums only when one is set).
     pub kyc_limits: rialto_compliance::kyc::KycLimits,
+    /// The AML typologies (the monitor reads them; the batch reads whether sanctions matches
+    /// open cases).
+    pub aml: rialto_compliance::aml::Typologies,
     /// The business limits the gates, the velocity window and the fees were built from (what
     /// `GET /v1/config` shows); [`Policies::with_limits`] keeps them in step.
     pub limits: rialto_payments::Limits,
@@ -78,6 +81,7 @@ impl Default for Policies {
                 limits: rialto_compliance::kyc::KycLimits::default(),
             }),
             kyc_limits: rialto_compliance::kyc::KycLimits::default(),
+            aml: rialto_compliance::aml::Typologies::default(),
             velocity_window_us: limits.velocity_window_seconds.saturating_mul(1_000_000),
             fees: limits.fees(),
             limits,
@@ -236,6 +240,7 @@ pub(crate) fn run(
             payments: &mut state.payments,
             users: &state.ledger.users,
             screenings: &state.screenings,
+            aml_holds: &state.aml_holds,
             kyc_levels: &state.kyc_levels,
             paid: &mut state.paid,
             velocity: &mut state.velocity,
