@@ -368,6 +368,8 @@ pub struct Flow {
     pub user_id: String,
     /// Debited account.
     pub from_account: String,
+    /// The debited account's owner, if a user.
+    pub from_user: Option<String>,
     /// Credited account.
     pub to_account: String,
     /// The credited account's owner, if a user.
@@ -501,7 +503,9 @@ fn structuring(cfg: &Typologies, current: &Flow, cx: &Context<'_>) -> Option<Ale
 
 fn rapid_movement(cfg: &Typologies, current: &Flow, cx: &Context<'_>) -> Option<Alert> {
     let r = &cfg.rapid_movement;
-    if !r.enabled {
+    // Only a customer's own account: a house account (a till, a funding account) moves money
+    // in and out all day.
+    if !r.enabled || current.from_user.as_ref() != Some(&current.user_id) {
         return None;
     }
     let account = &current.from_account;
@@ -706,6 +710,7 @@ mod tests {
             method: PaymentMethod::Bank,
             user_id: user.into(),
             from_account: from.into(),
+            from_user: Some(user.into()),
             to_account: to.into(),
             to_user: None,
             counterparty: None,

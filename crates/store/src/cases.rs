@@ -210,8 +210,8 @@ pub struct CaseFilter {
 
 /// A payment row as the monitor reads it (with its destination's owner).
 const FLOW_SELECT: &str = "SELECT p.id, p.created_at, p.amount, p.currency, p.type, p.method, p.user_id, \
-     p.source_account_id, p.destination_account_id, p.context, a.user_id AS to_user FROM payments p \
-     LEFT JOIN accounts a ON a.id = p.destination_account_id";
+     p.source_account_id, p.destination_account_id, p.context, s.user_id AS from_user, a.user_id AS to_user \
+     FROM payments p LEFT JOIN accounts s ON s.id = p.source_account_id LEFT JOIN accounts a ON a.id = p.destination_account_id";
 
 fn flow_from_row(r: &sqlx::any::AnyRow) -> Result<Flow, StoreError> {
     let currency: String = r.try_get("currency")?;
@@ -241,6 +241,7 @@ fn flow_from_row(r: &sqlx::any::AnyRow) -> Result<Flow, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("payment method `{method}`")))?,
         user_id: r.try_get("user_id")?,
         from_account: r.try_get("source_account_id")?,
+        from_user: r.try_get("from_user")?,
         to_account: r.try_get("destination_account_id")?,
         to_user: r.try_get("to_user")?,
         counterparty: counterparty.map(|c| c.name.to_lowercase()),

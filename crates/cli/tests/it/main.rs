@@ -11,6 +11,7 @@ mod architecture;
 mod durability;
 mod edges;
 mod http_edge;
+mod compliance;
 mod kyc;
 mod ledger_api;
 mod nats;
