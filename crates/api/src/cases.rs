@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::http::{filter_id, page_limit, params, respond, write, Body, Params};
 use crate::input::{id_of, Fields, PathId};
 use crate::permissions::Permission::{Read, Review};
-use crate::present::time_text;
+use crate::present::{alert_json, case_json, note_json, report_json};
 use crate::AppState;
 
 /// Payments one monitor run evaluates at most.
@@ -240,42 +240,6 @@ pub struct TypologiesView {
     sanctions_match: Object,
 }
 
-/// A case as the API shows it.
-pub fn case_json(c: &CaseRecord) -> Value {
-    json!({
-        "id": c.id, "object": "compliance_case", "user_id": c.user_id, "status": c.status.as_str(), "hold": c.hold,
-        "assignee": c.assignee, "disposition": c.disposition.map(Disposition::as_str), "reason": c.reason,
-        "alert_count": c.alerts, "sar_report_id": c.sar_report_id, "opened_at": time_text(c.opened_at_us),
-        "updated_at": time_text(c.updated_at_us), "closed_at": c.closed_at_us.map(time_text),
-    })
-}
-
-/// An alert as the API shows it.
-pub fn alert_json(a: &AlertRecord) -> Value {
-    json!({
-        "id": a.id, "object": "compliance_alert", "case_id": a.case_id, "user_id": a.user_id,
-        "typology": a.typology.as_str(), "action": if a.action == aml::AlertAction::Hold { "hold" } else { "alert" },
-        "payment_id": a.payment_id, "summary": a.summary, "evidence": a.evidence, "figures": a.figures,
-        "occurred_at": time_text(a.occurred_at_us), "created_at": time_text(a.created_at_us),
-    })
-}
-
-fn note_json(n: &NoteRecord) -> Value {
-    json!({
-        "id": n.id, "object": "case_note", "kind": n.kind, "text": n.text, "evidence": n.evidence,
-        "created_by": n.created_by, "created_at": time_text(n.created_at_us),
-    })
-}
-
-/// A report as the API shows it.
-pub fn report_json(r: &ReportRecord) -> Value {
-    json!({
-        "id": r.id, "object": "compliance_report", "type": r.kind.as_str(), "user_id": r.user_id, "case_id": r.case_id,
-        "day": r.day, "currency": r.currency, "amount": r.amount, "data": r.data, "created_by": r.created_by,
-        "created_at": time_text(r.created_at_us),
-    })
-}
-
 /// `GET /v1/compliance/typologies`
 pub async fn typologies(State(s): State<AppState>) -> Response {
     respond(serde_json::to_value(&s.config.policies.aml).map_err(|e| ApiError::unavailable(e.to_string())))
@@ -337,7 +301,8 @@ async fn change(s: AppState, ctx: Ctx, headers: HeaderMap, id: String, body: Bod
         let change = match verb {
             "assign" => {
                 let mut f = Fields::of::<CaseAssign>(b)?;
-                let assignee = f.opt_string("assignee", 100)?.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| by.clone());
+                let assignee =
+                    f.opt_string("assignee", 100)?.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| by.clone());
                 C::Assign { assignee }
             }
             "escalate" => C::Escalate { reason: reason(&mut Fields::of::<CaseEscalate>(b)?)? },
@@ -358,8 +323,10 @@ async fn change(s: AppState, ctx: Ctx, headers: HeaderMap, id: String, body: Bod
                         })
                         .collect::<Result<_, _>>()?,
                     Some(_) => {
-                        return Err(ApiError::invalid(format!("evidence must be an array of at most {EVIDENCE_MAX} strings"))
-                            .param("evidence"))
+                        return Err(ApiError::invalid(format!(
+                            "evidence must be an array of at most {EVIDENCE_MAX} strings"
+                        ))
+                        .param("evidence"))
                     }
                 };
                 C::Note { text, evidence }
@@ -476,27 +443,7 @@ async fn sar_command(s: &AppState, ctx: &Ctx, id: &str, body: &[u8]) -> Result<C
     let first = payments.iter().map(|p| p.created_at_us).min().unwrap_or(case.opened_at_us);
     let last = payments.iter().map(|p| p.created_at_us).max().unwrap_or(case.opened_at_us);
     let subject = subject(s, &case.user_id).await?;
-    let mut narrative = String::new();
-    if !lead.trim().is_empty() {
-        narrative.push_str(lead.trim());
-        narrative.push_str("\n\n");
-    }
-    narrative.push_str(&format!(
-        "Compliance case {} on {} ({}), opened {}. {} payments involved, {} {} in the reporting currency.\n",
-        case.id,
-        subject.name,
-        case.user_id,
-        local_day(s, case.opened_at_us),
-        payments.len(),
-        amount,
-        cfg.reporting_currency
-    ));
-    for a in &alerts {
-        narrative.push_str(&format!("Alert {} ({}): {}. Payments: {}.\n", a.id, a.typology.as_str(), a.summary, a.evidence.join(", ")));
-    }
-    for n in notes.iter().filter(|n| n.kind == "note" || n.kind == "escalated") {
-        narrative.push_str(&format!("Note by {} on {}: {}\n", n.created_by, local_day(s, n.created_at_us), n.text));
-    }
+    let narrative = narrative(s, (&lead, &case, &subject), &payments, amount, (&alerts, &notes));
     let sar = Sar {
         subject,
         accounts: accounts.into_iter().collect(),
@@ -522,12 +469,57 @@ async fn sar_command(s: &AppState, ctx: &Ctx, id: &str, body: &[u8]) -> Result<C
     Ok(Command::Compliance(ComplianceCommand::Case(rialto_store::CaseCommand::DraftSar(Box::new(report)))))
 }
 
+/// A SAR's narrative: the reviewer's words, then the case's own account (alerts, notes).
+fn narrative(
+    s: &AppState,
+    (lead, case, subject): (&str, &CaseRecord, &Subject),
+    payments: &[rialto_store::PaymentRecord],
+    amount: i64,
+    (alerts, notes): (&[AlertRecord], &[NoteRecord]),
+) -> String {
+    let cfg = &s.config.policies.aml;
+    let mut narrative = String::new();
+    if !lead.trim().is_empty() {
+        narrative.push_str(lead.trim());
+        narrative.push_str("\n\n");
+    }
+    narrative.push_str(&format!(
+        "Compliance case {} on {} ({}), opened {}. {} payments involved, {} {} in the reporting currency.\n",
+        case.id,
+        subject.name,
+        case.user_id,
+        local_day(s, case.opened_at_us),
+        payments.len(),
+        amount,
+        cfg.reporting_currency
+    ));
+    for a in alerts {
+        narrative.push_str(&format!(
+            "Alert {} ({}): {}. Payments: {}.\n",
+            a.id,
+            a.typology.as_str(),
+            a.summary,
+            a.evidence.join(", ")
+        ));
+    }
+    for n in notes.iter().filter(|n| n.kind == "note" || n.kind == "escalated") {
+        narrative.push_str(&format!("Note by {} on {}: {}\n", n.created_by, local_day(s, n.created_at_us), n.text));
+    }
+    narrative
+}
+
 /// The CTRs of a business day not filed yet.
 async fn ctr_command(s: &AppState, day: &str, by: &str) -> Result<Option<Command>, ApiError> {
     let (from, to) = day_bounds(s, day).ok_or_else(|| ApiError::invalid("day must be YYYY-MM-DD").param("day"))?;
     let cfg = &s.config.policies.aml;
     let cash = s.db.cash_between(&cfg.reporting_currency, from, to).await?;
-    let filed: BTreeSet<String> = s.db.reports(Some(ReportKind::Ctr), Some(day), None, 10_000).await?.data.into_iter().map(|r| r.user_id).collect();
+    let filed: BTreeSet<String> =
+        s.db.reports(Some(ReportKind::Ctr), Some(day), None, 10_000)
+            .await?
+            .data
+            .into_iter()
+            .map(|r| r.user_id)
+            .collect();
     let mut out = Vec::new();
     for (user, cash_in, cash_out, transactions) in reports::ctr_totals(&cash, cfg.ctr_threshold) {
         if filed.contains(&user) {
@@ -554,7 +546,10 @@ async fn ctr_command(s: &AppState, day: &str, by: &str) -> Result<Option<Command
             created_at_us: 0,
         });
     }
-    Ok((!out.is_empty()).then(|| Command::Compliance(ComplianceCommand::Case(rialto_store::CaseCommand::FileCtrs(out)))))
+    if out.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Command::Compliance(ComplianceCommand::Case(rialto_store::CaseCommand::FileCtrs(out)))))
 }
 
 /// `POST /v1/compliance/ctr-filings`: file a day's CTRs now (the task files yesterday's).
@@ -758,7 +753,13 @@ async fn evaluate_one(
         }
     }
     let (previous, joined) = db.payer_history(&flow.user_id, flow.at_us).await?;
-    let cx = Context { recent: &recent, onward: &onward, payer_previous_at_us: previous, payer_since_us: joined, alerted: Some(alerted) };
+    let cx = Context {
+        recent: &recent,
+        onward: &onward,
+        payer_previous_at_us: previous,
+        payer_since_us: joined,
+        alerted: Some(alerted),
+    };
     Ok(aml::evaluate(cfg, flow, &cx))
 }
 

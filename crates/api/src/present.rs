@@ -433,10 +433,14 @@ pub fn output(o: &Output) -> Value {
         Output::Screening(s) => Ok(screening_answer(s)),
         Output::KycDocument(d) => Ok(kyc_document(d)),
         Output::Clearance(c) => Ok(clearance_answer(&c.0, &c.1)),
-        Output::Alerts(list) => Ok(json!({"object": "list", "data": list.iter().map(crate::cases::alert_json).collect::<Vec<_>>(), "has_more": false})),
-        Output::Case(c) => Ok(crate::cases::case_json(c)),
-        Output::Report(r) => Ok(crate::cases::report_json(r)),
-        Output::Reports(list) => Ok(json!({"object": "list", "data": list.iter().map(crate::cases::report_json).collect::<Vec<_>>(), "has_more": false})),
+        Output::Alerts(list) => {
+            Ok(json!({"object": "list", "data": list.iter().map(alert_json).collect::<Vec<_>>(), "has_more": false}))
+        }
+        Output::Case(c) => Ok(case_json(c)),
+        Output::Report(r) => Ok(report_json(r)),
+        Output::Reports(list) => {
+            Ok(json!({"object": "list", "data": list.iter().map(report_json).collect::<Vec<_>>(), "has_more": false}))
+        }
         Output::Recorded => Ok(json!({"object": "audit_record"})),
     };
     value.unwrap_or(Value::Null)
@@ -921,5 +925,41 @@ pub fn kyc_document(d: &rialto_store::KycDocument) -> Value {
         "expires_on": d.expires_on, "status": d.status.as_str(), "reason": d.reason, "provider": d.provider,
         "reviewed_by": d.reviewed_by, "created_at": time_text(d.created_at_us),
         "updated_at": time_text(d.updated_at_us),
+    })
+}
+
+/// A case as the API shows it.
+pub fn case_json(c: &rialto_store::CaseRecord) -> Value {
+    json!({
+        "id": c.id, "object": "compliance_case", "user_id": c.user_id, "status": c.status.as_str(), "hold": c.hold,
+        "assignee": c.assignee, "disposition": c.disposition.map(rialto_compliance::cases::Disposition::as_str), "reason": c.reason,
+        "alert_count": c.alerts, "sar_report_id": c.sar_report_id, "opened_at": time_text(c.opened_at_us),
+        "updated_at": time_text(c.updated_at_us), "closed_at": c.closed_at_us.map(time_text),
+    })
+}
+
+/// An alert as the API shows it.
+pub fn alert_json(a: &rialto_store::AlertRecord) -> Value {
+    json!({
+        "id": a.id, "object": "compliance_alert", "case_id": a.case_id, "user_id": a.user_id,
+        "typology": a.typology.as_str(), "action": if a.action == rialto_compliance::aml::AlertAction::Hold { "hold" } else { "alert" },
+        "payment_id": a.payment_id, "summary": a.summary, "evidence": a.evidence, "figures": a.figures,
+        "occurred_at": time_text(a.occurred_at_us), "created_at": time_text(a.created_at_us),
+    })
+}
+
+pub fn note_json(n: &rialto_store::NoteRecord) -> Value {
+    json!({
+        "id": n.id, "object": "case_note", "kind": n.kind, "text": n.text, "evidence": n.evidence,
+        "created_by": n.created_by, "created_at": time_text(n.created_at_us),
+    })
+}
+
+/// A report as the API shows it.
+pub fn report_json(r: &rialto_store::ReportRecord) -> Value {
+    json!({
+        "id": r.id, "object": "compliance_report", "type": r.kind.as_str(), "user_id": r.user_id, "case_id": r.case_id,
+        "day": r.day, "currency": r.currency, "amount": r.amount, "data": r.data, "created_by": r.created_by,
+        "created_at": time_text(r.created_at_us),
     })
 }

@@ -149,7 +149,13 @@ pub struct RoundTripping {
 
 impl Default for RoundTripping {
     fn default() -> Self {
-        RoundTripping { enabled: true, action: AlertAction::Alert, max_hops: 4, min_percent: 80, window_seconds: 7 * DAY }
+        RoundTripping {
+            enabled: true,
+            action: AlertAction::Alert,
+            max_hops: 4,
+            min_percent: 80,
+            window_seconds: 7 * DAY,
+        }
     }
 }
 
@@ -447,7 +453,15 @@ pub fn evaluate(cfg: &Typologies, current: &Flow, cx: &Context<'_>) -> Vec<Alert
         .collect()
 }
 
-fn alert(cfg: &Typologies, t: Typology, user: &str, current: &Flow, summary: String, evidence: Vec<String>, figures: serde_json::Value) -> Alert {
+fn alert(
+    cfg: &Typologies,
+    t: Typology,
+    user: &str,
+    current: &Flow,
+    summary: String,
+    evidence: Vec<String>,
+    figures: serde_json::Value,
+) -> Alert {
     Alert {
         typology: t,
         user_id: user.to_string(),
@@ -563,7 +577,8 @@ fn fan_in(cfg: &Typologies, current: &Flow, cx: &Context<'_>) -> Option<Alert> {
     if !new || all.len() < f.min_parties {
         return None;
     }
-    let summary = format!("{} distinct payers into {} within {} h", all.len(), current.to_account, f.window_seconds / 3600);
+    let summary =
+        format!("{} distinct payers into {} within {} h", all.len(), current.to_account, f.window_seconds / 3600);
     let figures = json!({"account": current.to_account, "parties": all.len(), "min_parties": f.min_parties,
         "window_seconds": f.window_seconds});
     let evidence = into.iter().chain([&current]).map(|x| x.payment_id.clone()).collect();
@@ -670,11 +685,20 @@ fn dormant(cfg: &Typologies, current: &Flow, cx: &Context<'_>) -> Option<Alert> 
     if idle_us < quiet_us {
         return None;
     }
-    let what = if cx.payer_previous_at_us.is_some() { "after its last payment" } else { "since joining, its first payment" };
+    let what =
+        if cx.payer_previous_at_us.is_some() { "after its last payment" } else { "since joining, its first payment" };
     let days = idle_us / (DAY * 1_000_000);
     let summary = format!("{} paid {} {days} days {what}", current.user_id, current.amount);
     let figures = json!({"idle_days": days, "dormant_days": d.dormant_days, "previous_at_us": cx.payer_previous_at_us});
-    Some(alert(cfg, Typology::DormantActivity, &current.user_id, current, summary, vec![current.payment_id.clone()], figures))
+    Some(alert(
+        cfg,
+        Typology::DormantActivity,
+        &current.user_id,
+        current,
+        summary,
+        vec![current.payment_id.clone()],
+        figures,
+    ))
 }
 
 fn high_risk(cfg: &Typologies, current: &Flow) -> Option<Alert> {
@@ -682,18 +706,31 @@ fn high_risk(cfg: &Typologies, current: &Flow) -> Option<Alert> {
     if !h.enabled {
         return None;
     }
-    let hits: BTreeSet<&str> =
-        current.countries.iter().filter(|c| h.countries.iter().any(|x| x.eq_ignore_ascii_case(c))).map(String::as_str).collect();
+    let hits: BTreeSet<&str> = current
+        .countries
+        .iter()
+        .filter(|c| h.countries.iter().any(|x| x.eq_ignore_ascii_case(c)))
+        .map(String::as_str)
+        .collect();
     if hits.is_empty() {
         return None;
     }
     let list: Vec<&str> = hits.into_iter().collect();
     let summary = format!("payment names high-risk country {}", list.join(", "));
     let figures = json!({"countries": list});
-    Some(alert(cfg, Typology::HighRiskCountry, &current.user_id, current, summary, vec![current.payment_id.clone()], figures))
+    Some(alert(
+        cfg,
+        Typology::HighRiskCountry,
+        &current.user_id,
+        current,
+        summary,
+        vec![current.payment_id.clone()],
+        figures,
+    ))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -776,8 +813,9 @@ mod tests {
     fn fan_in_counts_distinct_payers_into_one_account() {
         let cfg = Typologies::default();
         let to = |f: Flow| Flow { to_user: Some("boss".into()), ..f };
-        let recent: Vec<Flow> =
-            (0..9).map(|i| to(flow(&format!("p{i}"), T0 + i, 1000, &format!("u{i}"), &format!("s{i}"), "mule"))).collect();
+        let recent: Vec<Flow> = (0..9)
+            .map(|i| to(flow(&format!("p{i}"), T0 + i, 1000, &format!("u{i}"), &format!("s{i}"), "mule")))
+            .collect();
         let cx = Context { recent: &recent, payer_since_us: T0, ..Context::default() };
         let a = only(&cfg, &to(flow("p9", T0 + H, 1000, "u9", "s9", "mule")), &cx, Typology::FanIn).expect("fan-in");
         assert_eq!(a.user_id, "boss");
@@ -790,7 +828,8 @@ mod tests {
         // a -> b -> c, then c pays a: a cycle of three accounts.
         let onward = [flow("ab", T0, 10_000, "ua", "a", "b"), flow("bc", T0 + H, 9_500, "ub", "b", "c")];
         let cx = Context { onward: &onward, payer_since_us: T0, ..Context::default() };
-        let a = only(&cfg, &flow("ca", T0 + 2 * H, 9_000, "uc", "c", "a"), &cx, Typology::RoundTripping).expect("cycle");
+        let a =
+            only(&cfg, &flow("ca", T0 + 2 * H, 9_000, "uc", "c", "a"), &cx, Typology::RoundTripping).expect("cycle");
         assert_eq!(a.evidence, ["ab", "bc", "ca"]);
         // Out of time order, or a hop too small, or a two-account back-and-forth: no.
         let unordered = [flow("ab", T0 + H, 10_000, "ua", "a", "b"), flow("bc", T0, 9_500, "ub", "b", "c")];
@@ -809,9 +848,15 @@ mod tests {
         let cfg = Typologies::default();
         let day = 86_400_000_000;
         let cx = Context { payer_previous_at_us: Some(T0), payer_since_us: T0, ..Context::default() };
-        assert!(only(&cfg, &flow("p", T0 + 181 * day, 200_000, "u1", "a", "b"), &cx, Typology::DormantActivity).is_some());
-        assert!(only(&cfg, &flow("p", T0 + 179 * day, 200_000, "u1", "a", "b"), &cx, Typology::DormantActivity).is_none());
-        assert!(only(&cfg, &flow("p", T0 + 181 * day, 99_999, "u1", "a", "b"), &cx, Typology::DormantActivity).is_none());
+        assert!(
+            only(&cfg, &flow("p", T0 + 181 * day, 200_000, "u1", "a", "b"), &cx, Typology::DormantActivity).is_some()
+        );
+        assert!(
+            only(&cfg, &flow("p", T0 + 179 * day, 200_000, "u1", "a", "b"), &cx, Typology::DormantActivity).is_none()
+        );
+        assert!(
+            only(&cfg, &flow("p", T0 + 181 * day, 99_999, "u1", "a", "b"), &cx, Typology::DormantActivity).is_none()
+        );
         let ir = Flow { countries: vec!["IR".into()], ..flow("p", T0, 1, "u1", "a", "b") };
         assert!(only(&cfg, &ir, &Context::default(), Typology::HighRiskCountry).is_some());
         let fr = Flow { countries: vec!["FR".into()], ..ir };

@@ -351,8 +351,39 @@ fn ctr_activity(x: &mut Xml, r: &Ctr, f: &Filer, filing_day: &str, exponent: u8)
     x.name(Some("L"), &f.contact);
     x.phone(&f.phone);
     x.close("Party");
-    // The person conducting the transactions on their own behalf (50).
     let (cash_in, cash_out) = (whole_units(r.cash_in, exponent), whole_units(r.cash_out, exponent));
+    ctr_person(x, r, (cash_in, cash_out));
+    x.open("CurrencyTransactionActivity");
+    x.leaf("AggregateTransactionIndicator", if r.transactions.len() > 1 { "Y" } else { "" });
+    for tag in [
+        "ArmoredCarServiceIndicator",
+        "ATMIndicator",
+        "MailDepositShipmentIndicator",
+        "NightDepositIndicator",
+        "SharedBranchingIndicator",
+    ] {
+        x.leaf(tag, "");
+    }
+    x.leaf("TotalCashInReceiveAmountText", &cash_in.to_string());
+    x.leaf("TotalCashOutAmountText", &cash_out.to_string());
+    x.leaf("TransactionDateText", &compact(&r.day));
+    for (code, amount) in [("55", cash_in), ("56", cash_out)] {
+        if amount > 0 {
+            x.open("CurrencyTransactionActivityDetail");
+            x.leaf("CurrencyTransactionActivityDetailTypeCode", code);
+            x.leaf("DetailTransactionAmountText", &amount.to_string());
+            x.leaf("OtherCurrencyTransactionActivityDetailText", "");
+            x.leaf("OtherForeignCurrencyCountryText", "");
+            x.close("CurrencyTransactionActivityDetail");
+        }
+    }
+    x.close("CurrencyTransactionActivity");
+    x.close("Activity");
+}
+
+/// The person conducting the transactions on their own behalf (50), with the accounts the
+/// cash went into or came out of.
+fn ctr_person(x: &mut Xml, r: &Ctr, (cash_in, cash_out): (i64, i64)) {
     x.open("Party");
     x.leaf("ActivityPartyTypeCode", "50");
     x.leaf("BirthDateUnknownIndicator", "Y");
@@ -391,32 +422,6 @@ fn ctr_activity(x: &mut Xml, r: &Ctr, f: &Filer, filing_day: &str, exponent: u8)
         x.close("Account");
     }
     x.close("Party");
-    x.open("CurrencyTransactionActivity");
-    x.leaf("AggregateTransactionIndicator", if r.transactions.len() > 1 { "Y" } else { "" });
-    for tag in [
-        "ArmoredCarServiceIndicator",
-        "ATMIndicator",
-        "MailDepositShipmentIndicator",
-        "NightDepositIndicator",
-        "SharedBranchingIndicator",
-    ] {
-        x.leaf(tag, "");
-    }
-    x.leaf("TotalCashInReceiveAmountText", &cash_in.to_string());
-    x.leaf("TotalCashOutAmountText", &cash_out.to_string());
-    x.leaf("TransactionDateText", &compact(&r.day));
-    for (code, amount) in [("55", cash_in), ("56", cash_out)] {
-        if amount > 0 {
-            x.open("CurrencyTransactionActivityDetail");
-            x.leaf("CurrencyTransactionActivityDetailTypeCode", code);
-            x.leaf("DetailTransactionAmountText", &amount.to_string());
-            x.leaf("OtherCurrencyTransactionActivityDetailText", "");
-            x.leaf("OtherForeignCurrencyCountryText", "");
-            x.close("CurrencyTransactionActivityDetail");
-        }
-    }
-    x.close("CurrencyTransactionActivity");
-    x.close("Activity");
 }
 
 /// Narrative blocks FinCEN takes: five of 4,000 characters.

@@ -121,7 +121,8 @@ pub struct ReportRecord {
     pub created_at_us: i64,
 }
 
-pub(crate) const CASE_COLUMNS: &str = "id, user_id, status, hold, assignee, disposition, reason, alerts, sar_report_id, \
+pub(crate) const CASE_COLUMNS: &str =
+    "id, user_id, status, hold, assignee, disposition, reason, alerts, sar_report_id, \
      opened_at, updated_at, closed_at";
 
 pub(crate) fn case_from_row(r: &impl Get) -> Result<CaseRecord, StoreError> {
@@ -379,7 +380,12 @@ impl Db {
     }
 
     /// Accepted payments from or to any of `accounts` in `(since, until]`.
-    pub async fn flows_touching(&self, accounts: &BTreeSet<String>, since: i64, until: i64) -> Result<Vec<Flow>, StoreError> {
+    pub async fn flows_touching(
+        &self,
+        accounts: &BTreeSet<String>,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<Flow>, StoreError> {
         let mut out: HashMap<String, Flow> = HashMap::new();
         for column in ["p.source_account_id", "p.destination_account_id"] {
             for f in self.flows_where(column, accounts, since, until).await? {

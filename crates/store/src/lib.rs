@@ -7,8 +7,8 @@
 //! opens write transactions, so each batch's balances, entries, transfers and idempotency
 //! records commit together or not at all.
 
-mod data_migrations;
 mod cases;
+mod data_migrations;
 mod db;
 mod keys;
 mod kyc;
@@ -42,10 +42,10 @@ pub use webhooks::{
 pub use windows::Windows;
 pub use writer::start_writer;
 pub use writer::{
-    fee, CaseChange, CaseCommand, merchant_table, AuditContext, BacktestError, Command, CommandError, ComplianceCommand, CreditScoreRecord,
-    Example, FeeSchedule, Idempotency, LabelRecord, LedgerCommand, ModelChange, ModelRecord, ModelServer, ModelStatus,
-    NewAccount, NewJournal, NewLabel, NewModel, NewPayment, NewRefund, NewTransfer, NewUser, Outcome, Output,
-    PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord, Renderer, Reply, ReviewFilter, RuleRecord,
-    SettlementRecord, SqlBackend, Trained, Transition, Writer, WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX,
-    LABELS, LABEL_SOURCES, SCORE_OUTCOMES, SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
+    fee, merchant_table, AuditContext, BacktestError, CaseChange, CaseCommand, Command, CommandError,
+    ComplianceCommand, CreditScoreRecord, Example, FeeSchedule, Idempotency, LabelRecord, LedgerCommand, ModelChange,
+    ModelRecord, ModelServer, ModelStatus, NewAccount, NewJournal, NewLabel, NewModel, NewPayment, NewRefund,
+    NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord, Renderer,
+    Reply, ReviewFilter, RuleRecord, SettlementRecord, SqlBackend, Trained, Transition, Writer, WriterConfig,
+    WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, SCORE_OUTCOMES, SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
 };

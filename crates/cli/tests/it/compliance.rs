@@ -42,7 +42,8 @@ macro_rules! both {
 
 /// A KYC-verified user.
 async fn user(app: &App, name: &str) -> String {
-    let (s, u) = app.post("/v1/users", json!({"name": name, "email": "someone@example.com", "phone": "+1 217 555 0101"})).await;
+    let (s, u) =
+        app.post("/v1/users", json!({"name": name, "email": "someone@example.com", "phone": "+1 217 555 0101"})).await;
     assert_eq!(s, 201, "{u}");
     let id = u["id"].as_str().unwrap().to_string();
     let (s, v) = app.post(&format!("/v1/users/{id}"), json!({"kyc_status": "verified"})).await;
@@ -177,7 +178,10 @@ both!(typologies_fire_on_their_scenario_and_not_on_a_near_miss, fast, |app: App|
     }
     // The alert's evidence names the payments; the case is in the queue, oldest first.
     let case = case_of(&app, &s).await;
-    assert_eq!((case["status"].as_str(), case["alert_count"].as_i64(), case["hold"].as_bool()), (Some("open"), Some(1), Some(false)));
+    assert_eq!(
+        (case["status"].as_str(), case["alert_count"].as_i64(), case["hold"].as_bool()),
+        (Some("open"), Some(1), Some(false))
+    );
     let (_, detail) = app.get(&format!("/v1/compliance/cases/{}", case["id"].as_str().unwrap())).await;
     let alert = &detail["alerts"][0];
     // It fired on the second deposit (two in the band, 18,500.00); the third is within its
@@ -185,7 +189,8 @@ both!(typologies_fire_on_their_scenario_and_not_on_a_near_miss, fast, |app: App|
     assert_eq!(alert["evidence"].as_array().unwrap().len(), 2, "{alert}");
     assert_eq!(alert["figures"]["total"], "1850000", "{alert}");
     let (_, queue) = app.get("/v1/compliance/cases?status=open&limit=100").await;
-    let opened: Vec<&str> = queue["data"].as_array().unwrap().iter().map(|c| c["opened_at"].as_str().unwrap()).collect();
+    let opened: Vec<&str> =
+        queue["data"].as_array().unwrap().iter().map(|c| c["opened_at"].as_str().unwrap()).collect();
     assert!(opened.windows(2).all(|w| w[0] <= w[1]), "oldest first: {opened:?}");
     assert!(opened.len() >= 6);
     // Every alert is audited with the monitor's run, and published.
@@ -254,7 +259,9 @@ both!(a_holding_case_holds_payments_until_a_reviewer_closes_it, holding, |app: A
     let (st, c) = rev.post(&format!("/v1/compliance/cases/{id}/assign"), json!({})).await;
     assert_eq!((st, c["status"].as_str()), (200, Some("assigned")), "{c}");
     assert_eq!(c["assignee"], rk["id"], "default assignee: the caller");
-    let (st, c) = rev.post(&format!("/v1/compliance/cases/{id}/notes"), json!({"text": "asked the customer", "evidence": [p["id"]]})).await;
+    let (st, c) = rev
+        .post(&format!("/v1/compliance/cases/{id}/notes"), json!({"text": "asked the customer", "evidence": [p["id"]]}))
+        .await;
     assert_eq!((st, c["status"].as_str()), (201, Some("assigned")), "{c}");
     // sar_filed needs a SAR draft first.
     let close = format!("/v1/compliance/cases/{id}/close");
@@ -264,10 +271,17 @@ both!(a_holding_case_holds_payments_until_a_reviewer_closes_it, holding, |app: A
     assert_eq!((st, c["status"].as_str()), (200, Some("escalated")), "{c}");
     let (st, e) = rev.post(&format!("/v1/compliance/cases/{id}/escalate"), json!({"reason": "again"})).await;
     assert_eq!((st, e["error"]["code"].as_str()), (409, Some("case_state")), "escalated twice: {e}");
-    let (st, sar) = rev.post(&format!("/v1/compliance/cases/{id}/sar"), json!({"narrative": "Deposits just under the threshold."})).await;
+    let (st, sar) = rev
+        .post(&format!("/v1/compliance/cases/{id}/sar"), json!({"narrative": "Deposits just under the threshold."}))
+        .await;
     assert_eq!((st, sar["type"].as_str(), sar["amount"].as_i64()), (201, Some("sar"), Some(1_850_000)), "{sar}");
     let narrative = sar["data"]["narrative"].as_str().unwrap();
-    assert!(narrative.starts_with("Deposits just under") && narrative.contains("structuring") && narrative.contains("asked the customer"), "{narrative}");
+    assert!(
+        narrative.starts_with("Deposits just under")
+            && narrative.contains("structuring")
+            && narrative.contains("asked the customer"),
+        "{narrative}"
+    );
     assert_eq!(sar["data"]["classifications"][0], json!([1, 114, null]), "structuring below the CTR threshold");
     let (st, c) = rev.post(&close, json!({"disposition": "sar_filed", "reason": "SAR filed with FinCEN"})).await;
     assert_eq!((st, c["status"].as_str(), c["disposition"].as_str()), (200, Some("closed"), Some("sar_filed")), "{c}");
@@ -279,7 +293,13 @@ both!(a_holding_case_holds_payments_until_a_reviewer_closes_it, holding, |app: A
     let (_, detail) = app.get(&format!("/v1/compliance/cases/{id}")).await;
     let kinds: Vec<&str> = detail["notes"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["assigned", "note", "escalated", "sar_drafted", "closed"]);
-    for action in ["compliance_case.assign", "compliance_case.note", "compliance_case.escalate", "compliance_report.sar", "compliance_case.close"] {
+    for action in [
+        "compliance_case.assign",
+        "compliance_case.note",
+        "compliance_case.escalate",
+        "compliance_report.sar",
+        "compliance_case.close",
+    ] {
         assert!(!app.audit_at_least(&format!("action={action}"), 1).await.is_empty(), "{action} audited");
     }
 
@@ -288,7 +308,11 @@ both!(a_holding_case_holds_payments_until_a_reviewer_closes_it, holding, |app: A
         (format!("/v1/compliance/cases/{id}/close"), json!({"disposition": "maybe", "reason": "x"}), 400),
         (format!("/v1/compliance/cases/{id}/close"), json!({"disposition": "true_match"}), 400),
         (format!("/v1/compliance/cases/{id}/notes"), json!({"text": ""}), 400),
-        (format!("/v1/compliance/cases/{id}/notes"), json!({"text": "x", "evidence": (0..21).map(|i| i.to_string()).collect::<Vec<_>>()}), 400),
+        (
+            format!("/v1/compliance/cases/{id}/notes"),
+            json!({"text": "x", "evidence": (0..21).map(|i| i.to_string()).collect::<Vec<_>>()}),
+            400,
+        ),
         (format!("/v1/compliance/cases/{id}/notes"), json!({"text": "x".repeat(4001)}), 400),
         (format!("/v1/compliance/cases/{id}/assign"), json!({"assignee": 5}), 400),
         (format!("/v1/compliance/cases/{id}/assign"), json!({"who": "x"}), 400),
@@ -321,7 +345,12 @@ fn validate(form: &str, xml: &str) {
     };
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/validate-fincen.py");
     let out = std::process::Command::new(python).arg(script).arg(form).arg(&file).output().unwrap();
-    assert!(out.status.success(), "{form} batch does not validate: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{form} batch does not validate: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn attr(xml: &str, name: &str) -> i64 {
@@ -348,7 +377,10 @@ both!(a_ctr_for_10_001_usd_of_cash_in_a_day_and_the_batches_validate, fast, |app
     let list = filed["data"].as_array().unwrap();
     assert_eq!(list.len(), 1, "{filed}");
     let ctr = &list[0];
-    assert_eq!((ctr["user_id"].as_str(), ctr["amount"].as_i64(), ctr["data"]["cash_in"].as_i64()), (Some(over.as_str()), Some(1_000_100), Some(1_000_100)));
+    assert_eq!(
+        (ctr["user_id"].as_str(), ctr["amount"].as_i64(), ctr["data"]["cash_in"].as_i64()),
+        (Some(over.as_str()), Some(1_000_100), Some(1_000_100))
+    );
     assert_eq!(ctr["data"]["transactions"].as_array().unwrap().len(), 3, "aggregated across three payments");
     // Filing again changes nothing.
     let (_, again) = app.post("/v1/compliance/ctr-filings", json!({"day": today})).await;
@@ -386,7 +418,11 @@ both!(a_ctr_for_10_001_usd_of_cash_in_a_day_and_the_batches_validate, fast, |app
         .await
         .unwrap();
     let xml = r.text().await.unwrap();
-    assert_eq!((attr(&xml, "TotalAmount"), attr(&xml, "PartyCount"), attr(&xml, "ActivityCount")), (19_100, 1, 1), "{xml}");
+    assert_eq!(
+        (attr(&xml, "TotalAmount"), attr(&xml, "PartyCount"), attr(&xml, "ActivityCount")),
+        (19_100, 1, 1),
+        "{xml}"
+    );
     validate("sar", &xml);
     assert_eq!(app.get("/v1/compliance/reports/rpt_0000000000000000000000000000abcd/fincen.xml").await.0, 404);
     assert_eq!(app.get("/v1/compliance/ctr-filings/2020-01-01/fincen.xml").await.0, 404);

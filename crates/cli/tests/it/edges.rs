@@ -326,6 +326,7 @@ both!(every_request_example_is_accepted_and_required_fields_are_required, |app: 
             Some("payments") => concrete.replace("user_", "pay_"),
             Some("webhook-endpoints") => concrete.replace("user_", "we_"),
             Some("kyc") => concrete.replace("user_", "kyd_"),
+            Some("compliance") => concrete.replace("user_", "cas_"),
             Some("risk") if path.contains("/models/") => concrete.replace("user_", "mdl_"),
             Some("risk") if path.contains("/lists/") => {
                 concrete.replace("user_0190f0a0b0c07d8e9fa0b1c2d3e4f5ff", "blocked_ips")

@@ -8,10 +8,10 @@ mod common;
 
 mod architecture;
 
+mod compliance;
 mod durability;
 mod edges;
 mod http_edge;
-mod compliance;
 mod kyc;
 mod ledger_api;
 mod nats;

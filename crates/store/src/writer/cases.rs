@@ -92,7 +92,9 @@ impl CaseCommand {
                 (action, Some(("compliance_case", id.clone())))
             }
             CaseCommand::FileCtrs(_) => ("compliance_report.ctr", None),
-            CaseCommand::DraftSar(r) => ("compliance_report.sar", Some(("compliance_case", r.case_id.clone().unwrap_or_default()))),
+            CaseCommand::DraftSar(r) => {
+                ("compliance_report.sar", Some(("compliance_case", r.case_id.clone().unwrap_or_default())))
+            }
         }
     }
 
@@ -116,7 +118,8 @@ pub(crate) async fn load(conn: &mut Conn, state: &mut State, payers: &BTreeSet<S
     let kind = conn.kind();
     let ids: Vec<&str> = payers.iter().map(String::as_str).collect();
     let closed = || vec![Val::T(CaseStatus::Closed.as_str().into())];
-    let holds = format!("SELECT id, user_id FROM compliance_cases WHERE status <> {} AND hold = 1", placeholders(kind, 1, 1));
+    let holds =
+        format!("SELECT id, user_id FROM compliance_cases WHERE status <> {} AND hold = 1", placeholders(kind, 1, 1));
     for r in conn.fetch_in_where(&holds, closed(), "user_id", &ids, "").await? {
         let (id, user): (String, String) = (crate::sql::Get::col(&r, "id")?, crate::sql::Get::col(&r, "user_id")?);
         state.aml_holds.insert(user, format!("open compliance case {id} holds this user's payments"));
@@ -157,7 +160,9 @@ fn keep(state: &mut State, writes: &mut Writes, c: CaseRecord) {
     } else {
         state.open_cases.insert(c.user_id.clone(), c.id.clone());
         if c.hold {
-            state.aml_holds.insert(c.user_id.clone(), format!("open compliance case {} holds this user's payments", c.id));
+            state
+                .aml_holds
+                .insert(c.user_id.clone(), format!("open compliance case {} holds this user's payments", c.id));
         }
     }
     writes.cases.retain(|x| x.id != c.id);
@@ -255,7 +260,15 @@ pub(crate) fn apply(state: &mut State, writes: &mut Writes, c: &CaseCommand) -> 
             let r = ReportRecord { created_at_us: state.now, ..(**r).clone() };
             case.sar_report_id = Some(r.id.clone());
             case.updated_at_us = state.now;
-            note(state, writes, &case_id, "sar_drafted", format!("SAR draft {}", r.id), vec![r.id.clone()], &r.created_by);
+            note(
+                state,
+                writes,
+                &case_id,
+                "sar_drafted",
+                format!("SAR draft {}", r.id),
+                vec![r.id.clone()],
+                &r.created_by,
+            );
             keep(state, writes, case);
             writes.reports.push(r.clone());
             Ok(Output::Report(Box::new(r)))
@@ -275,7 +288,13 @@ fn note(state: &State, writes: &mut Writes, case: &str, kind: &str, text: String
     });
 }
 
-fn change_case(state: &mut State, writes: &mut Writes, id: &str, change: &CaseChange, by: &str) -> Result<Output, CommandError> {
+fn change_case(
+    state: &mut State,
+    writes: &mut Writes,
+    id: &str,
+    change: &CaseChange,
+    by: &str,
+) -> Result<Output, CommandError> {
     let Some(mut case) = current(state, id) else { return Err(CommandError::CaseNotFound(id.to_string())) };
     let to = match change {
         CaseChange::Assign { .. } => CaseStatus::Assigned,
@@ -447,4 +466,3 @@ async fn write_rest(conn: &mut Conn, w: &mut Writes) -> Result<(), Abort> {
     }
     Ok(())
 }
-

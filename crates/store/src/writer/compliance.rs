@@ -97,7 +97,8 @@ impl Command {
     /// Users the command needs to exist.
     pub(crate) fn users(&self, into: &mut BTreeSet<String>) {
         match self {
-            Command::Import(_) | Command::ReviewDocument { .. } | Command::ExpireDocument { .. } | Command::Case(_) => {}
+            Command::Import(_) | Command::ReviewDocument { .. } | Command::ExpireDocument { .. } | Command::Case(_) => {
+            }
             Command::SubmitDocument(d) => {
                 into.insert(d.user_id.clone());
             }
