@@ -26,8 +26,11 @@ use crate::permissions::Permission::{Read, Review};
 use crate::present::{alert_json, case_json, note_json, report_json};
 use crate::AppState;
 
-/// Payments one monitor run evaluates at most.
+/// Payments one monitor batch evaluates at most (one writer command).
 const MONITOR_BATCH_MAX: i64 = 500;
+
+/// Batches one monitor run goes through at most.
+const MONITOR_BATCHES_PER_RUN: usize = 10;
 
 /// Accounts the round-tripping search follows per hop at most.
 const ONWARD_FRONTIER_MAX: usize = 200;
@@ -687,13 +690,28 @@ pub async fn day_xml(State(s): State<AppState>, PathId(day): PathId) -> Response
 /// The monitor task: evaluates the typologies on payments committed since its last run and
 /// records the alerts (and the payments it evaluated) in one command.
 pub async fn monitor(s: &AppState) -> Result<i64, String> {
+    // Batch after batch until caught up (or ten batches: the next run goes on).
+    let mut raised = 0;
+    for _ in 0..MONITOR_BATCHES_PER_RUN {
+        let (evaluated, alerts) = monitor_batch(s).await?;
+        raised += alerts;
+        if evaluated < MONITOR_BATCH_MAX {
+            break;
+        }
+    }
+    Ok(raised)
+}
+
+/// One monitor batch: (payments evaluated, alerts raised).
+async fn monitor_batch(s: &AppState) -> Result<(i64, i64), String> {
     let now = rialto_store::now_us();
     let db = &s.db;
     let cfg = &s.config.policies.aml;
     let pending = db.unmonitored_payments(now, MONITOR_BATCH_MAX).await.map_err(|e| e.to_string())?;
     if pending.is_empty() {
-        return Ok(0);
+        return Ok((0, 0));
     }
+    let evaluated = pending.len() as i64;
     let users: BTreeSet<String> =
         pending.iter().flat_map(|f| std::iter::once(f.user_id.clone()).chain(f.to_user.clone())).collect();
     let mut alerted: HashMap<(String, Typology), i64> =
@@ -712,7 +730,7 @@ pub async fn monitor(s: &AppState) -> Result<i64, String> {
     let command = Command::Compliance(ComplianceCommand::Case(rialto_store::CaseCommand::Monitor { checked, alerts }));
     let audit = Some(rialto_store::AuditContext { actor: "system:aml_monitor".into(), request_id: None, ip: None });
     match s.writer.submit(command, None, audit).await {
-        rialto_store::Reply::Done { outcome: Ok(_), .. } => Ok(raised),
+        rialto_store::Reply::Done { outcome: Ok(_), .. } => Ok((evaluated, raised)),
         other => Err(format!("{other:?}")),
     }
 }
@@ -725,7 +743,15 @@ async fn evaluate_one(
 ) -> Result<Vec<aml::Alert>, rialto_store::StoreError> {
     let db = &s.db;
     let since = flow.at_us - cfg.lookback_seconds() * 1_000_000;
-    let accounts: BTreeSet<String> = [flow.from_account.clone(), flow.to_account.clone()].into();
+    // Customers' accounts only: a house account (a till, a funding account) is on every side
+    // of the business and tells nothing about one customer.
+    let mut accounts: BTreeSet<String> = BTreeSet::new();
+    if flow.from_user.is_some() {
+        accounts.insert(flow.from_account.clone());
+    }
+    if flow.to_user.is_some() {
+        accounts.insert(flow.to_account.clone());
+    }
     let recent: Vec<Flow> = db
         .flows_touching(&accounts, since, flow.at_us)
         .await?
@@ -737,12 +763,17 @@ async fn evaluate_one(
     if cfg.round_tripping.enabled {
         let start = flow.at_us - cfg.round_tripping.window_seconds * 1_000_000;
         let mut seen: BTreeSet<String> = BTreeSet::from([flow.to_account.clone()]);
-        let mut frontier = seen.clone();
+        let mut frontier: BTreeSet<String> = if flow.to_user.is_some() { seen.clone() } else { BTreeSet::new() };
         for _ in 0..cfg.round_tripping.max_hops.saturating_sub(1) {
             if frontier.is_empty() {
                 break;
             }
-            let hop = db.flows_where("p.source_account_id", &frontier, start, flow.at_us).await?;
+            let hop: Vec<Flow> = db
+                .flows_where("p.source_account_id", &frontier, start, flow.at_us)
+                .await?
+                .into_iter()
+                .filter(|f| f.from_user.is_some())
+                .collect();
             frontier = hop
                 .iter()
                 .map(|f| f.to_account.clone())

@@ -252,7 +252,11 @@ fn flow_from_row(r: &sqlx::any::AnyRow) -> Result<Flow, StoreError> {
 
 /// How far before the newest monitored payment the monitor looks again for payments committed
 /// late (a batch that took its time before another's), µs.
-const MONITOR_MARGIN_US: i64 = 600_000_000;
+const MONITOR_MARGIN_US: i64 = 60_000_000;
+
+/// Most payments one account read returns (the newest): a busy account cannot make one
+/// evaluation unbounded.
+pub const FLOWS_PER_READ_MAX: i64 = 5_000;
 
 /// How far back a first monitor run looks, µs.
 const MONITOR_FIRST_LOOKBACK_US: i64 = 7 * 86_400_000_000;
@@ -410,7 +414,8 @@ impl Db {
         for chunk in ids.chunks(500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
-                "{FLOW_SELECT} WHERE p.created_at > $1 AND p.created_at <= $2 AND {ACCEPTED} AND {column} IN ({})",
+                "{FLOW_SELECT} WHERE p.created_at > $1 AND p.created_at <= $2 AND {ACCEPTED} AND {column} IN ({}) \
+                 ORDER BY p.created_at DESC LIMIT {FLOWS_PER_READ_MAX}",
                 list.join(", ")
             );
             let mut q = sqlx::query(&sql).bind(since).bind(until);
