@@ -428,3 +428,37 @@ both!(a_ctr_for_10_001_usd_of_cash_in_a_day_and_the_batches_validate, fast, |app
     assert_eq!(app.get("/v1/compliance/ctr-filings/2020-01-01/fincen.xml").await.0, 404);
     assert_eq!(app.get("/v1/compliance/ctr-filings/yesterday/fincen.xml").await.0, 400);
 });
+
+both!(a_sanctions_match_opens_a_case_once, fast, |app: App| async move {
+    let list = |extra: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL><DATAID>1001</DATAID><FIRST_NAME>IVAN</FIRST_NAME><SECOND_NAME>PETROVICH</SECOND_NAME><THIRD_NAME>SIDOROV</THIRD_NAME><UN_LIST_TYPE>TEST</UN_LIST_TYPE></INDIVIDUAL>{extra}</INDIVIDUALS><ENTITIES/></CONSOLIDATED_LIST>"#
+        )
+    };
+    let (st, v) = app.post("/v1/sanctions/lists/un", json!({"files": {"consolidated.xml": list("")}})).await;
+    assert_eq!((st, v["created"].as_bool()), (200, Some(true)), "{v}");
+    let (st, u) = app.post("/v1/users", json!({"name": "Ivan Petrovich Sidorov"})).await;
+    assert_eq!(st, 201, "{u}");
+    let id = u["id"].as_str().unwrap().to_string();
+    let found = alerted(&app, &id, "sanctions_match").await;
+    assert_eq!(found, ["sanctions_match"]);
+    let case = case_of(&app, &id).await;
+    let (_, detail) = app.get(&format!("/v1/compliance/cases/{}", case["id"].as_str().unwrap())).await;
+    assert_eq!(detail["alerts"][0]["figures"]["status"], "hit", "{detail}");
+    // A new list version re-screens everyone; the same finding raises no second alert.
+    let other = "<INDIVIDUAL><DATAID>1002</DATAID><FIRST_NAME>AHMED</FIRST_NAME><SECOND_NAME>KHALIL</SECOND_NAME><THIRD_NAME>MANSOUR</THIRD_NAME><UN_LIST_TYPE>TEST</UN_LIST_TYPE></INDIVIDUAL>";
+    let (st, v) = app.post("/v1/sanctions/lists/un", json!({"files": {"consolidated.xml": list(other)}})).await;
+    assert_eq!((st, v["version"].as_i64()), (200, Some(2)), "{v}");
+    let mut rescreened = false;
+    for _ in 0..200 {
+        let (_, s) = app.get(&format!("/v1/users/{id}/screening")).await;
+        if s["versions"] == json!([{"source": "un", "version": 2}]) {
+            rescreened = s["status"] == "hit";
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(rescreened, "the re-screening task screened the user on version 2");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(typologies(&app, &id).await, ["sanctions_match"], "one alert for one finding");
+});
