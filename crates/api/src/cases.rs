@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use crate::auth::Ctx;
 use crate::contract::{handler, names, Operation, Verb};
 use crate::error::ApiError;
-use crate::http::{filter_id, page_limit, params, respond, write, Body, Params};
+use crate::http::{filter_id, paging, params, respond, write, Body, Params};
 use crate::input::{id_of, Fields, PathId};
 use crate::permissions::Permission::{Read, Review};
 use crate::present::{alert_json, case_json, note_json, report_json};
@@ -252,8 +252,8 @@ pub async fn typologies(State(s): State<AppState>) -> Response {
 pub async fn list_cases(State(s): State<AppState>, q: Params) -> Response {
     respond(
         async {
-            let p = params(q, &["limit", "starting_after", "status", "assignee", "user_id"])?;
-            let limit = page_limit(&p)?;
+            let p = params(q, &["limit", "starting_after", "ending_before", "status", "assignee", "user_id"])?;
+            let (cursor, limit) = paging(&p, ids::CaseId::PREFIX)?;
             let status = match p.get("status") {
                 Some(v) => Some(CaseStatus::parse(v).ok_or_else(|| {
                     ApiError::invalid(format!("status must be {}", CaseStatus::names())).param("status")
@@ -262,8 +262,7 @@ pub async fn list_cases(State(s): State<AppState>, q: Params) -> Response {
             };
             let filter =
                 CaseFilter { status, assignee: p.get("assignee").cloned(), user_id: filter_id::<ids::UserId>(&p, "user_id")? };
-            let after = filter_id::<ids::CaseId>(&p, "starting_after")?;
-            let page = s.db.cases(&filter, after.as_deref(), limit as i64).await?;
+            let page = s.db.cases(&filter, &cursor, limit).await?;
             Ok(json!({"object": "list", "data": page.data.iter().map(case_json).collect::<Vec<_>>(), "has_more": page.has_more}))
         }
         .await,
@@ -517,7 +516,7 @@ async fn ctr_command(s: &AppState, day: &str, by: &str) -> Result<Option<Command
     let cfg = &s.config.policies.aml;
     let cash = s.db.cash_between(&cfg.reporting_currency, from, to).await?;
     let filed: BTreeSet<String> =
-        s.db.reports(Some(ReportKind::Ctr), Some(day), None, 10_000)
+        s.db.reports(Some(ReportKind::Ctr), Some(day), &rialto_store::Cursor::First, 10_000)
             .await?
             .data
             .into_iter()
@@ -576,7 +575,7 @@ pub async fn file_ctrs(State(s): State<AppState>, ctx: Ctx, b: Body) -> Response
                     other => return Err(ApiError::unavailable(format!("{other:?}"))),
                 }
             }
-            let page = s.db.reports(Some(ReportKind::Ctr), Some(&day), None, 100).await?;
+            let page = s.db.reports(Some(ReportKind::Ctr), Some(&day), &rialto_store::Cursor::First, 100).await?;
             Ok(json!({"object": "list", "data": page.data.iter().map(report_json).collect::<Vec<_>>(), "has_more": page.has_more}))
         }
         .await,
@@ -602,8 +601,8 @@ pub async fn ctr_task(s: &AppState) -> Result<i64, String> {
 pub async fn list_reports(State(s): State<AppState>, q: Params) -> Response {
     respond(
         async {
-            let p = params(q, &["limit", "starting_after", "type", "day"])?;
-            let limit = page_limit(&p)?;
+            let p = params(q, &["limit", "starting_after", "ending_before", "type", "day"])?;
+            let (cursor, limit) = paging(&p, ids::ReportId::PREFIX)?;
             let kind = match p.get("type") {
                 Some(v) => Some(ReportKind::parse(v).ok_or_else(|| {
                     ApiError::invalid(format!("type must be {}", ReportKind::names())).param("type")
@@ -615,8 +614,7 @@ pub async fn list_reports(State(s): State<AppState>, q: Params) -> Response {
                     return Err(ApiError::invalid("day must be YYYY-MM-DD").param("day"));
                 }
             }
-            let after = filter_id::<ids::ReportId>(&p, "starting_after")?;
-            let page = s.db.reports(kind, p.get("day").map(String::as_str), after.as_deref(), limit as i64).await?;
+            let page = s.db.reports(kind, p.get("day").map(String::as_str), &cursor, limit).await?;
             Ok(json!({"object": "list", "data": page.data.iter().map(report_json).collect::<Vec<_>>(), "has_more": page.has_more}))
         }
         .await,
@@ -674,7 +672,7 @@ pub async fn day_xml(State(s): State<AppState>, PathId(day): PathId) -> Response
         if day_bounds(&s, &day).is_none() {
             return Err(ApiError::invalid("day must be YYYY-MM-DD").param("day"));
         }
-        let list = s.db.reports(Some(ReportKind::Ctr), Some(&day), None, 10_000).await?.data;
+        let list = s.db.reports(Some(ReportKind::Ctr), Some(&day), &rialto_store::Cursor::First, 10_000).await?.data;
         if list.is_empty() {
             return Err(ApiError::not_found("CTR filing", &day));
         }
@@ -798,7 +796,7 @@ async fn evaluate_one(
 #[rustfmt::skip]
 pub const OPERATIONS: &[Operation] = &[
     Operation::new::<TypologiesView>(Verb::Get, "/v1/compliance/typologies", Read, "The AML typologies in force and their settings", handler!(typologies)),
-    Operation::new::<CaseList>(Verb::Get, "/v1/compliance/cases", Read, "The case queue, oldest first (filters: status, assignee, user_id)", handler!(list_cases)).queries(&["limit", "starting_after", "status", "assignee", "user_id"]),
+    Operation::new::<CaseList>(Verb::Get, "/v1/compliance/cases", Read, "The case queue, oldest first (filters: status, assignee, user_id)", handler!(list_cases)).queries(&["limit", "starting_after", "ending_before", "status", "assignee", "user_id"]),
     Operation::new::<CaseDetail>(Verb::Get, "/v1/compliance/cases/{id}", Read, "A case with its alerts (typology, evidence) and history", handler!(get_case)),
     Operation::new::<CaseView>(Verb::Post, "/v1/compliance/cases/{id}/assign", Review, "Assign a case to a reviewer (default: the caller)", handler!(assign)).body::<CaseAssign>().status(200),
     Operation::new::<CaseView>(Verb::Post, "/v1/compliance/cases/{id}/escalate", Review, "Escalate a case, saying why", handler!(escalate)).body::<CaseEscalate>().status(200),
@@ -807,7 +805,7 @@ pub const OPERATIONS: &[Operation] = &[
     Operation::new::<ReportView>(Verb::Post, "/v1/compliance/cases/{id}/sar", Review, "Draft a suspicious activity report from a case", handler!(draft_sar)).body::<SarDraft>().status(201),
     Operation::new::<ReportList>(Verb::Post, "/v1/compliance/ctr-filings", Review, "File a business day's currency transaction reports now (default: yesterday)", handler!(file_ctrs)).body::<CtrFiling>().status(200).without_idempotency(),
     Operation::new::<crate::contract::Status>(Verb::Get, "/v1/compliance/ctr-filings/{day}/fincen.xml", Read, "A day's CTRs as one FinCEN CTRX batch (XML)", handler!(day_xml)).text("application/xml"),
-    Operation::new::<ReportList>(Verb::Get, "/v1/compliance/reports", Read, "CTRs and SAR drafts, oldest first (filters: type, day)", handler!(list_reports)).queries(&["limit", "starting_after", "type", "day"]),
+    Operation::new::<ReportList>(Verb::Get, "/v1/compliance/reports", Read, "CTRs and SAR drafts, oldest first (filters: type, day)", handler!(list_reports)).queries(&["limit", "starting_after", "ending_before", "type", "day"]),
     Operation::new::<ReportView>(Verb::Get, "/v1/compliance/reports/{id}", Read, "A report", handler!(get_report)),
     Operation::new::<crate::contract::Status>(Verb::Get, "/v1/compliance/reports/{id}/fincen.xml", Read, "A report as a FinCEN batch of one (CTRX or SARX XML)", handler!(report_xml)).text("application/xml"),
 ];

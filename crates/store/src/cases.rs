@@ -8,7 +8,7 @@ use rialto_compliance::cases::{CaseStatus, Disposition};
 use rialto_compliance::reports::CashTransaction;
 use sqlx::Row;
 
-use crate::sql::Get;
+use crate::sql::{Get, Val};
 use crate::{Db, StoreError};
 
 /// A compliance case.
@@ -265,48 +265,26 @@ const MONITOR_FIRST_LOOKBACK_US: i64 = 7 * 86_400_000_000;
 const ACCEPTED: &str = "p.transfer_id IS NOT NULL AND p.status NOT IN ('failed', 'cancelled')";
 
 impl Db {
-    /// The case queue, oldest first, after `after` (a case id).
+    /// The case queue, oldest first (ids are time-ordered).
     pub async fn cases(
         &self,
         filter: &CaseFilter,
-        after: Option<&str>,
-        limit: i64,
+        cursor: &crate::Cursor,
+        limit: usize,
     ) -> Result<crate::Page<CaseRecord>, StoreError> {
-        let mut sql = format!("SELECT {CASE_COLUMNS} FROM compliance_cases WHERE 1 = 1");
-        let mut binds: Vec<String> = Vec::new();
-        let mut bind = |sql: &mut String, clause: &str, v: String| {
-            binds.push(v);
-            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
-        };
-        if let Some(s) = filter.status {
-            bind(&mut sql, " AND status = ?", s.as_str().to_string());
+        let mut conditions: Vec<(&str, Val)> = Vec::new();
+        if let Some(st) = filter.status {
+            conditions.push(("status = $?", Val::T(st.as_str().into())));
         }
         if let Some(a) = &filter.assignee {
-            bind(&mut sql, " AND assignee = ?", a.clone());
+            conditions.push(("assignee = $?", Val::T(a.clone())));
         }
         if let Some(u) = &filter.user_id {
-            bind(&mut sql, " AND user_id = ?", u.clone());
+            conditions.push(("user_id = $?", Val::T(u.clone())));
         }
-        if let Some(after) = after {
-            // Placeholders in the order they appear (SQLite's are positional).
-            let n = binds.len() + 1;
-            binds.extend([after.to_string(), after.to_string(), after.to_string()]);
-            sql.push_str(&format!(
-                " AND (opened_at > (SELECT opened_at FROM compliance_cases WHERE id = ${n}) OR \
-                 (opened_at = (SELECT opened_at FROM compliance_cases WHERE id = ${}) AND id > ${}))",
-                n + 1,
-                n + 2
-            ));
-        }
-        sql.push_str(&format!(" ORDER BY opened_at, id LIMIT {}", limit + 1));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(b);
-        }
-        let rows = q.fetch_all(self.pool()).await?;
-        let mut data: Vec<CaseRecord> = rows.iter().map(case_from_row).collect::<Result<_, _>>()?;
-        let has_more = data.len() as i64 > limit;
-        data.truncate(usize::try_from(limit).unwrap_or(0));
+        let select = format!("SELECT {CASE_COLUMNS} FROM compliance_cases");
+        let (rows, has_more) = crate::read::page_ordered(self, &select, "id", &conditions, cursor, limit, true).await?;
+        let data = rows.iter().map(case_from_row).collect::<Result<_, _>>()?;
         Ok(crate::Page { data, has_more })
     }
 
@@ -331,31 +309,25 @@ impl Db {
         rows.iter().map(note_from_row).collect()
     }
 
-    /// Reports of a kind (and day), oldest first, after `after` (a report id).
+    /// Reports of a kind (and day), oldest first (ids are time-ordered).
     pub async fn reports(
         &self,
         kind: Option<ReportKind>,
         day: Option<&str>,
-        after: Option<&str>,
-        limit: i64,
+        cursor: &crate::Cursor,
+        limit: usize,
     ) -> Result<crate::Page<ReportRecord>, StoreError> {
-        let sql = format!(
-            "SELECT * FROM compliance_reports WHERE ($1 = '' OR kind = $2) AND ($3 = '' OR day = $4) AND id > $5 \
-             ORDER BY id LIMIT {}",
-            limit + 1
-        );
-        let (kind, day) = (kind.map_or("", ReportKind::as_str).to_string(), day.unwrap_or("").to_string());
-        let rows = sqlx::query(&sql)
-            .bind(kind.clone())
-            .bind(kind)
-            .bind(day.clone())
-            .bind(day)
-            .bind(after.unwrap_or("").to_string())
-            .fetch_all(self.pool())
-            .await?;
-        let mut data: Vec<ReportRecord> = rows.iter().map(report_from_row).collect::<Result<_, _>>()?;
-        let has_more = data.len() as i64 > limit;
-        data.truncate(usize::try_from(limit).unwrap_or(0));
+        let mut conditions: Vec<(&str, Val)> = Vec::new();
+        if let Some(k) = kind {
+            conditions.push(("kind = $?", Val::T(k.as_str().into())));
+        }
+        if let Some(d) = day {
+            conditions.push(("day = $?", Val::T(d.to_string())));
+        }
+        let (rows, has_more) =
+            crate::read::page_ordered(self, "SELECT * FROM compliance_reports", "id", &conditions, cursor, limit, true)
+                .await?;
+        let data = rows.iter().map(report_from_row).collect::<Result<_, _>>()?;
         Ok(crate::Page { data, has_more })
     }
 

@@ -193,6 +193,11 @@ both!(typologies_fire_on_their_scenario_and_not_on_a_near_miss, fast, |app: App|
         queue["data"].as_array().unwrap().iter().map(|c| c["opened_at"].as_str().unwrap()).collect();
     assert!(opened.windows(2).all(|w| w[0] <= w[1]), "oldest first: {opened:?}");
     assert!(opened.len() >= 6);
+    let (first, second) = (queue["data"][0]["id"].as_str().unwrap(), queue["data"][1]["id"].as_str().unwrap());
+    let (_, next) = app.get(&format!("/v1/compliance/cases?status=open&limit=1&starting_after={first}")).await;
+    assert_eq!((next["data"][0]["id"].as_str(), next["has_more"].as_bool()), (Some(second), Some(true)), "{next}");
+    let (_, back) = app.get(&format!("/v1/compliance/cases?status=open&limit=1&ending_before={second}")).await;
+    assert_eq!((back["data"][0]["id"].as_str(), back["has_more"].as_bool()), (Some(first), Some(false)), "{back}");
     // Every alert is audited with the monitor's run, and published.
     assert!(!app.audit_at_least("action=compliance.monitor", 1).await.is_empty());
     let (_, events) = app.get("/v1/events?type=compliance_alert.created&limit=100").await;
