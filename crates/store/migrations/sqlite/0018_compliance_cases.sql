@@ -18,7 +18,8 @@ CREATE TABLE compliance_cases (
     closed_at BIGINT
 );
 CREATE UNIQUE INDEX compliance_cases_open_user ON compliance_cases (user_id) WHERE status <> 'closed';
-CREATE INDEX compliance_cases_queue ON compliance_cases (status, opened_at, id);
+CREATE INDEX compliance_cases_queue ON compliance_cases (status, id);
+CREATE INDEX compliance_cases_user ON compliance_cases (user_id, id);
 
 -- An alert: the typology, the payment that completed the pattern (none for a screening), the
 -- payments involved (`evidence`, JSON ids) and the figures seen (JSON). One per (typology,

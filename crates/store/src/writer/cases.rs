@@ -117,10 +117,12 @@ impl CaseCommand {
 pub(crate) async fn load(conn: &mut Conn, state: &mut State, payers: &BTreeSet<String>, k: &Keys) -> Result<(), Abort> {
     let kind = conn.kind();
     let ids: Vec<&str> = payers.iter().map(String::as_str).collect();
-    let closed = || vec![Val::T(CaseStatus::Closed.as_str().into())];
-    let holds =
-        format!("SELECT id, user_id FROM compliance_cases WHERE status <> {} AND hold = 1", placeholders(kind, 1, 1));
-    for r in conn.fetch_in_where(&holds, closed(), "user_id", &ids, "").await? {
+    // `status <> 'closed'` written out, so the partial index on open cases serves the query.
+    let holds = format!(
+        "SELECT id, user_id FROM compliance_cases WHERE status <> 'closed' AND hold = {}",
+        placeholders(kind, 1, 1)
+    );
+    for r in conn.fetch_in_where(&holds, vec![Val::I(1)], "user_id", &ids, "").await? {
         let (id, user): (String, String) = (crate::sql::Get::col(&r, "id")?, crate::sql::Get::col(&r, "user_id")?);
         state.aml_holds.insert(user, format!("open compliance case {id} holds this user's payments"));
     }
@@ -136,8 +138,8 @@ pub(crate) async fn load(conn: &mut Conn, state: &mut State, payers: &BTreeSet<S
     let ids: Vec<&str> = k.ids.iter().map(String::as_str).collect();
     let mut found = conn.fetch_in(&select, "id", &ids, lock).await?;
     let users: Vec<&str> = k.users.iter().map(String::as_str).collect();
-    let open = format!("{select} WHERE status <> {}", placeholders(kind, 1, 1));
-    found.extend(conn.fetch_in_where(&open, closed(), "user_id", &users, lock).await?);
+    let open = format!("{select} WHERE status <> 'closed' AND alerts < {}", placeholders(kind, 1, 1));
+    found.extend(conn.fetch_in_where(&open, vec![Val::I(i64::MAX)], "user_id", &users, lock).await?);
     for r in found {
         let c = crate::cases::case_from_row(&r)?;
         if c.status != CaseStatus::Closed {
