@@ -128,6 +128,13 @@ both!(typologies_fire_on_their_scenario_and_not_on_a_near_miss, fast, |app: App|
     pay(&app, &d, &d_acct, &e_acct, 10_000, json!({})).await;
     pay(&app, &e, &e_acct, &d_acct, 10_000, json!({})).await; // two accounts: not a cycle
     pay(&app, &q, &q_acct, &till, 100, json!({"counterparty": {"name": "Jean Dupont", "country": "FR"}})).await;
+    let nine = user(&app, "Nia Nine").await;
+    let nine_acct = owned(&app, &nine, 0).await;
+    let cashier = user(&app, "Cal Cashier").await;
+    for i in 0..9 {
+        let who = json!({"counterparty": {"name": format!("Payer Number{i}")}});
+        pay(&app, &cashier, &till, &nine_acct, 1_000, who).await; // nine payers in
+    }
 
     // Structuring: cash deposits within the band.
     let s = user(&app, "Sam Struct").await;
@@ -173,7 +180,14 @@ both!(typologies_fire_on_their_scenario_and_not_on_a_near_miss, fast, |app: App|
     alerted(&app, &r, "rapid_movement").await;
     alerted(&app, &uc, "round_tripping").await;
     alerted(&app, &h, "high_risk_country").await;
-    for (who, why) in [(&near, "near misses"), (&q, "half out again"), (&d, "back and forth"), (&e, "back and forth")] {
+    let near_misses = [
+        (&near, "near misses"),
+        (&q, "half out again"),
+        (&d, "back and forth"),
+        (&e, "back and forth"),
+        (&nine, "nine payers"),
+    ];
+    for (who, why) in near_misses {
         assert_eq!(typologies(&app, who).await, Vec::<String>::new(), "{why}");
     }
     // The alert's evidence names the payments; the case is in the queue, oldest first.
