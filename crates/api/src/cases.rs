@@ -29,9 +29,6 @@ use crate::AppState;
 /// Payments one monitor batch evaluates at most (one writer command).
 const MONITOR_BATCH_MAX: i64 = 500;
 
-/// Batches one monitor run goes through at most.
-const MONITOR_BATCHES_PER_RUN: usize = 10;
-
 /// Accounts the round-tripping search follows per hop at most.
 const ONWARD_FRONTIER_MAX: usize = 200;
 
@@ -688,17 +685,19 @@ pub async fn day_xml(State(s): State<AppState>, PathId(day): PathId) -> Response
 /// The monitor task: evaluates the typologies on payments committed since its last run and
 /// records the alerts (and the payments it evaluated) in one command.
 pub async fn monitor(s: &AppState) -> Result<i64, String> {
-    // Batch after batch until caught up (or ten batches: the next run goes on). The run's
-    // count is the payments evaluated.
+    // Batch after batch until caught up, for at most two intervals (the task's lease lasts
+    // three): under a sustained load the monitor keeps pace instead of evaluating one batch
+    // per interval. The run's count is the payments evaluated.
+    let budget = s.config.aml_monitor_interval * 2;
+    let started = std::time::Instant::now();
     let mut total = 0;
-    for _ in 0..MONITOR_BATCHES_PER_RUN {
+    loop {
         let (evaluated, _alerts) = monitor_batch(s).await?;
         total += evaluated;
-        if evaluated < MONITOR_BATCH_MAX {
-            break;
+        if evaluated < MONITOR_BATCH_MAX || started.elapsed() >= budget {
+            return Ok(total);
         }
     }
-    Ok(total)
 }
 
 /// One monitor batch: (payments evaluated, alerts raised).
@@ -759,10 +758,10 @@ async fn evaluate_one(
         .collect();
     // Round-tripping: hop by hop from the destination, within its window.
     let mut onward = Vec::new();
-    if cfg.round_tripping.enabled {
+    if cfg.round_tripping.applies(flow.amount) && flow.to_user.is_some() {
         let start = flow.at_us - cfg.round_tripping.window_seconds * 1_000_000;
         let mut seen: BTreeSet<String> = BTreeSet::from([flow.to_account.clone()]);
-        let mut frontier: BTreeSet<String> = if flow.to_user.is_some() { seen.clone() } else { BTreeSet::new() };
+        let mut frontier = seen.clone();
         for _ in 0..cfg.round_tripping.max_hops.saturating_sub(1) {
             if frontier.is_empty() {
                 break;

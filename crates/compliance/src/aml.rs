@@ -143,8 +143,17 @@ pub struct RoundTripping {
     pub max_hops: usize,
     /// Least share of the closing amount each hop carries, percent.
     pub min_percent: i64,
+    /// Least closing amount searched from, minor units (smaller payments are not followed).
+    pub min_amount: i64,
     /// Window.
     pub window_seconds: i64,
+}
+
+impl RoundTripping {
+    /// Whether a payment of `amount` is searched from.
+    pub fn applies(&self, amount: i64) -> bool {
+        self.enabled && amount >= self.min_amount
+    }
 }
 
 impl Default for RoundTripping {
@@ -154,6 +163,7 @@ impl Default for RoundTripping {
             action: AlertAction::Alert,
             max_hops: 4,
             min_percent: 80,
+            min_amount: 100_000,
             window_seconds: 7 * DAY,
         }
     }
@@ -302,8 +312,8 @@ impl Typologies {
             return Err("fan_in and fan_out need min_parties >= 2".into());
         }
         let t = &self.round_tripping;
-        if !(3..=6).contains(&t.max_hops) || !(1..=100).contains(&t.min_percent) {
-            return Err("round_tripping needs max_hops 3..=6 and min_percent 1..=100".into());
+        if !(3..=6).contains(&t.max_hops) || !(1..=100).contains(&t.min_percent) || t.min_amount < 0 {
+            return Err("round_tripping needs max_hops 3..=6, min_percent 1..=100 and min_amount >= 0".into());
         }
         if self.dormant_activity.dormant_days < 1 || self.dormant_activity.min_amount < 0 {
             return Err("dormant_activity needs dormant_days >= 1 and min_amount >= 0".into());
@@ -612,7 +622,7 @@ fn fan_out(cfg: &Typologies, current: &Flow, cx: &Context<'_>) -> Option<Alert> 
 
 fn round_tripping(cfg: &Typologies, current: &Flow, cx: &Context<'_>) -> Option<Alert> {
     let t = &cfg.round_tripping;
-    if !t.enabled || current.from_account == current.to_account {
+    if !t.applies(current.amount) || current.from_account == current.to_account {
         return None;
     }
     let mut by_from: HashMap<&str, Vec<&Flow>> = HashMap::new();
@@ -824,7 +834,8 @@ mod tests {
 
     #[test]
     fn round_tripping_finds_a_cycle_through_intermediaries_in_time_order() {
-        let cfg = Typologies::default();
+        let mut cfg = Typologies::default();
+        cfg.round_tripping.min_amount = 5_000;
         // a -> b -> c, then c pays a: a cycle of three accounts.
         let onward = [flow("ab", T0, 10_000, "ua", "a", "b"), flow("bc", T0 + H, 9_500, "ub", "b", "c")];
         let cx = Context { onward: &onward, payer_since_us: T0, ..Context::default() };
@@ -838,6 +849,10 @@ mod tests {
         let small = [flow("ab", T0, 1_000, "ua", "a", "b"), flow("bc", T0 + H, 9_500, "ub", "b", "c")];
         let cx = Context { onward: &small, payer_since_us: T0, ..Context::default() };
         assert!(only(&cfg, &flow("ca", T0 + 2 * H, 9_000, "uc", "c", "a"), &cx, Typology::RoundTripping).is_none());
+        let onward = [flow("ab", T0, 10_000, "ua", "a", "b"), flow("bc", T0 + H, 9_500, "ub", "b", "c")];
+        let cx = Context { onward: &onward, payer_since_us: T0, ..Context::default() };
+        let small = flow("ca", T0 + 2 * H, 4_000, "uc", "c", "a");
+        assert!(only(&cfg, &small, &cx, Typology::RoundTripping).is_none(), "under min_amount: not followed");
         let back = [flow("ab", T0, 10_000, "ua", "a", "b")];
         let cx = Context { onward: &back, payer_since_us: T0, ..Context::default() };
         assert!(only(&cfg, &flow("ba", T0 + H, 10_000, "ub", "b", "a"), &cx, Typology::RoundTripping).is_none());

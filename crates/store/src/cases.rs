@@ -403,21 +403,17 @@ impl Db {
 
     /// When a user last paid before `before` (any age), and when the user joined.
     pub async fn payer_history(&self, user_id: &str, before: i64) -> Result<(Option<i64>, i64), StoreError> {
-        let previous: Option<i64> = sqlx::query(
-            "SELECT MAX(created_at) AS t FROM payments p WHERE p.user_id = $1 AND p.created_at < $2 AND \
-             p.transfer_id IS NOT NULL",
+        let row = sqlx::query(
+            "SELECT (SELECT MAX(created_at) FROM payments p WHERE p.user_id = $1 AND p.created_at < $2 AND \
+             p.transfer_id IS NOT NULL) AS previous, (SELECT created_at FROM users WHERE id = $3) AS since",
         )
         .bind(user_id.to_string())
         .bind(before)
+        .bind(user_id.to_string())
         .fetch_one(self.pool())
-        .await?
-        .try_get("t")?;
-        let since: Option<i64> = sqlx::query("SELECT created_at FROM users WHERE id = $1")
-            .bind(user_id.to_string())
-            .fetch_optional(self.pool())
-            .await?
-            .map(|r| r.try_get("created_at"))
-            .transpose()?;
+        .await?;
+        let previous: Option<i64> = row.try_get("previous")?;
+        let since: Option<i64> = row.try_get("since")?;
         Ok((previous, since.unwrap_or(before)))
     }
 

@@ -164,10 +164,10 @@ both!(typologies_fire_on_their_scenario_and_not_on_a_near_miss, fast, |app: App|
     pay(&app, &r, &r_acct, &till, 950_000, json!({})).await;
     // Round-tripping: a -> b -> c -> a.
     let (ua, ub, uc) = (user(&app, "Ann Cycle").await, user(&app, "Ben Cycle").await, user(&app, "Cat Cycle").await);
-    let (a, bb, c) = (owned(&app, &ua, 100_000).await, owned(&app, &ub, 0).await, owned(&app, &uc, 0).await);
-    pay(&app, &ua, &a, &bb, 50_000, json!({})).await;
-    pay(&app, &ub, &bb, &c, 48_000, json!({})).await;
-    pay(&app, &uc, &c, &a, 45_000, json!({})).await;
+    let (a, bb, c) = (owned(&app, &ua, 1_000_000).await, owned(&app, &ub, 0).await, owned(&app, &uc, 0).await);
+    pay(&app, &ua, &a, &bb, 500_000, json!({})).await;
+    pay(&app, &ub, &bb, &c, 480_000, json!({})).await;
+    pay(&app, &uc, &c, &a, 450_000, json!({})).await;
     // High-risk country: a counterparty in Iran.
     let h = user(&app, "Hal Risk").await;
     let h_acct = owned(&app, &h, 10_000).await;
