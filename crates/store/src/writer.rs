@@ -663,7 +663,9 @@ fn keys_of(commands: &[&Command]) -> Keys {
     while i < all.len() {
         if let Command::Screened(inner, s) = all[i] {
             k.ledger.users.insert(s.user_id.clone());
-            k.compliance.cases.users.insert(s.user_id.clone());
+            if s.status != rialto_payments::ScreeningStatus::Clear {
+                k.compliance.cases.users.insert(s.user_id.clone());
+            }
             all.push(inner);
         }
         i += 1;

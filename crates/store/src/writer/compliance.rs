@@ -66,10 +66,12 @@ pub(crate) fn keys<'a>(commands: impl Iterator<Item = &'a Command> + Clone, k: &
     for c in commands {
         match c {
             Command::Case(c) => c.keys(&mut k.cases),
-            Command::Screen(s) => {
+            // Only a screening that matched can raise an alert (a re-screening run is mostly
+            // clear users: they need no case loaded or locked).
+            Command::Screen(s) if s.status != ScreeningStatus::Clear => {
                 k.cases.users.insert(s.user_id.clone());
             }
-            Command::Clear { clearance, .. } => {
+            Command::Clear { clearance, screening } if screening.status != ScreeningStatus::Clear => {
                 k.cases.users.insert(clearance.user_id.clone());
             }
             _ => {}
