@@ -630,8 +630,12 @@ pub async fn get_report(State(s): State<AppState>, PathId(id): PathId) -> Respon
     )
 }
 
-fn xml(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "application/xml")], body).into_response()
+/// An XML answer, or the error.
+fn xml(result: Result<String, ApiError>) -> Response {
+    match result {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/xml")], body).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 fn batch_xml(s: &AppState, list: &[ReportRecord]) -> Result<String, ApiError> {
@@ -657,10 +661,7 @@ pub async fn report_xml(State(s): State<AppState>, PathId(id): PathId) -> Respon
         batch_xml(&s, &[r])
     }
     .await;
-    match result {
-        Ok(body) => xml(body),
-        Err(e) => e.into_response(),
-    }
+    xml(result)
 }
 
 /// `GET /v1/compliance/ctr-filings/{day}/fincen.xml`: a day's CTRs as one FinCEN batch.
@@ -676,10 +677,7 @@ pub async fn day_xml(State(s): State<AppState>, PathId(day): PathId) -> Response
         batch_xml(&s, &list)
     }
     .await;
-    match result {
-        Ok(body) => xml(body),
-        Err(e) => e.into_response(),
-    }
+    xml(result)
 }
 
 /// The monitor task: evaluates the typologies on payments committed since its last run and

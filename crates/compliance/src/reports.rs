@@ -9,7 +9,7 @@
 //! total suspicious amount), `PartyCount` the persons reported (CTR: parties of type 50; SAR:
 //! subjects, type 33), `ActivityCount` the reports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use quick_xml::escape::escape;
 use serde::{Deserialize, Serialize};
@@ -302,9 +302,43 @@ impl Xml {
         self.close("Party");
     }
 
-    fn finish(self) -> String {
-        self.out
+    /// The institution (30), where the activity happened (34: the same institution), and its
+    /// contact for assistance (8): the same for both forms.
+    fn institution(&mut self, f: &Filer) {
+        for code in ["30", "34"] {
+            self.open("Party");
+            self.leaf("ActivityPartyTypeCode", code);
+            self.leaf("PrimaryRegulatorTypeCode", &f.regulator);
+            self.name(Some("L"), &f.name);
+            self.filer_address(f);
+            self.identification("2", &f.tin);
+            self.organization(f);
+            self.close("Party");
+        }
+        self.open("Party");
+        self.leaf("ActivityPartyTypeCode", "8");
+        self.name(Some("L"), &f.contact);
+        self.phone(&f.phone);
+        self.close("Party");
     }
+
+    /// A reported person's phone, when what is kept has digits in it.
+    fn subject_phone(&mut self, s: &Subject) {
+        if let Some(p) = s.phone.as_deref().filter(|p| p.chars().any(|c| c.is_ascii_digit())) {
+            self.phone(p);
+        }
+    }
+}
+
+/// A whole batch: the envelope with its attributes (`TotalAmount`, counts), the form code,
+/// then the activities `write` adds.
+fn batch(form: &str, attributes: &str, write: impl FnOnce(&mut Xml)) -> String {
+    let mut x = Xml::new();
+    x.out.push_str(&format!("<fc2:EFilingBatchXML xmlns:fc2=\"www.fincen.gov/base\" {attributes}>"));
+    x.leaf("FormTypeCode", form);
+    write(&mut x);
+    x.out.push_str("</fc2:EFilingBatchXML>\n");
+    x.out
 }
 
 /// The CTR batch of a set of reports (`FormTypeCode` `CTRX`), filed on `filing_day`
@@ -312,18 +346,12 @@ impl Xml {
 /// digits.
 pub fn ctr_batch_xml(reports: &[Ctr], filer: &Filer, filing_day: &str, exponent: u8) -> String {
     let total: i64 = reports.iter().map(|r| whole_units(r.cash_in, exponent) + whole_units(r.cash_out, exponent)).sum();
-    let mut x = Xml::new();
-    x.out.push_str(&format!(
-        "<fc2:EFilingBatchXML xmlns:fc2=\"www.fincen.gov/base\" TotalAmount=\"{total}\" PartyCount=\"{}\" ActivityCount=\"{}\">",
-        reports.len(),
-        reports.len()
-    ));
-    x.leaf("FormTypeCode", "CTRX");
-    for r in reports {
-        ctr_activity(&mut x, r, filer, filing_day, exponent);
-    }
-    x.out.push_str("</fc2:EFilingBatchXML>\n");
-    x.finish()
+    let n = reports.len();
+    batch("CTRX", &format!("TotalAmount=\"{total}\" PartyCount=\"{n}\" ActivityCount=\"{n}\""), |x| {
+        for r in reports {
+            ctr_activity(x, r, filer, filing_day, exponent);
+        }
+    })
 }
 
 fn ctr_activity(x: &mut Xml, r: &Ctr, f: &Filer, filing_day: &str, exponent: u8) {
@@ -335,22 +363,7 @@ fn ctr_activity(x: &mut Xml, r: &Ctr, f: &Filer, filing_day: &str, exponent: u8)
     x.leaf("InitialReportIndicator", "Y");
     x.close("ActivityAssociation");
     x.transmitter(f);
-    // The reporting institution (30) and where the transactions happened (34).
-    for code in ["30", "34"] {
-        x.open("Party");
-        x.leaf("ActivityPartyTypeCode", code);
-        x.leaf("PrimaryRegulatorTypeCode", &f.regulator);
-        x.name(Some("L"), &f.name);
-        x.filer_address(f);
-        x.identification("2", &f.tin);
-        x.organization(f);
-        x.close("Party");
-    }
-    x.open("Party");
-    x.leaf("ActivityPartyTypeCode", "8");
-    x.name(Some("L"), &f.contact);
-    x.phone(&f.phone);
-    x.close("Party");
+    x.institution(f);
     let (cash_in, cash_out) = (whole_units(r.cash_in, exponent), whole_units(r.cash_out, exponent));
     ctr_person(x, r, (cash_in, cash_out));
     x.open("CurrencyTransactionActivity");
@@ -397,9 +410,7 @@ fn ctr_person(x: &mut Xml, r: &Ctr, (cash_in, cash_out): (i64, i64)) {
     x.leaf("UnknownGenderIndicator", "Y");
     x.person_name(Some("L"), &r.subject.name);
     x.unknown_address();
-    if let Some(p) = r.subject.phone.as_deref().filter(|p| p.chars().any(|c| c.is_ascii_digit())) {
-        x.phone(p);
-    }
+    x.subject_phone(&r.subject);
     x.open("PartyIdentification");
     x.leaf("IdentificationPresentUnknownIndicator", "Y");
     x.leaf("TINUnknownIndicator", "Y");
@@ -409,15 +420,12 @@ fn ctr_person(x: &mut Xml, r: &Ctr, (cash_in, cash_out): (i64, i64)) {
         x.leaf("ElectronicAddressText", &clean(e, 517));
         x.close("ElectronicAddress");
     }
-    let mut accounts: BTreeMap<(&str, bool), ()> = BTreeMap::new();
-    for t in &r.transactions {
-        accounts.insert((&t.account_id, t.inbound), ());
-    }
-    for (account, inbound) in accounts.keys().take(198) {
+    let accounts: BTreeSet<(&str, bool)> = r.transactions.iter().map(|t| (t.account_id.as_str(), t.inbound)).collect();
+    for (account, inbound) in accounts.into_iter().take(198) {
         x.open("Account");
         x.leaf("AccountNumberText", &clean(account, 40));
         x.open("PartyAccountAssociation");
-        x.leaf("PartyAccountAssociationTypeCode", if *inbound { "8" } else { "9" });
+        x.leaf("PartyAccountAssociationTypeCode", if inbound { "8" } else { "9" });
         x.close("PartyAccountAssociation");
         x.close("Account");
     }
@@ -430,19 +438,15 @@ const NARRATIVE_BLOCK: usize = 4_000;
 /// The SAR batch of a set of drafts (`FormTypeCode` `SARX`), filed on `filing_day`.
 pub fn sar_batch_xml(reports: &[Sar], filer: &Filer, filing_day: &str, exponent: u8) -> String {
     let total: i64 = reports.iter().map(|r| whole_units(r.amount, exponent)).sum();
-    let mut x = Xml::new();
-    x.out.push_str(&format!(
-        "<fc2:EFilingBatchXML xmlns:fc2=\"www.fincen.gov/base\" TotalAmount=\"{total}\" PartyCount=\"{}\" \
-         ActivityCount=\"{}\" ActivityAttachmentCount=\"0\" AttachmentCount=\"0\">",
-        reports.len(),
-        reports.len()
-    ));
-    x.leaf("FormTypeCode", "SARX");
-    for r in reports {
-        sar_activity(&mut x, r, filer, filing_day, exponent);
-    }
-    x.out.push_str("</fc2:EFilingBatchXML>\n");
-    x.finish()
+    let n = reports.len();
+    let attributes = format!(
+        "TotalAmount=\"{total}\" PartyCount=\"{n}\" ActivityCount=\"{n}\" ActivityAttachmentCount=\"0\" AttachmentCount=\"0\""
+    );
+    batch("SARX", &attributes, |x| {
+        for r in reports {
+            sar_activity(x, r, filer, filing_day, exponent);
+        }
+    })
 }
 
 fn sar_activity(x: &mut Xml, r: &Sar, f: &Filer, filing_day: &str, exponent: u8) {
@@ -452,28 +456,13 @@ fn sar_activity(x: &mut Xml, r: &Sar, f: &Filer, filing_day: &str, exponent: u8)
     x.leaf("InitialReportIndicator", "Y");
     x.close("ActivityAssociation");
     x.transmitter(f);
-    // The filing institution (30) and where the activity happened (34).
-    for code in ["30", "34"] {
-        x.open("Party");
-        x.leaf("ActivityPartyTypeCode", code);
-        x.leaf("PrimaryRegulatorTypeCode", &f.regulator);
-        x.name(Some("L"), &f.name);
-        x.filer_address(f);
-        x.identification("2", &f.tin);
-        x.organization(f);
-        x.close("Party");
-    }
-    x.open("Party");
-    x.leaf("ActivityPartyTypeCode", "8");
-    x.name(Some("L"), &f.contact);
-    x.phone(&f.phone);
-    x.close("Party");
+    x.institution(f);
     sar_subject(x, r, f);
     x.open("SuspiciousActivity");
     x.leaf("SuspiciousActivityFromDateText", &compact(&r.from_day));
     x.leaf("SuspiciousActivityToDateText", &compact(&r.to_day));
     x.leaf("TotalSuspiciousAmountText", &whole_units(r.amount, exponent).to_string());
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for (kind, subtype, other) in r.classifications.iter().filter(|c| seen.insert(c.1)) {
         x.open("SuspiciousActivityClassification");
         if let Some(text) = other {
@@ -507,9 +496,7 @@ fn sar_subject(x: &mut Xml, r: &Sar, f: &Filer) {
     x.leaf("UnknownGenderIndicator", "Y");
     x.person_name(Some("L"), &r.subject.name);
     x.unknown_address();
-    if let Some(p) = r.subject.phone.as_deref().filter(|p| p.chars().any(|c| c.is_ascii_digit())) {
-        x.phone(p);
-    }
+    x.subject_phone(&r.subject);
     x.open("PartyIdentification");
     x.leaf("TINUnknownIndicator", "Y");
     x.close("PartyIdentification");
