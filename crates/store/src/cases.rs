@@ -381,24 +381,12 @@ impl Db {
         since: i64,
         until: i64,
     ) -> Result<Vec<Flow>, StoreError> {
-        let mut out = Vec::new();
-        let ids: Vec<&String> = accounts.iter().collect();
-        for chunk in ids.chunks(500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-            let sql = format!(
-                "{FLOW_SELECT} WHERE p.created_at > $1 AND p.created_at <= $2 AND {ACCEPTED} AND {column} IN ({}) \
-                 ORDER BY p.created_at DESC LIMIT {FLOWS_PER_READ_MAX}",
-                list.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(since).bind(until);
-            for id in chunk {
-                q = q.bind((*id).clone());
-            }
-            for r in q.fetch_all(self.pool()).await? {
-                out.push(flow_from_row(&r)?);
-            }
-        }
-        Ok(out)
+        let ids: Vec<&str> = accounts.iter().map(String::as_str).collect();
+        let select = format!("{FLOW_SELECT} WHERE p.created_at > $1 AND p.created_at <= $2 AND {ACCEPTED}");
+        let suffix = format!(" ORDER BY p.created_at DESC LIMIT {FLOWS_PER_READ_MAX}");
+        let rows =
+            crate::read::fetch_in(self, &select, &[Val::I(since), Val::I(until)], (column, &ids), &suffix).await?;
+        rows.iter().map(flow_from_row).collect()
     }
 
     /// When a user last paid before `before` (any age), and when the user joined.
@@ -424,23 +412,13 @@ impl Db {
         since: i64,
     ) -> Result<HashMap<(String, Typology), i64>, StoreError> {
         let mut out = HashMap::new();
-        let ids: Vec<&String> = users.iter().collect();
-        for chunk in ids.chunks(500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT user_id, typology, MAX(occurred_at) AS t FROM compliance_alerts WHERE occurred_at > $1 \
-                 AND user_id IN ({}) GROUP BY user_id, typology",
-                list.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(since);
-            for id in chunk {
-                q = q.bind((*id).clone());
-            }
-            for r in q.fetch_all(self.pool()).await? {
-                let t: String = r.try_get("typology")?;
-                if let Some(t) = Typology::parse(&t) {
-                    out.insert((r.try_get("user_id")?, t), r.try_get("t")?);
-                }
+        let ids: Vec<&str> = users.iter().map(String::as_str).collect();
+        let select = "SELECT user_id, typology, MAX(occurred_at) AS t FROM compliance_alerts WHERE occurred_at > $1";
+        let suffix = " GROUP BY user_id, typology";
+        for r in crate::read::fetch_in(self, select, &[Val::I(since)], ("user_id", &ids), suffix).await? {
+            let t: String = r.try_get("typology")?;
+            if let Some(t) = Typology::parse(&t) {
+                out.insert((r.try_get("user_id")?, t), r.try_get("t")?);
             }
         }
         Ok(out)

@@ -92,6 +92,27 @@ pub(crate) async fn page_ordered(
     Ok((rows, has_more))
 }
 
+/// The rows of `select` whose `column` is one of `ids`, on the read pool: `select` may have its
+/// own `WHERE` over `fixed` (`$1` to `$k`; the id condition is joined with `AND`), `suffix`
+/// (grouping, ordering, a limit per chunk) takes no parameters. In chunks of 500 ids.
+pub(crate) async fn fetch_in(
+    db: &Db,
+    select: &str,
+    fixed: &[Val],
+    (column, ids): (&str, &[&str]),
+    suffix: &str,
+) -> Result<Vec<AnyRow>, StoreError> {
+    let join = if fixed.is_empty() { "WHERE" } else { "AND" };
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", fixed.len() + i + 1)).collect();
+        let sql = format!("{select} {join} {column} IN ({}){suffix}", marks.join(", "));
+        let vals = fixed.iter().cloned().chain(chunk.iter().map(|id| Val::T((*id).to_string())));
+        out.extend(sqlx::query_with(&sql, args(vals)?).fetch_all(db.pool()).await?);
+    }
+    Ok(out)
+}
+
 fn cursor_val(key: &str, k: &str) -> Val {
     if key == "seq" {
         Val::I(k.parse().unwrap_or(0))

@@ -206,20 +206,9 @@ impl Db {
 
     /// Last screenings of many users, by user id.
     pub async fn screenings(&self, user_ids: &[String]) -> Result<HashMap<String, ScreeningRecord>, StoreError> {
-        let mut out = HashMap::new();
-        for chunk in user_ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT * FROM sanctions_screenings WHERE id IN ({})", marks.join(", "));
-            let mut q = sqlx::query(&sql);
-            for id in chunk {
-                q = q.bind(id.clone());
-            }
-            for r in q.fetch_all(self.pool()).await? {
-                let s = screening_from_row(&r)?;
-                out.insert(s.user_id.clone(), s);
-            }
-        }
-        Ok(out)
+        let ids: Vec<&str> = user_ids.iter().map(String::as_str).collect();
+        let rows = crate::read::fetch_in(self, "SELECT * FROM sanctions_screenings", &[], ("id", &ids), "").await?;
+        rows.iter().map(|r| screening_from_row(r).map(|s| (s.user_id.clone(), s))).collect()
     }
 
     /// A user's clearances, oldest first.
