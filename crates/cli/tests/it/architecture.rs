@@ -31,6 +31,10 @@ const RULES: &[(&str, &[&[&str]])] = &[
     // Compliance plugs into the payments' `ComplianceGate`; it parses the lists' bytes but
     // opens no file, socket or database.
     ("rialto-compliance", &[DRIVERS, RUNTIME, NET, &["rialto-risk", "rialto-engine", "rialto-store"]]),
+    (
+        "rialto-recon",
+        &[DRIVERS, RUNTIME, NET, &["rialto-payments", "rialto-risk", "rialto-compliance", "rialto-engine", "rialto-store"]],
+    ),
     // The engine runs the batch loop on tokio and knows storage and the domains only through
     // its `Backend` trait.
     (
