@@ -142,6 +142,10 @@ impl From<&CommandError> for ApiError {
             | CommandError::KycDocumentNotFound(_)
             | CommandError::CaseNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
             CommandError::CaseState(_) => ApiError::new(S::CONFLICT, "case_state", msg),
+            CommandError::ReconNotFound(_) => ApiError::new(S::NOT_FOUND, "not_found", msg),
+            CommandError::ReconState(_) => ApiError::new(S::CONFLICT, "reconciliation_state", msg),
+            CommandError::ReconInvalid(_) => ApiError::new(S::UNPROCESSABLE_ENTITY, "statement_invalid", msg),
+            CommandError::ReconConflict(_) => ApiError::new(S::CONFLICT, "statement_conflict", msg),
             CommandError::InvalidStateTransition { .. } => ApiError::new(S::CONFLICT, "invalid_state_transition", msg),
             CommandError::RefundExceedsPayment { .. } => {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "refund_exceeds_payment", msg).param("amount")

@@ -18,6 +18,7 @@ pub mod models;
 mod payments;
 pub mod permissions;
 pub mod present;
+pub mod recon;
 pub mod refusals;
 pub mod risk;
 pub mod routes;
@@ -193,6 +194,7 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
         sanctions::OPERATIONS,
         kyc::OPERATIONS,
         cases::OPERATIONS,
+        recon::OPERATIONS,
     ]
     .into_iter()
     .flatten()

@@ -441,6 +441,14 @@ pub fn output(o: &Output) -> Value {
         Output::Reports(list) => {
             Ok(json!({"object": "list", "data": list.iter().map(report_json).collect::<Vec<_>>(), "has_more": false}))
         }
+        Output::ReconAccount(a) => Ok(recon_account_json(a)),
+        Output::ReconStatements(list) => Ok(json!({
+            "object": "list",
+            "data": list.iter().map(statement_json).collect::<Vec<_>>(),
+            "has_more": false,
+        })),
+        Output::ReconRun(r) => Ok(recon_run_json(r)),
+        Output::ReconMatch(m) => Ok(recon_match_json(m)),
         Output::Recorded => Ok(json!({"object": "audit_record"})),
     };
     value.unwrap_or(Value::Null)
@@ -961,5 +969,81 @@ pub fn report_json(r: &rialto_store::ReportRecord) -> Value {
         "id": r.id, "object": "compliance_report", "type": r.kind.as_str(), "user_id": r.user_id, "case_id": r.case_id,
         "day": r.day, "currency": r.currency, "amount": r.amount, "data": r.data, "created_by": r.created_by,
         "created_at": time_text(r.created_at_us),
+    })
+}
+
+/// A mirror account's reconciliation settings.
+pub fn recon_account_json(a: &rialto_store::ReconAccount) -> Value {
+    let rules: Value = serde_json::from_str(&a.rules_json).unwrap_or(Value::Null);
+    let mapping: Value = a.csv_mapping.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or(Value::Null);
+    json!({
+        "object": "reconciliation_account", "account_id": a.account_id, "bank_account": a.bank_account,
+        "currency": a.currency.code(), "normal_balance": a.normal_balance.as_str(), "fees_account_id": a.fees_account_id,
+        "write_off_max": a.write_off_max, "rules": rules, "csv_mapping": mapping,
+        "created_at": time_text(a.created_at_us), "updated_at": time_text(a.updated_at_us),
+    })
+}
+
+fn balance_json(b: Option<rialto_recon::Balance>) -> Value {
+    b.map_or(Value::Null, |b| json!({"amount": b.amount, "currency": b.currency.code(), "date": b.date.to_string()}))
+}
+
+/// An imported statement.
+pub fn statement_json(s: &rialto_store::StatementRecord) -> Value {
+    json!({
+        "id": s.id, "object": "statement", "account_id": s.account_id, "account": s.bank_account,
+        "format": s.format, "version": s.version, "statement_id": s.statement_ref, "sequence": s.sequence, "page": s.page,
+        "from_date": s.from_date.to_string(), "to_date": s.to_date.to_string(),
+        "opening": balance_json(s.opening), "closing": balance_json(s.closing),
+        "lines": s.line_count, "booked_total": s.booked_total, "adds_up": s.adds_up, "problems": s.problems,
+        "sequence_status": s.sequence_status, "sequence_note": s.sequence_note, "source": s.source,
+        "already_imported": s.already_imported, "created_by": s.created_by, "created_at": time_text(s.created_at_us),
+    })
+}
+
+/// A statement line.
+pub fn statement_line_json(l: &rialto_store::LineRecord) -> Value {
+    let x = &l.line;
+    let day = |d: Option<rialto_recon::Date>| d.map(|d| d.to_string());
+    json!({
+        "id": l.id, "object": "statement_line", "statement_id": l.statement_id, "index": l.idx, "amount": x.amount,
+        "currency": x.currency.code(), "booking_date": day(x.booking_date), "value_date": day(x.value_date),
+        "status": x.status.as_str(), "reversal": x.reversal, "end_to_end_id": x.end_to_end_id,
+        "servicer_reference": x.servicer_ref, "customer_reference": x.customer_ref, "remittance_information": x.remittance,
+        "counterparty": x.counterparty, "counterparty_account": x.counterparty_account, "bank_transaction_code": x.bank_code,
+        "batch_count": x.batch_count, "match_id": l.match_id,
+    })
+}
+
+/// A reconciliation match.
+pub fn recon_match_json(m: &rialto_store::MatchRecord) -> Value {
+    json!({
+        "id": m.id, "object": "reconciliation_match", "account_id": m.account_id, "run_id": m.run_id, "rule": m.rule,
+        "outcome": m.outcome, "status": m.status, "confidence": m.confidence, "difference": m.difference,
+        "reason": m.reason, "line_ids": m.line_ids, "entry_seqs": m.entry_seqs, "line_date": m.line_date.to_string(),
+        "resolution": m.resolution, "adjustment": m.adjustment, "journal_entry_id": m.journal_entry_id, "note": m.note,
+        "created_by": m.created_by, "created_at": time_text(m.created_at_us), "updated_at": time_text(m.updated_at_us),
+    })
+}
+
+/// A reconciliation run.
+pub fn recon_run_json(r: &rialto_store::RunRecord) -> Value {
+    let count = |k: &str| r.counts.get(k).and_then(|v| v["count"].as_i64()).unwrap_or(0);
+    let lines: i64 = r
+        .counts
+        .as_object()
+        .map(|o| o.iter().filter(|(k, _)| k.starts_with("lines_")).filter_map(|(_, v)| v["count"].as_i64()).sum())
+        .unwrap_or(0);
+    let settled = count("lines_matched")
+        + r.counts.as_object().map_or(0, |o| {
+            o.iter().filter(|(k, _)| k.starts_with("lines_resolved_")).filter_map(|(_, v)| v["count"].as_i64()).sum()
+        });
+    let pct = if lines == 0 { Value::Null } else { json!((settled * 10_000 / lines) as f64 / 100.0) };
+    json!({
+        "id": r.id, "object": "reconciliation_run", "account_id": r.account_id, "triggered_by": r.triggered_by,
+        "from_date": r.from_date.map(|d| d.to_string()), "to_date": r.to_date.map(|d| d.to_string()),
+        "counts": r.counts, "lines_considered": lines, "reconciled_percent": pct,
+        "statement_balance": r.statement_balance, "ledger_balance": r.ledger_balance, "adjustments": r.adjustments,
+        "drift": r.drift, "created_by": r.created_by, "created_at": time_text(r.created_at_us),
     })
 }

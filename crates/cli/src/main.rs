@@ -4,6 +4,7 @@
 mod bench;
 mod limits;
 mod model;
+mod recon;
 mod sanctions;
 
 use std::net::SocketAddr;
@@ -224,6 +225,9 @@ enum Cmd {
     /// Sanctions lists.
     #[command(subcommand)]
     Sanctions(SanctionsCmd),
+    /// Bank statement reconciliation.
+    #[command(subcommand)]
+    Recon(recon::Cmd),
 }
 
 #[derive(Subcommand)]
@@ -446,10 +450,8 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
         Cmd::Sanctions(SanctionsCmd::Evaluate(args)) => sanctions::evaluate(&args),
-        Cmd::Sanctions(SanctionsCmd::Import(args)) => {
-            let db = open(&args.db).await?;
-            sanctions::import(args, db).await
-        }
+        Cmd::Recon(c) => recon::dispatch(c).await,
+        Cmd::Sanctions(SanctionsCmd::Import(args)) => sanctions::import(open(&args.db).await?, args).await,
         Cmd::Model(ModelCmd::Features { db, from, to, risk_time_zone, out }) => {
             let parse = |t: &str| -> anyhow::Result<i64> {
                 let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)

@@ -28,7 +28,7 @@ pub struct ImportArgs {
 }
 
 /// Reads a file in chunks, drawing a bar on stderr when it is a terminal.
-fn read_with_progress(path: &PathBuf, done: &mut u64, total: u64) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_with_progress(path: &PathBuf, done: &mut u64, total: u64) -> anyhow::Result<Vec<u8>> {
     let mut file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut out = Vec::new();
     let mut chunk = vec![0u8; 256 * 1024];
@@ -57,7 +57,7 @@ fn read_with_progress(path: &PathBuf, done: &mut u64, total: u64) -> anyhow::Res
 }
 
 /// Runs the import.
-pub async fn import(args: ImportArgs, db: Db) -> anyhow::Result<ExitCode> {
+pub async fn import(db: Db, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let source = Source::parse(&args.source).ok_or_else(|| anyhow::anyhow!("--source must be ofac or un"))?;
     let total: u64 = args.paths.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
     let mut done = 0;

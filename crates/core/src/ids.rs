@@ -135,6 +135,14 @@ define_ids! {
     CaseNoteId = "cnt", "case note";
     /// A regulatory report (CTR, SAR).
     ReportId = "rpt", "compliance report";
+    /// An imported bank statement.
+    StatementId = "rst", "statement";
+    /// A line of an imported bank statement.
+    StatementLineId = "rsl", "statement line";
+    /// A reconciliation match (lines paired with ledger entries).
+    ReconMatchId = "rcm", "reconciliation match";
+    /// A reconciliation run.
+    ReconRunId = "rcr", "reconciliation run";
 }
 
 /// A new id of kind `I`, as the text that is stored (while records still hold ids as text).

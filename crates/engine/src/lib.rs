@@ -53,6 +53,8 @@ pub const LOCK_ORDER: &[&str] = &[
     // Compliance cases named or open for a user getting an alert (PostgreSQL: an advisory
     // lock per such user first).
     "compliance_cases",
+    // Mirror accounts being reconciled (their settings rows).
+    "recon_accounts",
     // The outbox and audit chain head, last: it serialises every batch's append.
     "ledger_heads",
 ];

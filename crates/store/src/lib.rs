@@ -14,6 +14,7 @@ mod keys;
 mod kyc;
 mod outbox;
 mod read;
+mod recon;
 mod records;
 mod sanctions;
 mod sql;
@@ -29,6 +30,7 @@ pub use keys::{generate_api_key, hash_secret, ApiKey, Role};
 pub use kyc::KycDocument;
 pub use outbox::{AuditFilter, AuditRecord, AuditReport, EventRecord};
 pub use read::{Cursor, Page, TransferFilter};
+pub use recon::{LineRecord, MatchFilter, MatchRecord, NormalBalance, ReconAccount, RunRecord, StatementRecord};
 pub use records::{
     context_from_json, context_json, context_value, AccountRecord, EntryRecord, JournalLine, JournalRecord,
     TransferRecord, UserRecord,
@@ -45,7 +47,8 @@ pub use writer::{
     fee, merchant_table, AuditContext, BacktestError, CaseChange, CaseCommand, Command, CommandError,
     ComplianceCommand, CreditScoreRecord, Example, FeeSchedule, Idempotency, LabelRecord, LedgerCommand, ModelChange,
     ModelRecord, ModelServer, ModelStatus, NewAccount, NewJournal, NewLabel, NewModel, NewPayment, NewRefund,
-    NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter, RefundRecord, Renderer,
-    Reply, ReviewFilter, RuleRecord, SettlementRecord, SqlBackend, Trained, Transition, Writer, WriterConfig,
-    WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, SCORE_OUTCOMES, SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
+    NewTransfer, NewUser, Outcome, Output, PaymentFilter, PaymentRecord, Policies, Presenter, ReconCommand,
+    RefundRecord, Renderer, Reply, ResolveTarget, ReviewFilter, RuleRecord, SettlementRecord, SqlBackend, Trained,
+    Transition, Writer, WriterConfig, WriterStats, BACKTEST_PAYMENTS_MAX, LABELS, LABEL_SOURCES, SCORE_OUTCOMES,
+    SETTLEMENT_CLEARINGS_MAX, SHARE_BP_MAX,
 };

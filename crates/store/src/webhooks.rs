@@ -144,6 +144,13 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
     ("settlement.failed", "A settlement could not be paid out."),
     ("risk_model.deployed", "A fraud model became the champion (deployed or rolled back to)."),
     ("risk.alert", "A risk rule's notify action fired on a payment."),
+    ("statement.imported", "Bank statements were imported for a reconciled account."),
+    ("reconciliation_run.completed", "A reconciliation run finished (counts, balances and drift)."),
+    (
+        "reconciliation_run.breaks_found",
+        "A reconciliation run left breaks: unmatched lines or entries, mismatches, duplicates or unbooked fees.",
+    ),
+    ("reconciliation_match.updated", "A person matched, unmatched or resolved reconciliation items."),
 ];
 
 /// True when `kind` is in [`EVENT_TYPES`].

@@ -22,6 +22,7 @@ mod labels;
 mod ledger;
 mod models;
 mod payments;
+mod recon;
 mod rules;
 mod settlement;
 mod training;
@@ -34,6 +35,7 @@ pub use models::{
     merchant_table, ModelChange, ModelRecord, ModelServer, ModelStatus, NewModel, Trained, SCORE_OUTCOMES, SHARE_BP_MAX,
 };
 pub use payments::{NewPayment, NewRefund, PaymentFilter, PaymentRecord, Policies, RefundRecord, Transition};
+pub use recon::{ReconCommand, ResolveTarget};
 pub use rialto_payments::{fee, FeeSchedule};
 pub use rules::RuleRecord;
 pub use settlement::{SettlementRecord, SETTLEMENT_CLEARINGS_MAX};
@@ -90,6 +92,9 @@ pub enum Command {
     /// A command about a user (create, update) with the user's screening, recorded with it in
     /// one transaction.
     Screened(Box<Command>, Box<crate::sanctions::ScreeningRecord>),
+    /// A reconciliation command (settings, statement imports, runs, a person's match,
+    /// unmatch and resolve).
+    Recon(ReconCommand),
     /// Record a security event (no other effect): an authentication failure, a refused role.
     Audit {
         /// e.g. `auth.failure`.
@@ -214,6 +219,14 @@ pub enum Output {
     Report(Box<crate::cases::ReportRecord>),
     /// Reports filed (CTRs).
     Reports(Vec<crate::cases::ReportRecord>),
+    /// A mirror account's reconciliation settings.
+    ReconAccount(Box<crate::recon::ReconAccount>),
+    /// The statements of an imported file (each new, or found imported already).
+    ReconStatements(Vec<crate::recon::StatementRecord>),
+    /// A reconciliation run.
+    ReconRun(Box<crate::recon::RunRecord>),
+    /// A reconciliation match after the change.
+    ReconMatch(Box<crate::recon::MatchRecord>),
     /// An audit record was written.
     Recorded,
 }
@@ -251,6 +264,18 @@ pub enum CommandError {
     /// The case's workflow does not allow it.
     #[error("{0}")]
     CaseState(String),
+    /// No such reconciled account, statement line, entry or match.
+    #[error("{0}")]
+    ReconNotFound(String),
+    /// The match's state does not allow it.
+    #[error("{0}")]
+    ReconState(String),
+    /// The statement or settings do not fit the account.
+    #[error("{0}")]
+    ReconInvalid(String),
+    /// A statement with this identity and other content was imported.
+    #[error("{0}")]
+    ReconConflict(String),
     /// No such webhook endpoint (or it was deleted).
     #[error("no webhook endpoint `{0}`")]
     WebhookEndpointNotFound(String),
@@ -391,6 +416,7 @@ struct Writes {
     reports: Vec<crate::cases::ReportRecord>,
     /// Payments the AML monitor evaluated: (id, created at).
     monitored: Vec<(String, i64)>,
+    recon: recon::ReconWrites,
 }
 
 /// The batch's in-memory state: the book and the descriptive fields around it.
@@ -429,6 +455,8 @@ struct State {
     open_cases: HashMap<String, String>,
     /// Payers whose open case holds their payments, with why.
     aml_holds: HashMap<String, String>,
+    /// Mirror accounts being reconciled.
+    recon: HashMap<String, recon::Loaded>,
     now: i64,
 }
 
@@ -652,6 +680,8 @@ struct Keys {
     registry: bool,
     /// Lists being imported, documents being decided, cases (see `compliance::Keys`).
     compliance: compliance::Keys,
+    /// Mirror accounts and what their reconciliation commands need.
+    recon: recon::Keys,
 }
 
 /// Gathers what each command needs: one arm per command (a domain's command says it itself).
@@ -687,6 +717,10 @@ fn keys_of(commands: &[&Command]) -> Keys {
                 k.api_keys.insert(id.clone());
             }
             Command::Payments(c) => c.keys(&mut k.payments),
+            Command::Recon(c) => {
+                recon::keys(c, &mut k.recon);
+                c.accounts(&mut k.ledger.accounts);
+            }
             Command::Model(_) => k.registry = true,
             Command::RecordCreditScore(_) | Command::CreateApiKey { .. } | Command::Audit { .. } => {}
         }
@@ -717,6 +751,7 @@ impl State {
             cases: HashMap::new(),
             open_cases: HashMap::new(),
             aml_holds: HashMap::new(),
+            recon: HashMap::new(),
             now,
         }
     }
@@ -740,6 +775,7 @@ async fn load_state(
         risk: risk_keys,
         registry,
         compliance: compliance_keys,
+        recon: recon_keys,
     } = keys_of(commands);
     let rialto_ledger::Keys {
         transfers: mut transfer_ids,
@@ -827,6 +863,7 @@ async fn load_state(
     state.velocity = velocity;
     load_users(conn, &mut state, &user_ids.difference(&updated_users).cloned().collect()).await?;
     load_admin(conn, &mut state, (&key_ids, &webhook_endpoints, &payment_users, &compliance_keys), lock, locks).await?;
+    recon::load(conn, &mut state, &recon_keys, locks).await?;
     Ok(state)
 }
 
@@ -918,6 +955,7 @@ fn apply(state: &mut State, writes: &mut Writes, command: &Command) -> Outcome {
             Ok(Output::CreditScore(Box::new(r)))
         }
         Command::Compliance(c) => compliance::apply(state, writes, c),
+        Command::Recon(c) => recon::apply(state, writes, c),
         Command::Screened(inner, screening) => {
             let out = apply(state, writes, inner)?;
             if let Output::User(u) = &out {
@@ -967,6 +1005,11 @@ fn event_of(command: &Command, output: &Output) -> Option<(&'static str, &'stati
         (_, Output::KycDocument(d)) => Some(("kyc_document.updated", "kyc_document", d.id.clone())),
         (_, Output::Case(c)) => Some(("compliance_case.updated", "compliance_case", c.id.clone())),
         (_, Output::Report(r)) => Some(("compliance_report.created", "compliance_report", r.id.clone())),
+        (_, Output::ReconRun(r)) => Some(("reconciliation_run.completed", "reconciliation_run", r.id.clone())),
+        (_, Output::ReconMatch(m)) => Some(("reconciliation_match.updated", "reconciliation_match", m.id.clone())),
+        (_, Output::ReconStatements(list)) if list.iter().any(|s| !s.already_imported) => {
+            Some(("statement.imported", "account", list[0].account_id.clone()))
+        }
         (Command::Model(c), Output::Model(m)) => {
             rialto_risk::registry::event(c).map(|kind| (kind, "risk_model", m.id.clone()))
         }
@@ -990,6 +1033,7 @@ fn action_of(command: &Command) -> (String, Option<(&'static str, String)>) {
             return (action.to_string(), id.map(|id| ("risk_model", id)));
         }
         Command::Compliance(c) => c.action(),
+        Command::Recon(c) => c.action(),
         Command::Screened(inner, _) => return action_of(inner),
         Command::Audit { action, .. } => return (action.clone(), None),
     };
@@ -1035,6 +1079,21 @@ fn events_of(command: &Command, outcome: &Outcome, presenter: &Presenter, answer
             });
         }
     }
+    if let Output::ReconRun(r) = output {
+        let breaks: i64 =
+            ["lines_unmatched", "entries_unmatched", "lines_amount_mismatch", "lines_duplicate", "lines_bank_fee"]
+                .iter()
+                .filter_map(|k| r.counts.get(*k).and_then(|v| v["count"].as_i64()))
+                .sum();
+        if breaks > 0 {
+            events.push(Event {
+                kind: "reconciliation_run.breaks_found",
+                resource_type: "reconciliation_run",
+                resource_id: r.id.clone(),
+                data: presenter(output),
+            });
+        }
+    }
     if let Some((kind, resource_type, resource_id)) = event_of(command, output) {
         let data = answer.map_or_else(|| presenter(output), str::to_string);
         events.push(Event { kind, resource_type, resource_id, data });
@@ -1058,6 +1117,7 @@ fn audit_of(command: &Command, outcome: &Outcome) -> AuditEntry {
         }
         (Command::Model(c), Ok(Output::Model(m))) => rialto_risk::registry::audit_details(c, m),
         (Command::Compliance(c), Ok(o)) => compliance::details(c, o),
+        (Command::Recon(c), Ok(o)) => recon::details(c, o),
         (Command::Screened(inner, s), Ok(_)) => {
             let mut details: serde_json::Value =
                 serde_json::from_str(&audit_of(inner, outcome).details).unwrap_or_default();
@@ -1085,6 +1145,7 @@ async fn write_all(conn: &mut Conn, state: &State, mut w: Writes) -> Result<(), 
     assess::write(conn, &mut w).await?;
     assess::write_lists(conn, &mut w, state.now).await?;
     compliance::write(conn, &mut w).await?;
+    recon::write(conn, &mut w.recon).await?;
     for c in std::mem::take(&mut w.credit_scores) {
         let q = "INSERT INTO credit_scores (id, applicant, answer, score, grade, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)";

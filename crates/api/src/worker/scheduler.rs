@@ -30,6 +30,16 @@ struct Task {
     run: fn(AppState) -> TaskFuture,
 }
 
+/// The daily reconciliation of every mirror account.
+fn reconciliation() -> Task {
+    Task {
+        name: "reconciliation",
+        every: Duration::from_secs(86_400),
+        record_idle: true,
+        run: |s| Box::pin(async move { crate::recon::daily_task(&s).await }),
+    }
+}
+
 /// Starts one loop per task.
 pub fn spawn_all(state: &AppState, stop: &watch::Sender<bool>) {
     let c = &state.config;
@@ -77,6 +87,7 @@ pub fn spawn_all(state: &AppState, stop: &watch::Sender<bool>) {
         record_idle: true,
         run: |s| Box::pin(async move { crate::cases::ctr_task(&s).await }),
     });
+    tasks.push(reconciliation());
     if !c.sanctions_sources.is_empty() {
         tasks.push(Task {
             name: "sanctions_refresh",

@@ -33,7 +33,12 @@ const RULES: &[(&str, &[&[&str]])] = &[
     ("rialto-compliance", &[DRIVERS, RUNTIME, NET, &["rialto-risk", "rialto-engine", "rialto-store"]]),
     (
         "rialto-recon",
-        &[DRIVERS, RUNTIME, NET, &["rialto-payments", "rialto-risk", "rialto-compliance", "rialto-engine", "rialto-store"]],
+        &[
+            DRIVERS,
+            RUNTIME,
+            NET,
+            &["rialto-payments", "rialto-risk", "rialto-compliance", "rialto-engine", "rialto-store"],
+        ],
     ),
     // The engine runs the batch loop on tokio and knows storage and the domains only through
     // its `Backend` trait.

@@ -327,6 +327,8 @@ both!(every_request_example_is_accepted_and_required_fields_are_required, |app: 
             Some("webhook-endpoints") => concrete.replace("user_", "we_"),
             Some("kyc") => concrete.replace("user_", "kyd_"),
             Some("compliance") => concrete.replace("user_", "cas_"),
+            Some("reconciliation") if path.contains("/accounts/") => concrete.replace("user_", "acct_"),
+            Some("reconciliation") if path.contains("/matches/") => concrete.replace("user_", "rcm_"),
             Some("risk") if path.contains("/models/") => concrete.replace("user_", "mdl_"),
             Some("risk") if path.contains("/lists/") => {
                 concrete.replace("user_0190f0a0b0c07d8e9fa0b1c2d3e4f5ff", "blocked_ips")

@@ -18,6 +18,7 @@ mod nats;
 mod outbox;
 mod payments;
 mod process;
+mod recon;
 mod risk;
 mod risk_models;
 mod risk_windows;
