@@ -373,46 +373,51 @@ pub async fn get_run(State(s): State<AppState>, PathId(id): PathId) -> Response 
     )
 }
 
-/// `GET /v1/reconciliation/runs/{id}/export?format=json|csv`: every match the run made, then
-/// the account's lines still unmatched.
-pub async fn export_run(State(s): State<AppState>, PathId(id): PathId, q: Params) -> Response {
-    let r: Result<Response, ApiError> = async {
-        let p = params(q, &["format"])?;
-        let csv = match p.get("format").map(String::as_str) {
-            None | Some("json") => false,
-            Some("csv") => true,
-            Some(_) => return Err(ApiError::invalid("format must be json or csv").param("format")),
-        };
-        let id = id_of::<ids::ReconRunId>(&id)?;
-        let run = s.db.recon_run(&id).await?.ok_or_else(|| ApiError::not_found("reconciliation run", &id))?;
-        let rows = export_rows(&s, &run).await?;
-        if csv {
-            let mut out =
-                String::from("kind,state,line_id,entry_seq,amount,date,rule,confidence,difference,match_id,reason\n");
-            for r in &rows {
-                let cell = |k: &str| csv_cell(&r[k]);
-                let fields = [
-                    "kind",
-                    "state",
-                    "line_id",
-                    "entry_seq",
-                    "amount",
-                    "date",
-                    "rule",
-                    "confidence",
-                    "difference",
-                    "match_id",
-                    "reason",
-                ];
-                out.push_str(&fields.iter().map(|k| cell(k)).collect::<Vec<_>>().join(","));
-                out.push('\n');
-            }
-            return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
+async fn run_rows(s: &AppState, id: &str) -> Result<(rialto_store::RunRecord, Vec<Value>), ApiError> {
+    let id = id_of::<ids::ReconRunId>(id)?;
+    let run = s.db.recon_run(&id).await?.ok_or_else(|| ApiError::not_found("reconciliation run", &id))?;
+    let rows = export_rows(s, &run).await?;
+    Ok((run, rows))
+}
+
+/// `GET /v1/reconciliation/runs/{id}/details`: every match the run made (a row per line and
+/// per entry), then the account's lines still unmatched.
+pub async fn run_details(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    respond(
+        async {
+            let (run, rows) = run_rows(&s, &id).await?;
+            Ok(json!({"run": recon_run_json(&run), "rows": rows}))
         }
-        Ok(axum::Json(json!({"run": recon_run_json(&run), "rows": rows})).into_response())
+        .await,
+    )
+}
+
+/// `GET /v1/reconciliation/runs/{id}/export.csv`: the details as CSV.
+pub async fn export_csv(State(s): State<AppState>, PathId(id): PathId) -> Response {
+    let (_, rows) = match run_rows(&s, &id).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    const FIELDS: [&str; 11] = [
+        "kind",
+        "state",
+        "line_id",
+        "entry_seq",
+        "amount",
+        "date",
+        "rule",
+        "confidence",
+        "difference",
+        "match_id",
+        "reason",
+    ];
+    let mut out = FIELDS.join(",");
+    out.push('\n');
+    for r in &rows {
+        out.push_str(&FIELDS.iter().map(|k| csv_cell(&r[*k])).collect::<Vec<_>>().join(","));
+        out.push('\n');
     }
-    .await;
-    r.unwrap_or_else(IntoResponse::into_response)
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response()
 }
 
 fn csv_cell(v: &Value) -> String {
@@ -612,7 +617,8 @@ pub const OPERATIONS: &[Operation] = &[
     Operation::new::<ReconAnswer>(Verb::Post, "/v1/reconciliation/accounts/{id}/runs", Review, "Reconcile a mirror account now: match its unmatched lines and entries, auto-resolve, report counts and drift", handler!(create_run)).body::<RunCreate>().status(201).without_idempotency(),
     Operation::new::<ReconAnswer>(Verb::Get, "/v1/reconciliation/accounts/{id}/runs", Read, "A mirror account's runs, oldest first", handler!(list_runs)).queries(&["limit", "starting_after", "ending_before"]),
     Operation::new::<ReconAnswer>(Verb::Get, "/v1/reconciliation/runs/{id}", Read, "A run: counts and amounts per state, statement and ledger balances, drift", handler!(get_run)),
-    Operation::new::<crate::contract::Status>(Verb::Get, "/v1/reconciliation/runs/{id}/export", Read, "A run's details (every match it made, then the lines still unmatched) as JSON or CSV", handler!(export_run)).queries(&["format"]).text("text/csv"),
+    Operation::new::<ReconAnswer>(Verb::Get, "/v1/reconciliation/runs/{id}/details", Read, "A run's details: every match it made (a row per line and per entry), then the lines still unmatched", handler!(run_details)),
+    Operation::new::<crate::contract::Status>(Verb::Get, "/v1/reconciliation/runs/{id}/export.csv", Read, "A run's details as CSV", handler!(export_csv)).text("text/csv"),
     Operation::new::<ReconAnswer>(Verb::Get, "/v1/reconciliation/accounts/{id}/exceptions", Read, "The exception queue: mismatches, duplicates, unbooked fees, and unmatched lines", handler!(exceptions)).queries(&["limit", "starting_after", "ending_before"]),
     Operation::new::<ReconAnswer>(Verb::Post, "/v1/reconciliation/accounts/{id}/matches", Review, "Match lines with ledger entries by hand, with a note", handler!(manual_match)).body::<ManualMatch>().status(201),
     Operation::new::<ReconAnswer>(Verb::Post, "/v1/reconciliation/matches/{id}/unmatch", Review, "Undo a match, with a note", handler!(unmatch)).body::<Unmatch>().status(200),

@@ -163,7 +163,7 @@ both!(a_statement_with_every_kind_of_difference_reconciles, |app: App| async mov
     // Export: every line of the statement appears with its state.
     let r = app
         .http
-        .get(format!("{}/v1/reconciliation/runs/{run_id}/export?format=csv", app.base))
+        .get(format!("{}/v1/reconciliation/runs/{run_id}/export.csv", app.base))
         .bearer_auth(&app.key)
         .send()
         .await
@@ -172,7 +172,7 @@ both!(a_statement_with_every_kind_of_difference_reconciles, |app: App| async mov
     let csv = r.text().await.unwrap();
     assert_eq!(csv.lines().filter(|l| l.starts_with("line,")).count(), 7, "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("line,unmatched_external,")), "{csv}");
-    let (_, js) = app.get(&format!("/v1/reconciliation/runs/{run_id}/export")).await;
+    let (_, js) = app.get(&format!("/v1/reconciliation/runs/{run_id}/details")).await;
     assert_eq!(js["rows"].as_array().unwrap().iter().filter(|r| r["kind"] == "entry").count(), 5, "{js}");
     // A person resolves the duplicate and the extra line, unmatches and re-matches p1.
     let dup = ex["data"][0]["id"].as_str().unwrap();
@@ -184,7 +184,7 @@ both!(a_statement_with_every_kind_of_difference_reconciles, |app: App| async mov
     let extra = ex["unmatched_lines"][0]["id"].as_str().unwrap();
     let (s, v) = app.post(&res, json!({"line_id": extra, "book": true, "note": "interest credited, booked"})).await;
     assert_eq!((s, v["resolution"].as_str(), v["adjustment"].as_i64()), (200, Some("booked"), Some(1_234)), "{v}");
-    let (_, matches) = app.get(&format!("/v1/reconciliation/runs/{run_id}/export")).await;
+    let (_, matches) = app.get(&format!("/v1/reconciliation/runs/{run_id}/details")).await;
     let p1 =
         matches["rows"].as_array().unwrap().iter().find(|r| r["rule"] == "reference" && r["kind"] == "line").unwrap()
             ["match_id"]
