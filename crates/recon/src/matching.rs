@@ -224,23 +224,40 @@ pub fn reference_tokens(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_ascii_uppercase)
 }
 
+/// What makes two lines the same line: amount, day, references, text.
+type LineKey<'a> = (i64, Date, &'a [String], &'a str);
+
+fn key(l: &External) -> LineKey<'_> {
+    (l.amount, l.date, &l.refs, &l.text)
+}
+
 struct Matcher<'a> {
     lines: &'a [External],
     entries: &'a [Internal],
     line_used: Vec<bool>,
     entry_used: Vec<bool>,
     out: Vec<Proposal>,
+    /// Lines matched (before, and by the proposals up to `seen_upto`), by key.
+    seen: HashMap<LineKey<'a>, &'a str>,
+    seen_upto: usize,
 }
 
 /// Proposes matches for `lines` against `entries` with `rules` in order. `matched_before` are
 /// lines already matched (earlier runs), against which a repeated line is a duplicate.
-pub fn propose(lines: &[External], entries: &[Internal], rules: &[Rule], matched_before: &[External]) -> Vec<Proposal> {
+pub fn propose<'a>(
+    lines: &'a [External],
+    entries: &'a [Internal],
+    rules: &[Rule],
+    matched_before: &'a [External],
+) -> Vec<Proposal> {
     let mut m = Matcher {
         lines,
         entries,
         line_used: vec![false; lines.len()],
         entry_used: vec![false; entries.len()],
         out: Vec::new(),
+        seen: matched_before.iter().map(|l| (key(l), l.id.as_str())).collect(),
+        seen_upto: 0,
     };
     for rule in rules {
         match rule {
@@ -254,9 +271,9 @@ pub fn propose(lines: &[External], entries: &[Internal], rules: &[Rule], matched
             }
             Rule::BankFee { codes, texts } => m.bank_fees(codes, texts),
         }
-        m.duplicates(matched_before, true);
+        m.duplicates(true);
     }
-    m.duplicates(matched_before, false);
+    m.duplicates(false);
     m.out
 }
 
@@ -498,20 +515,19 @@ impl Matcher<'_> {
     /// Free lines repeating a line matched (now or before): same amount, day, references, text.
     /// Between rules only lines with references are judged (a bank's reference is unique, so a
     /// repeat is a duplicate, not a second payment that a later rule could still pair).
-    fn duplicates(&mut self, before: &[External], with_refs_only: bool) {
-        let key = |l: &External| (l.amount, l.date, l.refs.clone(), l.text.clone());
-        let mut seen: HashMap<(i64, Date, Vec<String>, String), String> =
-            before.iter().map(|l| (key(l), l.id.clone())).collect();
-        for p in &self.out {
+    fn duplicates(&mut self, with_refs_only: bool) {
+        let lines = self.lines;
+        for p in &self.out[self.seen_upto..] {
             for &i in &p.lines {
-                seen.entry(key(&self.lines[i])).or_insert_with(|| self.lines[i].id.clone());
+                self.seen.entry(key(&lines[i])).or_insert(lines[i].id.as_str());
             }
         }
-        for li in 0..self.lines.len() {
-            if self.line_used[li] || (with_refs_only && self.lines[li].refs.is_empty()) {
+        self.seen_upto = self.out.len();
+        for (li, line) in lines.iter().enumerate() {
+            if self.line_used[li] || (with_refs_only && line.refs.is_empty()) {
                 continue;
             }
-            if let Some(first) = seen.get(&key(&self.lines[li])) {
+            if let Some(first) = self.seen.get(&key(line)) {
                 let reason = format!("repeats line {first}");
                 self.line_used[li] = true;
                 self.out.push(Proposal {
@@ -520,7 +536,7 @@ impl Matcher<'_> {
                     confidence: 90,
                     lines: vec![li],
                     entries: Vec::new(),
-                    difference: self.lines[li].amount,
+                    difference: line.amount,
                     reason,
                 });
             }

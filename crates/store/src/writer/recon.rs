@@ -302,6 +302,7 @@ fn entry_from_row(r: &impl Get) -> Result<EntryRow, Abort> {
 }
 
 async fn load_run(conn: &mut Conn, account_id: &str, l: &mut Loaded) -> Result<(), Abort> {
+    let started = std::time::Instant::now();
     let sql = format!(
         "SELECT {LINE_COLUMNS} FROM recon_lines WHERE account_id = $1 AND match_id IS NULL AND status = 'booked' \
          ORDER BY booking_date, id"
@@ -347,6 +348,8 @@ async fn load_run(conn: &mut Conn, account_id: &str, l: &mut Loaded) -> Result<(
         let adjusted: i64 = conn.fetch_one(sql, vals).await?.col("a")?;
         l.balance = Some((c.amount, c.date, ledger, adjusted));
     }
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(account = account_id, lines = l.lines.len(), entries = l.entries.len(), ms, "reconciliation loaded");
     Ok(())
 }
 
@@ -674,7 +677,10 @@ fn run(
     let before: Vec<External> = l.matched_lines.iter().map(external).collect();
     let balance = l.balance;
     let period = (l.statements.iter().map(|s| s.from_date).min(), l.statements.iter().map(|s| s.to_date).max());
+    let started = std::time::Instant::now();
     let proposals = matching::propose(&ext, &int, &cfg.rules, &before);
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(account = account_id, proposals = proposals.len(), ms, "reconciliation matched");
     let mut tally = Tally::default();
     let items = Items { lines: &lines, entries: &entries, ext: &ext, int: &int };
     let (line_taken, entry_taken, adjusted_now) =
@@ -1053,6 +1059,8 @@ pub(crate) fn details(c: &ReconCommand, o: &Output) -> String {
 
 /// Writes the batch's reconciliation rows.
 pub(crate) async fn write(conn: &mut Conn, w: &mut ReconWrites) -> Result<(), Abort> {
+    let started = std::time::Instant::now();
+    let rows = w.lines.len() + w.matches.len();
     let accounts = std::mem::take(&mut w.accounts);
     for a in accounts {
         let q = "INSERT INTO recon_accounts (account_id, bank_account, currency, normal_balance, fees_account_id, \
@@ -1095,7 +1103,14 @@ pub(crate) async fn write(conn: &mut Conn, w: &mut ReconWrites) -> Result<(), Ab
         exec_values(conn, &format!("INSERT INTO recon_matches ({MATCH_COLUMNS})"), 19, chunk, suffix).await?;
     }
     write_links(conn, w).await?;
-    let runs = std::mem::take(&mut w.runs);
+    write_runs(conn, std::mem::take(&mut w.runs)).await?;
+    if rows >= 10_000 {
+        tracing::info!(rows, ms = started.elapsed().as_millis() as u64, "reconciliation written");
+    }
+    Ok(())
+}
+
+async fn write_runs(conn: &mut Conn, runs: Vec<RunRecord>) -> Result<(), Abort> {
     for r in runs {
         let q = "INSERT INTO recon_runs (id, account_id, triggered_by, from_date, to_date, counts, statement_balance, \
                  ledger_balance, adjustments, drift, created_by, created_at) \
@@ -1133,8 +1148,15 @@ async fn write_links(conn: &mut Conn, w: &mut ReconWrites) -> Result<(), Abort> 
     for chunk in chunks(entries) {
         exec_values(conn, "INSERT INTO recon_matched_entries (entry_seq, match_id, account_id)", 3, chunk, "").await?;
     }
-    let links: Vec<Vec<Val>> =
-        std::mem::take(&mut w.line_matches).into_iter().map(|(l, m)| vec![Val::T(l), Val::OT(m)]).collect();
+    let links = std::mem::take(&mut w.line_matches);
+    if conn.kind() == DbKind::Sqlite {
+        // One cached single-row UPDATE per line: cheaper in process than a join per row.
+        for (l, m) in links {
+            conn.execute("UPDATE recon_lines SET match_id = $2 WHERE id = $1", [Val::T(l), Val::OT(m)]).await?;
+        }
+        return Ok(());
+    }
+    let links: Vec<Vec<Val>> = links.into_iter().map(|(l, m)| vec![Val::T(l), Val::OT(m)]).collect();
     for chunk in chunks(links) {
         exec_values(
             conn,
