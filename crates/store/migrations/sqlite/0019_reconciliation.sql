@@ -69,6 +69,8 @@ CREATE TABLE recon_lines (
 );
 CREATE INDEX recon_lines_statement ON recon_lines(statement_id, idx);
 CREATE INDEX recon_lines_account ON recon_lines(account_id, booking_date);
+-- A run reads the open lines only, however many were matched before.
+CREATE INDEX recon_lines_open ON recon_lines(account_id, booking_date) WHERE match_id IS NULL;
 
 CREATE TABLE recon_runs (
     id                 TEXT PRIMARY KEY,
@@ -112,7 +114,7 @@ CREATE TABLE recon_matches (
 CREATE INDEX recon_matches_account ON recon_matches(account_id, status, id);
 CREATE INDEX recon_matches_run ON recon_matches(run_id);
 -- The journal entries reconciliation booked: their legs on the mirror are not items to match.
-CREATE INDEX recon_matches_journal ON recon_matches(journal_entry_id);
+CREATE INDEX recon_matches_journal ON recon_matches(journal_entry_id) WHERE journal_entry_id IS NOT NULL;
 
 -- The entries a live match holds: at most one match per entry.
 CREATE TABLE recon_matched_entries (
