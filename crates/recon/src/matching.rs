@@ -279,8 +279,8 @@ pub fn propose<'a>(
 
 impl Matcher<'_> {
     fn take(&mut self, rule: &'static str, confidence: u8, lines: Vec<usize>, entries: Vec<usize>, reason: String) {
-        let ls: i64 = lines.iter().map(|&i| self.lines[i].amount).sum();
-        let es: i64 = entries.iter().map(|&i| self.entries[i].amount).sum();
+        let ls = lines.iter().fold(0i64, |a, &i| a.saturating_add(self.lines[i].amount));
+        let es = entries.iter().fold(0i64, |a, &i| a.saturating_add(self.entries[i].amount));
         for &i in &lines {
             self.line_used[i] = true;
         }
@@ -288,7 +288,15 @@ impl Matcher<'_> {
             self.entry_used[i] = true;
         }
         let outcome = if ls == es { Outcome::Matched } else { Outcome::AmountMismatch };
-        self.out.push(Proposal { rule, outcome, confidence, lines, entries, difference: ls - es, reason });
+        self.out.push(Proposal {
+            rule,
+            outcome,
+            confidence,
+            lines,
+            entries,
+            difference: ls.saturating_sub(es),
+            reason,
+        });
     }
 
     fn by_reference(&mut self) {
@@ -320,10 +328,10 @@ impl Matcher<'_> {
                     }
                     [_] => continue,
                     many => {
-                        let sum: i64 = many.iter().map(|&i| self.entries[i].amount).sum();
+                        let sum = many.iter().try_fold(0i64, |a, &i| a.checked_add(self.entries[i].amount));
                         if let Some(&exact) = many.iter().find(|&&i| self.entries[i].amount == line.amount) {
                             chosen = Some((vec![exact], format!("reference {r} (one of {} entries)", many.len())));
-                        } else if sum == line.amount && many.len() <= GROUP_ITEMS_MAX {
+                        } else if sum == Some(line.amount) && many.len() <= GROUP_ITEMS_MAX {
                             chosen = Some((
                                 many.to_vec(),
                                 format!("reference {r} names {} entries summing to the line", many.len()),

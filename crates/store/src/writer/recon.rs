@@ -764,8 +764,8 @@ fn take_proposals(
         for &i in &p.entries {
             entry_taken[i] = true;
         }
-        let lines_amount = p.lines.iter().map(|&i| items.ext[i].amount).sum();
-        let entries_amount = p.entries.iter().map(|&i| items.int[i].amount).sum();
+        let lines_amount = p.lines.iter().fold(0i64, |a, &i| a.saturating_add(items.ext[i].amount));
+        let entries_amount = p.entries.iter().fold(0i64, |a, &i| a.saturating_add(items.int[i].amount));
         tally.add_match(&m, lines_amount, entries_amount);
         record_match(writes, m);
     }
