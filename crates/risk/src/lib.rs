@@ -19,6 +19,7 @@
 //! caller; this crate does no I/O.
 
 pub mod admin;
+pub mod credit;
 pub mod features;
 pub mod ml;
 pub mod model;

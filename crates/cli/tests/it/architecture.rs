@@ -117,7 +117,6 @@ const FUNCTION_LINES_MAX: usize = 70;
 /// Functions longer than that when the limit came in: (file, function, lines). The list only
 /// shrinks: a listed function may not grow, and one that gets under the limit leaves the list.
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
-    ("crates/api/src/credit.rs", "score_body", 84),
     ("crates/api/src/idem.rs", "run_then", 85),
     ("crates/api/src/models.rs", "train", 92),
     ("crates/cli/src/bench.rs", "run", 134),

@@ -355,7 +355,10 @@ both!(backtests_replay_candidate_rules_without_changing_anything, |app: App| asy
 
 both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move {
     let steady = json!({"age": 45, "income": 3000, "employment_years": 15, "total_debt": 0, "defaults": 0,
-                        "late_payments": 0, "hard_inquiries_6m": 1});
+                        "late_payments": 0, "on_time_payments": 150, "credit_history_months": 240, "open_accounts": 4,
+                        "accounts_opened_12m": 0, "credit_utilization": 0.2, "hard_inquiries_6m": 0,
+                        "employment_type": "permanent", "housing": "owner", "loan_amount": 6000,
+                        "purchase_price": 15000, "term_months": 24, "monthly_expenses": 600, "assets": 80000});
     let (s, good) = app.post("/v1/credit-scores", steady.clone()).await;
     assert_eq!(s, 201, "{good}");
     // Kept as answered, with the applicant, and audited.
@@ -370,49 +373,85 @@ both!(credit_scores_come_from_the_scorecard_with_reasons, |app: App| async move 
     assert_eq!(audit["data"][0]["resource_id"], good["id"], "{audit}");
     assert_eq!(app.get("/v1/credit-scores/cs_nope").await.0, 400);
     assert_eq!(app.get("/v1/credit-scores/cs_0000000000000000000000000000abcd").await.0, 404);
-    let risky = json!({"age": 21, "income": 800, "employment_years": 0, "total_debt": 20000, "defaults": 2});
-    let (_, bad) = app.post("/v1/credit-scores", risky).await;
+    // A thin, risky record: defaults, late payments, heavy use of credit, no loan details.
+    let risky = json!({"age": 21, "income": 800, "employment_years": 0, "total_debt": 20000, "defaults": 2,
+                       "months_since_last_default": 4, "late_payments": 7, "credit_utilization": 0.95,
+                       "hard_inquiries_6m": 6});
+    let (s, bad) = app.post("/v1/credit-scores", risky).await;
+    assert_eq!(s, 201, "{bad}");
     let (gs, bs) = (good["score"].as_i64().unwrap(), bad["score"].as_i64().unwrap());
     assert!((300..=850).contains(&gs) && (300..=850).contains(&bs));
-    assert!(gs > bs + 100, "{good} vs {bad}");
+    assert!(gs > bs + 150, "{good} vs {bad}");
+    assert!(["A+", "A"].contains(&good["grade"].as_str().unwrap()), "{good}");
+    assert_eq!(bad["grade"], "F", "{bad}");
     let p = bad["probability_of_default"].as_f64().unwrap();
     assert!((bad["approval_probability"].as_f64().unwrap() - (1.0 - p)).abs() < 1e-12);
     // The score is the scaled log-odds: 600 at 1:19, 50 points to double.
+    let p = good["probability_of_default"].as_f64().unwrap();
     let raw = 387.604 - 72.135 * (p / (1.0 - p)).ln();
-    assert!((raw.clamp(300.0, 850.0) - bs as f64).abs() <= 0.51, "{raw} vs {bs}");
+    assert!((raw.clamp(300.0, 850.0) - gs as f64).abs() <= 0.51, "{raw} vs {gs}");
+    // Reasons: the factors that lost the most points, only where points were lost.
     let codes: Vec<&str> =
         bad["reason_codes"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
-    assert!(codes.contains(&"C03") && codes.contains(&"C04"), "{bad}");
-    assert!(bad["reason_codes"][0]["points"].as_f64().unwrap() < 0.0);
-    assert_eq!(good["not_scored"], json!(["late_payments"]));
-    // The bureau part: heavy revolving use and many inquiries lower the score, and say so.
-    let mut stretched = steady.clone();
-    stretched["credit_utilization"] = json!(1.2);
-    stretched["hard_inquiries_6m"] = json!(6);
-    let (_, s2) = app.post("/v1/credit-scores", stretched).await;
-    assert!(s2["score"].as_i64().unwrap() < gs, "{s2} vs {good}");
-    let codes: Vec<&str> = s2["reason_codes"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
-    assert!(codes.contains(&"C05") && codes.contains(&"C06"), "{s2}");
-    assert!(s2["model"]["bureau"]["roc_auc"].as_f64().unwrap() > 0.5, "{s2}");
-    assert_eq!(bad["grade"], if bs >= 500 { "D" } else { "F" });
-    assert!(good["model"]["roc_auc"].as_f64().unwrap() > 0.7);
-    for (change, param) in [
-        (json!({"age": 12}), "age"),
-        (json!({"income": "lots"}), "income"),
-        (json!({"credit_utilization": -1}), "credit_utilization"),
-        (json!({"salary": 1}), "salary"),
+    assert_eq!(codes.len(), 4, "{bad}");
+    assert!(codes.contains(&"R03") && codes.contains(&"R01"), "{bad}");
+    for r in bad["reason_codes"].as_array().unwrap().iter().chain(good["reason_codes"].as_array().unwrap()) {
+        assert!(r["points"].as_f64().unwrap() <= -1.0, "{r}");
+        let c = r["characteristic"].as_str().unwrap();
+        let row = bad["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(good["points"].as_array().unwrap())
+            .find(|a| a["characteristic"] == c && a["points"].as_f64() < a["max_points"].as_f64())
+            .cloned();
+        assert!(row.is_some(), "{c} lost no points: {bad}");
+    }
+    // Bad input names the field and keeps nothing.
+    for (change, param, code) in [
+        (json!({"age": 12}), "age", "invalid_request"),
+        (json!({"income": "lots"}), "income", "invalid_request"),
+        (json!({"defaults": 0.5}), "defaults", "invalid_request"),
+        (json!({"credit_utilization": -1}), "credit_utilization", "invalid_request"),
+        (json!({"age": 18, "employment_years": 60}), "employment_years", "invalid_request"),
+        (json!({"credit_history_months": 900}), "credit_history_months", "invalid_request"),
+        (json!({"salary": 1}), "salary", "invalid_request"),
+        (json!({"marital_status": "single"}), "marital_status", "protected_attribute"),
+        (json!({"sex": "f"}), "sex", "protected_attribute"),
     ] {
         let mut body = steady.clone();
         body.as_object_mut().unwrap().extend(change.as_object().unwrap().clone());
         let (s, e) = app.post("/v1/credit-scores", body).await;
-        assert_eq!((s, e["error"]["param"].as_str()), (400, Some(param)), "{e}");
+        assert_eq!(
+            (s, e["error"]["param"].as_str(), e["error"]["code"].as_str()),
+            (400, Some(param), Some(code)),
+            "{e}"
+        );
     }
     let mut missing = steady.clone();
     missing.as_object_mut().unwrap().remove("defaults");
     assert_eq!(app.post("/v1/credit-scores", missing).await.1["error"]["param"], "defaults");
-    // Refused applications keep nothing: three kept, each audited.
+    // Age changes nothing; leaving a bureau field out or sending "unknown" never beats its worst value.
+    let mut older = steady.clone();
+    older["age"] = json!(70);
+    let (_, o) = app.post("/v1/credit-scores", older).await;
+    assert_eq!((o["score"].clone(), o["reason_codes"].clone()), (good["score"].clone(), good["reason_codes"].clone()));
+    let mut unknown = steady.clone();
+    unknown["late_payments"] = json!("unknown");
+    let mut worst = steady.clone();
+    worst["late_payments"] = json!(100_000);
+    let (_, u) = app.post("/v1/credit-scores", unknown).await;
+    let (_, w) = app.post("/v1/credit-scores", worst).await;
+    assert!(u["score"].as_i64().unwrap() <= w["score"].as_i64().unwrap(), "{u} vs {w}");
+    assert!(w["score"].as_i64().unwrap() < gs);
+    // The scorecard is published whole.
+    let (s, card) = app.get("/v1/credit-scorecard").await;
+    assert_eq!(s, 200);
+    assert!(card["characteristics"].as_array().unwrap().len() >= 15, "{card}");
+    assert!(card["metadata"]["cross_validation"]["scorecard"]["roc_auc"]["mean"].as_f64().unwrap() >= 0.80);
+    // Refused applications keep nothing: five kept, each audited.
     let (_, audit) = app.get("/v1/audit-events?action=credit_score.create").await;
-    assert_eq!(audit["data"].as_array().unwrap().len(), 3, "{audit}");
+    assert_eq!(audit["data"].as_array().unwrap().len(), 5, "{audit}");
     app.stop().await;
 });
 
