@@ -68,20 +68,29 @@ pub fn extend(c: &mut Characteristic, scaling: Scaling) {
     }
 }
 
-/// Characteristics set by policy: no public data the project can ship has them with an
-/// outcome. Each bin multiplies the bad odds of the best bin (0 points) by the stated factor.
+/// Characteristics set by policy with their bins: no public data the project can ship has them
+/// with an outcome. Each bin multiplies the bad odds of the best bin (0 points) by the stated
+/// factor.
 #[rustfmt::skip]
+pub const POLICY: &[(Spec, &Steps)] = &[
+    (spec("months_since_last_default", "months_since_last_default (no default on record: the best bin)", Numeric(Safer), "R02", "Time since the most recent default or serious delinquency is too short"),
+        &[(Some(11.0), 2.0), (Some(23.0), 1.6), (Some(47.0), 1.3), (Some(83.0), 1.1), (None, 1.0)]),
+    (spec("credit_history_months", "credit_history_months", Numeric(Safer), "R04", "Length of credit history is too short"),
+        &[(Some(11.0), 1.8), (Some(35.0), 1.4), (Some(83.0), 1.15), (None, 1.0)]),
+    (spec("on_time_payments", "on_time_payments", Numeric(Safer), "R18", "Limited credit experience: few payments on record"),
+        &[(Some(0.0), 1.4), (Some(11.0), 1.2), (Some(47.0), 1.05), (None, 1.0)]),
+    (spec("open_accounts", "open_accounts", Numeric(Safer), "R17", "Insufficient number of credit accounts"),
+        &[(Some(0.0), 1.3), (Some(2.0), 1.1), (None, 1.0)]),
+];
+
+/// The policy characteristics with their points.
 pub fn policy(scaling: Scaling) -> Vec<Characteristic> {
-    let table: [(Spec, &Steps); 4] = [
-        (spec("months_since_last_default", "months_since_last_default (no default on record: the best bin)", Numeric(Safer), "R02", "Time since the most recent default or serious delinquency is too short"),
-            &[(Some(11.0), 2.0), (Some(23.0), 1.6), (Some(47.0), 1.3), (Some(83.0), 1.1), (None, 1.0)]),
-        (spec("credit_history_months", "credit_history_months", Numeric(Safer), "R04", "Length of credit history is too short"),
-            &[(Some(11.0), 1.8), (Some(35.0), 1.4), (Some(83.0), 1.15), (None, 1.0)]),
-        (spec("on_time_payments", "on_time_payments", Numeric(Safer), "R18", "Limited credit experience: few payments on record"),
-            &[(Some(0.0), 1.4), (Some(11.0), 1.2), (Some(47.0), 1.05), (None, 1.0)]),
-        (spec("open_accounts", "open_accounts", Numeric(Safer), "R17", "Insufficient number of credit accounts"),
-            &[(Some(0.0), 1.3), (Some(2.0), 1.1), (None, 1.0)]),
-    ];
     let note = "policy bins: each multiplies the bad odds of the best bin by the stated factor (points = -factor x ln multiplier); no shippable public dataset has this field with an outcome";
-    table.iter().map(|(s, steps)| policy_characteristic(s, steps, scaling, note)).collect()
+    POLICY.iter().map(|(s, steps)| policy_characteristic(s, steps, scaling, note)).collect()
+}
+
+/// Every characteristic as a fitted spec: what a lender's own book (`rialto model train-credit
+/// --book`) is fitted on, policy ones included.
+pub fn all_specs() -> Vec<Spec> {
+    APPLICATION.iter().chain(BUREAU).chain(PAYMENTS).cloned().chain(POLICY.iter().map(|(s, _)| s.clone())).collect()
 }

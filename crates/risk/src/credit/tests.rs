@@ -251,6 +251,14 @@ fn the_scaling_and_grades_hold() {
 }
 
 #[test]
+fn the_card_scores_exactly_what_an_applicant_derives() {
+    let derived: Vec<String> = super::Applicant::parse(&full()).unwrap().inputs().into_keys().collect();
+    let mut card: Vec<String> = served().characteristics.iter().map(|c| c.name.clone()).collect();
+    card.sort();
+    assert_eq!(derived, card);
+}
+
+#[test]
 fn missing_points_are_never_above_the_worst_bin() {
     for c in &served().characteristics {
         assert!(c.missing.points <= c.min_points() + 1e-9, "{}", c.name);
