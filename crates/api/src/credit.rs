@@ -83,8 +83,9 @@ crate::contract::described!(
 /// features) so it can be shown again; audited in the same transaction. Answers 201.
 pub async fn score(State(s): State<AppState>, ctx: Ctx, h: HeaderMap, body: Body) -> Response {
     let actor = ctx.caller.key_id.clone();
+    let card = s.config.credit_scorecard.clone();
     write(&s, &ctx, &h, "/v1/credit-scores", body, StatusCode::CREATED, |b| {
-        let (applicant, mut answer) = score_body(b)?;
+        let (applicant, mut answer) = score_body(&card, b)?;
         let id = ids::new_id::<ids::CreditScoreId>();
         answer["id"] = json!(id);
         let score = answer["score"].as_i64().unwrap_or(0);
@@ -115,14 +116,13 @@ pub async fn get(State(s): State<AppState>, PathId(id): PathId) -> Response {
 }
 
 /// The applicant as given and the answer.
-fn score_body(bytes: &[u8]) -> Result<(Value, Value), ApiError> {
+fn score_body(card: &rialto_risk::credit::Scorecard, bytes: &[u8]) -> Result<(Value, Value), ApiError> {
     let doc: Value = crate::input::json_body(bytes)?;
     let Some(m) = doc.as_object() else { return Err(ApiError::invalid("the body must be a JSON object")) };
-    let (_, scored) = rialto_risk::credit::score(m).map_err(|e| {
+    let (_, scored) = rialto_risk::credit::score(card, m).map_err(|e| {
         let code = if PROTECTED.contains(&e.param.as_str()) { "protected_attribute" } else { "invalid_request" };
         ApiError::new(StatusCode::BAD_REQUEST, code, e.message).param(e.param)
     })?;
-    let card = rialto_risk::credit::served();
     let p_bad = scored.probability_of_default;
     let level = match p_bad {
         p if p < 0.10 => "low",
@@ -168,8 +168,8 @@ crate::contract::described!(
 );
 
 /// `GET /v1/credit-scorecard`: the served scorecard, whole.
-pub async fn scorecard() -> Response {
-    respond(Ok::<_, ApiError>(serde_json::to_value(rialto_risk::credit::served()).unwrap_or_default()))
+pub async fn scorecard(State(s): State<AppState>) -> Response {
+    respond(Ok::<_, ApiError>(serde_json::to_value(&*s.config.credit_scorecard).unwrap_or_default()))
 }
 
 /// The operations of this module: the router, the permission check and the API description read them.

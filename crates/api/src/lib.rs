@@ -113,6 +113,9 @@ pub struct Config {
     pub ctr_interval: Duration,
     /// Who files FinCEN reports (`RIALTO_FINCEN_FILER`).
     pub fincen_filer: rialto_compliance::reports::Filer,
+    /// The credit scorecard `POST /v1/credit-scores` scores on (default: the one compiled in;
+    /// `RIALTO_CREDIT_SCORECARD` loads another, checked, at start).
+    pub credit_scorecard: Arc<rialto_risk::credit::Scorecard>,
 }
 
 impl Config {
@@ -147,6 +150,7 @@ impl Config {
             aml_monitor_interval: Duration::from_secs(5),
             ctr_interval: Duration::from_secs(3600),
             fincen_filer: rialto_compliance::reports::Filer::default(),
+            credit_scorecard: Arc::new(rialto_risk::credit::served().clone()),
         }
     }
 }

@@ -605,6 +605,7 @@ pub fn train_credit(a: &CreditArgs) -> anyhow::Result<Value> {
     };
     card.grades = grades(&oof_raw, &labels, &card)?;
     card.metadata["scoring_latency_us"] = scoring_latency(&card);
+    card.check().map_err(|e| anyhow::anyhow!("the trained scorecard does not check: {e}"))?;
     if let Some(out) = &a.out {
         std::fs::write(out, serde_json::to_string_pretty(&card)? + "\n")?;
         eprintln!("wrote {}", out.display());

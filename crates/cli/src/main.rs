@@ -54,9 +54,10 @@ struct HttpArgs {
     shutdown_grace_seconds: u64,
 }
 
-/// Sanctions screening: thresholds and where the lists are fetched from.
+/// The domains' settings: sanctions screening (thresholds, where the lists are fetched from),
+/// KYC limits, AML typologies, the FinCEN filer, the credit scorecard.
 #[derive(clap::Args, Clone)]
-struct SanctionsArgs {
+struct DomainArgs {
     /// Scores (0..1) from which a party is held for review, and from which it is refused.
     #[arg(long, env = "RIALTO_SANCTIONS_THRESHOLDS", default_value = "0.86,0.95")]
     sanctions_thresholds: String,
@@ -86,9 +87,13 @@ struct SanctionsArgs {
     /// contact, phone, organization_type, regulator). The defaults are placeholders.
     #[arg(long, env = "RIALTO_FINCEN_FILER", default_value = "")]
     fincen_filer: String,
+    /// A credit scorecard JSON to serve instead of the compiled-in one (as written by
+    /// `rialto model train-credit --out`); checked at start, refused if it does not check.
+    #[arg(long, env = "RIALTO_CREDIT_SCORECARD")]
+    credit_scorecard: Option<std::path::PathBuf>,
 }
 
-impl SanctionsArgs {
+impl DomainArgs {
     fn apply(&self, config: &mut rialto_api::Config) -> anyhow::Result<()> {
         let parts: Vec<f64> = self
             .sanctions_thresholds
@@ -122,6 +127,13 @@ impl SanctionsArgs {
         config.aml_monitor_interval = std::time::Duration::from_secs(self.aml_monitor_seconds.max(1));
         if !self.fincen_filer.trim().is_empty() {
             config.fincen_filer = serde_json::from_str(&self.fincen_filer).context("--fincen-filer")?;
+        }
+        if let Some(path) = &self.credit_scorecard {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("--credit-scorecard {}", path.display()))?;
+            let card = rialto_risk::credit::load(&text)
+                .map_err(|e| anyhow::anyhow!("--credit-scorecard {}: {e}", path.display()))?;
+            config.credit_scorecard = std::sync::Arc::new(card);
         }
         Ok(())
     }
@@ -200,7 +212,7 @@ enum Cmd {
         #[command(flatten)]
         limits: Box<limits::LimitArgs>,
         #[command(flatten)]
-        sanctions: Box<SanctionsArgs>,
+        sanctions: Box<DomainArgs>,
     },
     /// Apply the database migrations and exit.
     Migrate {

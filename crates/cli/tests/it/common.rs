@@ -223,7 +223,8 @@ pub async fn post_all(path: &str, sends: Vec<(&App, Value)>) -> Vec<(u16, Value)
     answers.into_iter().map(|(_, s, v)| (s, v)).collect()
 }
 
-/// Generates `sqlite` and `postgres` variants of an async test body taking `App`.
+/// Generates `sqlite` and `postgres` variants of an async test body taking `App` (with a
+/// second argument, a function that adjusts the server's `Config` first).
 #[macro_export]
 macro_rules! both {
     ($name:ident, $body:expr) => {
@@ -241,6 +242,28 @@ macro_rules! both {
             #[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
             async fn postgres() {
                 let Some(app) = $crate::common::App::start($crate::common::Backend::Postgres).await else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+        }
+    };
+    ($name:ident, $adjust:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let Some(app) = $crate::common::App::start_with($crate::common::Backend::Sqlite, $adjust).await else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(rialto_postgres), ignore = "needs RIALTO_TEST_POSTGRES_URL at build time")]
+            async fn postgres() {
+                let Some(app) = $crate::common::App::start_with($crate::common::Backend::Postgres, $adjust).await
+                else {
                     return;
                 };
                 ($body)(app).await;

@@ -206,3 +206,32 @@ fn bad_limits_stop_the_start_with_every_problem_named() {
     assert!(out.status.code() == Some(1) && stderr.contains("review_above"), "an unknown key is refused: {stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_scorecard_that_does_not_check_stops_the_start() {
+    let dir = std::env::temp_dir().join(format!("rialto-card-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut card = rialto_risk::credit::served().clone();
+    // Leaving the first characteristic out would pay: refused.
+    card.characteristics[0].missing.points = 100.0;
+    let path = dir.join("card.json");
+    for (text, problem) in
+        [(serde_json::to_string(&card).unwrap(), "missing points"), ("{}".to_string(), "not a scorecard")]
+    {
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_rialto"))
+            .args([
+                "serve",
+                "--database",
+                &format!("sqlite://{}", dir.join("x.db").display()),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(["--credit-scorecard", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.code() == Some(1) && stderr.contains(problem), "{stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

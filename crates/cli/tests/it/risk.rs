@@ -525,3 +525,31 @@ async fn a_rule_changed_in_one_process_applies_in_the_other() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A lender's own scorecard (here the compiled-in one with 40 more base points and a
+/// stricter grade) is served instead, whole: scores move by exactly the points, grades follow.
+fn own_scorecard(c: &mut rialto_api::Config) {
+    let mut card = (*c.credit_scorecard).clone();
+    card.base_points += 40.0;
+    card.metadata["type"] = json!("lenders_own");
+    c.credit_scorecard =
+        std::sync::Arc::new(rialto_risk::credit::load(&serde_json::to_string(&card).unwrap()).unwrap());
+}
+
+both!(a_configured_scorecard_is_the_one_served, own_scorecard, |app: App| async move {
+    let applicant = json!({"age": 35, "income": 5200, "employment_years": 6, "total_debt": 1800, "defaults": 0,
+        "late_payments": 0, "on_time_payments": 60, "credit_history_months": 96, "open_accounts": 4,
+        "accounts_opened_12m": 1, "credit_utilization": 0.7, "hard_inquiries_6m": 1, "employment_type": "self_employed",
+        "housing": "rent", "loan_amount": 12000, "purchase_price": 13000, "term_months": 60, "monthly_expenses": 2500,
+        "assets": 2000});
+    let (s, own) = app.post("/v1/credit-scores", applicant.clone()).await;
+    assert_eq!(s, 201, "{own}");
+    let served = rialto_risk::credit::served();
+    let (_, built_in) = rialto_risk::credit::score(served, applicant.as_object().unwrap()).unwrap();
+    assert!(built_in.score > 300 && built_in.score < 800, "{built_in:?}");
+    assert_eq!(own["score"].as_i64().unwrap(), (built_in.raw_score + 40.0).round() as i64, "{own}");
+    assert_eq!(own["model"]["type"], "lenders_own");
+    let (_, card) = app.get("/v1/credit-scorecard").await;
+    assert!((card["base_points"].as_f64().unwrap() - served.base_points - 40.0).abs() < 1e-9);
+    app.stop().await;
+});

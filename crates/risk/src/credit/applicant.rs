@@ -102,6 +102,28 @@ pub const PROTECTED: &[&str] = &[
     "date_of_birth",
 ];
 
+/// The characteristics an applicant derives ([`Applicant::inputs`]); a scorecard may score
+/// only these.
+pub const CHARACTERISTICS: [&str; 17] = [
+    "defaults",
+    "months_since_last_default",
+    "late_payments",
+    "on_time_payments",
+    "credit_history_months",
+    "open_accounts",
+    "accounts_opened_12m",
+    "credit_utilization",
+    "hard_inquiries_6m",
+    "installment_to_income",
+    "expenses_to_income",
+    "loan_to_value",
+    "net_assets_to_loan",
+    "employment_years",
+    "employment_type",
+    "housing",
+    "term_months",
+];
+
 /// A field's value as given.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Given {

@@ -204,6 +204,25 @@ pub struct Scored {
     pub reasons: Vec<AdverseReason>,
 }
 
+fn check_bins(c: &Characteristic) -> Result<(), String> {
+    let name = &c.name;
+    if c.bins.is_empty() || c.bins.iter().any(|b| !b.points.is_finite()) || !c.missing.points.is_finite() {
+        return Err(format!("`{name}`: bins must exist and have finite points"));
+    }
+    let categorical = c.bins.iter().all(|b| !b.categories.is_empty() && b.upper.is_none());
+    let numeric = c.bins.iter().all(|b| b.categories.is_empty());
+    let ordered = c.bins.windows(2).all(|w| {
+        matches!((w[0].upper, w[1].upper), (Some(a), Some(b)) if a < b) || w[1].upper.is_none() && w[0].upper.is_some()
+    });
+    if !(categorical || numeric && ordered && c.bins.last().is_some_and(|b| b.upper.is_none())) {
+        return Err(format!("`{name}`: numeric bins must rise and end open, categorical bins must list categories"));
+    }
+    if c.missing.points > c.min_points() + 1e-9 {
+        return Err(format!("`{name}`: missing points above the worst bin would reward leaving it out"));
+    }
+    Ok(())
+}
+
 /// At most this many adverse-action reasons (Regulation B: up to four principal reasons).
 pub const REASONS_MAX: usize = 4;
 
@@ -214,6 +233,33 @@ impl Scorecard {
     /// Parses a scorecard document.
     pub fn from_json(text: &str) -> Result<Scorecard, serde_json::Error> {
         serde_json::from_str(text)
+    }
+
+    /// Refuses a scorecard the scorer could not serve faithfully: a characteristic no request
+    /// derives (or one twice), numeric bins out of order or without an open last bin, missing
+    /// points above the worst bin (omission would pay), points that are not finite, grades
+    /// not falling to the bottom of the range.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.scaling.pdo > 0.0 && self.scaling.base_odds_bad > 0.0 && self.base_points.is_finite()) {
+            return Err("scaling and base points must be positive and finite".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.characteristics {
+            let name = c.name.as_str();
+            if !super::applicant::CHARACTERISTICS.contains(&name) || !seen.insert(name) {
+                return Err(format!("characteristic `{name}` is unknown or repeated"));
+            }
+            check_bins(c)?;
+        }
+        if self.characteristics.is_empty() {
+            return Err("a scorecard needs characteristics".into());
+        }
+        let falling = self.grades.windows(2).all(|w| w[0].min_score > w[1].min_score);
+        if self.grades.is_empty() || !falling || self.grades.last().is_some_and(|g| g.min_score > SCORE_RANGE.0 as i64)
+        {
+            return Err("grades must fall strictly, the last starting at 300".into());
+        }
+        Ok(())
     }
 
     /// The reference applicant's score: every characteristic at its most points.

@@ -37,9 +37,19 @@ pub fn served() -> &'static Scorecard {
     })
 }
 
-/// Validates a request and scores it on the served scorecard.
-pub fn score(doc: &serde_json::Map<String, serde_json::Value>) -> Result<(Applicant, Scored), Invalid> {
+/// A scorecard from its JSON text, checked ([`Scorecard::check`]).
+pub fn load(text: &str) -> Result<Scorecard, String> {
+    let card = Scorecard::from_json(text).map_err(|e| format!("not a scorecard: {e}"))?;
+    card.check()?;
+    Ok(card)
+}
+
+/// Validates a request and scores it on `card`.
+pub fn score(
+    card: &Scorecard,
+    doc: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(Applicant, Scored), Invalid> {
     let a = Applicant::parse(doc)?;
-    let scored = served().score(&a.inputs());
+    let scored = card.score(&a.inputs());
     Ok((a, scored))
 }

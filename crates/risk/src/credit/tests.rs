@@ -7,8 +7,12 @@ use serde_json::{json, Map, Value};
 use super::applicant::{FieldKind, FIELDS, PROTECTED};
 use super::card::{Input, Source};
 use super::fit::{fit_part, stratified_folds, BinOptions, Direction, Kind, Spec};
-use super::{score, served};
+use super::{served, Applicant, Invalid, Scored};
 use crate::ml::Scaling;
+
+fn score(doc: &Map<String, Value>) -> Result<(Applicant, Scored), Invalid> {
+    super::score(served(), doc)
+}
 
 fn full() -> Map<String, Value> {
     json!({
@@ -252,10 +256,36 @@ fn the_scaling_and_grades_hold() {
 
 #[test]
 fn the_card_scores_exactly_what_an_applicant_derives() {
-    let derived: Vec<String> = super::Applicant::parse(&full()).unwrap().inputs().into_keys().collect();
+    let derived: Vec<String> = Applicant::parse(&full()).unwrap().inputs().into_keys().collect();
     let mut card: Vec<String> = served().characteristics.iter().map(|c| c.name.clone()).collect();
     card.sort();
     assert_eq!(derived, card);
+    let mut listed: Vec<String> = super::applicant::CHARACTERISTICS.iter().map(|s| (*s).to_string()).collect();
+    listed.sort();
+    assert_eq!(derived, listed);
+}
+
+#[test]
+fn a_scorecard_that_would_pay_for_omission_or_score_the_unknown_is_refused() {
+    assert_eq!(served().check(), Ok(()));
+    let text = serde_json::to_string(served()).unwrap();
+    assert!(super::load(&text).is_ok());
+    let broken = |change: &dyn Fn(&mut super::Scorecard)| {
+        let mut c = served().clone();
+        change(&mut c);
+        super::load(&serde_json::to_string(&c).unwrap()).unwrap_err()
+    };
+    assert!(broken(&|c| c.characteristics[0].missing.points = 1e3).contains("missing points"));
+    assert!(broken(&|c| c.characteristics[0].name = "age".into()).contains("unknown"));
+    assert!(broken(&|c| {
+        let first = c.characteristics[0].clone();
+        c.characteristics.push(first);
+    })
+    .contains("repeated"));
+    assert!(broken(&|c| c.characteristics[0].bins.reverse()).contains("rise"));
+    assert!(broken(&|c| c.grades.reverse()).contains("grades"));
+    assert!(broken(&|c| c.characteristics.clear()).contains("characteristics"));
+    assert!(super::load("{}").unwrap_err().contains("not a scorecard"));
 }
 
 #[test]
