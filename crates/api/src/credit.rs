@@ -1,8 +1,8 @@
 //! Credit scoring: `POST /v1/credit-scores` validates an applicant and scores it on the points
-//! scorecard of `rialto_risk::credit` (compiled into the binary; `rialto model train-credit`
-//! writes it): a 300–850 score (600 points at bad-odds 1:19, 50 points to double the odds), its
-//! grade, risk level, probability of default, each characteristic's points and the
-//! adverse-action reasons. `GET /v1/credit-scorecard` publishes the whole scorecard: every
+//! scorecard of `rialto_risk::credit` (the one compiled into the binary, or the one
+//! `--credit-scorecard` names; `rialto model train-credit` writes both): a 300–850 score (600
+//! points at bad-odds 1:19, 50 points to double the odds), its grade, risk level, probability
+//! of default, each characteristic's points and the adverse-action reasons. `GET /v1/credit-scorecard` publishes the whole scorecard: every
 //! characteristic's bins and points, the missing rule, the grades with their calibration, and
 //! the cross-validated figures.
 

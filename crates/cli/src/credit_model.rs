@@ -411,8 +411,8 @@ fn scoring_latency(card: &Scorecard) -> Value {
             let v = f64::from(i % 97);
             let job = ["permanent", "self_employed", "part_time", "other"][(i % 4) as usize];
             let home = ["owner", "rent", "with_parents", "private", "other"][(i % 5) as usize];
-            json!({"age": 25 + i % 50, "income": 1000.0 + v * 40.0, "employment_years": i % 10, "total_debt": v * 300.0,
-                   "defaults": i % 3, "months_since_last_default": if i % 3 > 0 { json!(1 + i % 60) } else { Value::Null },
+            json!({"age": 35 + i % 50, "income": 1000.0 + v * 40.0, "employment_years": i % 10, "total_debt": v * 300.0,
+                   "defaults": i % 3,
                    "late_payments": i % 5, "on_time_payments": i % 200, "credit_history_months": 60 + i % 80,
                    "open_accounts": i % 7, "accounts_opened_12m": i % 4, "credit_utilization": v / 97.0,
                    "hard_inquiries_6m": if i % 11 == 0 { json!("unknown") } else { json!(i % 6) },
@@ -422,21 +422,28 @@ fn scoring_latency(card: &Scorecard) -> Value {
                    "monthly_expenses": 200.0 + v * 10.0, "assets": v * 1000.0})
             .as_object()
             .cloned()
+            .map(|mut d| {
+                if i % 3 > 0 {
+                    d.insert("months_since_last_default".into(), json!(1 + i % 60));
+                }
+                d
+            })
             .unwrap_or_default()
         })
         .collect();
     let mut times = Vec::with_capacity(docs.len());
-    let mut checksum = 0i64;
+    let (mut checksum, mut refused) = (0i64, 0usize);
     for d in &docs {
         let started = std::time::Instant::now();
-        if let Ok(a) = rialto_risk::credit::Applicant::parse(d) {
-            checksum += std::hint::black_box(card.score(&a.inputs())).score;
+        match rialto_risk::credit::Applicant::parse(d) {
+            Ok(a) => checksum += std::hint::black_box(card.score(&a.inputs())).score,
+            Err(_) => refused += 1,
         }
         times.push(started.elapsed().as_secs_f64() * 1e6);
     }
     times.sort_by(f64::total_cmp);
     let at = |p: f64| (times[((times.len() - 1) as f64 * p) as usize] * 100.0).round() / 100.0;
-    json!({"requests": docs.len(), "p50": at(0.5), "p99": at(0.99), "max": at(1.0), "scored": checksum > 0})
+    json!({"requests": docs.len(), "refused": refused, "p50": at(0.5), "p99": at(0.99), "max": at(1.0), "scored": checksum > 0})
 }
 
 /// A trained scorecard before its grades, with the out-of-fold raw scores and labels the

@@ -169,10 +169,17 @@ impl Applicant {
         let mut given = BTreeMap::new();
         for f in FIELDS {
             match doc.get(f.name) {
-                None | Some(serde_json::Value::Null) if f.required => {
-                    return Err(invalid(f.name, format!("`{}` is required", f.name)))
+                None if f.required => return Err(invalid(f.name, format!("`{}` is required", f.name))),
+                None => {}
+                Some(serde_json::Value::Null) => {
+                    return Err(invalid(
+                        f.name,
+                        format!(
+                            "`{}` may not be null: leave it out, or send \"unknown\" where a bureau has no record",
+                            f.name
+                        ),
+                    ))
                 }
-                None | Some(serde_json::Value::Null) => {}
                 Some(v) => {
                     given.insert(f.name, parse_value(f, v)?);
                 }

@@ -175,7 +175,19 @@ fn trend_up(values: &[(f64, bool)]) -> bool {
     values.iter().map(|(x, b)| (x - mx) * (f64::from(u8::from(*b)) - my)).sum::<f64>() > 0.0
 }
 
-fn bound_label(lower: Option<f64>, upper: Option<f64>) -> String {
+/// A bin's label: `≤ 0.35`, `0.35 < x ≤ 0.5`, `> 0.5`; for whole numbers (counts, months)
+/// `0`, `2–3`, `≥ 10`.
+fn bound_label(lower: Option<f64>, upper: Option<f64>, whole: bool) -> String {
+    if whole {
+        return match (lower, upper) {
+            (None, Some(u)) if u <= 0.0 => format!("{u}"),
+            (None, Some(u)) => format!("≤ {u}"),
+            (Some(l), Some(u)) if l + 1.0 == u => format!("{u}"),
+            (Some(l), Some(u)) => format!("{}–{u}", l + 1.0),
+            (Some(l), None) => format!("≥ {}", l + 1.0),
+            (None, None) => "any".into(),
+        };
+    }
     match (lower, upper) {
         (None, Some(u)) => format!("≤ {u}"),
         (Some(l), Some(u)) => format!("{l} < x ≤ {u}"),
@@ -201,9 +213,10 @@ fn bins_of(spec: &Spec, column: &[Input], labels: &[bool], o: BinOptions) -> (Ve
             if values.is_empty() {
                 return (bins, missing);
             }
+            let whole = counts(spec.name);
             let mut lower = None;
             for (upper, t) in numeric_bins(&values, direction, o) {
-                bins.push((bin(bound_label(lower, upper), upper, Vec::new(), t), t));
+                bins.push((bin(bound_label(lower, upper, whole), upper, Vec::new(), t), t));
                 lower = upper;
             }
         }
@@ -395,6 +408,7 @@ fn characteristic(
 pub fn extend_with_policy(c: &mut Characteristic, steps: &Steps, scaling: Scaling, note: &str) {
     let Some(last) = c.bins.pop() else { return };
     let mut lower = c.bins.last().and_then(|b| b.upper);
+    let whole = counts(&c.name);
     for &(upper, multiplier) in steps {
         let (points, source) = if (multiplier - 1.0).abs() < 1e-12 {
             (last.points, last.source)
@@ -404,7 +418,7 @@ pub fn extend_with_policy(c: &mut Characteristic, steps: &Steps, scaling: Scalin
         let (rows, bad_rate, woe) =
             if source == Source::Data { (last.rows, last.bad_rate, last.woe) } else { (0, 0.0, 0.0) };
         c.bins.push(Bin {
-            label: bound_label(lower, upper),
+            label: bound_label(lower, upper, whole),
             upper,
             categories: Vec::new(),
             points,
@@ -419,17 +433,24 @@ pub fn extend_with_policy(c: &mut Characteristic, steps: &Steps, scaling: Scalin
     c.note = note.to_string();
 }
 
+/// Whether a characteristic is a request field that only takes whole numbers (its bins are
+/// labelled as ranges of counts).
+fn counts(name: &str) -> bool {
+    super::applicant::FIELDS.iter().any(|f| f.name == name && f.kind == super::applicant::FieldKind::Count)
+}
+
 /// A characteristic set by policy alone: bins `(upper, multiplier)` whose points are
 /// `−factor × ln multiplier` (the best bin's multiplier is 1: 0 points). Missing scores as the
 /// worst bin.
 pub fn policy_characteristic(spec: &Spec, steps: &Steps, scaling: Scaling, note: &str) -> Characteristic {
     let mut lower = None;
     let mut bins = Vec::new();
+    let whole = counts(spec.name);
     for &(upper, multiplier) in steps {
         // `+ 0.0` keeps the best bin at 0 points, not -0.
         let points = -scaling.factor() * multiplier.ln() + 0.0;
         bins.push(Bin {
-            label: bound_label(lower, upper),
+            label: bound_label(lower, upper, whole),
             upper,
             categories: Vec::new(),
             points,

@@ -191,6 +191,7 @@ fn impossible_applicants_are_refused_naming_the_field() {
         (json!({"term_months": 0}), "term_months"),
         (json!({"salary": 1}), "salary"),
         (json!({"income": null}), "income"),
+        (json!({"late_payments": null}), "late_payments"),
     ];
     for (change, param) in cases {
         let mut body = d.clone();
