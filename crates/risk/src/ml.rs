@@ -335,18 +335,6 @@ impl Scaling {
     }
 }
 
-/// The grade of a score.
-pub fn grade(score: i64) -> &'static str {
-    match score {
-        s if s >= 800 => "A+",
-        s if s >= 740 => "A",
-        s if s >= 670 => "B",
-        s if s >= 580 => "C",
-        s if s >= 500 => "D",
-        _ => "F",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,10 +348,6 @@ mod tests {
             assert!((s.raw_score(p) - want).abs() < 0.01, "p {p}: {} vs {want}", s.raw_score(p));
         }
         assert_eq!((s.score(0.90), s.score(1e-9), s.score(0.05)), (300, 850, 600));
-        assert_eq!(
-            [grade(800), grade(799), grade(740), grade(670), grade(580), grade(500), grade(499)],
-            ["A+", "A", "A", "B", "C", "D", "F"]
-        );
     }
 
     #[test]
