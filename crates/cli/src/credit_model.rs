@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use rialto_risk::credit::applicant::ratio;
+use rialto_risk::credit::applicant::{ratio, CHARACTERISTICS};
 use rialto_risk::credit::card::{Characteristic, Grade, Input, Scorecard};
 use rialto_risk::credit::design;
 use rialto_risk::credit::fit::{fit_part, stratified_folds, BinOptions, Part, Spec};
@@ -45,6 +45,7 @@ pub struct CreditArgs {
 
 /// Rows of one dataset as the characteristics of a part, with labels (true = bad) and, for
 /// the baselines, the raw predictors (NaN where missing).
+#[derive(Default)]
 struct Dataset {
     rows: Vec<Vec<Input>>,
     labels: Vec<bool>,
@@ -84,7 +85,7 @@ fn credit_data(path: &PathBuf) -> anyhow::Result<Dataset> {
         "Price",
     ];
     let c: Vec<usize> = names.iter().map(|n| col(n)).collect::<anyhow::Result<_>>()?;
-    let mut d = Dataset { rows: Vec::new(), labels: Vec::new(), fair: Vec::new(), all: Vec::new() };
+    let mut d = Dataset::default();
     for r in &rows {
         let num = |i: usize| r[c[i]].parse::<f64>().ok().filter(|x| x.is_finite());
         let text = |i: usize| r[c[i]].as_str();
@@ -135,7 +136,7 @@ fn lending_club(path: &PathBuf) -> anyhow::Result<Dataset> {
     let (header, rows) = read_csv(path)?;
     let col = |name: &str| header.iter().position(|h| h == name).with_context(|| format!("no column `{name}`"));
     let (class, util, inq, opened) = (col("Class")?, col("all_util")?, col("inq_last_6mths")?, col("open_il_12m")?);
-    let mut d = Dataset { rows: Vec::new(), labels: Vec::new(), fair: Vec::new(), all: Vec::new() };
+    let mut d = Dataset::default();
     for r in &rows {
         let num = |c: usize| r[c].parse::<f64>().ok().filter(|x| x.is_finite()).map_or(Input::Missing, Input::Number);
         let utilization = match num(util) {
@@ -159,7 +160,7 @@ fn credit_cards(path: &PathBuf) -> anyhow::Result<Dataset> {
     let (header, rows) = read_csv(path)?;
     let col = |name: &str| header.iter().position(|h| h == name).with_context(|| format!("no column `{name}`"));
     let (sept, april) = (col("LateSept")?, col("LateApril")?);
-    let mut d = Dataset { rows: Vec::new(), labels: Vec::new(), fair: Vec::new(), all: Vec::new() };
+    let mut d = Dataset::default();
     for r in &rows {
         let late = f64::from(u8::from(r[april] == "True"));
         d.rows.push(ordered(design::PAYMENTS, BTreeMap::from([("late_payments", Input::Number(late))])));
@@ -330,27 +331,6 @@ fn grades(raw: &[f64], labels: &[bool], card: &Scorecard) -> anyhow::Result<Vec<
     Ok(out)
 }
 
-/// The order characteristics are published in.
-const ORDER: [&str; 17] = [
-    "defaults",
-    "months_since_last_default",
-    "late_payments",
-    "on_time_payments",
-    "credit_history_months",
-    "open_accounts",
-    "accounts_opened_12m",
-    "credit_utilization",
-    "hard_inquiries_6m",
-    "installment_to_income",
-    "expenses_to_income",
-    "loan_to_value",
-    "net_assets_to_loan",
-    "employment_years",
-    "employment_type",
-    "housing",
-    "term_months",
-];
-
 /// Fits the three parts on all their rows, adds the policy characteristics, and orders them.
 fn assemble(app: &Dataset, bureau: &Dataset, pay: &Dataset, scaling: Scaling) -> (Scorecard, Value) {
     let o = BinOptions::default();
@@ -397,7 +377,7 @@ fn assemble(app: &Dataset, bureau: &Dataset, pay: &Dataset, scaling: Scaling) ->
         design::extend(c, scaling);
     }
     all.extend(design::policy(scaling));
-    all.sort_by_key(|c| ORDER.iter().position(|n| *n == c.name).unwrap_or(ORDER.len()));
+    all.sort_by_key(|c| CHARACTERISTICS.iter().position(|n| *n == c.name).unwrap_or(CHARACTERISTICS.len()));
     let card = Scorecard { scaling, base_points, characteristics: all, grades: Vec::new(), metadata: Value::Null };
     (card, dropped)
 }
@@ -511,7 +491,7 @@ fn book(path: &PathBuf, specs: &[Spec]) -> anyhow::Result<(Dataset, usize, Optio
         .iter()
         .position(|h| h == "bad")
         .context("the book needs a `bad` column (1/0, true/false, yes/no, bad/good)")?;
-    let mut d = Dataset { rows: Vec::new(), labels: Vec::new(), fair: Vec::new(), all: Vec::new() };
+    let mut d = Dataset::default();
     let (mut refused, mut first) = (0, None);
     for (n, r) in rows.iter().enumerate() {
         let bad = match r[label].to_ascii_lowercase().as_str() {
@@ -590,7 +570,7 @@ fn train_book(path: &PathBuf, k: usize, seed: u64, scaling: Scaling) -> anyhow::
     let name = format!("book {}", path.display());
     let part = fit_part(&specs, &d.rows, &d.labels, &name, scaling, BinOptions::default());
     let mut characteristics = part.characteristics;
-    characteristics.sort_by_key(|c| ORDER.iter().position(|n| *n == c.name).unwrap_or(ORDER.len()));
+    characteristics.sort_by_key(|c| CHARACTERISTICS.iter().position(|n| *n == c.name).unwrap_or(CHARACTERISTICS.len()));
     let metadata = json!({
         "type": "points_scorecard", "binning": "monotone weight of evidence", "trained_at": now_text(),
         "datasets": {"book": {"name": name, "rows": d.labels.len(), "bad": bad, "refused_rows": refused, "first_refused": first}},

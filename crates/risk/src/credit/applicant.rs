@@ -102,8 +102,8 @@ pub const PROTECTED: &[&str] = &[
     "date_of_birth",
 ];
 
-/// The characteristics an applicant derives ([`Applicant::inputs`]); a scorecard may score
-/// only these.
+/// The characteristics an applicant derives ([`Applicant::inputs`]), in the order a scorecard
+/// publishes them; a scorecard may score only these.
 pub const CHARACTERISTICS: [&str; 17] = [
     "defaults",
     "months_since_last_default",

@@ -103,11 +103,7 @@ pub struct Characteristic {
 impl Characteristic {
     /// The bin an input falls in; `None` for a missing input or an unseen category.
     pub fn bin(&self, input: &Input) -> Option<&Bin> {
-        match input {
-            Input::Number(x) if !x.is_nan() => self.bins.iter().find(|b| b.upper.is_none_or(|u| *x <= u)),
-            Input::Category(c) => self.bins.iter().find(|b| b.categories.iter().any(|k| k == c)),
-            _ => None,
-        }
+        find_bin(&self.bins, |b| b, input)
     }
 
     /// The points of an input and whether it counted as missing.
@@ -123,6 +119,16 @@ impl Characteristic {
     /// The fewest points any value earns.
     pub fn min_points(&self) -> f64 {
         self.bins.iter().map(|b| b.points).fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// The element of `bins` whose bin (`bin` of it) an input falls in; `None` for a missing
+/// input or an unseen category.
+pub(crate) fn find_bin<'a, T>(bins: &'a [T], bin: impl Fn(&T) -> &Bin, input: &Input) -> Option<&'a T> {
+    match input {
+        Input::Number(x) if !x.is_nan() => bins.iter().find(|b| bin(b).upper.is_none_or(|u| *x <= u)),
+        Input::Category(c) => bins.iter().find(|b| bin(b).categories.iter().any(|k| k == c)),
+        _ => None,
     }
 }
 

@@ -3,7 +3,7 @@
 //! multipliers; stratified folds for cross-validation. Deterministic: the same rows give the
 //! same scorecard.
 
-use super::card::{Bin, Characteristic, Input, MissingRule, Reason, Source};
+use super::card::{find_bin, Bin, Characteristic, Input, MissingRule, Reason, Source};
 use crate::ml::{Logistic, Scaling, TrainOptions};
 
 /// How a numeric characteristic's risk moves with its value.
@@ -361,18 +361,7 @@ fn information_value(bins: &[(Bin, Tally)], missing: Tally, total: Tally) -> f64
 }
 
 fn woe_of(x: &Input, bins: &[(Bin, Tally)], missing: Tally, total: Tally) -> f64 {
-    let probe = Characteristic {
-        name: String::new(),
-        description: String::new(),
-        dataset: String::new(),
-        coefficient: 0.0,
-        bins: bins.iter().map(|b| b.0.clone()).collect(),
-        missing: MissingRule { points: 0.0, rows: 0, bad_rate: 0.0, rule: String::new() },
-        reason: Reason { code: String::new(), text: String::new() },
-        note: String::new(),
-        information_value: 0.0,
-    };
-    probe.bin(x).map_or_else(|| missing.woe(total), |b| b.woe)
+    find_bin(bins, |b| &b.0, x).map_or_else(|| missing.woe(total), |b| b.0.woe)
 }
 
 /// A fitted characteristic: points = `points_per_woe` × WoE; missing scores the lower of the
